@@ -1,0 +1,59 @@
+// The `wharf` command: read the static configuration, load plugins, start the gateway (or a cluster).
+import { readFileSync } from 'node:fs';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { decodeStatic, readStaticSources, staticSchema, type StaticConfig } from '../config/static.js';
+import { WharfError, messageOf } from '../errors.js';
+import { Gateway } from '../gateway.js';
+import { createLogger, type Logger } from '../log.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import { providersFor } from '../provider/index.js';
+import { runPrimary, runWorker } from '../cluster.js';
+import { helpText } from './help.js';
+import { stopOnSignal } from './signals.js';
+import { customPluginSpecs, loadPlugins } from './plugins.js';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Runs until a signal stops the gateway; resolves to the exit code for start-up errors. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  let sources;
+  let registry: PluginRegistry;
+  let config: StaticConfig;
+  try {
+    sources = readStaticSources(argv, env);
+    registry = await loadPlugins(customPluginSpecs(sources.tree));
+    if (sources.help) {
+      process.stdout.write(helpText(staticSchema(registry), VERSION));
+      return 0;
+    }
+    if (sources.version) {
+      process.stdout.write(`wharf ${VERSION}\n`);
+      return 0;
+    }
+    config = decodeStatic(sources, registry);
+  } catch (err) {
+    process.stderr.write(`wharf: ${messageOf(err)}\n`);
+    return 2;
+  }
+  const log = createLogger(config.log);
+  const workers = config.workers === 'auto' ? availableParallelism() : config.workers;
+  if (workers > 1 && cluster.isPrimary) return runPrimary({ config, registry, log, workers });
+  if (cluster.isWorker) return runWorker({ config, registry, log });
+  return runSingle(config, registry, log);
+}
+
+async function runSingle(config: StaticConfig, registry: PluginRegistry, log: Logger): Promise<number | undefined> {
+  const gateway = new Gateway({ staticConfig: config, registry, log, providers: providersFor(config) });
+  try {
+    await gateway.start();
+  } catch (err) {
+    log.fatal(messageOf(err));
+    await gateway.stop().catch(() => undefined);
+    log.flush?.();
+    return err instanceof WharfError ? 1 : 1;
+  }
+  await stopOnSignal(gateway, log);
+  return 0;
+}
+

@@ -1,0 +1,135 @@
+// Multi-core mode (--workers=N): providers run once in the primary, which forwards every configuration
+// to N workers that share the listeners; plugin shared state lives in the primary.
+import cluster, { type Worker } from 'node:cluster';
+import type { ProviderConfig } from './config/dynamic.js';
+import type { StaticConfig } from './config/static.js';
+import { messageOf } from './errors.js';
+import { Gateway } from './gateway.js';
+import type { Logger } from './log.js';
+import type { SharedState } from './plugin/contract.js';
+import type { PluginRegistry } from './plugin/registry.js';
+import { runReducer } from './plugin/shared.js';
+import { providersFor } from './provider/index.js';
+import { ConfigWatcher } from './provider/watcher.js';
+import { stopOnSignal } from './cli/signals.js';
+
+interface ClusterOptions {
+  config: StaticConfig;
+  registry: PluginRegistry;
+  log: Logger;
+}
+
+type ToWorker =
+  | { type: 'wharf:config'; configs: ProviderConfig[] }
+  | { type: 'wharf:stop' }
+  | { type: 'wharf:shared-reply'; id: number; result?: unknown; error?: string };
+type ToPrimary = { type: 'wharf:ready' } | { type: 'wharf:shared'; id: number; reducer: string; key: string; arg: unknown };
+
+const RESTART_DELAY_MS = 200;
+
+export async function runPrimary(options: ClusterOptions & { workers: number }): Promise<number> {
+  const { config, registry, log, workers } = options;
+  let latest: ProviderConfig[] | undefined;
+  let stopping = false;
+  const broadcast = (msg: ToWorker) => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.isConnected() && worker.send(msg);
+  };
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    worker.on('message', (msg: ToPrimary) => onWorkerMessage(worker, msg));
+    return worker;
+  };
+  const onWorkerMessage = (worker: Worker, msg: ToPrimary) => {
+    if (msg?.type === 'wharf:ready') {
+      if (latest) worker.send({ type: 'wharf:config', configs: latest } satisfies ToWorker);
+    } else if (msg?.type === 'wharf:shared') {
+      let reply: ToWorker;
+      try {
+        reply = { type: 'wharf:shared-reply', id: msg.id, result: runReducer(msg.reducer, msg.key, msg.arg) };
+      } catch (err) {
+        reply = { type: 'wharf:shared-reply', id: msg.id, error: messageOf(err) };
+      }
+      if (worker.isConnected()) worker.send(reply);
+    }
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    log.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement`);
+    setTimeout(() => !stopping && fork(), RESTART_DELAY_MS);
+  });
+
+  const watcher = new ConfigWatcher({
+    throttleMs: config.providers.providersThrottleDuration,
+    apply: (configs) => {
+      latest = configs;
+      broadcast({ type: 'wharf:config', configs });
+    },
+  });
+  const providers = providersFor(config);
+  for (let i = 0; i < workers; i++) fork();
+  for (const provider of providers) {
+    await provider
+      .start({ emit: (c) => watcher.push(c), log: log.child({ provider: provider.name }), registry })
+      .catch((err: unknown) => log.error(`provider ${provider.name} failed to start: ${messageOf(err)}`));
+  }
+  log.info(`primary ${process.pid} running ${workers} workers`);
+
+  await new Promise<void>((resolve) => {
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      watcher.stop();
+      void Promise.allSettled(providers.map((p) => p.stop()));
+      broadcast({ type: 'wharf:stop' });
+      const check = setInterval(() => {
+        if (Object.keys(cluster.workers ?? {}).length === 0) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 50);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  return 0;
+}
+
+export async function runWorker(options: ClusterOptions): Promise<number> {
+  const { config, registry, log } = options;
+  const gateway = new Gateway({ staticConfig: config, registry, log: log.child({ worker: cluster.worker?.id }), shared: ipcSharedState() });
+  process.on('message', (msg: ToWorker) => {
+    if (msg?.type === 'wharf:config') gateway.apply(msg.configs);
+    else if (msg?.type === 'wharf:stop') void gateway.stop().then(() => process.exit(0));
+  });
+  try {
+    await gateway.start();
+  } catch (err) {
+    log.fatal(messageOf(err));
+    return 1;
+  }
+  process.send?.({ type: 'wharf:ready' } satisfies ToPrimary);
+  await stopOnSignal(gateway, log);
+  return 0;
+}
+
+/** Shared state for a worker: each call is answered by the primary, which holds the one copy. */
+function ipcSharedState(): SharedState {
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  process.on('message', (msg: ToWorker) => {
+    if (msg?.type !== 'wharf:shared-reply') return;
+    const waiter = pending.get(msg.id);
+    if (!waiter) return;
+    pending.delete(msg.id);
+    if (msg.error) waiter.reject(new Error(msg.error));
+    else waiter.resolve(msg.result);
+  });
+  return {
+    call: <R>(reducer: string, key: string, arg: unknown) =>
+      new Promise<R>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        process.send!({ type: 'wharf:shared', id, reducer, key, arg } satisfies ToPrimary);
+      }),
+  };
+}

@@ -1,0 +1,188 @@
+// Dynamic configuration model (Traefik's `http.*` shape): plain data produced by every provider.
+import type { TSchema } from '@sinclair/typebox';
+import { Type, type Static, Duration, Element, MapOf, Section, StringList } from './schema.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+
+export const RouterTLSSchema = Section(
+  Type.Object(
+    {
+      options: Type.Optional(Type.String({ description: 'Name of the TLS options (tls.options.<name>) for this router.' })),
+      certResolver: Type.Optional(Type.String({ description: 'Certificate resolver name (accepted for compatibility).' })),
+      domains: Type.Optional(
+        Type.Array(Type.Object({ main: Type.String(), sans: Type.Optional(StringList()) }, { additionalProperties: false })),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const RouterSchema = Element(
+  Type.Object(
+    {
+      rule: Type.String({ minLength: 1, description: 'Matching rule, e.g. Host(`a.example`) && PathPrefix(`/api`).' }),
+      ruleSyntax: Type.Optional(Type.String({ description: 'Accepted for compatibility; Wharf reads v3 syntax plus v2 multi-value matchers.' })),
+      entryPoints: Type.Optional(StringList({ description: 'Entrypoints the router listens on; all default entrypoints when empty.' })),
+      middlewares: Type.Optional(StringList({ description: 'Middlewares applied in order (name or name@provider).' })),
+      service: Type.String({ minLength: 1, description: 'Service name (name or name@provider).' }),
+      priority: Type.Optional(Type.Integer({ description: 'Higher wins; default is the length of the rule.' })),
+      tls: Type.Optional(RouterTLSSchema),
+      observability: Type.Optional(
+        Type.Object(
+          {
+            accessLogs: Type.Optional(Type.Boolean({ description: 'Write access-log lines for this router (default true).' })),
+            metrics: Type.Optional(Type.Boolean({ description: 'Record metrics for this router (default true).' })),
+            tracing: Type.Optional(Type.Boolean({ description: 'Accepted for compatibility.' })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+export const ServerSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://', description: 'Upstream base URL (http:// or https://).' }),
+    weight: Type.Optional(Type.Integer({ minimum: 0, description: 'Relative weight for weighted round-robin (default 1).' })),
+    preservePath: Type.Optional(Type.Boolean({ description: 'Keep the URL path of the server as a prefix (default false).' })),
+  },
+  { additionalProperties: false },
+);
+
+export const LoadBalancerSchema = Type.Object(
+  {
+    servers: Type.Array(ServerSchema, { description: 'Upstream servers.' }),
+    passHostHeader: Type.Boolean({ default: true, description: 'Forward the client Host header (default true).' }),
+    serversTransport: Type.Optional(Type.String({ description: 'Name of a serversTransport (name or name@provider).' })),
+    responseForwarding: Type.Optional(
+      Type.Object({ flushInterval: Duration({ description: 'Accepted for compatibility; Wharf always streams.' }) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: true },
+);
+
+export const WeightedSchema = Type.Object(
+  {
+    services: Type.Array(
+      Type.Object(
+        { name: Type.String({ minLength: 1 }), weight: Type.Integer({ minimum: 0, default: 1 }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ServiceSchema = Element(
+  Type.Object(
+    { loadBalancer: Type.Optional(LoadBalancerSchema), weighted: Type.Optional(WeightedSchema) },
+    { additionalProperties: false, minProperties: 1, maxProperties: 1 },
+  ),
+);
+
+export const ServersTransportSchema = Element(
+  Type.Object(
+    {
+      forwardingTimeouts: Type.Object(
+        {
+          dialTimeout: Duration({ default: '30s', description: 'Time allowed to connect to a server (default 30s).' }),
+          responseHeaderTimeout: Duration({ default: 0, description: 'Time allowed for the response headers; 0 = no limit.' }),
+          idleConnTimeout: Duration({ default: '90s', description: 'How long an idle keep-alive connection is kept (default 90s).' }),
+        },
+        { additionalProperties: false, default: {} },
+      ),
+      maxIdleConnsPerHost: Type.Integer({ minimum: 0, default: 200, description: 'Pool size per server (default 200).' }),
+      insecureSkipVerify: Type.Boolean({ default: false, description: 'Do not verify https upstream certificates.' }),
+      serverName: Type.Optional(Type.String({ description: 'SNI sent to https upstreams.' })),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+/** Schema of one `http.middlewares.<name>` entry: exactly one plugin type, or `plugin.<name>`. */
+export function middlewareSchema(registry: PluginRegistry): TSchema {
+  const properties: Record<string, TSchema> = {};
+  for (const plugin of registry.middlewares()) properties[plugin.name] = plugin.schema;
+  const oneOf = (props: Record<string, TSchema>): TSchema =>
+    ({ type: 'object', properties: props, additionalProperties: false, minProperties: 1, maxProperties: 1 }) as unknown as TSchema;
+  return Element(oneOf({ ...properties, plugin: oneOf({ ...properties }) }));
+}
+
+const cache = new WeakMap<PluginRegistry, { size: number; schema: TSchema }>();
+
+/** The whole dynamic configuration schema for the plugins registered now. */
+export function dynamicSchema(registry: PluginRegistry): TSchema {
+  const hit = cache.get(registry);
+  if (hit && hit.size === registry.all().length) return hit.schema;
+  const schema = Type.Object(
+    {
+      http: Type.Optional(
+        Type.Object(
+          {
+            routers: Type.Optional(MapOf(RouterSchema)),
+            services: Type.Optional(MapOf(ServiceSchema)),
+            middlewares: Type.Optional(MapOf(middlewareSchema(registry))),
+            serversTransports: Type.Optional(MapOf(ServersTransportSchema)),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  );
+  cache.set(registry, { size: registry.all().length, schema });
+  return schema;
+}
+
+export type RouterConfig = Static<typeof RouterSchema>;
+export type ServiceConfig = Static<typeof ServiceSchema>;
+export type LoadBalancerConfig = Static<typeof LoadBalancerSchema>;
+export type ServerConfig = Static<typeof ServerSchema>;
+export type ServersTransportConfig = Static<typeof ServersTransportSchema>;
+/** `{ <type>: options }` — one key; options were validated against the plugin's schema. */
+export type MiddlewareConfig = Record<string, unknown>;
+
+export interface HTTPConfig {
+  routers?: Record<string, RouterConfig>;
+  services?: Record<string, ServiceConfig>;
+  middlewares?: Record<string, MiddlewareConfig>;
+  serversTransports?: Record<string, ServersTransportConfig>;
+}
+
+export interface DynamicConfig {
+  http?: HTTPConfig;
+}
+
+/** Turns the decoder's disabled elements (`http.routers.api`) into provider problems. */
+export function problemsFromDisabled(disabled: Map<string, { source: string; message: string }[]>, prefix = ''): ElementProblem[] {
+  const problems: ElementProblem[] = [];
+  for (const [path, issues] of disabled) {
+    const [, kind, ...rest] = path.split('.');
+    problems.push({
+      kind: kind as ElementKind,
+      name: rest.join('.'),
+      messages: issues.map((i) => `${prefix}${i.source}: ${i.message}`),
+    });
+  }
+  return problems;
+}
+
+/** The kinds of element a dynamic configuration holds, as in `http.<kind>.<name>`. */
+export type ElementKind = 'routers' | 'services' | 'middlewares' | 'serversTransports';
+
+/** An element a provider could not decode: it is shown as disabled with these messages. */
+export interface ElementProblem {
+  kind: ElementKind;
+  /** Unqualified name inside the provider. */
+  name: string;
+  messages: string[];
+}
+
+/** What a provider sends: its whole current configuration and the elements it had to leave out. */
+export interface ProviderConfig {
+  provider: string;
+  config: DynamicConfig;
+  problems: ElementProblem[];
+}

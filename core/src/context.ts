@@ -1,0 +1,61 @@
+// Per-request state shared by the entrypoint, router dispatch, plugins and the proxy step.
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { ParameterizedContext } from 'koa';
+
+/** What Wharf knows about one request; `ctx.wharf` on every Koa context the gateway creates. */
+export interface WharfState {
+  /** Entrypoint name the request arrived on. */
+  entrypoint: string;
+  /** process.hrtime.bigint() when the request line was handed to Wharf. */
+  startTime: bigint;
+  /** TCP peer address, IPv4-mapped IPv6 unwrapped (`::ffff:1.2.3.4` → `1.2.3.4`). */
+  clientIP: string;
+  /** Whether forwarded headers from this peer are trusted (forwardedHeaders.trustedIPs / insecure). */
+  trustForwarded: boolean;
+  /** Qualified router name (`api@file`) once routing picked one. */
+  router?: string;
+  /** Qualified service name once the router resolved one. */
+  service?: string;
+  /** The matched router's `observability` settings (accessLogs/metrics default true when absent). */
+  observability?: { accessLogs?: boolean; metrics?: boolean; tracing?: boolean };
+  /** Filled by the proxy step: what the upstream did. */
+  upstream?: UpstreamInfo;
+  /** Number of retries the proxy (or the retry plugin) made. */
+  retryAttempts: number;
+  /** For `Upgrade` requests: the bytes Node read past the request head (from the 'upgrade' event). */
+  upgradeHead?: Buffer;
+  /**
+   * Called in order with the upstream's status and headers just before they are written to the client,
+   * so plugins can add, replace or remove response headers on a streamed response.
+   */
+  responseHeaderHooks?: ResponseHeaderHook[];
+}
+
+export interface UpstreamInfo {
+  /** Server URL chosen by the load balancer. */
+  url: string;
+  /** Upstream status code, once headers arrived. */
+  status?: number;
+  /** Response body bytes received from upstream. */
+  bytes: number;
+  /** Nanoseconds from sending the request to the end of the upstream response. */
+  durationNs?: bigint;
+}
+
+export type ResponseHeaderHook = (status: number, headers: OutgoingHttpHeaders) => void;
+
+declare module 'koa' {
+  interface DefaultContext {
+    wharf: WharfState;
+  }
+}
+
+export type WharfContext = ParameterizedContext;
+export type Next = () => Promise<void>;
+/** The per-request function every plugin returns: a Koa middleware. */
+export type Middleware = (ctx: WharfContext, next: Next) => Promise<void>;
+
+/** Registers a response header hook on the request (see WharfState.responseHeaderHooks). */
+export function onResponseHeaders(ctx: WharfContext, hook: ResponseHeaderHook): void {
+  (ctx.wharf.responseHeaderHooks ??= []).push(hook);
+}

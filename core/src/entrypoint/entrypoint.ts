@@ -1,0 +1,160 @@
+// One entrypoint: a listening HTTP server whose requests run the entrypoint middlewares, then routing.
+import http, { ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { BlockList, isIPv6, type AddressInfo, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import Koa from 'koa';
+import compose from 'koa-compose';
+import type { Middleware } from '../context.js';
+import type { EntryPointConfig } from '../config/static.js';
+import { WharfError, messageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import { parseAddress } from './address.js';
+
+export interface EntrypointOptions {
+  name: string;
+  config: EntryPointConfig;
+  /** Middlewares from plugins that run before routing (ping, access log, metrics), in order. */
+  middlewares: Middleware[];
+  /** Routing: picks the router of the current configuration and runs its chain. */
+  dispatch: Middleware;
+  log: Logger;
+  /** Creates the server for this entrypoint (the TLS plugin provides an https/h2 one). */
+  createServer?: (options: http.ServerOptions, handler: http.RequestListener) => Server;
+}
+
+// How often Node checks header/request timeouts; its 30 s default lets slow-header clients linger far past readTimeout.
+const TIMEOUT_CHECK_INTERVAL_MS = 500;
+
+export class Entrypoint {
+  readonly name: string;
+  readonly server: Server;
+  private draining = false;
+  private readonly log: Logger;
+
+  constructor(private readonly options: EntrypointOptions) {
+    this.name = options.name;
+    this.log = options.log.child({ entryPoint: options.name });
+    const handler = this.buildHandler();
+    const serverOptions = serverOptionsFor(options.config);
+    this.server = (options.createServer ?? http.createServer)(serverOptions, handler);
+    this.server.keepAliveTimeout = options.config.transport.respondingTimeouts.idleTimeout;
+    if (options.config.transport.maxConnections > 0) this.server.maxConnections = options.config.transport.maxConnections;
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, handler));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket));
+  }
+
+  /** Binds the address; rejects with an error naming the entrypoint when it cannot. */
+  async listen(): Promise<AddressInfo> {
+    const { host, port } = parseAddress(this.options.config.address, this.name);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(new WharfError('WHARF_ERR_LISTEN', `entrypoint ${this.name}: cannot listen on ${this.options.config.address}: ${err.message}`, { cause: err }));
+      this.server.once('error', onError);
+      this.server.listen({ host, port, ipv6Only: false }, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Stops accepting, lets in-flight requests finish within graceMs, then closes what is left. */
+  async close(graceMs: number): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const idleSweep = setInterval(() => this.server.closeIdleConnections(), 100);
+    const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    try {
+      await closed;
+    } finally {
+      clearInterval(idleSweep);
+      clearTimeout(force);
+    }
+  }
+
+  private buildHandler(): http.RequestListener {
+    const app = new Koa();
+    app.silent = true;
+    app.on('error', (err: Error & { status?: number; expose?: boolean }) => {
+      if (!err.status || err.status >= 500) this.log.error({ err }, `request failed: ${messageOf(err)}`);
+    });
+    const trust = trustChecker(this.options.config.forwardedHeaders);
+    const name = this.name;
+    const self = this;
+    app.use(async function initState(ctx, next) {
+      const clientIP = unmapIPv4(ctx.req.socket.remoteAddress ?? '');
+      const trusted = trust(clientIP);
+      ctx.wharf = { entrypoint: name, startTime: process.hrtime.bigint(), clientIP, trustForwarded: trusted, retryAttempts: 0 };
+      const head = (ctx.req as IncomingMessage & { wharfUpgradeHead?: Buffer }).wharfUpgradeHead;
+      if (head) ctx.wharf.upgradeHead = head;
+      if (!trusted) dropForwardedHeaders(ctx.req.headers);
+      if (self.draining) ctx.set('Connection', 'close');
+      await next();
+    });
+    app.use(compose([...this.options.middlewares, this.options.dispatch]));
+    return app.callback();
+  }
+
+  /** Upgrade requests run the same chain with a response bound to the raw socket, so plugins can still refuse them. */
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, handler: http.RequestListener): void {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.on('finish', () => {
+      // A refused upgrade (plugin answered, no tunnel) must not leave the socket half-open.
+      if (!(res as ServerResponse & { wharfTunnel?: boolean }).wharfTunnel) socket.end();
+    });
+    socket.on('error', () => socket.destroy());
+    (req as IncomingMessage & { wharfUpgradeHead?: Buffer }).wharfUpgradeHead = head;
+    handler(req, res);
+  }
+}
+
+function serverOptionsFor(config: EntryPointConfig): http.ServerOptions {
+  const read = config.transport.respondingTimeouts.readTimeout;
+  return {
+    maxHeaderSize: config.http.maxHeaderBytes,
+    requestTimeout: read,
+    headersTimeout: read,
+    keepAliveTimeout: config.transport.respondingTimeouts.idleTimeout,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    insecureHTTPParser: false,
+    requireHostHeader: true,
+    ...(config.transport.keepAliveMaxRequests > 0 ? { maxRequestsPerSocket: config.transport.keepAliveMaxRequests } : {}),
+  } as http.ServerOptions;
+}
+
+/** Answers malformed requests like a strict server: 431 for oversized heads, 400 otherwise, then closes. */
+function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (err as { bytesParsed?: number }).bytesParsed === undefined && err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+// Forwarded headers that plugins set (stripPrefix sets X-Forwarded-Prefix): from an untrusted peer they are
+// dropped before any plugin runs, so a client cannot pose as an earlier proxy.
+const FORWARDED_FROM_PLUGINS = ['x-forwarded-prefix', 'x-forwarded-uri', 'x-forwarded-method', 'x-forwarded-tls-client-cert', 'x-forwarded-tls-client-cert-info'];
+
+function dropForwardedHeaders(headers: IncomingMessage['headers']): void {
+  for (const name of FORWARDED_FROM_PLUGINS) if (headers[name] !== undefined) delete headers[name];
+}
+
+export function unmapIPv4(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** forwardedHeaders.trustedIPs / insecure → a per-request check against the TCP peer. */
+function trustChecker(config: EntryPointConfig['forwardedHeaders']): (ip: string) => boolean {
+  if (config.insecure) return () => true;
+  if (config.trustedIPs.length === 0) return () => false;
+  const list = new BlockList();
+  for (const entry of config.trustedIPs) {
+    const [addr, bits] = entry.split('/');
+    const family = isIPv6(addr!) ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(addr!, family);
+    else list.addSubnet(addr!, Number(bits), family);
+  }
+  return (ip) => list.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
+}

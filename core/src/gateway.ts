@@ -1,0 +1,223 @@
+// The gateway: entrypoints, plugin lifecycle, providers and atomic swaps of configuration generations.
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Middleware } from './context.js';
+import type { ProviderConfig } from './config/dynamic.js';
+import type { RuntimeInfo } from './config/runtime.js';
+import type { StaticConfig } from './config/static.js';
+import { Entrypoint } from './entrypoint/entrypoint.js';
+import { messageOf } from './errors.js';
+import type { Logger } from './log.js';
+import type { PluginHost, SharedState } from './plugin/contract.js';
+import type { PluginRegistry } from './plugin/registry.js';
+import type { Provider } from './provider/provider.js';
+import { ConfigWatcher } from './provider/watcher.js';
+import { createDispatch } from './router/dispatch.js';
+import { buildRuntime } from './runtime/build.js';
+import { Runtime } from './runtime/runtime.js';
+import { PoolRegistry } from './service/pool.js';
+import { localSharedState } from './plugin/shared.js';
+
+export interface GatewayOptions {
+  staticConfig: StaticConfig;
+  registry: PluginRegistry;
+  log: Logger;
+  /** Providers to run in this process (none in cluster workers: the primary sends configurations). */
+  providers?: Provider[];
+  shared?: SharedState;
+}
+
+interface EntrypointHook {
+  middleware: Middleware;
+  entrypoints?: readonly string[];
+  order: number;
+}
+
+/** Events: `reload` (RuntimeInfo) after each swap. */
+export class Gateway extends EventEmitter {
+  readonly staticConfig: StaticConfig;
+  readonly log: Logger;
+  private readonly registry: PluginRegistry;
+  private readonly providers: Provider[];
+  private readonly shared: SharedState;
+  private readonly pools = new PoolRegistry();
+  private readonly entrypoints = new Map<string, Entrypoint>();
+  private readonly hooks: EntrypointHook[] = [];
+  private readonly internalServices = new Map<string, Middleware>();
+  private readonly stopHooks: Array<() => void | Promise<void>> = [];
+  private watcher: ConfigWatcher | undefined;
+  private readonly latest = new Map<string, ProviderConfig>();
+  private runtime: Runtime;
+  private generation = 0;
+  private shuttingDown = false;
+
+  constructor(options: GatewayOptions) {
+    super();
+    this.staticConfig = options.staticConfig;
+    this.registry = options.registry;
+    this.log = options.log;
+    this.providers = options.providers ?? [];
+    this.shared = options.shared ?? localSharedState();
+    this.runtime = this.build([]);
+  }
+
+  /** The live configuration generation's runtime information (for the API and tests). */
+  get info(): RuntimeInfo {
+    return this.runtime.info;
+  }
+
+  get draining(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Sets up plugins, binds every entrypoint, then starts the providers. */
+  async start(): Promise<void> {
+    await this.setupPlugins();
+    this.runtime = this.build([]);
+    for (const [name, config] of Object.entries(this.staticConfig.entryPoints)) {
+      const hooks = this.hooks.filter((h) => !h.entrypoints || h.entrypoints.includes(name)).sort((a, b) => a.order - b.order);
+      const entrypoint = new Entrypoint({
+        name,
+        config,
+        middlewares: hooks.map((h) => h.middleware),
+        dispatch: createDispatch({ entrypoint: name, current: () => this.runtime, sanitizePath: config.http.sanitizePath }),
+        log: this.log,
+      });
+      this.entrypoints.set(name, entrypoint);
+    }
+    try {
+      for (const [name, ep] of this.entrypoints) {
+        const address = await ep.listen();
+        this.log.info({ entryPoint: name }, `entrypoint ${name} listening on ${formatAddress(address)}`);
+        this.emit('listening', { entrypoint: name, server: ep.server });
+      }
+    } catch (err) {
+      await Promise.all([...this.entrypoints.values()].map((ep) => ep.close(0)));
+      throw err;
+    }
+    await this.startProviders();
+  }
+
+  /** Bound address of an entrypoint (useful with port 0). */
+  address(entrypoint: string): AddressInfo {
+    const ep = this.entrypoints.get(entrypoint);
+    if (!ep) throw new Error(`no entrypoint named ${entrypoint}`);
+    return ep.server.address() as AddressInfo;
+  }
+
+  /** Replaces one provider's configuration and applies it with the others' latest, without throttling. */
+  applyProvider(config: ProviderConfig): void {
+    this.latest.set(config.provider, config);
+    this.apply([...this.latest.values()]);
+  }
+
+  /** Builds a new generation from every provider's latest configuration and swaps it in atomically. */
+  apply(configs: readonly ProviderConfig[]): void {
+    for (const c of configs) this.latest.set(c.provider, c);
+    const next = this.build([...this.latest.values()].sort((a, b) => a.provider.localeCompare(b.provider)));
+    const previous = this.runtime;
+    this.runtime = next;
+    previous.retire();
+    this.log.info({ generation: next.generation }, `configuration ${next.generation} applied: ${summary(next.info)}`);
+    this.emit('reload', next.info);
+  }
+
+  /** Stops accepting, finishes in-flight requests within graceTimeOut, stops providers and plugins. */
+  async stop(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.watcher?.stop();
+    await Promise.allSettled(this.providers.map((p) => p.stop()));
+    await Promise.all(
+      [...this.entrypoints.values()].map((ep) => {
+        const config = this.staticConfig.entryPoints[ep.name]!;
+        return delay(config.transport.lifeCycle.requestAcceptGraceTimeout).then(() => ep.close(config.transport.lifeCycle.graceTimeOut));
+      }),
+    );
+    this.runtime.retire();
+    for (const hook of this.stopHooks.reverse()) {
+      try {
+        await hook();
+      } catch (err) {
+        this.log.error(`plugin stop hook failed: ${messageOf(err)}`);
+      }
+    }
+    await this.pools.closeAll();
+  }
+
+  private build(configs: readonly ProviderConfig[]): Runtime {
+    return buildRuntime(configs, {
+      staticConfig: this.staticConfig,
+      registry: this.registry,
+      pools: this.pools,
+      log: this.log,
+      shared: this.shared,
+      internalServices: this.internalServices,
+      generation: this.generation++,
+    });
+  }
+
+  private async setupPlugins(): Promise<void> {
+    const host: PluginHost = {
+      log: this.log,
+      staticConfig: this.staticConfig,
+      shared: this.shared,
+      useEntrypoint: (middleware, options) => {
+        this.hooks.push({ middleware, entrypoints: options?.entrypoints, order: options?.order ?? 0 });
+      },
+      provideService: (name, handler) => {
+        this.internalServices.set(`${name}@internal`, handler);
+      },
+      onStop: (fn) => {
+        this.stopHooks.push(fn);
+      },
+      isShuttingDown: () => this.shuttingDown,
+      events: this,
+    };
+    for (const plugin of this.registry.all()) {
+      if (!plugin.setup) continue;
+      const key = plugin.staticKey ?? plugin.name;
+      const section = plugin.staticSchema ? findSection(this.staticConfig, key) : undefined;
+      if (plugin.staticSchema && section === undefined) continue;
+      await plugin.setup(section as never, { ...host, log: this.log.child({ plugin: plugin.name }) });
+    }
+  }
+
+  private async startProviders(): Promise<void> {
+    if (this.providers.length === 0) return;
+    this.watcher = new ConfigWatcher({
+      throttleMs: this.staticConfig.providers.providersThrottleDuration,
+      apply: (configs) => this.apply(configs),
+    });
+    const watcher = this.watcher;
+    for (const provider of this.providers) {
+      try {
+        await provider.start({ emit: (c) => watcher.push(c), log: this.log.child({ provider: provider.name }), registry: this.registry });
+      } catch (err) {
+        this.log.error({ provider: provider.name }, `provider ${provider.name} failed to start: ${messageOf(err)}`);
+      }
+    }
+  }
+}
+
+function findSection(config: StaticConfig, key: string): unknown {
+  const found = Object.keys(config).find((k) => k.toLowerCase() === key.toLowerCase());
+  return found === undefined ? undefined : config[found];
+}
+
+function summary(info: RuntimeInfo): string {
+  const count = (o: Record<string, { status: string }>) => {
+    const all = Object.values(o);
+    const bad = all.filter((e) => e.status !== 'enabled').length;
+    return bad > 0 ? `${all.length} (${bad} with errors)` : `${all.length}`;
+  };
+  return `${count(info.routers)} routers, ${count(info.services)} services, ${count(info.middlewares)} middlewares`;
+}
+
+function formatAddress(a: AddressInfo): string {
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+}

@@ -1,0 +1,17 @@
+// Public API of @wharf/core: everything a plugin (built-in or custom) or an embedding program may use.
+export { definePlugin, type Plugin, type PluginContext, type PluginHost, type SharedState, type GatewayEvents } from './plugin/contract.js';
+export { defineReducer } from './plugin/shared.js';
+export { PluginRegistry } from './plugin/registry.js';
+export { onResponseHeaders, type Middleware, type Next, type WharfContext, type WharfState, type UpstreamInfo, type ResponseHeaderHook } from './context.js';
+export { Type, type Static, type TSchema, Duration, MapOf, StringList, Section, Secret, parseDuration, formatDuration } from './config/schema.js';
+export { decode, flatToTree, formatIssues, type DecodeIssue, type DecodeResult } from './config/decode.js';
+export type { DynamicConfig, ProviderConfig, RouterConfig, ServiceConfig, ElementProblem } from './config/dynamic.js';
+export type { StaticConfig, EntryPointConfig } from './config/static.js';
+export type { Provider, ProviderContext } from './provider/provider.js';
+export { WharfError, type WharfErrorCode } from './errors.js';
+export { createLogger, silentLogger, type Logger } from './log.js';
+export { compileRule, type CompiledRule } from './router/rule/index.js';
+export type { RequestFacts } from './router/request-facts.js';
+export { Gateway } from './gateway.js';
+export { startGateway, type StartOptions, type EmbeddedGateway } from './embed.js';
+export type { RuntimeInfo, RouterInfo, ServiceInfo, MiddlewareInfo, ElementStatus } from './config/runtime.js';

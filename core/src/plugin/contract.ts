@@ -1,0 +1,93 @@
+// The plugin contract: what every middleware — built-in or custom — declares and provides.
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { Middleware } from '../context.js';
+import type { Logger } from '../log.js';
+import type { Server } from 'node:http';
+import type { RuntimeInfo } from '../config/runtime.js';
+
+/** Gateway events a plugin can follow (metrics, API, health checks). */
+export interface GatewayEvents {
+  /** A new configuration generation is live. */
+  on(event: 'reload', listener: (info: RuntimeInfo) => void): unknown;
+  /** An entrypoint's server is bound. */
+  on(event: 'listening', listener: (e: { entrypoint: string; server: Server }) => void): unknown;
+}
+
+/** Given to `create` once per configuration generation and middleware instance. */
+export interface PluginContext {
+  /** Qualified middleware name from the configuration (`api-rl@docker`). */
+  readonly name: string;
+  /** Logger bound to the plugin and middleware name. */
+  readonly log: Logger;
+  /** Aborted when the configuration generation that created the middleware is retired: stop timers here. */
+  readonly signal: AbortSignal;
+  /** State shared by every worker process of this gateway (see PluginHost.shared). */
+  readonly shared: SharedState;
+}
+
+/**
+ * Key/value state shared across worker processes (node:cluster), kept in the primary.
+ * `update` runs the updater atomically in the primary, so read-modify-write needs no locks.
+ */
+export interface SharedState {
+  /** Runs a named reducer registered with `defineReducer` in the primary; resolves to its result. */
+  call<R = unknown>(reducer: string, key: string, arg: unknown): Promise<R>;
+}
+
+/** What a plugin may hook beyond per-router middleware; given to `setup` once per process. */
+export interface PluginHost {
+  readonly log: Logger;
+  /** The whole static configuration, read-only. */
+  readonly staticConfig: Readonly<Record<string, unknown>>;
+  /** Adds a middleware that runs on every request of the given entrypoints (all when omitted), before routing. */
+  useEntrypoint(middleware: Middleware, options?: { entrypoints?: readonly string[]; order?: number }): void;
+  /** Offers a handler as the service `<name>@internal` (ping@internal, api@internal) for routers to use. */
+  provideService(name: string, handler: Middleware): void;
+  /** Runs at shutdown, after entrypoints stopped accepting and in-flight requests finished. */
+  onStop(fn: () => void | Promise<void>): void;
+  readonly shared: SharedState;
+  readonly events: GatewayEvents;
+  /** True once SIGTERM/SIGINT started the graceful drain (ping answers terminatingStatusCode). */
+  isShuttingDown(): boolean;
+}
+
+/** A plugin module's default export: build it with `definePlugin`. */
+export interface Plugin<O extends TSchema = TSchema, S extends TSchema = TSchema> {
+  /** Type name used in configuration (`stripPrefix`); matched case-insensitively (`stripprefix`). */
+  readonly name: string;
+  /** One line for docs and the API. */
+  readonly description?: string;
+  /** JSON Schema (TypeBox) of the middleware options: validation, label coercion, defaults and docs. */
+  readonly schema: O;
+  /** Cross-field checks on decoded options; throw an Error whose message names the field. */
+  validate?(options: Static<O>): void;
+  /** Turns validated options into the per-request middleware; runs once per configuration generation. */
+  create?(options: Static<O>, context: PluginContext): Middleware;
+  /** Optional static-configuration section named `staticKey` (default: the plugin name), e.g. `ping`. */
+  readonly staticSchema?: S;
+  readonly staticKey?: string;
+  /** Fields this plugin adds under every `entryPoints.<name>` (dotted path → schema), e.g. `http.tls`. */
+  readonly entryPointSchema?: Readonly<Record<string, TSchema>>;
+  /** Runs once per process when the static section is present (or always when there is no static section). */
+  setup?(config: Static<S> | undefined, host: PluginHost): void | Promise<void>;
+}
+
+/** Declares a plugin; checks its shape at definition time so mistakes fail at registration, not per request. */
+export function definePlugin<O extends TSchema, S extends TSchema = TSchema>(plugin: Plugin<O, S>): Plugin<O, S> {
+  if (typeof plugin.name !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(plugin.name)) {
+    throw new TypeError(`plugin name must be a word of letters, digits, '-' or '_' (got ${JSON.stringify(plugin.name)})`);
+  }
+  if (!plugin.schema || typeof plugin.schema !== 'object') {
+    throw new TypeError(`plugin '${plugin.name}': schema must be a JSON Schema object (use Type.Object({...}))`);
+  }
+  if (plugin.create !== undefined && typeof plugin.create !== 'function') {
+    throw new TypeError(`plugin '${plugin.name}': create must be a function returning a middleware`);
+  }
+  if (plugin.setup !== undefined && typeof plugin.setup !== 'function') {
+    throw new TypeError(`plugin '${plugin.name}': setup must be a function`);
+  }
+  if (!plugin.create && !plugin.setup) {
+    throw new TypeError(`plugin '${plugin.name}': provide create (a middleware) and/or setup (process hooks)`);
+  }
+  return Object.freeze(plugin);
+}

@@ -1,0 +1,101 @@
+// File provider: dynamic configuration from one YAML/JSON file or a directory of them, watched for changes.
+import { readFile, readdir } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import { decode } from '../config/decode.js';
+import { dynamicSchema, problemsFromDisabled, type DynamicConfig, type ElementKind, type ElementProblem, type HTTPConfig } from '../config/dynamic.js';
+import { parseConfigText } from '../config/static.js';
+import { WharfError, messageOf } from '../errors.js';
+import type { Provider, ProviderContext } from './provider.js';
+
+export interface FileProviderConfig {
+  filename?: string;
+  directory?: string;
+  watch: boolean;
+}
+
+const EXTENSIONS = new Set(['.yml', '.yaml', '.json']);
+const KINDS: ElementKind[] = ['routers', 'services', 'middlewares', 'serversTransports'];
+
+export class FileProvider implements Provider {
+  readonly name = 'file';
+  private watcher: FSWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly config: FileProviderConfig) {
+    if (!config.filename && !config.directory) {
+      throw new WharfError('WHARF_ERR_STATIC_CONFIG', 'providers.file needs filename or directory (--providers.file.filename=dynamic.yml)');
+    }
+  }
+
+  async start(context: ProviderContext): Promise<void> {
+    await this.load(context);
+    if (this.config.watch) this.watch(context);
+  }
+
+  async stop(): Promise<void> {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    await this.watcher?.close();
+  }
+
+  /** Reads every file; a syntax error anywhere keeps the last good configuration of this provider. */
+  private async load(context: ProviderContext): Promise<void> {
+    try {
+      const files = await this.files();
+      const merged: DynamicConfig = {};
+      const problems: ElementProblem[] = [];
+      for (const file of files) {
+        const text = await readFile(file, 'utf8');
+        const raw = parseConfigText(text, file);
+        const { value, issues, disabled } = decode<DynamicConfig>(dynamicSchema(context.registry), raw, {
+          describe: (w) => `${file}: ${w.join('.').replace(/\.\[/g, '[')}`,
+        });
+        if (issues.length > 0) throw new WharfError('WHARF_ERR_DYNAMIC_CONFIG', issues.map((i) => `${i.source}: ${i.message}`).join('; '));
+        problems.push(...problemsFromDisabled(disabled));
+        mergeInto(merged, value ?? {}, file, problems);
+      }
+      context.emit({ provider: this.name, config: merged, problems });
+    } catch (err) {
+      context.log.error({ provider: this.name }, `file provider: ${messageOf(err)}; keeping the last good configuration`);
+    }
+  }
+
+  private async files(): Promise<string[]> {
+    if (this.config.filename) return [resolve(this.config.filename)];
+    const dir = resolve(this.config.directory!);
+    const names = (await readdir(dir)).filter((n) => EXTENSIONS.has(extname(n)) && !n.startsWith('.')).sort();
+    return names.map((n) => join(dir, n));
+  }
+
+  /** Watches the containing directory so editors that replace the file by rename are seen too. */
+  private watch(context: ProviderContext): void {
+    const target = this.config.filename ? resolve(this.config.filename) : resolve(this.config.directory!);
+    const dir = this.config.filename ? dirname(target) : target;
+    const relevant = (path: string) => (this.config.filename ? resolve(path) === target : EXTENSIONS.has(extname(path)) && !basename(path).startsWith('.'));
+    this.watcher = watch(dir, { ignoreInitial: true, depth: 0, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } });
+    const onChange = (path: string) => {
+      if (!relevant(path)) return;
+      if (this.reloadTimer) clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => void this.load(context), 20);
+    };
+    this.watcher.on('add', onChange).on('change', onChange).on('unlink', onChange);
+    this.watcher.on('error', (err) => context.log.error({ provider: this.name }, `file provider: watching ${dir} failed: ${messageOf(err)}`));
+  }
+}
+
+/** Merges one file's elements; the same element in two files disables it with both file names. */
+function mergeInto(into: DynamicConfig, from: DynamicConfig, file: string, problems: ElementProblem[]): void {
+  if (!from.http) return;
+  const http = (into.http ??= {}) as Record<ElementKind, Record<string, unknown> | undefined>;
+  for (const kind of KINDS) {
+    const elements = (from.http as HTTPConfig)[kind] as Record<string, unknown> | undefined;
+    if (!elements) continue;
+    const target = (http[kind] ??= {});
+    for (const [name, element] of Object.entries(elements)) {
+      if (Object.hasOwn(target, name)) {
+        delete target[name];
+        problems.push({ kind, name, messages: [`${file}: http.${kind}.${name} is also defined in another file; define it once`] });
+      } else target[name] = element;
+    }
+  }
+}

@@ -1,0 +1,299 @@
+// Builds a Runtime from every provider's configuration: resolves names, creates plugin middlewares and
+// service handlers, compiles rules and per-entrypoint routing tables. Errors disable only what they touch.
+import compose from 'koa-compose';
+import type { Middleware } from '../context.js';
+import { decode } from '../config/decode.js';
+import {
+  ServersTransportSchema,
+  type ElementKind,
+  type MiddlewareConfig,
+  type ProviderConfig,
+  type RouterConfig,
+  type ServiceConfig,
+  type ServersTransportConfig,
+} from '../config/dynamic.js';
+import { addError, type MiddlewareInfo, type RouterInfo, type RuntimeInfo, type ServiceInfo } from '../config/runtime.js';
+import type { StaticConfig } from '../config/static.js';
+import { messageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { SharedState } from '../plugin/contract.js';
+import type { PluginRegistry } from '../plugin/registry.js';
+import { compileRule, type CompiledRule } from '../router/rule/index.js';
+import { RoutingTable, type RouteEntry } from '../router/table.js';
+import { createLoadBalancerHandler, createWeightedHandler } from '../service/handler.js';
+import type { PoolRegistry } from '../service/pool.js';
+import { Runtime, type RouteTarget } from './runtime.js';
+
+export interface BuildContext {
+  staticConfig: StaticConfig;
+  registry: PluginRegistry;
+  pools: PoolRegistry;
+  log: Logger;
+  shared: SharedState;
+  /** `<name>@internal` services offered by the core and plugins (ping, api). */
+  internalServices: ReadonlyMap<string, Middleware>;
+  /** Health of a server as health-check plugins see it; every server is up when absent. */
+  isServerUp?: (service: string, url: string) => boolean;
+  generation: number;
+}
+
+interface Element<T> {
+  name: string;
+  provider: string;
+  config: T;
+}
+
+/** Qualifies a reference: `auth` from provider `docker` is `auth@docker`; `auth@file` stays. */
+export function qualify(reference: string, provider: string): string {
+  return reference.includes('@') ? reference : `${reference}@${provider}`;
+}
+
+export function buildRuntime(configs: readonly ProviderConfig[], context: BuildContext): Runtime {
+  return new RuntimeBuilder(configs, context).build();
+}
+
+class RuntimeBuilder {
+  private readonly info: RuntimeInfo;
+  private readonly routers = new Map<string, Element<RouterConfig>>();
+  private readonly services = new Map<string, Element<ServiceConfig>>();
+  private readonly middlewares = new Map<string, Element<MiddlewareConfig>>();
+  private readonly transports = new Map<string, ServersTransportConfig>();
+  private readonly builtMiddlewares = new Map<string, Middleware | null>();
+  private readonly builtServices = new Map<string, Middleware | null>();
+  private readonly releases: Array<() => void> = [];
+  private readonly generationAbort = new AbortController();
+  private readonly defaultTransport: ServersTransportConfig;
+
+  constructor(configs: readonly ProviderConfig[], private readonly context: BuildContext) {
+    this.info = { generation: context.generation, routers: {}, services: {}, middlewares: {} };
+    this.defaultTransport = decode<ServersTransportConfig>(ServersTransportSchema, {}).value;
+    for (const { provider, config, problems } of configs) {
+      this.collect('routers', provider, config.http?.routers, this.routers);
+      this.collect('services', provider, config.http?.services, this.services);
+      this.collect('middlewares', provider, config.http?.middlewares, this.middlewares);
+      for (const [name, t] of Object.entries(config.http?.serversTransports ?? {})) this.transports.set(qualify(name, provider), t);
+      for (const problem of problems) this.recordProblem(provider, problem.kind, problem.name, problem.messages);
+    }
+    for (const name of context.internalServices.keys()) {
+      this.info.services[name] = { name, provider: 'internal', status: 'enabled', type: 'internal', usedBy: [] };
+    }
+  }
+
+  build(): Runtime {
+    const entries = new Map<string, RouteEntry<RouteTarget>[]>();
+    for (const ep of Object.keys(this.context.staticConfig.entryPoints)) entries.set(ep, []);
+    for (const router of this.routers.values()) this.buildRouter(router, entries);
+    const tables = new Map<string, RoutingTable<RouteTarget>>();
+    for (const [ep, list] of entries) tables.set(ep, new RoutingTable(list));
+    this.logProblems();
+    const abort = this.generationAbort;
+    return new Runtime(this.info, tables, [() => abort.abort(), ...this.releases]);
+  }
+
+  private collect<T>(kind: ElementKind, provider: string, elements: Record<string, T> | undefined, into: Map<string, Element<T>>): void {
+    for (const [name, config] of Object.entries(elements ?? {})) {
+      const qualified = qualify(name, provider);
+      into.set(qualified, { name: qualified, provider, config });
+      if (kind === 'routers') this.info.routers[qualified] = { name: qualified, provider, status: 'enabled', config: config as RouterConfig, entryPoints: [], middlewares: [] };
+      if (kind === 'services') this.info.services[qualified] = { name: qualified, provider, status: 'enabled', config: config as ServiceConfig, usedBy: [] };
+      if (kind === 'middlewares') this.info.middlewares[qualified] = { name: qualified, provider, status: 'enabled', config: config as MiddlewareConfig, usedBy: [] };
+    }
+  }
+
+  /** Elements a provider could not decode are listed as disabled with the provider's messages. */
+  private recordProblem(provider: string, kind: ElementKind, name: string, messages: string[]): void {
+    const qualified = qualify(name, provider);
+    const base = { name: qualified, provider, status: 'disabled' as const, errors: messages };
+    if (kind === 'routers') this.info.routers[qualified] = { ...base, entryPoints: [], middlewares: [] };
+    else if (kind === 'services') this.info.services[qualified] = { ...base, usedBy: [] };
+    else if (kind === 'middlewares') this.info.middlewares[qualified] = { ...base, usedBy: [] };
+  }
+
+  private buildRouter(router: Element<RouterConfig>, entries: Map<string, RouteEntry<RouteTarget>[]>): void {
+    const info = this.info.routers[router.name]!;
+    const { config, provider } = router;
+    let rule: CompiledRule;
+    try {
+      rule = compileRule(config.rule);
+    } catch (err) {
+      addError(info, `invalid rule ${JSON.stringify(config.rule)}: ${messageOf(err)}`, true);
+      return;
+    }
+    const priority = config.priority && config.priority !== 0 ? config.priority : config.rule.length;
+    info.priority = priority;
+    const entryPoints = this.routerEntryPoints(config, info);
+    const service = qualify(config.service, provider);
+    info.service = service;
+    const serviceHandler = this.service(service, router.name, info);
+    for (const ep of entryPoints) {
+      const names = [...(this.context.staticConfig.entryPoints[ep]?.http.middlewares ?? []), ...(config.middlewares ?? [])].map((m) => qualify(m, provider));
+      info.middlewares = names;
+      const chain = this.middlewareChain(names, router.name, info);
+      if (!chain || !serviceHandler) continue;
+      info.entryPoints.push(ep);
+      entries.get(ep)!.push({ name: router.name, rule, priority, value: { router: router.name, service, chain: composeChain(chain, serviceHandler), observability: config.observability } });
+    }
+    if (info.status !== 'disabled' && info.entryPoints.length === 0 && !info.errors?.length) {
+      addError(info, 'the router is not attached to any entrypoint', true);
+    }
+  }
+
+  /** Explicit entrypoints (unknown ones are errors), else the asDefault ones, else all; TLS routers only on TLS entrypoints. */
+  private routerEntryPoints(config: RouterConfig, info: RouterInfo): string[] {
+    const all = this.context.staticConfig.entryPoints;
+    const wantsTLS = config.tls !== undefined;
+    let names: string[];
+    if (config.entryPoints && config.entryPoints.length > 0) {
+      names = [];
+      for (const ep of config.entryPoints) {
+        const found = Object.keys(all).find((n) => n.toLowerCase() === ep.toLowerCase());
+        if (found) names.push(found);
+        else addError(info, `entrypoint '${ep}' does not exist (known: ${Object.keys(all).join(', ')})`, false);
+      }
+      if (names.length === 0) info.status = 'disabled';
+    } else {
+      const defaults = Object.keys(all).filter((n) => all[n]!.asDefault);
+      names = defaults.length > 0 ? defaults : Object.keys(all);
+    }
+    return names.filter((n) => isTLSEntryPoint(all[n]!) === wantsTLS);
+  }
+
+  private middlewareChain(names: string[], router: string, info: RouterInfo): Middleware[] | null {
+    const chain: Middleware[] = [];
+    for (const name of names) {
+      const mw = this.middleware(name, router);
+      if (!mw) {
+        const target = this.info.middlewares[name];
+        const why = target ? `is disabled: ${(target.errors ?? []).join('; ')}` : 'does not exist';
+        addError(info, `middleware '${name}' ${why}`, true);
+        return null;
+      }
+      chain.push(mw);
+    }
+    return chain;
+  }
+
+  /** Creates a middleware once per generation, on first use; a failure disables it and its routers. */
+  private middleware(name: string, router: string): Middleware | null {
+    const info = this.info.middlewares[name];
+    if (info && !info.usedBy.includes(router)) info.usedBy.push(router);
+    if (this.builtMiddlewares.has(name)) return this.builtMiddlewares.get(name)!;
+    const element = this.middlewares.get(name);
+    let built: Middleware | null = null;
+    if (element && info) {
+      try {
+        built = this.createMiddleware(element, info);
+      } catch (err) {
+        addError(info, messageOf(err), true);
+      }
+    }
+    this.builtMiddlewares.set(name, built);
+    return built;
+  }
+
+  private createMiddleware(element: Element<MiddlewareConfig>, info: MiddlewareInfo): Middleware {
+    let [type, options] = Object.entries(element.config)[0]!;
+    if (type === 'plugin') [type, options] = Object.entries(options as Record<string, unknown>)[0]!;
+    const plugin = this.context.registry.require(type);
+    info.type = plugin.name;
+    if (!plugin.create) throw new Error(`plugin '${plugin.name}' has no per-router middleware`);
+    plugin.validate?.(options as never);
+    const log = this.context.log.child({ middleware: element.name, plugin: plugin.name });
+    return plugin.create(options as never, { name: element.name, log, signal: this.generationAbort.signal, shared: this.context.shared });
+  }
+
+  /** Builds a service handler once per generation; weighted services recurse with cycle detection. */
+  private service(name: string, user: string, routerInfo?: RouterInfo, stack: string[] = []): Middleware | null {
+    const info = this.info.services[name];
+    if (info && !info.usedBy.includes(user)) info.usedBy.push(user);
+    const internal = this.context.internalServices.get(name);
+    if (internal) return internal;
+    if (this.builtServices.has(name)) {
+      const built = this.builtServices.get(name)!;
+      if (!built && routerInfo) addError(routerInfo, `service '${name}' ${serviceProblem(info)}`, true);
+      return built;
+    }
+    let built: Middleware | null = null;
+    const element = this.services.get(name);
+    if (element && info) {
+      if (stack.includes(name)) {
+        addError(info, `weighted service cycle: ${[...stack, name].join(' → ')}`, true);
+      } else {
+        try {
+          built = this.createService(element, info, [...stack, name]);
+        } catch (err) {
+          addError(info, messageOf(err), true);
+        }
+      }
+    }
+    this.builtServices.set(name, built);
+    if (!built && routerInfo) addError(routerInfo, `service '${name}' ${serviceProblem(info)}`, true);
+    return built;
+  }
+
+  private createService(element: Element<ServiceConfig>, info: ServiceInfo, stack: string[]): Middleware | null {
+    const { config, provider, name } = element;
+    if (config.loadBalancer) {
+      info.type = 'loadBalancer';
+      const lb = config.loadBalancer;
+      const transportName = lb.serversTransport ? qualify(lb.serversTransport, provider) : undefined;
+      const transport = transportName ? this.transports.get(transportName) : this.defaultTransport;
+      if (!transport) throw new Error(`serversTransport '${transportName}' does not exist`);
+      const isUp = this.context.isServerUp;
+      const handler = createLoadBalancerHandler({
+        service: name,
+        servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight ?? 1 })),
+        passHostHeader: lb.passHostHeader,
+        transport: toPoolTransport(transport),
+        pools: this.context.pools,
+        isServerUp: isUp ? (url: string) => isUp(name, url) : undefined,
+        log: this.context.log.child({ service: name }),
+      });
+      this.releases.push(() => handler.release());
+      return handler.middleware;
+    }
+    info.type = 'weighted';
+    const children = config.weighted!.services.map((child) => {
+      const childName = qualify(child.name, provider);
+      const handler = this.service(childName, name, undefined, stack);
+      if (!handler) throw new Error(`child service '${childName}' ${serviceProblem(this.info.services[childName])}`);
+      return { name: childName, weight: child.weight, handler };
+    });
+    return createWeightedHandler(children);
+  }
+
+  private logProblems(): void {
+    const log = this.context.log;
+    for (const kind of ['routers', 'services', 'middlewares'] as const) {
+      for (const info of Object.values(this.info[kind])) {
+        if (info.errors?.length) log.error({ [kind.slice(0, -1)]: info.name, status: info.status }, `${kind.slice(0, -1)} ${info.name}: ${info.errors.join('; ')}`);
+      }
+    }
+  }
+}
+
+function serviceProblem(info: ServiceInfo | undefined): string {
+  if (!info) return 'does not exist';
+  return `is disabled: ${(info.errors ?? ['unknown error']).join('; ')}`;
+}
+
+function composeChain(middlewares: Middleware[], service: Middleware): Middleware {
+  if (middlewares.length === 0) return service;
+  return compose([...middlewares, service]) as unknown as Middleware;
+}
+
+/** An entrypoint terminates TLS when a TLS plugin configured `http.tls` on it. */
+export function isTLSEntryPoint(ep: StaticConfig['entryPoints'][string]): boolean {
+  return (ep.http as Record<string, unknown>).tls !== undefined;
+}
+
+function toPoolTransport(t: ServersTransportConfig) {
+  return {
+    dialTimeoutMs: t.forwardingTimeouts.dialTimeout,
+    responseHeaderTimeoutMs: t.forwardingTimeouts.responseHeaderTimeout,
+    idleConnTimeoutMs: t.forwardingTimeouts.idleConnTimeout,
+    maxIdleConnsPerHost: t.maxIdleConnsPerHost,
+    insecureSkipVerify: t.insecureSkipVerify,
+    serverName: t.serverName,
+  };
+}

@@ -1,0 +1,60 @@
+// One configuration generation, live: routing tables per entrypoint, chains, and the resources they hold.
+import type { Middleware } from '../context.js';
+import type { RuntimeInfo } from '../config/runtime.js';
+import type { RoutingTable } from '../router/table.js';
+
+/** What a routing-table entry points at: a router's precompiled chain (middlewares then service). */
+export interface RouteTarget {
+  router: string;
+  service: string;
+  chain: Middleware;
+  observability?: { accessLogs?: boolean; metrics?: boolean; tracing?: boolean };
+}
+
+export class Runtime {
+  private inflight = 0;
+  private retiring = false;
+  private readonly controller = new AbortController();
+
+  constructor(
+    readonly info: RuntimeInfo,
+    private readonly tables: ReadonlyMap<string, RoutingTable<RouteTarget>>,
+    private readonly releases: Array<() => void>,
+  ) {}
+
+  get generation(): number {
+    return this.info.generation;
+  }
+
+  /** Aborted when this generation is retired and drained (plugins stop timers on it). */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  table(entrypoint: string): RoutingTable<RouteTarget> | undefined {
+    return this.tables.get(entrypoint);
+  }
+
+  /** Marks a request as running on this generation, so its pools stay open until it ends. */
+  enter(): void {
+    this.inflight++;
+  }
+
+  leave(): void {
+    this.inflight--;
+    if (this.retiring && this.inflight === 0) this.release();
+  }
+
+  /** Called when a newer generation is live: resources go once the last request on this one has ended. */
+  retire(): void {
+    if (this.retiring) return;
+    this.retiring = true;
+    if (this.inflight === 0) this.release();
+  }
+
+  private release(): void {
+    if (this.controller.signal.aborted) return;
+    this.controller.abort();
+    for (const release of this.releases) release();
+  }
+}

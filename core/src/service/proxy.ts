@@ -1,0 +1,430 @@
+// Streaming reverse-proxy step: forwards one Koa request to one upstream server through its undici pool.
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { UpstreamInfo, WharfContext } from '../context.js';
+import { hasToken, isUpgrade, prepareRequestHeaders, stripResponseHopByHop } from './headers.js';
+import { parseUpstreamUrl, upstreamHostname } from './pool.js';
+
+/** pino-compatible logger; the proxy only reports upstream failures. */
+export interface ProxyLogger {
+  warn(obj: object, msg: string): void;
+}
+
+/** One upstream server as the proxy uses it; built once per configuration generation. */
+export interface ProxyTarget {
+  /** Server URL as configured (for logs and ctx.wharf.upstream). */
+  readonly url: string;
+  /** Keep-alive pool for the server's origin. */
+  readonly pool: Dispatcher;
+  /** Constant per server so undici never reconnects because the Host header changed (see pool.ts). */
+  readonly servername: string;
+}
+
+export interface ProxyStepOptions {
+  /** Forward the client's Host (default) rather than the server's. */
+  passHostHeader?: boolean;
+  log?: ProxyLogger;
+  /** Qualified service name for logs; defaults to ctx.wharf.service. */
+  service?: string;
+}
+
+/** Forwards requests; see createProxyStep. */
+export interface ProxyStep {
+  /**
+   * Forwards ctx to target and resolves once the exchange is over (response relayed, error
+   * answered or client gone), ctx.wharf.upstream filled. With `replayable`, a failure to reach the
+   * server before any request byte was sent is not answered: it resolves to that error so the
+   * caller can try another server or call fail().
+   */
+  forward(ctx: WharfContext, target: ProxyTarget, replayable?: boolean): Promise<Error | undefined>;
+  /** Answers 502/504 (or cuts the connection if the response already started) and logs once. */
+  fail(ctx: WharfContext, target: ProxyTarget, error: Error): void;
+}
+
+// undici accepts a per-request servername but does not declare it.
+type DispatchOptions = Dispatcher.DispatchOptions & { servername?: string };
+
+export function createProxyTarget(url: string, pool: Dispatcher): ProxyTarget {
+  return { url, pool, servername: upstreamHostname(parseUpstreamUrl(url)) };
+}
+
+/**
+ * Uses undici's dispatch() with a handler that writes straight into the Node response: no
+ * intermediate stream, backpressure by pausing the upstream parser, and every error arrives in
+ * one callback (none can escape as an unhandled 'error' event).
+ */
+export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
+  const passHostHeader = options.passHostHeader ?? true;
+  const log = options.log;
+
+  function fail(ctx: WharfContext, target: ProxyTarget, error: Error): void {
+    const status = statusForError(error);
+    if (ctx.res.headersSent) {
+      // The status line is gone: cutting the connection is the only way to signal a truncated response.
+      ctx.req.socket.destroy();
+    } else {
+      respondPlain(ctx, status, status === 504 ? 'Gateway Timeout' : 'Bad Gateway');
+    }
+    log?.warn(
+      {
+        err: error,
+        router: ctx.wharf.router,
+        service: options.service ?? ctx.wharf.service,
+        server: target.url,
+        status,
+        retryAttempts: ctx.wharf.retryAttempts,
+      },
+      'upstream request failed',
+    );
+  }
+
+  function forward(ctx: WharfContext, target: ProxyTarget, replayable = false): Promise<Error | undefined> {
+    ctx.respond = false;
+    const req = ctx.req;
+    const upstream: UpstreamInfo = { url: target.url, bytes: 0 };
+    ctx.wharf.upstream = upstream;
+    if (req.socket.destroyed) return Promise.resolve(undefined);
+    const path = originForm(req.url);
+    if (path === undefined) {
+      respondPlain(ctx, 400, 'Bad Request');
+      return Promise.resolve(undefined);
+    }
+    const upgrade = isUpgrade(req) ? req.headers.upgrade : undefined;
+    const dispatchOptions: DispatchOptions = {
+      path,
+      method: req.method ?? 'GET',
+      headers: prepareRequestHeaders(req, ctx.wharf, passHostHeader),
+      body: upgrade === undefined && hasRequestBody(req) ? req : null,
+      upgrade: upgrade ?? null,
+      servername: target.servername,
+    };
+    return new Promise((resolve) => {
+      const exchange = new Exchange(ctx, target, fail, upstream, replayable, resolve);
+      try {
+        target.pool.dispatch(dispatchOptions, exchange);
+      } catch (err) {
+        exchange.onResponseError(undefined, err as Error);
+      }
+    });
+  }
+
+  return { forward, fail };
+}
+
+/** The request is safe to send again to another server: safe method, or nothing to replay. */
+export function isReplayable(req: IncomingMessage): boolean {
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+    case 'OPTIONS':
+    case 'TRACE':
+      return true;
+    default:
+      return !hasRequestBody(req);
+  }
+}
+
+function hasRequestBody(req: IncomingMessage): boolean {
+  const headers = req.headers;
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const length = headers['content-length'];
+  return length !== undefined && length !== '0';
+}
+
+/** Path and query to send upstream; undefined when the request target cannot be forwarded. */
+function originForm(url: string | undefined): string | undefined {
+  if (url === undefined || url === '') return '/';
+  if (url.charCodeAt(0) === 0x2f /* '/' */) return url;
+  // absolute-form (RFC 9112 §3.2.2) is meant for proxies; the origin server gets origin-form.
+  if (url.startsWith('http://') || url.startsWith('https://')) {
+    try {
+      const parsed = new URL(url);
+      return parsed.pathname + parsed.search;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+const clientClosed = new Error('client closed the connection');
+
+/** Failures that happened before the server got anything, i.e. worth another server. */
+function isConnectFailure(err: Error): boolean {
+  if (err === clientClosed) return false;
+  const code = (err as { code?: unknown }).code;
+  // Invalid requests fail identically everywhere; the rest is about reaching this server.
+  return code !== 'UND_ERR_INVALID_ARG' && code !== 'UND_ERR_NOT_SUPPORTED' && code !== 'UND_ERR_ABORTED';
+}
+
+function statusForError(err: Error): number {
+  switch ((err as { code?: unknown }).code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'ETIMEDOUT':
+      return 504;
+    default:
+      return 502;
+  }
+}
+
+/** Short plain-text answer written by the gateway itself (errors, 503); bypasses Koa. */
+export function respondPlain(ctx: WharfContext, status: number, body: string): void {
+  ctx.respond = false;
+  const res = ctx.res;
+  if (res.headersSent || ctx.req.socket.destroyed) return;
+  const base: OutgoingHttpHeaders = {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  };
+  let headers: OutgoingHttpHeaders = { ...base };
+  try {
+    runResponseHooks(ctx, status, headers);
+  } catch {
+    // A failing plugin hook must not turn a gateway error into a hang.
+    headers = base;
+  }
+  if (isUpgrade(ctx.req)) closeAfterResponse(ctx.req, res, headers);
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+function runResponseHooks(ctx: WharfContext, status: number, headers: OutgoingHttpHeaders): void {
+  const hooks = ctx.wharf.responseHeaderHooks;
+  if (hooks === undefined) return;
+  for (let i = 0; i < hooks.length; i++) hooks[i](status, headers);
+}
+
+/**
+ * An upgrade request's socket left Node's HTTP parser; nobody else will end it after a
+ * non-101 answer, so announce the close and do it once the answer is flushed.
+ */
+function closeAfterResponse(req: IncomingMessage, res: ServerResponse, headers: OutgoingHttpHeaders): void {
+  headers.connection = 'close';
+  res.once('finish', () => req.socket.end());
+}
+
+function isHttp11(req: IncomingMessage): boolean {
+  return req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1);
+}
+
+/**
+ * Trailers travel only in a chunked body (RFC 9112 §7.1.2), and Node refuses a Trailer header on
+ * any other framing, so they are relayed only when Node is going to chunk this response.
+ */
+function canCarryTrailers(req: IncomingMessage, status: number, headers: IncomingHttpHeaders): boolean {
+  return (
+    req.method !== 'HEAD' &&
+    status !== 204 &&
+    status !== 304 &&
+    headers['content-length'] === undefined &&
+    isHttp11(req)
+  );
+}
+
+/** 102 and 103 are relayed (Node can write those); RFC 9110 §15.2 forbids 1xx to HTTP/1.0 clients. */
+function relayInformational(req: IncomingMessage, res: ServerResponse, status: number, headers: IncomingHttpHeaders): void {
+  if (res.headersSent || !isHttp11(req)) return;
+  try {
+    if (status === 102) {
+      res.writeProcessing();
+    } else if (status === 103 && headers.link !== undefined) {
+      stripResponseHopByHop(headers, false, false);
+      res.writeEarlyHints(headers as Record<string, string | string[]>);
+    }
+  } catch {
+    // Informational only: malformed hints are dropped, the final response still follows.
+  }
+}
+
+/**
+ * Node answers `Expect: 100-continue` itself unless the server has a 'checkContinue' listener;
+ * in that case it is ours to send, now that the upstream is reachable (RFC 9110 §10.1.1).
+ */
+function sendContinueIfPending(req: IncomingMessage, res: ServerResponse): void {
+  if (!hasToken(req.headers.expect, '100-continue')) return;
+  if ((res as ServerResponse & { _sent100?: boolean })._sent100 === false) res.writeContinue();
+}
+
+/** Raw 101 head for the client socket; validates what plugin hooks may have added. */
+function switchingProtocolsHead(headers: OutgoingHttpHeaders): string {
+  let head = 'HTTP/1.1 101 Switching Protocols\r\n';
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    validateHeaderName(name);
+    for (const item of Array.isArray(value) ? value : [String(value)]) {
+      validateHeaderValue(name, item);
+      head += `${name}: ${item}\r\n`;
+    }
+  }
+  return head + '\r\n';
+}
+
+/** One request/response exchange with the upstream: undici calls these as the response arrives. */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  /** undici handed the request to a connection: bytes may have reached the server. */
+  private sent = false;
+  private clientGone = false;
+  private settled = false;
+  private relayTrailers = false;
+  private drainArmed = false;
+  private readonly req: IncomingMessage;
+  private readonly res: ServerResponse;
+  private readonly startTime = process.hrtime.bigint();
+
+  constructor(
+    private readonly ctx: WharfContext,
+    private readonly target: ProxyTarget,
+    private readonly fail: ProxyStep['fail'],
+    private readonly upstream: UpstreamInfo,
+    private readonly replayable: boolean,
+    private readonly resolve: (result: Error | undefined) => void,
+  ) {
+    this.req = ctx.req;
+    this.res = ctx.res;
+    this.res.once('close', this.onClientClose);
+  }
+
+  /** Client went away before the response was complete: stop the upstream work too. */
+  private readonly onClientClose = (): void => {
+    if (this.settled) return;
+    this.clientGone = true;
+    this.controller?.abort(clientClosed);
+  };
+
+  private readonly onDrain = (): void => {
+    this.controller?.resume();
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.clientGone) {
+      controller.abort(clientClosed);
+      return;
+    }
+    this.sent = true;
+    sendContinueIfPending(this.req, this.res);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    statusMessage?: string,
+  ): void {
+    if (statusCode < 200) {
+      relayInformational(this.req, this.res, statusCode, headers);
+      return;
+    }
+    this.upstream.status = statusCode;
+    this.relayTrailers = hasToken(this.req.headers.te, 'trailers') && canCarryTrailers(this.req, statusCode, headers);
+    stripResponseHopByHop(headers, this.relayTrailers, false);
+    runResponseHooks(this.ctx, statusCode, headers);
+    if (isUpgrade(this.req)) closeAfterResponse(this.req, this.res, headers);
+    this.res.writeHead(statusCode, statusMessage || undefined, headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.upstream.bytes += chunk.length;
+    if (this.res.write(chunk)) return;
+    controller.pause();
+    if (!this.drainArmed) {
+      this.drainArmed = true;
+      this.res.on('drain', this.onDrain);
+    }
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    if (this.relayTrailers && Object.keys(trailers).length > 0) this.res.addTrailers(trailers as OutgoingHttpHeaders);
+    this.res.end();
+    this.settle(undefined);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    try {
+      this.handleError(error);
+    } catch {
+      // undici re-emits handler exceptions as pool 'error' events, which would crash the process.
+      this.req.socket.destroy();
+      this.settle(undefined);
+    }
+  }
+
+  private handleError(error: Error): void {
+    if (this.settled) return;
+    if (this.clientGone || this.req.socket.destroyed) {
+      // The client left (or broke its upload): nobody to answer, and not the upstream's fault.
+      this.settle(undefined);
+      return;
+    }
+    if (!this.sent && this.replayable && isConnectFailure(error)) {
+      this.settle(error);
+      return;
+    }
+    this.fail(this.ctx, this.target, error);
+    this.settle(undefined);
+  }
+
+  onRequestUpgrade(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    socket: Duplex,
+  ): void {
+    this.upstream.status = statusCode;
+    const client = this.req.socket;
+    if (client.destroyed) {
+      // The client left while the upstream was accepting: there is nobody to tunnel to.
+      socket.destroy();
+      this.settle(undefined);
+      return;
+    }
+    stripResponseHopByHop(headers, false, true);
+    runResponseHooks(this.ctx, statusCode, headers);
+    // Throwing here (invalid hook output) makes undici report the error, answered as a 502.
+    client.write(switchingProtocolsHead(headers));
+    this.res.off('close', this.onClientClose);
+    this.tunnel(client, socket);
+  }
+
+  /**
+   * Relays bytes both ways. A half-close is passed on (pipe ends the other side's writes); once
+   * one socket is gone the other is flushed then closed; an error on either destroys both.
+   */
+  private tunnel(client: Duplex, server: Duplex): void {
+    const head = this.ctx.wharf.upgradeHead;
+    if (head !== undefined && head.length > 0) server.write(head);
+    server.on('data', (chunk: Buffer) => {
+      this.upstream.bytes += chunk.length;
+    });
+    const destroyBoth = (): void => {
+      client.destroy();
+      server.destroy();
+    };
+    let open = 2;
+    const closeOther = (other: Duplex) => (): void => {
+      (other as Socket).destroySoon();
+      if (--open === 0) this.settle(undefined);
+    };
+    client.on('error', destroyBoth);
+    server.on('error', destroyBoth);
+    client.on('close', closeOther(server));
+    server.on('close', closeOther(client));
+    client.pipe(server);
+    server.pipe(client);
+  }
+
+  private settle(result: Error | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.upstream.durationNs = process.hrtime.bigint() - this.startTime;
+    this.res.off('close', this.onClientClose);
+    if (this.drainArmed) this.res.off('drain', this.onDrain);
+    this.resolve(result);
+  }
+}

@@ -1,0 +1,37 @@
+// Runs every compiled test file (core, plugins, examples, end-to-end) with Node's test runner.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const roots = ['core/dist', 'plugins', 'examples', 'test/dist'];
+
+function findTests(dir, out = []) {
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (name === 'node_modules' || name === 'src') continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) findTests(path, out);
+    else if (name.endsWith('.test.js')) out.push(path);
+  }
+  return out;
+}
+
+const only = process.argv.slice(2);
+const files = roots
+  .flatMap((r) => findTests(join(root, r)))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files found: run `npx tsc --build` first');
+  process.exit(1);
+}
+console.log(`running ${files.length} test files:\n${files.map((f) => `  ${relative(root, f)}`).join('\n')}`);
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], { stdio: 'inherit', cwd: root });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
