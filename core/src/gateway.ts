@@ -17,6 +17,9 @@ import { buildRuntime } from './runtime/build.js';
 import { Runtime } from './runtime/runtime.js';
 import { PoolRegistry } from './service/pool.js';
 import { localSharedState } from './plugin/shared.js';
+import { HealthRegistry } from './service/health.js';
+import type { ServerFactory } from './plugin/contract.js';
+import { messageOf as errorText } from './errors.js';
 
 export interface GatewayOptions {
   staticConfig: StaticConfig;
@@ -47,6 +50,9 @@ export class Gateway extends EventEmitter {
   private readonly stopHooks: Array<() => void | Promise<void>> = [];
   private watcher: ConfigWatcher | undefined;
   private readonly latest = new Map<string, ProviderConfig>();
+  private readonly serverFactories = new Map<string, ServerFactory>();
+  private readonly dynamicListeners: Array<{ key: string; plugin: string; listener: (sections: ReadonlyArray<{ provider: string; value: unknown }>) => void }> = [];
+  readonly health: HealthRegistry;
   private runtime: Runtime;
   private generation = 0;
   private shuttingDown = false;
@@ -58,6 +64,11 @@ export class Gateway extends EventEmitter {
     this.log = options.log;
     this.providers = options.providers ?? [];
     this.shared = options.shared ?? localSharedState();
+    this.health = new HealthRegistry(this.log, this);
+    this.on('health', (e: { service: string; url: string; up: boolean }) => {
+      const status = this.runtime.info.services[e.service]?.serverStatus;
+      if (status && e.url in status) status[e.url] = e.up ? 'UP' : 'DOWN';
+    });
     this.runtime = this.build([]);
   }
 
@@ -82,6 +93,7 @@ export class Gateway extends EventEmitter {
         middlewares: hooks.map((h) => h.middleware),
         dispatch: createDispatch({ entrypoint: name, current: () => this.runtime, sanitizePath: config.http.sanitizePath }),
         log: this.log,
+        createServer: this.serverFactories.get(name),
       });
       this.entrypoints.set(name, entrypoint);
     }
@@ -114,6 +126,7 @@ export class Gateway extends EventEmitter {
   /** Builds a new generation from every provider's latest configuration and swaps it in atomically. */
   apply(configs: readonly ProviderConfig[]): void {
     for (const c of configs) this.latest.set(c.provider, c);
+    this.notifyDynamicSections();
     const next = this.build([...this.latest.values()].sort((a, b) => a.provider.localeCompare(b.provider)));
     const previous = this.runtime;
     this.runtime = next;
@@ -145,6 +158,20 @@ export class Gateway extends EventEmitter {
     await this.pools.closeAll();
   }
 
+  /** Hands plugin-owned sections (`tls`) to their plugins before the generation that uses them goes live. */
+  private notifyDynamicSections(): void {
+    for (const { key, plugin, listener } of this.dynamicListeners) {
+      const sections = [...this.latest.values()]
+        .filter((c) => c.config[key] !== undefined)
+        .map((c) => ({ provider: c.provider, value: c.config[key] }));
+      try {
+        listener(sections);
+      } catch (err) {
+        this.log.error({ plugin }, `plugin ${plugin} rejected the ${key} configuration: ${errorText(err)}`);
+      }
+    }
+  }
+
   private build(configs: readonly ProviderConfig[]): Runtime {
     return buildRuntime(configs, {
       staticConfig: this.staticConfig,
@@ -153,6 +180,8 @@ export class Gateway extends EventEmitter {
       log: this.log,
       shared: this.shared,
       internalServices: this.internalServices,
+      isServerUp: (service, url) => this.health.isUp(service, url),
+      onServerFailure: (service, url, detail) => this.emit('upstreamFailure', { service, url, ...detail }),
       generation: this.generation++,
     });
   }
@@ -173,13 +202,25 @@ export class Gateway extends EventEmitter {
       },
       isShuttingDown: () => this.shuttingDown,
       events: this,
+      health: this.health,
+      serveEntrypoint: (entrypoint, factory) => {
+        if (this.serverFactories.has(entrypoint)) throw new Error(`entrypoint ${entrypoint} is already served by another plugin`);
+        this.serverFactories.set(entrypoint, factory);
+      },
+      onDynamicConfig: () => {
+        throw new Error('onDynamicConfig needs a plugin with dynamicKey');
+      },
     };
     for (const plugin of this.registry.all()) {
       if (!plugin.setup) continue;
       const key = plugin.staticKey ?? plugin.name;
       const section = plugin.staticSchema ? findSection(this.staticConfig, key) : undefined;
       if (plugin.staticSchema && section === undefined) continue;
-      await plugin.setup(section as never, { ...host, log: this.log.child({ plugin: plugin.name }) });
+      const key2 = plugin.dynamicKey;
+      const onDynamicConfig: PluginHost['onDynamicConfig'] = key2
+        ? (listener) => void this.dynamicListeners.push({ key: key2, plugin: plugin.name, listener })
+        : host.onDynamicConfig;
+      await plugin.setup(section as never, { ...host, onDynamicConfig, log: this.log.child({ plugin: plugin.name }) });
     }
   }
 

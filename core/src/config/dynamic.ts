@@ -59,7 +59,7 @@ export const LoadBalancerSchema = Type.Object(
       Type.Object({ flushInterval: Duration({ description: 'Accepted for compatibility; Wharf always streams.' }) }, { additionalProperties: false }),
     ),
   },
-  { additionalProperties: true },
+  { additionalProperties: false },
 );
 
 export const WeightedSchema = Type.Object(
@@ -78,6 +78,7 @@ export const WeightedSchema = Type.Object(
 export const ServiceSchema = Element(
   Type.Object(
     { loadBalancer: Type.Optional(LoadBalancerSchema), weighted: Type.Optional(WeightedSchema) },
+    // additionalProperties stays false: plugin fields are added to loadBalancer by withLoadBalancerFields.
     { additionalProperties: false, minProperties: 1, maxProperties: 1 },
   ),
 );
@@ -110,19 +111,35 @@ export function middlewareSchema(registry: PluginRegistry): TSchema {
   return Element(oneOf({ ...properties, plugin: oneOf({ ...properties }) }));
 }
 
+/** ServiceSchema with plugin fields (healthCheck, …) added to loadBalancer. */
+function withLoadBalancerFields(service: TSchema, fields: Readonly<Record<string, TSchema>>): TSchema {
+  const props = service.properties as Record<string, TSchema>;
+  const lb = props.loadBalancer!;
+  const lbProps = { ...(lb.properties as Record<string, TSchema>) };
+  for (const [key, schema] of Object.entries(fields)) lbProps[key] = Type.Optional(schema);
+  return { ...service, properties: { ...props, loadBalancer: { ...lb, properties: lbProps } } } as TSchema;
+}
+
 const cache = new WeakMap<PluginRegistry, { size: number; schema: TSchema }>();
 
 /** The whole dynamic configuration schema for the plugins registered now. */
 export function dynamicSchema(registry: PluginRegistry): TSchema {
   const hit = cache.get(registry);
   if (hit && hit.size === registry.all().length) return hit.schema;
+  const extraSections: Record<string, TSchema> = {};
+  let service: TSchema = ServiceSchema;
+  for (const plugin of registry.all()) {
+    if (plugin.dynamicKey && plugin.dynamicSchema) extraSections[plugin.dynamicKey] = Type.Optional(plugin.dynamicSchema);
+    if (plugin.loadBalancerSchema) service = withLoadBalancerFields(service, plugin.loadBalancerSchema);
+  }
   const schema = Type.Object(
     {
+      ...extraSections,
       http: Type.Optional(
         Type.Object(
           {
             routers: Type.Optional(MapOf(RouterSchema)),
-            services: Type.Optional(MapOf(ServiceSchema)),
+            services: Type.Optional(MapOf(service)),
             middlewares: Type.Optional(MapOf(middlewareSchema(registry))),
             serversTransports: Type.Optional(MapOf(ServersTransportSchema)),
           },
@@ -153,6 +170,8 @@ export interface HTTPConfig {
 
 export interface DynamicConfig {
   http?: HTTPConfig;
+  /** Sections owned by plugins (`tls`). */
+  [section: string]: unknown;
 }
 
 /** Turns the decoder's disabled elements (`http.routers.api`) into provider problems. */

@@ -2,7 +2,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Middleware } from '../context.js';
 import type { Logger } from '../log.js';
-import type { Server } from 'node:http';
+import type { Server, ServerOptions, RequestListener } from 'node:http';
 import type { RuntimeInfo } from '../config/runtime.js';
 
 /** Gateway events a plugin can follow (metrics, API, health checks). */
@@ -11,7 +11,38 @@ export interface GatewayEvents {
   on(event: 'reload', listener: (info: RuntimeInfo) => void): unknown;
   /** An entrypoint's server is bound. */
   on(event: 'listening', listener: (e: { entrypoint: string; server: Server }) => void): unknown;
+  /** A server's health changed (set through PluginHost.health). */
+  on(event: 'health', listener: (e: HealthEvent) => void): unknown;
+  /** A proxied request to a server failed (connection error, timeout) or answered 5xx: passive health checks. */
+  on(event: 'upstreamFailure', listener: (e: UpstreamFailureEvent) => void): unknown;
 }
+
+export interface HealthEvent {
+  service: string;
+  url: string;
+  up: boolean;
+  reason?: string;
+}
+
+export interface UpstreamFailureEvent {
+  service: string;
+  url: string;
+  /** Upstream status for 5xx answers; undefined for connection failures and timeouts. */
+  status?: number;
+  error?: string;
+}
+
+/** Server health shared by health-check plugins and the load balancer: down servers get no new requests. */
+export interface ServerHealth {
+  /** Records a verdict; transitions are logged once and emitted as a `health` event. */
+  set(service: string, url: string, up: boolean, reason?: string): void;
+  isUp(service: string, url: string): boolean;
+  /** Forgets servers of services no longer configured. */
+  forget(service: string, url?: string): void;
+}
+
+/** Creates an entrypoint's server (the TLS plugin returns an https or HTTP/2 server with the same handler). */
+export type ServerFactory = (options: ServerOptions, handler: RequestListener) => Server;
 
 /** Given to `create` once per configuration generation and middleware instance. */
 export interface PluginContext {
@@ -47,6 +78,14 @@ export interface PluginHost {
   onStop(fn: () => void | Promise<void>): void;
   readonly shared: SharedState;
   readonly events: GatewayEvents;
+  readonly health: ServerHealth;
+  /** Creates this entrypoint's server instead of the core's plain HTTP one (one plugin per entrypoint). */
+  serveEntrypoint(entrypoint: string, factory: ServerFactory): void;
+  /**
+   * Receives every provider's value of the dynamic section this plugin declares (`dynamicKey`), each time a
+   * generation is built and before it goes live; throw to report a problem (logged, the section is skipped).
+   */
+  onDynamicConfig(listener: (sections: ReadonlyArray<{ provider: string; value: unknown }>) => void): void;
   /** True once SIGTERM/SIGINT started the graceful drain (ping answers terminatingStatusCode). */
   isShuttingDown(): boolean;
 }
@@ -68,6 +107,11 @@ export interface Plugin<O extends TSchema = TSchema, S extends TSchema = TSchema
   readonly staticKey?: string;
   /** Fields this plugin adds under every `entryPoints.<name>` (dotted path → schema), e.g. `http.tls`. */
   readonly entryPointSchema?: Readonly<Record<string, TSchema>>;
+  /** A top-level dynamic-configuration section this plugin owns (`tls`), decoded by every provider. */
+  readonly dynamicKey?: string;
+  readonly dynamicSchema?: TSchema;
+  /** Fields this plugin adds under every `http.services.<name>.loadBalancer` (e.g. `healthCheck`). */
+  readonly loadBalancerSchema?: Readonly<Record<string, TSchema>>;
   /** Runs once per process when the static section is present (or always when there is no static section). */
   setup?(config: Static<S> | undefined, host: PluginHost): void | Promise<void>;
 }

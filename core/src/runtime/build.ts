@@ -34,6 +34,8 @@ export interface BuildContext {
   internalServices: ReadonlyMap<string, Middleware>;
   /** Health of a server as health-check plugins see it; every server is up when absent. */
   isServerUp?: (service: string, url: string) => boolean;
+  /** Passive health: a server failed a live request. */
+  onServerFailure?: (service: string, url: string, detail: { status?: number; error?: string }) => void;
   generation: number;
 }
 
@@ -240,6 +242,8 @@ class RuntimeBuilder {
       const transport = transportName ? this.transports.get(transportName) : this.defaultTransport;
       if (!transport) throw new Error(`serversTransport '${transportName}' does not exist`);
       const isUp = this.context.isServerUp;
+      const onFailure = this.context.onServerFailure;
+      info.serverStatus = Object.fromEntries(lb.servers.map((s) => [s.url, !isUp || isUp(name, s.url) ? 'UP' : 'DOWN'] as const));
       const handler = createLoadBalancerHandler({
         service: name,
         servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight ?? 1 })),
@@ -247,6 +251,7 @@ class RuntimeBuilder {
         transport: toPoolTransport(transport),
         pools: this.context.pools,
         isServerUp: isUp ? (url: string) => isUp(name, url) : undefined,
+        onServerFailure: onFailure ? (url, detail) => onFailure(name, url, detail) : undefined,
         log: this.context.log.child({ service: name }),
       });
       this.releases.push(() => handler.release());

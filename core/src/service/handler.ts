@@ -23,6 +23,8 @@ export interface LoadBalancerOptions {
   transport?: ServersTransport;
   /** Health verdict per server URL (from a health-check plugin); servers it rejects are skipped. */
   isServerUp?: (url: string) => boolean;
+  /** Told about every connection failure, timeout and 5xx answer of a server (passive health checks). */
+  onServerFailure?: (url: string, detail: { status?: number; error?: string }) => void;
   log?: ProxyLogger;
 }
 
@@ -47,7 +49,7 @@ const NO_SERVER = 'Service Unavailable: no available server';
  * is tried once (like nginx's proxy_next_upstream error/timeout) before answering 502.
  */
 export function createLoadBalancerHandler(options: LoadBalancerOptions): ServiceHandler {
-  const { service, log, isServerUp } = options;
+  const { service, log, isServerUp, onServerFailure } = options;
   const members: Member[] = options.servers.map((server) => {
     parseUpstreamUrl(server.url);
     return { url: server.url, weight: server.weight ?? 1 };
@@ -69,7 +71,13 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
     let lastError: Error | undefined;
     for (;;) {
       const error = await step.forward(ctx, member.target!, replayable);
-      if (error === undefined) break;
+      if (error === undefined) {
+        const status = ctx.wharf.upstream?.status;
+        if (onServerFailure && status !== undefined && status >= 500) onServerFailure(member.url, { status });
+        else if (onServerFailure && status === undefined && ctx.status >= 502) onServerFailure(member.url, { error: `answered ${ctx.status}` });
+        break;
+      }
+      onServerFailure?.(member.url, { error: error.message });
       lastError = error;
       (tried ??= []).push(member);
       const untried = tried;

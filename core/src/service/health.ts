@@ -1,0 +1,39 @@
+// Server health verdicts (from health-check plugins) that the load balancers consult per request.
+import type { EventEmitter } from 'node:events';
+import type { ServerHealth } from '../plugin/contract.js';
+import type { Logger } from '../log.js';
+
+export class HealthRegistry implements ServerHealth {
+  /** service → url → down reason; servers not listed are up. */
+  private readonly down = new Map<string, Map<string, string>>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly events: EventEmitter,
+  ) {}
+
+  set(service: string, url: string, up: boolean, reason?: string): void {
+    const servers = this.down.get(service);
+    const wasUp = !servers?.has(url);
+    if (up === wasUp) return;
+    if (up) {
+      servers!.delete(url);
+      if (servers!.size === 0) this.down.delete(service);
+      this.log.info({ service, server: url }, `server ${url} of ${service} is up again`);
+    } else {
+      if (servers) servers.set(url, reason ?? 'down');
+      else this.down.set(service, new Map([[url, reason ?? 'down']]));
+      this.log.warn({ service, server: url, reason }, `server ${url} of ${service} is down: ${reason ?? 'health check failed'}`);
+    }
+    this.events.emit('health', { service, url, up, reason });
+  }
+
+  isUp(service: string, url: string): boolean {
+    return this.down.get(service)?.has(url) !== true;
+  }
+
+  forget(service: string, url?: string): void {
+    if (url === undefined) this.down.delete(service);
+    else this.down.get(service)?.delete(url);
+  }
+}
