@@ -227,9 +227,13 @@ class Walker {
 
   private walkString(schema: TSchema, node: unknown, path: string[], written: string[]): Decoded {
     const raw = scalarOf(node);
-    if (typeof raw === 'string') return raw;
-    if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
-    return this.fail(path, written, raw, `expected ${describeSchema(schema)}`);
+    const text = typeof raw === 'string' ? raw : typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : undefined;
+    if (text === undefined) return this.fail(path, written, raw, `expected ${describeSchema(schema)}`);
+    const allowed = typeof schema.const === 'string' ? [schema.const] : (schema.enum as unknown[] | undefined);
+    if (!allowed) return text;
+    // Fixed words (log levels, formats) are matched case-insensitively and stored in their canonical spelling.
+    const match = allowed.find((a) => typeof a === 'string' && a.toLowerCase() === text.toLowerCase());
+    return match !== undefined ? match : this.fail(path, written, raw, `expected ${describeSchema(schema)}`);
   }
 
   private walkNumber(schema: TSchema, node: unknown, path: string[], written: string[]): Decoded {

@@ -81,7 +81,7 @@ const LocalPluginSchema = Type.Object(
 /** The core's static schema; plugins add their own sections (see staticSchema). */
 export function coreStaticProperties(entryPoint: TSchema = EntryPointSchema) {
   return {
-    entryPoints: MapOf(entryPoint, { description: 'Named listen addresses.' }),
+    entryPoints: Type.Optional(MapOf(entryPoint, { description: 'Named listen addresses (default: http on :80).' })),
     providers: Type.Object(
       {
         providersThrottleDuration: Duration({ default: '2s', description: 'Wait at least this long between two reloads from one provider (default 2s).' }),
@@ -91,7 +91,10 @@ export function coreStaticProperties(entryPoint: TSchema = EntryPointSchema) {
     ),
     log: Type.Object(
       {
-        level: Type.String({ default: 'INFO', pattern: '^(?:[Tt][Rr][Aa][Cc][Ee]|[Dd][Ee][Bb][Uu][Gg]|[Ii][Nn][Ff][Oo]|[Ww][Aa][Rr][Nn]|[Ee][Rr][Rr][Oo][Rr]|[Ff][Aa][Tt][Aa][Ll]|[Pp][Aa][Nn][Ii][Cc])$', description: 'TRACE, DEBUG, INFO, WARN, ERROR or FATAL (default INFO).' }),
+        level: Type.Union(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'PANIC'].map((l) => Type.Literal(l)), {
+          default: 'INFO',
+          description: 'TRACE, DEBUG, INFO, WARN, ERROR or FATAL (default INFO).',
+        }),
         format: Type.Union([Type.Literal('common'), Type.Literal('json')], { default: 'common', description: 'common or json (default common).' }),
         filePath: Type.Optional(Type.String({ description: 'Write the log to this file instead of stdout.' })),
         noColor: Type.Optional(Type.Boolean({ description: 'Accepted for compatibility; Wharf never colours.' })),
@@ -197,7 +200,8 @@ export function decodeStatic(sources: StaticSources, registry?: PluginRegistry):
   const describe = (written: string[]) => describeStaticKey(sources, written);
   const { value, issues } = decode<StaticConfig>(staticSchema(registry), sources.tree, { describe });
   if (issues.length > 0) throw staticError(issues);
-  if (Object.keys(value.entryPoints ?? {}).length === 0) addEntryPoint(value, 'http', ':80', registry); // Traefik's default
+  value.entryPoints ??= {};
+  if (Object.keys(value.entryPoints).length === 0) addEntryPoint(value, 'http', ':80', registry); // Traefik's default
   if (!value.entryPoints.traefik && referencesEntryPoint(value, 'traefik')) addEntryPoint(value, 'traefik', ':8080', registry);
   return value;
 }
@@ -267,12 +271,12 @@ export function readConfigFile(path: string): TreeObject {
 
 /** YAML (a superset of JSON) → plain data; errors carry `file:line:column`. */
 export function parseConfigText(text: string, path: string): Record<string, unknown> {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const where = first.linePos?.[0] ? `${path}:${first.linePos[0].line}:${first.linePos[0].col}` : path;
     const kind = extname(path) === '.json' ? 'JSON' : 'YAML';
-    throw new WharfError('WHARF_ERR_STATIC_CONFIG', `${kind} syntax error at ${where}: ${first.message.split('\n')[0]}`);
+    throw new WharfError('WHARF_ERR_STATIC_CONFIG', `${kind} syntax error at ${where}: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const value = doc.toJS() as unknown;
   if (value === null || value === undefined) return {};
