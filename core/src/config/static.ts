@@ -47,6 +47,15 @@ export const EntryPointSchema = Type.Object(
         middlewares: Type.Optional(StringList({ description: 'Middlewares prepended to every router on this entrypoint.' })),
         maxHeaderBytes: Type.Integer({ minimum: 1024, default: 32768, description: 'Largest request head accepted, in bytes (default 32 KiB); larger → 431.' }),
         sanitizePath: Type.Boolean({ default: true, description: 'Resolve ./.. segments and merge slashes before routing (default true).' }),
+        encodedCharacters: Type.Object(
+          Object.fromEntries(
+            ['Slash', 'BackSlash', 'NullCharacter', 'Semicolon', 'Percent', 'QuestionMark', 'Hash'].map((c) => [
+              `allowEncoded${c}`,
+              Type.Boolean({ default: true, description: `Accept an encoded ${c} in the request path (default true; false → 400).` }),
+            ]),
+          ) as Record<string, ReturnType<typeof Type.Boolean>>,
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -202,7 +211,9 @@ export function decodeStatic(sources: StaticSources, registry?: PluginRegistry):
   if (issues.length > 0) throw staticError(issues);
   value.entryPoints ??= {};
   if (Object.keys(value.entryPoints).length === 0) addEntryPoint(value, 'http', ':80', registry); // Traefik's default
-  if (!value.entryPoints.traefik && referencesEntryPoint(value, 'traefik')) addEntryPoint(value, 'traefik', ':8080', registry);
+  if (!value.entryPoints.traefik && (referencesEntryPoint(value, 'traefik') || pluginUsesEntryPoint(value, 'traefik', registry))) {
+    addEntryPoint(value, 'traefik', ':8080', registry);
+  }
   return value;
 }
 
@@ -217,6 +228,14 @@ function referencesEntryPoint(config: StaticConfig, name: string): boolean {
   return Object.values(config).some((section) => {
     if (!section || typeof section !== 'object') return false;
     return (section as { entryPoint?: unknown }).entryPoint === name;
+  });
+}
+
+/** Whether a plugin's static section serves on the entrypoint (Plugin.usesEntryPoints: api.insecure → traefik). */
+function pluginUsesEntryPoint(config: StaticConfig, name: string, registry?: PluginRegistry): boolean {
+  return (registry?.all() ?? []).some((plugin) => {
+    const section = plugin.usesEntryPoints && plugin.staticSchema ? config[plugin.staticKey ?? plugin.name] : undefined;
+    return section !== undefined && plugin.usesEntryPoints!(section as never).includes(name);
   });
 }
 

@@ -9,6 +9,7 @@ import type { EntryPointConfig } from '../config/static.js';
 import { WharfError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseAddress } from './address.js';
+import { encodedCharacterCheck, framingProblem, type EncodedCharacters } from './hygiene.js';
 
 export interface EntrypointOptions {
   name: string;
@@ -40,7 +41,8 @@ export class Entrypoint {
     this.server.keepAliveTimeout = options.config.transport.respondingTimeouts.idleTimeout;
     if (options.config.transport.maxConnections > 0) this.server.maxConnections = options.config.transport.maxConnections;
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, handler));
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket));
+    const limit = options.config.http.maxHeaderBytes;
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket, limit));
   }
 
   /** Binds the address; rejects with an error naming the entrypoint when it cannot. */
@@ -79,6 +81,12 @@ export class Entrypoint {
       if (!err.status || err.status >= 500) this.log.error({ err }, `request failed: ${messageOf(err)}`);
     });
     const trust = trustChecker(this.options.config.forwardedHeaders);
+    const encodedCheck = encodedCharacterCheck(this.options.config.http.encodedCharacters as unknown as EncodedCharacters);
+    const encodedProblem = (url: string) => {
+      const q = url.indexOf('?');
+      const what = encodedCheck(q === -1 ? url : url.slice(0, q));
+      return what ? { status: 400, reason: `the path contains ${what}, which this entrypoint does not allow` } : undefined;
+    };
     const name = this.name;
     const self = this;
     app.use(async function initState(ctx, next) {
@@ -87,8 +95,11 @@ export class Entrypoint {
       ctx.wharf = { entrypoint: name, startTime: process.hrtime.bigint(), clientIP, trustForwarded: trusted, retryAttempts: 0 };
       const head = (ctx.req as IncomingMessage & { wharfUpgradeHead?: Buffer }).wharfUpgradeHead;
       if (head) ctx.wharf.upgradeHead = head;
+      adoptTargetAuthority(ctx.req);
       if (!trusted) dropForwardedHeaders(ctx.req.headers);
       if (self.draining) ctx.set('Connection', 'close');
+      const problem = framingProblem(ctx.req) ?? encodedProblem(ctx.req.url ?? '/');
+      if (problem) return refuse(ctx, problem.status, problem.reason);
       await next();
     });
     app.use(compose([...this.options.middlewares, this.options.dispatch]));
@@ -109,6 +120,14 @@ export class Entrypoint {
   }
 }
 
+/** Answers a request refused before routing, and closes the connection: its framing cannot be trusted. */
+function refuse(ctx: Koa.Context, status: number, reason: string): void {
+  ctx.status = status;
+  ctx.set('Connection', 'close');
+  ctx.type = 'text/plain; charset=utf-8';
+  ctx.body = `${status === 400 ? 'Bad Request' : 'Refused'}: ${reason}\n`;
+}
+
 function serverOptionsFor(config: EntryPointConfig): http.ServerOptions {
   const read = config.transport.respondingTimeouts.readTimeout;
   return {
@@ -124,13 +143,28 @@ function serverOptionsFor(config: EntryPointConfig): http.ServerOptions {
 }
 
 /** Answers malformed requests like a strict server: 431 for oversized heads, 400 otherwise, then closes. */
-function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+function onClientError(err: NodeJS.ErrnoException, socket: Duplex, headerLimit: number): void {
   if (!socket.writable || (err as { bytesParsed?: number }).bytesParsed === undefined && err.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  const status = clientErrorStatus(err, headerLimit);
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
+
+/**
+ * RFC 9112 §3.2.2: the authority of an absolute-form target replaces the Host header (Go's server does the
+ * same), so the rules, the plugins and the service all see the host the request was routed by.
+ */
+function adoptTargetAuthority(req: IncomingMessage): void {
+  const url = req.url;
+  if (url === undefined || url.charCodeAt(0) === 0x2f /* '/' */) return;
+  const authority = ABSOLUTE_FORM.exec(url)?.[1];
+  if (authority === undefined) return;
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  if (hostPort !== '') req.headers.host = hostPort;
 }
 
 // Forwarded headers that plugins set (stripPrefix sets X-Forwarded-Prefix): from an untrusted peer they are
@@ -139,6 +173,14 @@ const FORWARDED_FROM_PLUGINS = ['x-forwarded-prefix', 'x-forwarded-uri', 'x-forw
 
 function dropForwardedHeaders(headers: IncomingMessage['headers']): void {
   for (const name of FORWARDED_FROM_PLUGINS) if (headers[name] !== undefined) delete headers[name];
+}
+
+function clientErrorStatus(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, headerLimit: number): string {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return '408 Request Timeout';
+  if (err.code !== 'HPE_HEADER_OVERFLOW') return '400 Bad Request';
+  // The request line alone already exceeds the limit: the target is what is too long.
+  const lineEnd = err.rawPacket?.indexOf('\n') ?? -1;
+  return lineEnd === -1 || lineEnd >= headerLimit ? '414 URI Too Long' : '431 Request Header Fields Too Large';
 }
 
 export function unmapIPv4(address: string): string {
