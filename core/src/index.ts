@@ -4,9 +4,11 @@ export { defineReducer } from './plugin/shared.js';
 export { PluginRegistry } from './plugin/registry.js';
 export { onResponseHeaders, type Middleware, type Next, type WharfContext, type WharfState, type UpstreamInfo, type ResponseHeaderHook } from './context.js';
 export { Type, type Static, type TSchema, Duration, MapOf, StringList, Section, Secret, parseDuration, formatDuration } from './config/schema.js';
+/** Schema marks, for tools that walk a schema (the API hides SECRET fields and prints DURATION ones as `10s`). */
+export { SECRET, DURATION } from './config/schema.js';
 export { decode, flatToTree, formatIssues, type DecodeIssue, type DecodeResult } from './config/decode.js';
-export type { DynamicConfig, ProviderConfig, RouterConfig, ServiceConfig, ElementProblem } from './config/dynamic.js';
-export type { StaticConfig, EntryPointConfig } from './config/static.js';
+export { dynamicSchema, problemsFromDisabled, type DynamicConfig, type ProviderConfig, type RouterConfig, type ServiceConfig, type ElementProblem } from './config/dynamic.js';
+export { readStaticSources, decodeStatic, staticSchema, registerProviderSchema, type StaticConfig, type EntryPointConfig } from './config/static.js';
 export type { Provider, ProviderContext } from './provider/provider.js';
 export { WharfError, type WharfErrorCode } from './errors.js';
 export { createLogger, silentLogger, type Logger } from './log.js';
