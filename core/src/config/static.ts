@@ -225,10 +225,12 @@ function addEntryPoint(config: StaticConfig, name: string, address: string, regi
 
 /** Whether a section (ping, api, metrics) names the entrypoint in its `entryPoint` field. */
 function referencesEntryPoint(config: StaticConfig, name: string): boolean {
-  return Object.values(config).some((section) => {
-    if (!section || typeof section !== 'object') return false;
-    return (section as { entryPoint?: unknown }).entryPoint === name;
-  });
+  const mentions = (section: unknown, depth: number): boolean => {
+    if (!section || typeof section !== 'object' || depth > 2) return false;
+    if ((section as { entryPoint?: unknown }).entryPoint === name) return true;
+    return Object.values(section).some((child) => mentions(child, depth + 1)); // metrics.prometheus.entryPoint
+  };
+  return Object.entries(config).some(([key, section]) => key !== 'entryPoints' && mentions(section, 0));
 }
 
 /** Whether a plugin's static section serves on the entrypoint (Plugin.usesEntryPoints: api.insecure → traefik). */

@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { definePlugin, startGateway, Type, type WharfContext } from '@wharf/core';
+import metrics from './index.js';
+
+/** A test middleware that answers 429 itself, as a rate limiter would. */
+const refuse = definePlugin({
+  name: 'refuse',
+  schema: Type.Object({}, { additionalProperties: false }),
+  create: (_o, { name }) =>
+    async function refuseAll(ctx: WharfContext) {
+      ctx.wharf.rejectedBy = name;
+      ctx.status = 429;
+      ctx.body = 'slow down';
+    },
+});
+
+async function backend(status: number): Promise<{ url: string; close(): void }> {
+  const server = http.createServer((_req, res) => {
+    res.statusCode = status;
+    res.end('x');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+/** Value of one sample line `name{labels} value` in the exposition text, 0 when absent. */
+function sample(text: string, name: string, labels: Record<string, string>): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
+}
+
+test('metrics after a known traffic pattern', async () => {
+  const ok = await backend(200);
+  const failing = await backend(503);
+  const gateway = await startGateway({
+    builtins: false,
+    plugins: [metrics, refuse],
+    args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.traefik.address=127.0.0.1:0', '--metrics.prometheus.addRoutersLabels=true'],
+    dynamic: {
+      http: {
+        routers: {
+          ok: { rule: 'Path(`/ok`)', service: 'ok' },
+          bad: { rule: 'Path(`/bad`)', service: 'failing' },
+          limited: { rule: 'Path(`/limited`)', middlewares: ['rl'], service: 'ok' },
+          quiet: { rule: 'Path(`/quiet`)', service: 'ok', observability: { metrics: false } },
+        },
+        middlewares: { rl: { refuse: {} } },
+        services: { ok: { loadBalancer: { servers: [{ url: ok.url }] } }, failing: { loadBalancer: { servers: [{ url: failing.url }] } } },
+      },
+    },
+  });
+  try {
+    const web = `http://127.0.0.1:${gateway.address('web').port}`;
+    for (let i = 0; i < 5; i++) await (await fetch(`${web}/ok`)).text();
+    for (let i = 0; i < 3; i++) await (await fetch(`${web}/bad`)).text();
+    for (let i = 0; i < 2; i++) await (await fetch(`${web}/limited`)).text();
+    await (await fetch(`${web}/quiet`)).text();
+    await (await fetch(`${web}/nowhere`)).text();
+    await new Promise((r) => setTimeout(r, 50));
+    const text = await (await fetch(`http://127.0.0.1:${gateway.address('traefik').port}/metrics`)).text();
+    const ep = { entrypoint: 'web', method: 'GET', protocol: 'http' };
+    assert.equal(sample(text, 'wharf_entrypoint_requests_total', { ...ep, code: '200' }), 6);
+    assert.equal(sample(text, 'wharf_entrypoint_requests_total', { ...ep, code: '503' }), 3);
+    assert.equal(sample(text, 'wharf_entrypoint_requests_total', { ...ep, code: '429' }), 2);
+    assert.equal(sample(text, 'wharf_entrypoint_requests_total', { ...ep, code: '404' }), 1);
+    assert.equal(sample(text, 'wharf_entrypoint_request_duration_seconds_count', { ...ep, code: '200' }), 6);
+    assert.equal(sample(text, 'wharf_router_requests_total', { router: 'ok@inline', service: 'ok@inline', code: '200' }), 5);
+    assert.equal(sample(text, 'wharf_router_requests_total', { router: 'quiet@inline' }), 0, 'observability.metrics=false');
+    assert.equal(sample(text, 'wharf_service_requests_total', { service: 'failing@inline', code: '503' }), 3);
+    assert.equal(sample(text, 'wharf_middleware_rejections_total', { middleware: 'rl@inline', code: '429' }), 2);
+    assert.equal(sample(text, 'wharf_service_server_up', { service: 'ok@inline', url: ok.url }), 1);
+    assert.ok(sample(text, 'wharf_config_reloads_total', {}) >= 1);
+    assert.ok(sample(text, 'wharf_config_last_reload_success', {}) > 1.7e9);
+    assert.ok(!/127\.0\.0\.1"\s/.test(text.replace(/url="[^"]*"/g, '')), 'no client addresses as labels');
+    gateway.health.set('ok@inline', ok.url, false, 'test');
+    const after = await (await fetch(`http://127.0.0.1:${gateway.address('traefik').port}/metrics`)).text();
+    assert.equal(sample(after, 'wharf_service_server_up', { service: 'ok@inline', url: ok.url }), 0);
+    assert.ok(sample(after, 'wharf_open_connections', { entrypoint: 'traefik' }) >= 1);
+  } finally {
+    await gateway.stop();
+    ok.close();
+    failing.close();
+  }
+});
+
+test('--metrics.prometheus defaults to the traefik entrypoint on :8080 only when asked; manualRouting offers prometheus@internal', async () => {
+  const gateway = await startGateway({
+    builtins: false,
+    plugins: [metrics],
+    args: ['--entrypoints.web.address=127.0.0.1:0', '--metrics.prometheus.entryPoint=web', '--metrics.prometheus.manualRouting=true'],
+    dynamic: { http: { routers: { m: { rule: 'Path(`/custom-metrics`)', service: 'prometheus@internal' } } } },
+  });
+  try {
+    const web = `http://127.0.0.1:${gateway.address('web').port}`;
+    assert.equal((await fetch(`${web}/metrics`)).status, 404);
+    const res = await fetch(`${web}/custom-metrics`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /wharf_config_reloads_total/);
+  } finally {
+    await gateway.stop();
+  }
+});
