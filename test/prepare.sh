@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the suite needs, as "command:package".
-NEEDED=()
+NEEDED=("chromium:chromium" "redis-server:redis-server" "dockerd:docker.io" "busybox:busybox-static")
 
 missing=()
 for entry in "${NEEDED[@]}"; do

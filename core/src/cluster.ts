@@ -10,6 +10,7 @@ import type { SharedState } from './plugin/contract.js';
 import type { PluginRegistry } from './plugin/registry.js';
 import { runReducer } from './plugin/shared.js';
 import { providersFor } from './provider/index.js';
+import type { Provider } from './provider/provider.js';
 import { ConfigWatcher } from './provider/watcher.js';
 import { stopOnSignal } from './cli/signals.js';
 
@@ -41,7 +42,10 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
   };
   const onWorkerMessage = (worker: Worker, msg: ToPrimary) => {
     if (msg?.type === 'wharf:ready') {
-      if (latest) worker.send({ type: 'wharf:config', configs: latest } satisfies ToWorker);
+      // A worker still loading missed any broadcast stop (it had no listener yet): tell it again now.
+      if (stopping) worker.send({ type: 'wharf:stop' } satisfies ToWorker);
+      // Always answered, even before any provider spoke: the worker waits for this before it listens.
+      else worker.send({ type: 'wharf:config', configs: latest ?? [] } satisfies ToWorker);
     } else if (msg?.type === 'wharf:shared') {
       let reply: ToWorker;
       try {
@@ -66,20 +70,15 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
     },
   });
   const providers = providersFor(config);
-  for (let i = 0; i < workers; i++) fork();
-  for (const provider of providers) {
-    await provider
-      .start({ emit: (c) => watcher.push(c), log: log.child({ provider: provider.name }), registry })
-      .catch((err: unknown) => log.error(`provider ${provider.name} failed to start: ${messageOf(err)}`));
-  }
-  log.info(`primary ${process.pid} running ${workers} workers`);
-
-  await new Promise<void>((resolve) => {
+  let providersStarted: Promise<unknown> = Promise.resolve();
+  // Installed before the first fork: from here on a SIGTERM stops the whole cluster gracefully, never by default action.
+  const stopped = new Promise<void>((resolve) => {
     const onSignal = () => {
       if (stopping) return;
       stopping = true;
       watcher.stop();
-      void Promise.allSettled(providers.map((p) => p.stop()));
+      // A provider still starting would set up its watch after being stopped; stop them once started.
+      void providersStarted.then(() => Promise.allSettled(providers.map((p) => p.stop())));
       broadcast({ type: 'wharf:stop' });
       const check = setInterval(() => {
         if (Object.keys(cluster.workers ?? {}).length === 0) {
@@ -91,25 +90,56 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  for (let i = 0; i < workers; i++) fork();
+  providersStarted = startProviders(providers, { watcher, log, registry });
+  await providersStarted;
+  log.info(`primary ${process.pid} running ${workers} workers`);
+  await stopped;
   return 0;
 }
 
 export async function runWorker(options: ClusterOptions): Promise<number> {
   const { config, registry, log } = options;
   const gateway = new Gateway({ staticConfig: config, registry, log: log.child({ worker: cluster.worker?.id }), shared: ipcSharedState() });
+  let started: Promise<void> | undefined;
+  let stopRequested = false;
+  let greeted!: () => void;
+  const greeting = new Promise<void>((resolve) => (greeted = resolve));
   process.on('message', (msg: ToWorker) => {
-    if (msg?.type === 'wharf:config') gateway.apply(msg.configs);
-    else if (msg?.type === 'wharf:stop') void gateway.stop().then(() => process.exit(0));
+    if (msg?.type === 'wharf:config') {
+      gateway.apply(msg.configs);
+      greeted();
+    } else if (msg?.type === 'wharf:stop') {
+      stopRequested = true;
+      greeted();
+      void (started ?? Promise.resolve()).catch(() => undefined).then(() => gateway.stop()).then(() => process.exit(0));
+    }
   });
+  // The primary answers with the latest configuration: a new (or replacement) worker that listened before
+  // having it would answer 404 to the connections the primary hands it meanwhile.
+  process.send?.({ type: 'wharf:ready' } satisfies ToPrimary);
+  await greeting;
+  if (stopRequested) return 0;
+  started = gateway.start();
+  const stopped = stopOnSignal(gateway, log, started);
   try {
-    await gateway.start();
+    await started;
   } catch (err) {
     log.fatal(messageOf(err));
     return 1;
   }
-  process.send?.({ type: 'wharf:ready' } satisfies ToPrimary);
-  await stopOnSignal(gateway, log);
+  await stopped;
   return 0;
+}
+
+/** Starts each provider in turn; one that fails is logged and the others still start. */
+async function startProviders(providers: Provider[], context: { watcher: ConfigWatcher; log: Logger; registry: PluginRegistry }): Promise<void> {
+  const { watcher, log, registry } = context;
+  for (const provider of providers) {
+    await provider
+      .start({ emit: (c) => watcher.push(c), log: log.child({ provider: provider.name }), registry })
+      .catch((err: unknown) => log.error(`provider ${provider.name} failed to start: ${messageOf(err)}`));
+  }
 }
 
 /** Shared state for a worker: each call is answered by the primary, which holds the one copy. */

@@ -20,8 +20,20 @@ export interface WharfState {
   observability?: { accessLogs?: boolean; metrics?: boolean; tracing?: boolean };
   /** Filled by the proxy step: what the upstream did. */
   upstream?: UpstreamInfo;
+  /**
+   * Qualified name of the middleware that answered the request itself instead of forwarding it
+   * (rate limit 429, auth 401, …), for metrics and the access log.
+   */
+  rejectedBy?: string;
   /** Number of retries the proxy (or the retry plugin) made. */
   retryAttempts: number;
+  /**
+   * Retry policy for the load balancer, set by the `retry` middleware: up to `attempts` tries in all
+   * (first one included) across servers, waiting initialIntervalMs × 2^(n−1) (at most maxIntervalMs,
+   * default 2 × initialIntervalMs) before the n-th retry. Without it the load balancer tries each
+   * other server once, only for connection failures before anything was sent.
+   */
+  retry?: { attempts: number; initialIntervalMs: number; maxIntervalMs?: number };
   /** For `Upgrade` requests: the bytes Node read past the request head (from the 'upgrade' event). */
   upgradeHead?: Buffer;
   /**

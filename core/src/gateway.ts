@@ -2,9 +2,9 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Middleware } from './context.js';
-import type { ProviderConfig } from './config/dynamic.js';
+import { dynamicSchema, type ProviderConfig } from './config/dynamic.js';
 import type { RuntimeInfo } from './config/runtime.js';
-import type { StaticConfig } from './config/static.js';
+import { staticSchema, type StaticConfig } from './config/static.js';
 import { Entrypoint } from './entrypoint/entrypoint.js';
 import { messageOf } from './errors.js';
 import type { Logger } from './log.js';
@@ -84,7 +84,12 @@ export class Gateway extends EventEmitter {
   /** Sets up plugins, binds every entrypoint, then starts the providers. */
   async start(): Promise<void> {
     await this.setupPlugins();
-    this.runtime = this.build([]);
+    // Configuration applied before start (a cluster worker gets it first) is live from the first request,
+    // now that plugins are set up and their internal services exist.
+    if (this.latest.size > 0) this.notifyDynamicSections();
+    const initial = this.runtime;
+    this.runtime = this.build([...this.latest.values()].sort((a, b) => a.provider.localeCompare(b.provider)));
+    initial.retire();
     for (const [name, config] of Object.entries(this.staticConfig.entryPoints)) {
       const hooks = this.hooks.filter((h) => !h.entrypoints || h.entrypoints.includes(name)).sort((a, b) => a.order - b.order);
       const entrypoint = new Entrypoint({
@@ -210,6 +215,8 @@ export class Gateway extends EventEmitter {
       onDynamicConfig: () => {
         throw new Error('onDynamicConfig needs a plugin with dynamicKey');
       },
+      runtimeInfo: () => this.runtime.info,
+      schemas: { static: staticSchema(this.registry), dynamic: dynamicSchema(this.registry) },
     };
     for (const plugin of this.registry.all()) {
       if (!plugin.setup) continue;

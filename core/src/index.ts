@@ -19,3 +19,4 @@ export { startGateway, type StartOptions, type EmbeddedGateway } from './embed.j
 export type { RuntimeInfo, RouterInfo, ServiceInfo, MiddlewareInfo, ElementStatus } from './config/runtime.js';
 export { qualify, isTLSEntryPoint } from './runtime/build.js';
 export { parseAddress } from './entrypoint/address.js';
+export { DockerProvider, dockerOptions, swarmOptions, labelSchema, normalize, type DockerOptions, type DockerProviderConfig, type SwarmProviderConfig } from './provider/docker/index.js';

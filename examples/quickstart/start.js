@@ -13,6 +13,7 @@ Try:
   curl http://whoami.localhost:8000/
   curl -i http://localhost:8000/api/users     (stripPrefix + headers, round-robin over two backends)
   curl http://127.0.0.1:8080/ping
+  open http://127.0.0.1:8080/dashboard/       (routers, services, middlewares, live traffic)
   edit examples/quickstart/dynamic.yml and save: routes change live
 `);
 const code = await main(['--configFile', join(here, 'wharf.yml'), ...process.argv.slice(2)]);

@@ -45,15 +45,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
 async function runSingle(config: StaticConfig, registry: PluginRegistry, log: Logger): Promise<number | undefined> {
   const gateway = new Gateway({ staticConfig: config, registry, log, providers: providersFor(config) });
+  const started = gateway.start();
+  // Before start-up completes: once an entrypoint is listening, SIGTERM must drain rather than kill.
+  const stopped = stopOnSignal(gateway, log, started);
   try {
-    await gateway.start();
+    await started;
   } catch (err) {
     log.fatal(messageOf(err));
     await gateway.stop().catch(() => undefined);
     log.flush?.();
     return err instanceof WharfError ? 1 : 1;
   }
-  await stopOnSignal(gateway, log);
+  await stopped;
   return 0;
 }
 

@@ -8,7 +8,7 @@ import { PluginRegistry } from '../plugin/registry.js';
 import { findProperty, NODE_VALUE, type TreeObject } from '../config/decode.js';
 
 /** Built-in plugins: loaded exactly like custom ones, through their package names. */
-export const BUILTIN_PLUGINS = ['@wharf/plugin-stripprefix', '@wharf/plugin-headers', '@wharf/plugin-ping'] as const;
+export const BUILTIN_PLUGINS = ['@wharf/plugin-stripprefix', '@wharf/plugin-headers', '@wharf/plugin-ping', '@wharf/plugin-accesslog', '@wharf/plugin-ratelimit', '@wharf/plugin-api', '@wharf/plugin-metrics', '@wharf/plugin-healthcheck', '@wharf/plugin-retry', '@wharf/plugin-tls', '@wharf/plugin-redirectscheme'] as const;
 
 /** Imports a plugin module (package name, or a path relative to `cwd`) and checks its default export. */
 export async function importPlugin(spec: string, cwd = process.cwd()): Promise<Plugin> {

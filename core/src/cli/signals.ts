@@ -3,24 +3,31 @@ import { messageOf } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import type { Logger } from '../log.js';
 
-/** SIGTERM/SIGINT: drain gracefully; a second signal exits at once. */
-export function stopOnSignal(gateway: Gateway, log: Logger): Promise<void> {
+/**
+ * SIGTERM/SIGINT: drain gracefully; a second signal exits at once. Install it before `start()` and pass the
+ * start promise: a signal that arrives while the gateway is starting (it may already be listening) then
+ * drains once start-up settles, instead of killing the process with the default action.
+ */
+export function stopOnSignal(gateway: Gateway, log: Logger, started: Promise<unknown> = Promise.resolve()): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) process.exit(1);
       stopping = true;
       log.info(`${signal} received: draining (graceTimeOut per entrypoint), send again to exit at once`);
-      gateway.stop().then(
-        () => {
-          log.info('stopped');
-          resolve();
-        },
-        (err: unknown) => {
-          log.error(`shutdown failed: ${messageOf(err)}`);
-          resolve();
-        },
-      );
+      started
+        .catch(() => undefined)
+        .then(() => gateway.stop())
+        .then(
+          () => {
+            log.info('stopped');
+            resolve();
+          },
+          (err: unknown) => {
+            log.error(`shutdown failed: ${messageOf(err)}`);
+            resolve();
+          },
+        );
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

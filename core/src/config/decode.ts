@@ -81,9 +81,14 @@ function existingKey(node: TreeObject, name: string): string {
 
 /** Stages 2–3: walk `input` (a tree from flatToTree or a parsed YAML/JSON document) beside `schema`. */
 export function decode<T>(schema: TSchema, input: unknown, options: DecodeOptions = {}): DecodeResult<T> {
-  const walker = new Walker(options.describe ?? ((w) => w.join('.')));
+  const walker = new Walker(options.describe ?? dottedPath);
   const decoded = walker.decodeRoot(schema, input);
   return { value: (decoded === OMIT ? undefined : decoded) as T, issues: walker.issues, disabled: walker.disabled };
+}
+
+/** `['http', 'x', 'prefixes', '[0]']` → `http.x.prefixes[0]`: the default way to name a written path. */
+function dottedPath(written: string[]): string {
+  return written.join('.').replace(/\.\[/g, '[');
 }
 
 /** Formats issues for a log line or an exception message, one per line. */

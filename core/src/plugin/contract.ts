@@ -88,6 +88,10 @@ export interface PluginHost {
   onDynamicConfig(listener: (sections: ReadonlyArray<{ provider: string; value: unknown }>) => void): void;
   /** True once SIGTERM/SIGINT started the graceful drain (ping answers terminatingStatusCode). */
   isShuttingDown(): boolean;
+  /** The live configuration generation: every router, service and middleware with its status and errors (for the API). */
+  runtimeInfo(): RuntimeInfo;
+  /** The static and dynamic configuration schemas with every plugin's fields, to present configuration (secrets, durations). */
+  readonly schemas: { readonly static: TSchema; readonly dynamic: TSchema };
 }
 
 /** A plugin module's default export: build it with `definePlugin`. */
@@ -112,6 +116,8 @@ export interface Plugin<O extends TSchema = TSchema, S extends TSchema = TSchema
   readonly dynamicSchema?: TSchema;
   /** Fields this plugin adds under every `http.services.<name>.loadBalancer` (e.g. `healthCheck`). */
   readonly loadBalancerSchema?: Readonly<Record<string, TSchema>>;
+  /** Entrypoints the static section serves on (api.insecure → traefik); a missing `traefik` one is created on :8080, as Traefik does. */
+  usesEntryPoints?(config: Static<S>): readonly string[];
   /** Runs once per process when the static section is present (or always when there is no static section). */
   setup?(config: Static<S> | undefined, host: PluginHost): void | Promise<void>;
 }

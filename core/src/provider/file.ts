@@ -44,6 +44,7 @@ export class FileProvider implements Provider {
       const files = await this.files();
       const merged: DynamicConfig = {};
       const problems: ElementProblem[] = [];
+      const origins = new Map<string, string[]>();
       for (const file of files) {
         const text = await readFile(file, 'utf8');
         const raw = parseConfigText(text, file);
@@ -52,8 +53,9 @@ export class FileProvider implements Provider {
         });
         if (issues.length > 0) throw new WharfError('WHARF_ERR_DYNAMIC_CONFIG', issues.map((i) => `${i.source}: ${i.message}`).join('; '));
         problems.push(...problemsFromDisabled(disabled));
-        mergeInto(merged, value ?? {}, file, problems);
+        mergeInto(merged, value ?? {}, file, origins);
       }
+      problems.push(...dropDuplicates(merged, origins));
       context.emit({ provider: this.name, config: merged, problems });
     } catch (err) {
       context.log.error({ provider: this.name }, `file provider: ${messageOf(err)}; keeping the last good configuration`);
@@ -83,8 +85,9 @@ export class FileProvider implements Provider {
   }
 }
 
-/** Merges one file's elements; the same element in two files disables it with both file names. */
-function mergeInto(into: DynamicConfig, from: DynamicConfig, file: string, problems: ElementProblem[]): void {
+/** Merges one file's elements, noting in `origins` (`kind.name` → files) every file that defines each one. */
+function mergeInto(into: DynamicConfig, from: DynamicConfig, file: string, origins: Map<string, string[]>): void {
+  for (const [key, section] of Object.entries(from)) if (key !== 'http') into[key] = mergeSection(into[key], section);
   if (!from.http) return;
   const http = (into.http ??= {}) as Record<ElementKind, Record<string, unknown> | undefined>;
   for (const kind of KINDS) {
@@ -92,10 +95,45 @@ function mergeInto(into: DynamicConfig, from: DynamicConfig, file: string, probl
     if (!elements) continue;
     const target = (http[kind] ??= {});
     for (const [name, element] of Object.entries(elements)) {
-      if (Object.hasOwn(target, name)) {
-        delete target[name];
-        problems.push({ kind, name, messages: [`${file}: http.${kind}.${name} is also defined in another file; define it once`] });
-      } else target[name] = element;
+      const files = origins.get(`${kind}.${name}`);
+      if (files) files.push(file);
+      else {
+        origins.set(`${kind}.${name}`, [file]);
+        target[name] = element;
+      }
     }
   }
+}
+
+/**
+ * An element defined in several files is left out, with an error naming every file (as Traefik does):
+ * keeping one would make the outcome depend on file order.
+ */
+function dropDuplicates(merged: DynamicConfig, origins: Map<string, string[]>): ElementProblem[] {
+  const problems: ElementProblem[] = [];
+  const http = merged.http as Record<ElementKind, Record<string, unknown> | undefined> | undefined;
+  for (const [key, files] of origins) {
+    if (files.length < 2) continue;
+    const dot = key.indexOf('.');
+    const kind = key.slice(0, dot) as ElementKind;
+    const name = key.slice(dot + 1);
+    delete http?.[kind]?.[name];
+    problems.push({ kind, name, messages: [`http.${kind}.${name} is defined in ${files.length} files (${files.join(', ')}); define it once`] });
+  }
+  return problems;
+}
+
+/** Plugin-owned sections (`tls`) from several files: lists are concatenated, maps merged, the later scalar wins. */
+function mergeSection(into: unknown, from: unknown): unknown {
+  if (Array.isArray(into) && Array.isArray(from)) return [...into, ...from];
+  if (isPlainObject(into) && isPlainObject(from)) {
+    const out: Record<string, unknown> = { ...into };
+    for (const [key, value] of Object.entries(from)) out[key] = key in out ? mergeSection(out[key], value) : value;
+    return out;
+  }
+  return from;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

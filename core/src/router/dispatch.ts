@@ -13,22 +13,34 @@ export interface DispatchOptions {
 
 export function createDispatch(options: DispatchOptions): Middleware {
   const { entrypoint, current, sanitizePath } = options;
-  return async function route(ctx: WharfContext, next: Next) {
+  return function route(ctx: WharfContext, next: Next): Promise<void> {
     const runtime = current();
     const facts = requestFacts(ctx.req, ctx.wharf.clientIP, { sanitize: sanitizePath });
     const entry = runtime.table(entrypoint)?.match(facts);
-    if (!entry) return notFound(ctx);
+    if (!entry) {
+      notFound(ctx);
+      return Promise.resolve();
+    }
     forwardCleanPath(ctx, facts.path, facts.rawQuery);
     const target = entry.value;
     ctx.wharf.router = target.router;
     ctx.wharf.service = target.service;
     if (target.observability) ctx.wharf.observability = target.observability;
     runtime.enter();
+    let running: Promise<void>;
     try {
-      await target.chain(ctx, next);
-    } finally {
+      running = target.chain(ctx, next);
+    } catch (err) {
       runtime.leave();
+      return Promise.reject(err);
     }
+    return running.then(
+      () => runtime.leave(),
+      (err: unknown) => {
+        runtime.leave();
+        throw err;
+      },
+    );
   };
 }
 

@@ -140,7 +140,10 @@ class RuntimeBuilder {
     }
   }
 
-  /** Explicit entrypoints (unknown ones are errors), else the asDefault ones, else all; TLS routers only on TLS entrypoints. */
+  /**
+   * Explicit entrypoints (unknown ones are errors), else the asDefault ones, else all. A router with `tls` is served
+   * only on TLS entrypoints; one without is served on both, taking the TLS entrypoint's `http.tls` (Traefik's model).
+   */
   private routerEntryPoints(config: RouterConfig, info: RouterInfo): string[] {
     const all = this.context.staticConfig.entryPoints;
     const wantsTLS = config.tls !== undefined;
@@ -157,7 +160,7 @@ class RuntimeBuilder {
       const defaults = Object.keys(all).filter((n) => all[n]!.asDefault);
       names = defaults.length > 0 ? defaults : Object.keys(all);
     }
-    return names.filter((n) => isTLSEntryPoint(all[n]!) === wantsTLS);
+    return names.filter((n) => !wantsTLS || isTLSEntryPoint(all[n]!));
   }
 
   private middlewareChain(names: string[], router: string, info: RouterInfo): Middleware[] | null {

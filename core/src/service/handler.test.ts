@@ -1,8 +1,9 @@
 // Tests for the service handlers: weighted balancing, connect-failure retry, 503, weighted services.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Middleware } from '../context.js';
-import { createLoadBalancerHandler, createWeightedHandler, type LoadBalancerOptions } from './handler.js';
+import type { Middleware, WharfState } from '../context.js';
+import type { IncomingMessage } from 'node:http';
+import { createLoadBalancerHandler, createWeightedHandler, retryDelayMs, type LoadBalancerOptions } from './handler.js';
 import { generated, refusedPort, request, silentTcpServer, startBackend, startGateway, type Listening } from './harness.test.helper.js';
 import { PoolRegistry } from './pool.js';
 import type { ProxyLogger } from './proxy.js';
@@ -200,6 +201,181 @@ describe('createLoadBalancerHandler', () => {
     assert.throws(() => createLoadBalancerHandler({ service: 'x@test', pools: registry, servers: [{ url: 'ftp://x' }] }));
     assert.throws(() => createLoadBalancerHandler({ service: 'x@test', pools: registry, servers: [{ url: a.url, weight: -2 }] }));
     assert.equal(registry.size, 0);
+  });
+});
+
+describe('createLoadBalancerHandler with a retry policy (ctx.wharf.retry)', () => {
+  const pools = new PoolRegistry();
+  let good: Listening & { requests: Array<{ method: string; bytes: number }> };
+  /** Reads the request head, then closes the connection without answering. */
+  let closer: Listening & { hits: number };
+  let refused: string;
+  let refused2: string;
+
+  before(async () => {
+    const requests: Array<{ method: string; bytes: number }> = [];
+    good = Object.assign(
+      await startBackend(async (req, res) => {
+        let bytes = 0;
+        for await (const chunk of req) bytes += (chunk as Buffer).length;
+        requests.push({ method: req.method!, bytes });
+        res.end(`good ${bytes}`);
+      }),
+      { requests },
+    );
+    const hits = { hits: 0 };
+    closer = Object.assign(
+      await startBackend((req: IncomingMessage) => {
+        hits.hits++;
+        req.socket.destroy();
+      }),
+      hits,
+    );
+    Object.defineProperty(closer, 'hits', { get: () => hits.hits });
+    refused = `http://127.0.0.1:${await refusedPort()}`;
+    refused2 = `http://127.0.0.1:${await refusedPort()}`;
+  });
+  after(async () => {
+    await pools.closeAll();
+    await good.close();
+    await closer.close();
+  });
+
+  async function gatewayFor(options: Partial<LoadBalancerOptions> & Pick<LoadBalancerOptions, 'servers'>, retry?: WharfState['retry']) {
+    const handler = createLoadBalancerHandler({ service: 'api@test', pools, ...options });
+    const gateway = await startGateway(handler, retry === undefined ? {} : { retry });
+    return { handler, gateway };
+  }
+
+  const cases: Array<{ desc: string; policy: NonNullable<WharfState['retry']>; delays: number[] }> = [
+    { desc: 'doubles from initialInterval, capped at 2 × initialInterval by default', policy: { attempts: 5, initialIntervalMs: 100 }, delays: [100, 200, 200, 200] },
+    { desc: 'doubles up to maxInterval', policy: { attempts: 5, initialIntervalMs: 100, maxIntervalMs: 1000 }, delays: [100, 200, 400, 800, 1000] },
+    { desc: 'no wait without initialInterval', policy: { attempts: 3, initialIntervalMs: 0 }, delays: [0, 0, 0] },
+  ];
+  for (const { desc, policy, delays } of cases) {
+    it(`retry delays: ${desc}`, () => {
+      assert.deepEqual(delays.map((_, i) => retryDelayMs(policy, i + 1)), delays);
+    });
+  }
+
+  it('retries a POST whose body has not started streaming, and the next server gets the whole body', async () => {
+    const { handler, gateway } = await gatewayFor({ servers: [{ url: refused }, { url: good.url }] }, { attempts: 2, initialIntervalMs: 0 });
+    const before = good.requests.length;
+    try {
+      const reply = await request(gateway.url, { method: 'POST', body: generated(300_000, 1000) });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body.toString(), 'good 300000');
+      await Promise.all(gateway.finished);
+      assert.equal(gateway.states[0]!.retryAttempts, 1);
+      assert.deepEqual(good.requests.slice(before), [{ method: 'POST', bytes: 300_000 }]);
+    } finally {
+      await gateway.close();
+      handler.release();
+    }
+  });
+
+  it('retries a GET whose connection the server closed before answering; without a policy that is a 502', async () => {
+    const withPolicy = await gatewayFor({ servers: [{ url: closer.url }, { url: good.url }] }, { attempts: 2, initialIntervalMs: 0 });
+    const without = await gatewayFor({ servers: [{ url: closer.url }, { url: good.url }] });
+    const hitsBefore = closer.hits;
+    try {
+      const retried = await request(withPolicy.gateway.url);
+      assert.equal(retried.status, 200);
+      assert.equal(retried.body.toString(), 'good 0');
+      await Promise.all(withPolicy.gateway.finished);
+      assert.equal(withPolicy.gateway.states[0]!.retryAttempts, 1);
+      assert.equal((await request(without.gateway.url)).status, 502);
+      assert.equal(closer.hits, hitsBefore + 2);
+    } finally {
+      await withPolicy.gateway.close();
+      await without.gateway.close();
+      withPolicy.handler.release();
+      without.handler.release();
+    }
+  });
+
+  it('does not resend a request with a body once the server received it: 502, with or without a policy', async () => {
+    // undici destroys the uploaded request stream when the server closes; the client must still get its 502.
+    const withPolicy = await gatewayFor({ servers: [{ url: closer.url }, { url: good.url }] }, { attempts: 3, initialIntervalMs: 0 });
+    const without = await gatewayFor({ servers: [{ url: closer.url }, { url: good.url }] });
+    const hitsBefore = closer.hits;
+    const goodBefore = good.requests.length;
+    try {
+      for (const { gateway } of [withPolicy, without]) {
+        const reply = await request(gateway.url, { method: 'POST', body: 'payload' });
+        assert.equal(reply.status, 502);
+        assert.equal(reply.body.toString(), 'Bad Gateway');
+        await Promise.all(gateway.finished);
+        assert.equal(gateway.states[0]!.retryAttempts, 0);
+      }
+      assert.equal(closer.hits, hitsBefore + 2);
+      assert.equal(good.requests.length, goodBefore);
+    } finally {
+      await withPolicy.gateway.close();
+      await without.gateway.close();
+      withPolicy.handler.release();
+      without.handler.release();
+    }
+  });
+
+  it('makes at most `attempts` tries, reusing servers once every one was tried, then answers 502', async () => {
+    const failures: string[] = [];
+    const { handler, gateway } = await gatewayFor(
+      { servers: [{ url: refused }, { url: refused2 }], onServerFailure: (url) => failures.push(url) },
+      { attempts: 5, initialIntervalMs: 1 },
+    );
+    try {
+      const reply = await request(gateway.url);
+      assert.equal(reply.status, 502);
+      await Promise.all(gateway.finished);
+      assert.equal(gateway.states[0]!.retryAttempts, 4);
+      assert.equal(failures.length, 5);
+      assert.deepEqual(failures.slice(0, 2), [refused, refused2], 'every server once before any twice');
+      assert.deepEqual(new Set(failures.slice(2)), new Set([refused, refused2]));
+    } finally {
+      await gateway.close();
+      handler.release();
+    }
+  });
+
+  it('attempts: 1 turns retries off, even the default connect-failure retry', async () => {
+    const { handler, gateway } = await gatewayFor({ servers: [{ url: refused }, { url: good.url }] }, { attempts: 1, initialIntervalMs: 0 });
+    try {
+      assert.equal((await request(gateway.url)).status, 502);
+      await Promise.all(gateway.finished);
+      assert.equal(gateway.states[0]!.retryAttempts, 0);
+    } finally {
+      await gateway.close();
+      handler.release();
+    }
+  });
+
+  it('skips servers that went down during the back-off', async () => {
+    const down = new Set<string>();
+    const failures: string[] = [];
+    const { handler, gateway } = await gatewayFor(
+      {
+        servers: [{ url: refused }, { url: refused2 }, { url: good.url }],
+        isServerUp: (url) => !down.has(url),
+        // As a health check would: the failure takes refused out, and refused2 was found down meanwhile.
+        onServerFailure: (url) => {
+          failures.push(url);
+          down.add(refused).add(refused2);
+        },
+      },
+      { attempts: 3, initialIntervalMs: 1 },
+    );
+    try {
+      const reply = await request(gateway.url);
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body.toString(), 'good 0');
+      await Promise.all(gateway.finished);
+      assert.equal(gateway.states[0]!.retryAttempts, 1);
+      assert.deepEqual(failures, [refused]);
+    } finally {
+      await gateway.close();
+      handler.release();
+    }
   });
 });
 

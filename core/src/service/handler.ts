@@ -1,10 +1,10 @@
-// Service handlers: the server load balancer (with connect-failure retry) and the weighted service.
-import type { Middleware, Next, WharfContext } from '../context.js';
+// Service handlers: the server load balancer (with connect-failure retry and retry policies) and the weighted service.
+import type { Middleware, Next, WharfContext, WharfState } from '../context.js';
 import { SmoothWeightedBalancer } from './balancer.js';
 import type { PoolLease, PoolSource, ServersTransport } from './pool.js';
 import { parseUpstreamUrl } from './pool.js';
 import type { ProxyLogger, ProxyTarget } from './proxy.js';
-import { createProxyStep, createProxyTarget, isReplayable, respondPlain } from './proxy.js';
+import { createProxyStep, createProxyTarget, isClientGone, isReplayable, isResendable, respondPlain, type Replay } from './proxy.js';
 
 export interface LoadBalancerServer {
   url: string;
@@ -47,6 +47,12 @@ const NO_SERVER = 'Service Unavailable: no available server';
  * Picks a server by smooth weighted round-robin and proxies to it. When the server cannot be
  * reached before any byte was sent and the request can be replayed, each other available server
  * is tried once (like nginx's proxy_next_upstream error/timeout) before answering 502.
+ *
+ * With a retry policy on the request (ctx.wharf.retry, from the `retry` middleware), up to
+ * `attempts` tries are made with exponential back-off, preferring servers not tried yet: after a
+ * connection failure before anything was sent (any request: its body has not started streaming),
+ * and for idempotent requests without a body also after a connection the server closed before
+ * answering.
  */
 export function createLoadBalancerHandler(options: LoadBalancerOptions): ServiceHandler {
   const { service, log, isServerUp, onServerFailure } = options;
@@ -60,17 +66,24 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
   const step = createProxyStep({ passHostHeader: options.passHostHeader ?? true, log, service });
   const available = isServerUp === undefined ? undefined : (member: Member) => isServerUp(member.url);
 
+  /** Next server for a retry: an untried available one, else (with a policy) any available one. */
+  function nextServer(tried: readonly Member[], anyAfterAll: boolean): Member | undefined {
+    const untried = balancer.next((m) => !tried.includes(m) && (available === undefined || available(m)));
+    return untried ?? (anyAfterAll ? balancer.next(available) : undefined);
+  }
+
   async function handle(ctx: WharfContext): Promise<void> {
     let member = balancer.next(available);
     if (member === undefined) {
       respondPlain(ctx, 503, NO_SERVER);
       return;
     }
-    const replayable = isReplayable(ctx.req);
+    const policy = ctx.wharf.retry;
+    const replay: Replay = policy === undefined ? isReplayable(ctx.req) : isResendable(ctx.req) ? 'unanswered' : true;
     let tried: Member[] | undefined;
     let lastError: Error | undefined;
-    for (;;) {
-      const error = await step.forward(ctx, member.target!, replayable);
+    for (let attempt = 1; ; attempt++) {
+      const error = await step.forward(ctx, member.target!, replay);
       if (error === undefined) {
         const status = ctx.wharf.upstream?.status;
         if (onServerFailure && status !== undefined && status >= 500) onServerFailure(member.url, { status });
@@ -80,8 +93,15 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
       onServerFailure?.(member.url, { error: error.message });
       lastError = error;
       (tried ??= []).push(member);
-      const untried = tried;
-      const next = balancer.next((m) => !untried.includes(m) && (available === undefined || available(m)));
+      let next: Member | undefined;
+      if (policy === undefined) {
+        next = nextServer(tried, false);
+      } else if (attempt < policy.attempts) {
+        await backOff(policy, attempt);
+        // The client may have left while we waited; nobody to answer then.
+        if (isClientGone(ctx.req, ctx.res)) return;
+        next = nextServer(tried, true);
+      }
       if (next === undefined) {
         step.fail(ctx, member.target!, error);
         return;
@@ -125,6 +145,17 @@ function acquireTargets(members: Member[], pools: PoolSource, transport: Servers
     member.target = createProxyTarget(member.url, lease.pool);
   }
   return leases;
+}
+
+/** Wait before the `retry`-th retry: initialInterval × 2^(retry−1), capped at maxInterval (default 2 × initialInterval). */
+export function retryDelayMs(policy: NonNullable<WharfState['retry']>, retry: number): number {
+  const { initialIntervalMs, maxIntervalMs = 2 * initialIntervalMs } = policy;
+  return Math.min(initialIntervalMs * 2 ** (retry - 1), maxIntervalMs);
+}
+
+function backOff(policy: NonNullable<WharfState['retry']>, retry: number): Promise<void> {
+  const ms = retryDelayMs(policy, retry);
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
 
 export interface WeightedChild {

@@ -31,15 +31,21 @@ export interface ProxyStepOptions {
   service?: string;
 }
 
+/**
+ * Which failures `forward` hands back to the caller instead of answering them: `true` = failing to
+ * reach the server before any request byte was sent; `'unanswered'` = also a connection the server
+ * closed (or reset) after the request was sent but before any response byte reached the client.
+ */
+export type Replay = boolean | 'unanswered';
+
 /** Forwards requests; see createProxyStep. */
 export interface ProxyStep {
   /**
    * Forwards ctx to target and resolves once the exchange is over (response relayed, error
-   * answered or client gone), ctx.wharf.upstream filled. With `replayable`, a failure to reach the
-   * server before any request byte was sent is not answered: it resolves to that error so the
-   * caller can try another server or call fail().
+   * answered or client gone), ctx.wharf.upstream filled. Failures that `replay` covers are not
+   * answered: it resolves to the error so the caller can try another server or call fail().
    */
-  forward(ctx: WharfContext, target: ProxyTarget, replayable?: boolean): Promise<Error | undefined>;
+  forward(ctx: WharfContext, target: ProxyTarget, replay?: Replay): Promise<Error | undefined>;
   /** Answers 502/504 (or cuts the connection if the response already started) and logs once. */
   fail(ctx: WharfContext, target: ProxyTarget, error: Error): void;
 }
@@ -64,7 +70,7 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
     const status = statusForError(error);
     if (ctx.res.headersSent) {
       // The status line is gone: cutting the connection is the only way to signal a truncated response.
-      ctx.req.socket.destroy();
+      socketOf(ctx.req, ctx.res)?.destroy();
     } else {
       respondPlain(ctx, status, status === 504 ? 'Gateway Timeout' : 'Bad Gateway');
     }
@@ -81,12 +87,12 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
     );
   }
 
-  function forward(ctx: WharfContext, target: ProxyTarget, replayable = false): Promise<Error | undefined> {
+  function forward(ctx: WharfContext, target: ProxyTarget, replay: Replay = false): Promise<Error | undefined> {
     ctx.respond = false;
     const req = ctx.req;
     const upstream: UpstreamInfo = { url: target.url, bytes: 0 };
     ctx.wharf.upstream = upstream;
-    if (req.socket.destroyed) return Promise.resolve(undefined);
+    if (isClientGone(req, ctx.res)) return Promise.resolve(undefined);
     const path = originForm(req.url);
     if (path === undefined) {
       respondPlain(ctx, 400, 'Bad Request');
@@ -102,7 +108,7 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
       servername: target.servername,
     };
     return new Promise((resolve) => {
-      const exchange = new Exchange(ctx, target, fail, upstream, replayable, resolve);
+      const exchange = new Exchange(ctx, target, fail, upstream, replay, resolve);
       try {
         target.pool.dispatch(dispatchOptions, exchange);
       } catch (err) {
@@ -124,6 +130,24 @@ export function isReplayable(req: IncomingMessage): boolean {
       return true;
     default:
       return !hasRequestBody(req);
+  }
+}
+
+/**
+ * The request may be sent again even after a server received it: idempotent (RFC 9110 §9.2.2),
+ * no body to replay, no protocol switch.
+ */
+export function isResendable(req: IncomingMessage): boolean {
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+    case 'OPTIONS':
+    case 'TRACE':
+    case 'PUT':
+    case 'DELETE':
+      return !hasRequestBody(req) && !isUpgrade(req);
+    default:
+      return false;
   }
 }
 
@@ -160,6 +184,12 @@ function isConnectFailure(err: Error): boolean {
   return code !== 'UND_ERR_INVALID_ARG' && code !== 'UND_ERR_NOT_SUPPORTED' && code !== 'UND_ERR_ABORTED';
 }
 
+/** The server did not answer in time: it may still be working on the request. */
+function isTimeout(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT';
+}
+
 function statusForError(err: Error): number {
   switch ((err as { code?: unknown }).code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
@@ -171,11 +201,26 @@ function statusForError(err: Error): number {
   }
 }
 
+/**
+ * The client connection, or null once the response let go of it. Read from the response: Node
+ * drops it from the request when the request stream is destroyed, which undici does to the body
+ * it was uploading when the server closes the connection, while the client still waits for an answer.
+ */
+function socketOf(req: IncomingMessage, res: ServerResponse): Socket | null {
+  return ((res.socket ?? req.socket) as Socket | null) ?? null;
+}
+
+/** The client connection is gone: there is nobody left to answer. */
+export function isClientGone(req: IncomingMessage, res: ServerResponse): boolean {
+  const socket = socketOf(req, res);
+  return socket === null || socket.destroyed;
+}
+
 /** Short plain-text answer written by the gateway itself (errors, 503); bypasses Koa. */
 export function respondPlain(ctx: WharfContext, status: number, body: string): void {
   ctx.respond = false;
   const res = ctx.res;
-  if (res.headersSent || ctx.req.socket.destroyed) return;
+  if (res.headersSent || isClientGone(ctx.req, res)) return;
   const base: OutgoingHttpHeaders = {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -282,7 +327,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly target: ProxyTarget,
     private readonly fail: ProxyStep['fail'],
     private readonly upstream: UpstreamInfo,
-    private readonly replayable: boolean,
+    private readonly replay: Replay,
     private readonly resolve: (result: Error | undefined) => void,
   ) {
     this.req = ctx.req;
@@ -350,24 +395,29 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.handleError(error);
     } catch {
       // undici re-emits handler exceptions as pool 'error' events, which would crash the process.
-      this.req.socket.destroy();
+      socketOf(this.req, this.res)?.destroy();
       this.settle(undefined);
     }
   }
 
   private handleError(error: Error): void {
     if (this.settled) return;
-    if (this.clientGone || this.req.socket.destroyed) {
+    if (this.clientGone || isClientGone(this.req, this.res)) {
       // The client left (or broke its upload): nobody to answer, and not the upstream's fault.
       this.settle(undefined);
       return;
     }
-    if (!this.sent && this.replayable && isConnectFailure(error)) {
+    if (this.replay !== false && isConnectFailure(error) && (!this.sent || (this.replay === 'unanswered' && this.unanswered(error)))) {
       this.settle(error);
       return;
     }
     this.fail(this.ctx, this.target, error);
     this.settle(undefined);
+  }
+
+  /** Sent, but the connection broke before any response byte reached the client (and not a timeout). */
+  private unanswered(error: Error): boolean {
+    return this.upstream.status === undefined && !this.res.headersSent && !isTimeout(error);
   }
 
   onRequestUpgrade(
@@ -377,8 +427,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     socket: Duplex,
   ): void {
     this.upstream.status = statusCode;
-    const client = this.req.socket;
-    if (client.destroyed) {
+    const client = socketOf(this.req, this.res);
+    if (client === null || client.destroyed) {
       // The client left while the upstream was accepting: there is nobody to tunnel to.
       socket.destroy();
       this.settle(undefined);

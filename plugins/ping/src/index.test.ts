@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startGateway } from '@wharf/core';
 import ping from './index.js';
 
@@ -46,4 +48,74 @@ test('ping on an entrypoint that does not exist is a start-up error naming it', 
     startGateway({ builtins: false, plugins: [ping], args: ['--entrypoints.web.address=127.0.0.1:0', '--ping.entryPoint=nope'] }),
     /ping\.entryPoint: entrypoint 'nope' does not exist/,
   );
+});
+
+/** GET or HEAD on a fresh connection (Connection: close), so a draining gateway has no idle connection to wait for. */
+function request(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject)
+      .end();
+  });
+}
+
+test('while the gateway drains, /ping answers terminatingStatusCode (503) and routers still serve until requestAcceptGraceTimeout', async () => {
+  const backend = http.createServer((_req, res) => res.end('app'));
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  const gateway = await startGateway({
+    builtins: false,
+    plugins: [ping],
+    args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.web.transport.lifeCycle.requestAcceptGraceTimeout=1s', '--ping.entryPoint=web'],
+    dynamic: {
+      http: {
+        routers: { app: { rule: 'PathPrefix(`/app`)', service: 'app' } },
+        services: { app: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` }] } } },
+      },
+    },
+  });
+  const port = gateway.address('web').port;
+  let stopping: Promise<void> | undefined;
+  try {
+    assert.deepEqual(await request(port, '/ping'), { status: 200, body: 'OK' });
+    stopping = gateway.stop();
+    assert.deepEqual(await request(port, '/ping'), { status: 503, body: 'Terminating' });
+    assert.equal((await request(port, '/ping', 'HEAD')).status, 503);
+    assert.deepEqual(await request(port, '/app'), { status: 200, body: 'app' });
+    await stopping;
+    await assert.rejects(request(port, '/ping'), /ECONNREFUSED/);
+  } finally {
+    await (stopping ?? gateway.stop());
+    backend.closeAllConnections();
+    await new Promise<void>((resolve) => backend.close(() => resolve()));
+  }
+});
+
+test('ping@internal answers a custom terminatingStatusCode while draining', async () => {
+  const gateway = await startGateway({
+    builtins: false,
+    plugins: [ping],
+    args: [
+      '--entrypoints.web.address=127.0.0.1:0',
+      '--entrypoints.web.transport.lifeCycle.requestAcceptGraceTimeout=1s',
+      '--ping.entryPoint=web',
+      '--ping.manualRouting=true',
+      '--ping.terminatingStatusCode=500',
+    ],
+    dynamic: { http: { routers: { health: { rule: 'Path(`/healthz`)', service: 'ping@internal' } } } },
+  });
+  const port = gateway.address('web').port;
+  let stopping: Promise<void> | undefined;
+  try {
+    assert.deepEqual(await request(port, '/healthz'), { status: 200, body: 'OK' });
+    stopping = gateway.stop();
+    assert.deepEqual(await request(port, '/healthz'), { status: 500, body: 'Terminating' });
+  } finally {
+    await (stopping ?? gateway.stop());
+  }
 });

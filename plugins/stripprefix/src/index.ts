@@ -18,17 +18,20 @@ export default definePlugin({
   schema,
   create({ prefixes }) {
     // Longest first would change Traefik's semantics; Traefik tries them in the order given.
-    return async function stripPrefix(ctx: WharfContext, next: Next) {
-      const path = ctx.path;
+    // Works on req.url directly: Koa's ctx.path getter/setter parses and re-formats the URL each time.
+    return function stripPrefix(ctx: WharfContext, next: Next) {
+      const url = ctx.req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
       for (const prefix of prefixes) {
         if (path.startsWith(prefix)) {
           const rest = path.slice(prefix.length);
-          ctx.path = rest.startsWith('/') ? rest : `/${rest}`;
+          ctx.req.url = (rest.startsWith('/') ? rest : `/${rest}`) + (q === -1 ? '' : url.slice(q));
           ctx.req.headers['x-forwarded-prefix'] = prefix;
           break;
         }
       }
-      await next();
+      return next();
     };
   },
 });

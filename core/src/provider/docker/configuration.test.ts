@@ -1,0 +1,249 @@
+// Table tests for labels → snapshot: Traefik's defaults, servers from addresses, replica merging, and every
+// error path disabling only what it touches, with the container, label, value and expectation in the message.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Type } from '@sinclair/typebox';
+import { definePlugin } from '../../plugin/contract.js';
+import { PluginRegistry } from '../../plugin/registry.js';
+import { Duration, StringList } from '../../config/schema.js';
+import { buildConfiguration, type BuildOptions } from './configuration.js';
+import { compileTemplate } from './template.js';
+import { DEFAULT_RULE } from './options.js';
+import { compileConstraints } from './constraints.js';
+import type { Workload } from './workload.js';
+
+// A plugin this provider has never heard of: its nested options, lists and durations must work as labels.
+const novel = definePlugin({
+  name: 'novelThing',
+  schema: Type.Object(
+    {
+      paths: StringList({ minItems: 1 }),
+      window: Duration({ default: '1s' }),
+      limits: Type.Optional(Type.Object({ burst: Type.Integer({ minimum: 1 }), depth: Type.Optional(Type.Integer()) }, { additionalProperties: false })),
+    },
+    { additionalProperties: false },
+  ),
+  create: () => async (_ctx, next) => next(),
+});
+const registry = new PluginRegistry().register(novel);
+
+function options(overrides: Partial<BuildOptions> = {}): BuildOptions {
+  return {
+    provider: 'docker',
+    labelPrefix: 'wharf',
+    exposedByDefault: true,
+    useBindPortIP: false,
+    allowEmptyServices: false,
+    defaultRule: compileTemplate(DEFAULT_RULE, 'defaultRule'),
+    registry,
+    ...overrides,
+  };
+}
+
+function container(name: string, labels: Record<string, string>, more: Partial<Workload> = {}): Workload {
+  return {
+    kind: 'container',
+    id: `id-${name}`,
+    name,
+    title: `container "${name}"`,
+    labels,
+    containerName: name,
+    ready: true,
+    ports: [80],
+    instances: [{ id: `id-${name}`, networks: [{ network: 'golf', ip: '10.0.0.2' }], bindings: [] }],
+    virtualIPs: [],
+    ...more,
+  };
+}
+
+test('docker configuration: defaults as Traefik', () => {
+  const { config } = buildConfiguration([container('web', {})], options());
+  assert.deepEqual(config.config, {
+    http: {
+      routers: { web: { rule: 'Host(`web`)', service: 'web' } },
+      services: { web: { loadBalancer: { passHostHeader: true, servers: [{ url: 'http://10.0.0.2:80' }] } } },
+    },
+  });
+  assert.deepEqual(config.problems, []);
+});
+
+test('docker configuration: labels for routers, services and a plugin it does not know', () => {
+  const labels = {
+    'wharf.http.routers.api.rule': 'Host(`api.example`)',
+    'wharf.http.routers.api.entrypoints': 'web,websecure',
+    'wharf.http.routers.api.middlewares': 'n',
+    'wharf.http.routers.api.priority': '42',
+    'wharf.http.services.api-svc.loadbalancer.server.port': '8080',
+    'wharf.http.services.api-svc.loadbalancer.server.scheme': 'https',
+    'wharf.http.services.api-svc.loadbalancer.passhostheader': 'false',
+    'wharf.http.middlewares.n.novelthing.paths': '/a, /b',
+    'wharf.http.middlewares.n.novelthing.window': '1m30s',
+    'Wharf.HTTP.Middlewares.n.NovelThing.Limits.Burst': '5',
+  };
+  const { config } = buildConfiguration([container('web', labels, { ports: [80, 8080] })], options());
+  assert.deepEqual(config.problems, []);
+  assert.deepEqual(config.config.http, {
+    routers: { api: { rule: 'Host(`api.example`)', entryPoints: ['web', 'websecure'], middlewares: ['n'], priority: 42, service: 'api-svc' } },
+    services: { 'api-svc': { loadBalancer: { passHostHeader: false, servers: [{ url: 'https://10.0.0.2:8080' }] } } },
+    middlewares: { n: { novelThing: { paths: ['/a', '/b'], window: 90_000, limits: { burst: 5 } } } },
+  });
+});
+
+test('docker configuration: replicas merge their servers; host network and swarm tasks', () => {
+  const labels = { 'wharf.http.routers.r.rule': 'Host(`x`)', 'wharf.http.services.s.loadbalancer.server.port': '8083' };
+  const a = container('app-1', labels, { instances: [{ id: 'a', networks: [{ network: 'golf', ip: '10.0.0.3' }], bindings: [] }] });
+  const b = container('app-2', labels, { instances: [{ id: 'b', hostAddress: '127.0.0.1', networks: [], bindings: [] }] });
+  const bank = container('bank', { 'wharf.http.services.bank.loadbalancer.server.port': '8083' }, {
+    kind: 'service',
+    title: 'service "bank"',
+    instances: ['127.0.0.4', '127.0.0.2', '127.0.0.3'].map((ip, i) => ({ id: `t${i}`, networks: [{ network: 'golf', ip }], bindings: [] })),
+  });
+  const { config } = buildConfiguration([a, b, bank], options());
+  const services = config.config.http!.services!;
+  assert.deepEqual(services.s!.loadBalancer!.servers, [{ url: 'http://10.0.0.3:8083' }, { url: 'http://127.0.0.1:8083' }]);
+  assert.deepEqual(services.bank!.loadBalancer!.servers.map((s) => s.url), ['http://127.0.0.2:8083', 'http://127.0.0.3:8083', 'http://127.0.0.4:8083']);
+  assert.deepEqual(config.problems, []);
+});
+
+test('docker configuration: network selection, lbswarm, useBindPortIP, exposedByDefault, constraints, allowEmptyServices', () => {
+  const twoNets = { instances: [{ id: 'x', networks: [{ network: 'back', ip: '10.1.0.2' }, { network: 'golf', ip: '10.2.0.2' }], bindings: [{ port: 80, hostIp: '127.0.0.1', hostPort: 18080 }] }] };
+  const url = (w: Workload, o: Partial<BuildOptions> = {}) => {
+    const r = buildConfiguration([w], options(o));
+    return { urls: Object.values(r.config.config.http?.services ?? {}).flatMap((s) => s.loadBalancer!.servers.map((x) => x.url)), warnings: r.warnings, problems: r.config.problems, skipped: r.skipped };
+  };
+  assert.deepEqual(url(container('a', {}, twoNets)).urls, ['http://10.1.0.2:80'], 'first network by name');
+  assert.deepEqual(url(container('a', {}, twoNets), { network: 'golf' }).urls, ['http://10.2.0.2:80'], 'provider network');
+  assert.deepEqual(url(container('a', { 'wharf.docker.network': 'golf' }, twoNets), { network: 'back' }).urls, ['http://10.2.0.2:80'], 'label wins');
+  const missing = url(container('a', { 'wharf.docker.network': 'nope' }, twoNets));
+  assert.deepEqual(missing.urls, ['http://10.1.0.2:80']);
+  assert.match(missing.warnings[0]!, /container "a" is not on network "nope"; using its address on "back"/);
+  assert.deepEqual(url(container('a', {}, twoNets), { useBindPortIP: true }).urls, ['http://127.0.0.1:18080']);
+  const vip = { kind: 'service' as const, virtualIPs: [{ network: 'golf', ip: '10.2.0.100' }] };
+  assert.deepEqual(url(container('s', { 'wharf.docker.lbswarm': 'true' }, { ...twoNets, ...vip })).urls, ['http://10.2.0.100:80']);
+  assert.deepEqual(url(container('s', { 'wharf.docker.lbswarm': 'true' }, { ...vip, ready: false, instances: [] })).urls, ['http://10.2.0.100:80'], 'VIP even without tasks');
+  assert.deepEqual(url(container('a', {}), { exposedByDefault: false }).skipped, ['container "a": it is not enabled (set wharf.enable=true)']);
+  assert.deepEqual(url(container('a', { 'wharf.enable': 'true' }), { exposedByDefault: false }).urls, ['http://10.0.0.2:80']);
+  assert.deepEqual(url(container('a', { 'wharf.enable': 'false' })).urls, []);
+  const constraints = compileConstraints('Label(`tier`, `front`)', 'c');
+  assert.deepEqual(url(container('a', { tier: 'back' }), { constraints }).skipped, ['container "a": it does not match the constraints']);
+  const unhealthy = container('a', {}, { ready: false, notReady: 'its health check says unhealthy' });
+  assert.deepEqual(url(unhealthy).skipped, ['container "a": not served: its health check says unhealthy']);
+  const empty = buildConfiguration([unhealthy], options({ allowEmptyServices: true }));
+  assert.deepEqual(empty.config.config.http?.services?.a?.loadBalancer?.servers, [], 'kept, answering 503');
+  assert.deepEqual(url(container('t', { 'wharf.tcp.routers.x.rule': 'HostSNI(`*`)' }, { ready: false })).problems, [], 'not-ready workloads report nothing');
+});
+
+test('docker configuration: every error names who, the label, its value and what was expected; only touched elements go', () => {
+  const cases: { desc: string; workloads: Workload[]; kept: string[]; problems: Record<string, RegExp> }[] = [
+    {
+      desc: 'bad value disables its router only',
+      workloads: [container('web', { 'wharf.http.routers.a.rule': 'Host(`a`)', 'wharf.http.routers.a.priority': 'high', 'wharf.http.routers.b.rule': 'Host(`b`)', 'wharf.http.routers.b.service': 'web' })],
+      kept: ['routers/b', 'services/web'],
+      problems: { 'routers/a': /^container "web": label wharf\.http\.routers\.a\.priority: expected a whole number \(got "high"\)$/ },
+    },
+    {
+      desc: 'unknown field with a suggestion and the value',
+      workloads: [container('web', { 'wharf.http.routers.web.rulez': 'Host(`a`)' })],
+      kept: ['services/web'],
+      problems: { 'routers/web': /container "web": label wharf\.http\.routers\.web\.rulez="Host\(`a`\)": unknown field 'rulez' \(did you mean 'rule'\?\)/ },
+    },
+    {
+      desc: 'out of range port disables the service; its router follows at build time',
+      workloads: [container('web', { 'wharf.http.services.web.loadbalancer.server.port': '99999' })],
+      kept: ['routers/web'],
+      problems: { 'services/web': /label wharf\.http\.services\.web\.loadbalancer\.server\.port="99999": must be <= 65535/ },
+    },
+    {
+      desc: 'scheme outside http/https',
+      workloads: [container('web', { 'wharf.http.services.web.loadbalancer.server.scheme': 'h2c' })],
+      kept: ['routers/web'],
+      problems: { 'services/web': /label wharf\.http\.services\.web\.loadbalancer\.server\.scheme: expected one of "http", "https" \(got "h2c"\)/ },
+    },
+    {
+      desc: 'middleware option of a plugin: one bad list item',
+      workloads: [container('web', { 'wharf.http.middlewares.m.novelthing.limits.burst': '0', 'wharf.http.middlewares.m.novelthing.paths': '/a' })],
+      kept: ['routers/web', 'services/web'],
+      problems: { 'middlewares/m': /label wharf\.http\.middlewares\.m\.novelthing\.limits\.burst="0": must be >= 1/ },
+    },
+    {
+      desc: 'unknown middleware type',
+      workloads: [container('web', { 'wharf.http.middlewares.m.nosuch.x': '1' })],
+      kept: ['routers/web', 'services/web'],
+      problems: { 'middlewares/m': /label wharf\.http\.middlewares\.m\.nosuch: unknown field 'nosuch' \(known: novelThing, plugin\)/ },
+    },
+    {
+      desc: 'several ports and no server.port names the ports',
+      workloads: [container('web', {}, { ports: [80, 443] })],
+      kept: ['routers/web'],
+      problems: { 'services/web': /^container "web" exposes several ports \(80, 443\) and no server\.port label says which one to use; set wharf\.http\.services\.web\.loadbalancer\.server\.port$/ },
+    },
+    {
+      desc: 'no port at all',
+      workloads: [container('web', {}, { ports: [] })],
+      kept: ['routers/web'],
+      problems: { 'services/web': /container "web" exposes no port; set wharf\.http\.services\.web\.loadbalancer\.server\.port/ },
+    },
+    {
+      desc: 'router without service among two services',
+      workloads: [container('web', { 'wharf.http.routers.r.rule': 'Host(`r`)', 'wharf.http.services.a.loadbalancer.server.port': '1', 'wharf.http.services.b.loadbalancer.server.port': '2' })],
+      kept: ['services/a', 'services/b'],
+      problems: { 'routers/r': /router r names no service and container "web" defines 2 \(a, b\); set wharf\.http\.routers\.r\.service/ },
+    },
+    {
+      desc: 'a label outside every element disables that container only',
+      workloads: [container('web', { 'wharf.enable': 'yes' }), container('ok', {})],
+      kept: ['routers/ok', 'services/ok'],
+      problems: { 'routers/web': /container "web": label wharf\.enable: expected true or false \(got "yes"\)/, 'services/web': /wharf\.enable/ },
+    },
+    {
+      desc: 'two containers define one router differently',
+      workloads: [container('a', { 'wharf.http.routers.r.rule': 'Host(`a`)', 'wharf.http.routers.r.service': 'a' }), container('b', { 'wharf.http.routers.r.rule': 'Host(`b`)', 'wharf.http.routers.r.service': 'b' })],
+      kept: ['services/a', 'services/b'],
+      problems: { 'routers/r': /router r is defined differently by container "a" and container "b"/ },
+    },
+    {
+      desc: 'server.url with server.port',
+      workloads: [container('web', { 'wharf.http.services.web.loadbalancer.server.url': 'http://10.9.9.9:1', 'wharf.http.services.web.loadbalancer.server.port': '1' })],
+      kept: ['routers/web'],
+      problems: { 'services/web': /server\.url cannot be combined with server\.port or server\.scheme/ },
+    },
+    {
+      desc: 'no address in any network',
+      workloads: [container('web', {}, { instances: [{ id: 'x', networks: [], bindings: [] }] })],
+      kept: ['routers/web'],
+      problems: { 'services/web': /container "web" has no IP address/ },
+    },
+    {
+      desc: 'lbswarm without a VIP',
+      workloads: [container('svc', { 'wharf.docker.lbswarm': 'true' }, { kind: 'service', title: 'service "svc"' })],
+      kept: ['routers/svc'],
+      problems: { 'services/svc': /service "svc": docker\.lbswarm=true but the service has no virtual IP/ },
+    },
+  ];
+  for (const c of cases) {
+    const { config } = buildConfiguration(c.workloads, options());
+    const http = (config.config.http ?? {}) as Record<string, Record<string, unknown>>;
+    const kept = Object.entries(http).flatMap(([kind, elements]) => Object.keys(elements).map((n) => `${kind}/${n}`)).sort();
+    assert.deepEqual(kept, [...c.kept].sort(), `${c.desc}: kept`);
+    const got = Object.fromEntries(config.problems.map((p) => [`${p.kind}/${p.name}`, p.messages.join('\n')]));
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(c.problems).sort(), `${c.desc}: problems ${JSON.stringify(got)}`);
+    for (const [key, re] of Object.entries(c.problems)) assert.match(got[key]!, re, `${c.desc}: ${key}`);
+  }
+});
+
+test('docker configuration: the traefik prefix reads a Traefik stack unchanged', () => {
+  const labels = {
+    'traefik.enable': 'true',
+    'traefik.docker.network': 'golf',
+    'traefik.http.routers.golf-api.rule': 'Host(`golf.tistory.kr`)',
+    'traefik.http.routers.golf-api.entrypoints': 'web',
+    'traefik.http.services.golf-api.loadbalancer.server.port': '8083',
+    'wharf.http.routers.ignored.rule': 'Host(`x`)',
+  };
+  const bank = container('bank', labels, { kind: 'service', instances: [{ id: 't', networks: [{ network: 'golf', ip: '10.0.1.7' }], bindings: [] }] });
+  const { config } = buildConfiguration([bank], options({ labelPrefix: 'traefik', exposedByDefault: false, network: 'golf' }));
+  assert.deepEqual(config.config.http, {
+    routers: { 'golf-api': { rule: 'Host(`golf.tistory.kr`)', entryPoints: ['web'], service: 'golf-api' } },
+    services: { 'golf-api': { loadBalancer: { passHostHeader: true, servers: [{ url: 'http://10.0.1.7:8083' }] } } },
+  });
+});

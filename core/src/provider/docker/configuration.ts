@@ -1,0 +1,286 @@
+// Workloads → one provider snapshot: labels decoded per container/service, Traefik's defaults (service on the
+// only port, router with defaultRule), servers from addresses, then replicas merged by element name.
+// A problem disables only the elements it touches and is kept, with who and which label, in `problems`.
+import { isDeepStrictEqual } from 'node:util';
+import { decode, type DecodeIssue } from '../../config/decode.js';
+import type { ElementKind, ElementProblem, MiddlewareConfig, ProviderConfig, RouterConfig, ServerConfig, ServiceConfig } from '../../config/dynamic.js';
+import type { PluginRegistry } from '../../plugin/registry.js';
+import type { LabelPredicate } from './constraints.js';
+import { addDefaultElements, issueMessage, labelKey, labelSchema, labelTree, treeElementNames, type LabelConfig, type LabelServer, type LabelService } from './labels.js';
+import type { RuleTemplate } from './template.js';
+import type { Instance, Workload } from './workload.js';
+
+export interface BuildOptions {
+  /** Provider name: `docker` or `swarm` (elements are `name@docker`). */
+  provider: string;
+  labelPrefix: string;
+  exposedByDefault: boolean;
+  network?: string;
+  useBindPortIP: boolean;
+  allowEmptyServices: boolean;
+  defaultRule: RuleTemplate;
+  constraints?: LabelPredicate;
+  registry: PluginRegistry;
+}
+
+export interface BuildResult {
+  config: ProviderConfig;
+  /** Degraded but served (a network not found, one task without an address): logged once by the provider. */
+  warnings: string[];
+  /** Workloads left out on purpose, with why (debug log). */
+  skipped: string[];
+}
+
+/** What one workload adds: elements by kind and the problems of those it could not build. */
+interface Contribution {
+  owner: string;
+  routers: Record<string, RouterConfig>;
+  services: Record<string, ServiceConfig>;
+  middlewares: Record<string, MiddlewareConfig>;
+  problems: ElementProblem[];
+  warnings: string[];
+}
+
+export function buildConfiguration(workloads: readonly Workload[], options: BuildOptions): BuildResult {
+  const merger = new Merger();
+  const warnings: string[] = [];
+  const skipped: string[] = [];
+  const sorted = [...workloads].sort((a, b) => a.title.localeCompare(b.title) || a.id.localeCompare(b.id));
+  for (const workload of sorted) {
+    const result = contribution(workload, options);
+    if (typeof result === 'string') {
+      skipped.push(`${workload.title}: ${result}`);
+      continue;
+    }
+    merger.add(result);
+    warnings.push(...result.warnings);
+  }
+  return { config: { provider: options.provider, ...merger.result() }, warnings, skipped };
+}
+
+/** The elements of one workload, or why it is left out. */
+function contribution(w: Workload, options: BuildOptions): Contribution | string {
+  if (options.constraints && !options.constraints(w.labels)) return 'it does not match the constraints';
+  const prefix = options.labelPrefix;
+  const tree = labelTree(w.labels, prefix);
+  addDefaultElements(tree, w.name);
+  const decoded = decode<LabelConfig>(labelSchema(options.registry), tree, { describe: (written) => labelKey(prefix, written) });
+  const value = decoded.value ?? {};
+  const enabled = value.enable ?? options.exposedByDefault;
+  if (decoded.issues.length === 0 && !enabled) return `it is not enabled (set ${prefix}.enable=true)`;
+  const lbswarm = value.docker?.lbswarm === true;
+  const ready = w.ready || (lbswarm && w.virtualIPs.length > 0);
+  if (!ready && !options.allowEmptyServices) return `not served: ${w.notReady ?? 'not ready'}`;
+  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, problems: [], warnings: [] };
+  const describe = (issue: DecodeIssue) => issueMessage(w.title, issue, w.labels);
+  if (decoded.issues.length > 0) {
+    // A label outside every element (enable, docker.*, an unknown namespace) concerns the whole workload.
+    const messages = decoded.issues.map(describe);
+    for (const kind of ['routers', 'services', 'middlewares'] as const) {
+      for (const name of treeElementNames(tree, kind)) c.problems.push({ kind, name, messages });
+    }
+    return c;
+  }
+  for (const [path, issues] of decoded.disabled) {
+    const [, kind, ...name] = path.split('.');
+    c.problems.push({ kind: kind as ElementKind, name: name.join('.'), messages: issues.map(describe) });
+  }
+  const http = value.http ?? {};
+  Object.assign(c.middlewares, http.middlewares);
+  const serviceNames = treeElementNames(tree, 'services');
+  for (const [name, service] of Object.entries(http.services ?? {})) addService(c, w, name, service, { ready, lbswarm, network: value.docker?.network ?? options.network }, options);
+  for (const [name, router] of Object.entries(http.routers ?? {})) addRouter(c, w, name, router, serviceNames, options);
+  return c;
+}
+
+function addRouter(c: Contribution, w: Workload, name: string, router: Partial<RouterConfig>, services: string[], options: BuildOptions): void {
+  const prefix = options.labelPrefix;
+  const complete = { ...router };
+  if (!complete.rule) {
+    complete.rule = options.defaultRule({ Name: w.name, ContainerName: w.containerName, Labels: w.labels }).trim();
+    if (!complete.rule) {
+      return void c.problems.push(problem('routers', name, `${w.title}: router ${name} has no rule and the defaultRule template gave an empty one; set ${prefix}.http.routers.${name}.rule`));
+    }
+  }
+  if (!complete.service) {
+    if (services.length !== 1) {
+      const listed = services.join(', ');
+      return void c.problems.push(
+        problem('routers', name, `${w.title}: router ${name} names no service and ${w.title} defines ${services.length} (${listed}); set ${prefix}.http.routers.${name}.service`),
+      );
+    }
+    complete.service = services[0]!;
+  }
+  c.routers[name] = complete as RouterConfig;
+}
+
+interface ServerContext {
+  ready: boolean;
+  lbswarm: boolean;
+  network?: string;
+}
+
+function addService(c: Contribution, w: Workload, name: string, service: LabelService, context: ServerContext, options: BuildOptions): void {
+  if (!service.loadBalancer) {
+    c.services[name] = service as ServiceConfig;
+    return;
+  }
+  const { server = {}, ...loadBalancer } = service.loadBalancer;
+  const servers = serversFor(w, name, server, context, options);
+  if (typeof servers === 'string') {
+    c.problems.push(problem('services', name, servers));
+    return;
+  }
+  c.warnings.push(...servers.warnings);
+  c.services[name] = { ...service, loadBalancer: { ...loadBalancer, servers: servers.servers } } as ServiceConfig;
+}
+
+/** The servers of one service on this workload, or an error message. */
+function serversFor(w: Workload, service: string, server: LabelServer, context: ServerContext, options: BuildOptions): { servers: ServerConfig[]; warnings: string[] } | string {
+  const label = (field: string) => `${options.labelPrefix}.http.services.${service}.loadbalancer.server.${field}`;
+  const extra = { ...(server.weight !== undefined && { weight: server.weight }), ...(server.preservePath !== undefined && { preservePath: server.preservePath }) };
+  if (server.url !== undefined) {
+    if (server.port !== undefined || server.scheme !== undefined) return `${w.title}: label ${label('url')} cannot be combined with server.port or server.scheme`;
+    return { servers: [{ url: server.url, ...extra }], warnings: [] };
+  }
+  if (!context.ready) return { servers: [], warnings: [] }; // allowEmptyServices: the service answers 503
+  const port = server.port ?? defaultPort(w);
+  if (typeof port === 'string') return `${port}; set ${label('port')}`;
+  const scheme = server.scheme ?? 'http';
+  const warnings: string[] = [];
+  const hosts = context.lbswarm ? virtualIP(w, port, context.network) : instanceHosts(w, port, context.network, options, warnings);
+  if (typeof hosts === 'string') return hosts;
+  const urls = [...new Set(hosts.map((host) => `${scheme}://${host}`))].sort();
+  return { servers: urls.map((url) => ({ url, ...extra })), warnings };
+}
+
+function defaultPort(w: Workload): number | string {
+  if (w.ports.length === 1) return w.ports[0]!;
+  if (w.ports.length === 0) return `${w.title} exposes no port`;
+  return `${w.title} exposes several ports (${w.ports.join(', ')}) and no server.port label says which one to use`;
+}
+
+function virtualIP(w: Workload, port: number, network: string | undefined): string[] | string {
+  const chosen = (network && w.virtualIPs.find((v) => v.network === network)) || w.virtualIPs[0];
+  if (!chosen) return `${w.title}: docker.lbswarm=true but the service has no virtual IP (endpoint mode dnsrr, or host network)`;
+  return [`${hostPart(chosen.ip)}:${port}`];
+}
+
+/** host:port of every instance; an instance without an address is an error for a container, a warning for one task. */
+function instanceHosts(w: Workload, port: number, network: string | undefined, options: BuildOptions, warnings: string[]): string[] | string {
+  const hosts: string[] = [];
+  const errors: string[] = [];
+  for (const instance of w.instances) {
+    const bound = options.useBindPortIP ? boundAddress(instance, port) : undefined;
+    if (bound) {
+      hosts.push(bound);
+      continue;
+    }
+    const address = instanceAddress(w, instance, network);
+    if (address.warning) warnings.push(address.warning);
+    if (address.ip) hosts.push(`${hostPart(address.ip)}:${port}`);
+    else errors.push(address.error!);
+  }
+  if (hosts.length === 0) return errors[0] ?? `${w.title} has no address`;
+  warnings.push(...errors);
+  return hosts;
+}
+
+/** useBindPortIP: the host address a port is published on, when it names one (not 0.0.0.0). */
+function boundAddress(instance: Instance, port: number): string | undefined {
+  const binding = instance.bindings.find((b) => b.port === port && b.hostIp !== '' && b.hostIp !== '0.0.0.0' && b.hostIp !== '::');
+  return binding ? `${hostPart(binding.hostIp)}:${binding.hostPort}` : undefined;
+}
+
+/** An IP as the host part of a URL: IPv6 in brackets. */
+function hostPart(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip;
+}
+
+function instanceAddress(w: Workload, instance: Instance, network: string | undefined): { ip?: string; warning?: string; error?: string } {
+  if (instance.hostAddress) return { ip: instance.hostAddress };
+  const who = w.kind === 'service' ? `${w.title} task ${instance.id}` : w.title;
+  const selected = network ? instance.networks.find((n) => n.network === network) : undefined;
+  if (selected) return { ip: selected.ip };
+  const first = instance.networks[0];
+  if (!first) return { error: `${who} has no IP address${network ? ` in network "${network}"` : ''}` };
+  const warning = network ? `${who} is not on network "${network}"; using its address on "${first.network}"` : undefined;
+  return { ip: first.ip, warning };
+}
+
+function problem(kind: ElementKind, name: string, message: string): ElementProblem {
+  return { kind, name, messages: [message] };
+}
+
+type Kind = 'routers' | 'services' | 'middlewares';
+
+interface Entry {
+  config: RouterConfig | ServiceConfig | MiddlewareConfig;
+  owners: string[];
+}
+
+/** Merges workloads: identical elements once, replicas' servers together, conflicting definitions disabled. */
+class Merger {
+  private readonly elements: Record<Kind, Map<string, Entry>> = { routers: new Map(), services: new Map(), middlewares: new Map() };
+  private readonly problems = new Map<string, ElementProblem>();
+
+  add(c: Contribution): void {
+    for (const p of c.problems) this.addProblem(p.kind, p.name, p.messages);
+    for (const kind of ['routers', 'services', 'middlewares'] as const) {
+      for (const [name, config] of Object.entries(c[kind])) this.addElement(kind, name, structuredClone(config), c.owner);
+    }
+  }
+
+  private addElement(kind: Kind, name: string, config: Entry['config'], owner: string): void {
+    const map = this.elements[kind];
+    const existing = map.get(name);
+    if (!existing) {
+      map.set(name, { config, owners: [owner] });
+      return;
+    }
+    if (isDeepStrictEqual(withoutServers(existing.config), withoutServers(config))) {
+      const servers = (config as ServiceConfig).loadBalancer?.servers;
+      if (servers) (existing.config as ServiceConfig).loadBalancer!.servers.push(...servers);
+      existing.owners.push(owner);
+      return;
+    }
+    const singular = kind.slice(0, -1);
+    this.addProblem(kind, name, [`${singular} ${name} is defined differently by ${existing.owners[0]} and ${owner}; give each its own name or the same labels`]);
+  }
+
+  private addProblem(kind: ElementKind, name: string, messages: string[]): void {
+    const key = `${kind}/${name}`;
+    const existing = this.problems.get(key);
+    if (!existing) this.problems.set(key, { kind, name, messages: [...messages] });
+    else for (const m of messages) if (!existing.messages.includes(m)) existing.messages.push(m);
+  }
+
+  result(): Pick<ProviderConfig, 'config' | 'problems'> {
+    const http: Record<string, Record<string, unknown>> = {};
+    for (const kind of ['routers', 'services', 'middlewares'] as const) {
+      const out: Record<string, unknown> = {};
+      for (const name of [...this.elements[kind].keys()].sort()) {
+        if (this.problems.has(`${kind}/${name}`)) continue; // a problem anywhere disables the element
+        out[name] = kind === 'services' ? withSortedServers(this.elements[kind].get(name)!.config as ServiceConfig) : this.elements[kind].get(name)!.config;
+      }
+      if (Object.keys(out).length > 0) http[kind] = out;
+    }
+    const problems = [...this.problems.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+    return { config: Object.keys(http).length > 0 ? { http } : {}, problems };
+  }
+}
+
+function withoutServers(config: Entry['config']): unknown {
+  const lb = (config as ServiceConfig).loadBalancer;
+  if (!lb) return config;
+  const { servers: _servers, ...rest } = lb;
+  return { ...config, loadBalancer: rest };
+}
+
+/** Replicas' servers, each URL once, in a stable order so equal states give equal snapshots. */
+function withSortedServers(config: ServiceConfig): ServiceConfig {
+  const lb = config.loadBalancer;
+  if (!lb) return config;
+  const byUrl = new Map(lb.servers.map((s) => [s.url, s]));
+  return { ...config, loadBalancer: { ...lb, servers: [...byUrl.keys()].sort().map((url) => byUrl.get(url)!) } };
+}

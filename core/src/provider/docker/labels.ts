@@ -1,0 +1,175 @@
+// Labels → dynamic configuration with the one generic decoder: the labels under `<prefix>.` become a tree
+// (flatToTree) decoded against a label schema derived from dynamicSchema(registry), so every plugin's
+// options work as labels without this file knowing them. The only label-specific shape is
+// `loadBalancer.server.{port,scheme,…}` in place of `servers[]`, which the provider fills from addresses.
+import type { TSchema } from '@sinclair/typebox';
+import { flatToTree, type DecodeIssue, type TreeObject } from '../../config/decode.js';
+import { dynamicSchema, type MiddlewareConfig, type RouterConfig, type ServerConfig, type ServiceConfig } from '../../config/dynamic.js';
+import { Type } from '../../config/schema.js';
+import type { PluginRegistry } from '../../plugin/registry.js';
+
+/** `loadBalancer.server` as labels write it: where to connect on each container or task. */
+export interface LabelServer {
+  port?: number;
+  scheme?: 'http' | 'https';
+  url?: string;
+  weight?: number;
+  preservePath?: boolean;
+}
+
+export type LabelService = Omit<ServiceConfig, 'loadBalancer'> & {
+  loadBalancer?: Omit<NonNullable<ServiceConfig['loadBalancer']>, 'servers'> & { server?: LabelServer; servers?: ServerConfig[] };
+};
+
+export type LabelRouter = Partial<RouterConfig>;
+
+export interface LabelHTTP {
+  routers?: Record<string, LabelRouter>;
+  services?: Record<string, LabelService>;
+  middlewares?: Record<string, MiddlewareConfig>;
+}
+
+/** The decoded labels of one container or service. */
+export interface LabelConfig {
+  enable?: boolean;
+  docker?: { network?: string; lbswarm?: boolean };
+  http?: LabelHTTP;
+}
+
+const cache = new WeakMap<TSchema, TSchema>();
+
+/** The label schema for the plugins registered now (rebuilt when dynamicSchema changes). */
+export function labelSchema(registry: PluginRegistry): TSchema {
+  const dynamic = dynamicSchema(registry);
+  const hit = cache.get(dynamic);
+  if (hit) return hit;
+  const http = property(dynamic, 'http');
+  const routers = property(http, 'routers');
+  const services = property(http, 'services');
+  const service = routers && services ? (services.additionalProperties as TSchema) : undefined;
+  const router = routers?.additionalProperties as TSchema | undefined;
+  if (!router || !service) throw new Error('dynamicSchema changed shape: http.routers / http.services maps are expected');
+  const loadBalancer = property(service, 'loadBalancer')!;
+  const { servers, ...lbProperties } = loadBalancer.properties as Record<string, TSchema>;
+  const labelLoadBalancer = {
+    ...loadBalancer,
+    properties: { ...lbProperties, server: Type.Optional(labelServerSchema(servers!.items as TSchema)) },
+    required: without(loadBalancer.required, 'servers'),
+  };
+  const labelService = { ...service, properties: { ...(service.properties as object), loadBalancer: labelLoadBalancer } };
+  // rule and service are filled from defaultRule and the container's only service when absent.
+  const labelRouter = { ...router, required: without(router.required, 'rule', 'service') };
+  const labelHTTP = {
+    ...http,
+    properties: {
+      ...(http!.properties as object),
+      routers: { ...routers, additionalProperties: labelRouter },
+      services: { ...services, additionalProperties: labelService },
+    },
+  } as TSchema;
+  const schema = Type.Object(
+    {
+      enable: Type.Optional(Type.Boolean({ description: 'Serve this container or service (default: providers.docker.exposedByDefault).' })),
+      docker: Type.Optional(
+        Type.Object(
+          {
+            network: Type.Optional(Type.String({ minLength: 1, description: 'Network whose address the servers use.' })),
+            lbswarm: Type.Optional(Type.Boolean({ description: 'Swarm: use the service virtual IP instead of task IPs.' })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      http: Type.Optional(labelHTTP),
+    },
+    { additionalProperties: false },
+  );
+  cache.set(dynamic, schema);
+  return schema;
+}
+
+/** The model's server schema turned into the label form: everything optional, plus port and scheme. */
+function labelServerSchema(server: TSchema): TSchema {
+  const optional = Object.fromEntries(Object.entries(server.properties as Record<string, TSchema>).map(([k, v]) => [k, Type.Optional(v)]));
+  return Type.Object(
+    {
+      port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Port on the container or task (default: its only exposed port).' })),
+      scheme: Type.Optional(Type.Unsafe<'http' | 'https'>({ type: 'string', enum: ['http', 'https'], description: 'http (default) or https.' })),
+      ...optional,
+    },
+    { additionalProperties: false },
+  );
+}
+
+function property(schema: TSchema | undefined, name: string): TSchema | undefined {
+  return (schema?.properties as Record<string, TSchema> | undefined)?.[name];
+}
+
+function without(required: unknown, ...names: string[]): string[] | undefined {
+  const kept = ((required as string[] | undefined) ?? []).filter((r) => !names.includes(r));
+  return kept.length > 0 ? kept : undefined;
+}
+
+/** The labels under `<prefix>.`, prefix removed; the prefix matches case-insensitively like every key. */
+export function labelTree(labels: Readonly<Record<string, string>>, prefix: string): TreeObject {
+  const start = `${prefix.toLowerCase()}.`;
+  const entries: [string, string][] = [];
+  for (const [key, value] of Object.entries(labels)) {
+    if (key.toLowerCase().startsWith(start)) entries.push([key.slice(start.length), value]);
+  }
+  return flatToTree(entries);
+}
+
+/** The child object `name` of a tree node (case-insensitive), created when `create` is set. */
+export function treeChild(node: TreeObject, name: string, create: boolean): TreeObject | undefined {
+  const key = Object.keys(node).find((k) => k.toLowerCase() === name.toLowerCase());
+  const child = key === undefined ? undefined : node[key];
+  if (child !== undefined && typeof child !== 'string') return child;
+  if (!create || typeof child === 'string') return undefined;
+  const created: TreeObject = {};
+  node[key ?? name] = created;
+  return created;
+}
+
+/** Element names per kind as the labels write them (valid or not). */
+export function treeElementNames(tree: TreeObject, kind: 'routers' | 'services' | 'middlewares'): string[] {
+  const http = treeChild(tree, 'http', false);
+  const elements = http && treeChild(http, kind, false);
+  return elements ? Object.keys(elements) : [];
+}
+
+/** Adds what Traefik adds: a service named after the workload when none is labelled, and a router when there is one service. */
+export function addDefaultElements(tree: TreeObject, name: string): void {
+  const http = treeChild(tree, 'http', true);
+  if (!http) return;
+  const services = treeChild(http, 'services', true);
+  if (services && Object.keys(services).length === 0) services[name] = { loadBalancer: {} };
+  const routers = treeChild(http, 'routers', true);
+  if (routers && Object.keys(routers).length === 0 && services && Object.keys(services).length === 1) routers[name] = {};
+}
+
+/** The full label for a decoder path as the user wrote it (`traefik.http.routers.api.rule`). */
+export function labelKey(prefix: string, written: readonly string[]): string {
+  return `${prefix}.${written.join('.').replace(/\.\[/g, '[')}`;
+}
+
+/**
+ * One decoder issue as a message naming who, the label, its value and what was expected. Errors on one
+ * item of a comma-separated list point at the label holding the list.
+ */
+export function issueMessage(who: string, issue: DecodeIssue, labels: Readonly<Record<string, string>>): string {
+  const found = findLabel(labels, issue.source);
+  const showValue = found && !issue.message.includes('(got ');
+  return `${who}: label ${found?.[0] ?? issue.source}${showValue ? `=${JSON.stringify(found[1])}` : ''}: ${issue.message}`;
+}
+
+function findLabel(labels: Readonly<Record<string, string>>, label: string): [string, string] | undefined {
+  let key = label;
+  for (;;) {
+    const lower = key.toLowerCase();
+    const hit = Object.entries(labels).find(([k]) => k.toLowerCase() === lower);
+    if (hit) return hit;
+    const shorter = key.replace(/\[\d+\]$/, '');
+    if (shorter === key) return undefined;
+    key = shorter;
+  }
+}

@@ -1,0 +1,145 @@
+// What the access log records about one request while it runs: arrival, body bytes each way, headers, final status.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { onResponseHeaders, type WharfContext } from '@wharf/core';
+
+/** One request as the access log sees it; lives on the response (see EXCHANGE) until its line is written. */
+export interface Exchange {
+  readonly ctx: WharfContext;
+  /** The connection: req.socket is gone by the time a finished request is logged. */
+  readonly socket: Socket;
+  /** Wall-clock milliseconds at arrival (StartUTC / StartLocal). */
+  readonly startMs: number;
+  /** Request-target as the client sent it: routing and stripPrefix may rewrite req.url later. */
+  readonly target: string;
+  /** Request body bytes read from the client (counted only when RequestContentSize is written). */
+  bytesIn: number;
+  /** Response body bytes written to the client (counted only when DownstreamContentSize is written). */
+  bytesOut: number;
+  /** The request went past every entrypoint middleware, i.e. routing ran. */
+  routed: boolean;
+  /** Upstream response headers before any plugin changed them (only when origin_ headers may be written). */
+  originHeaders?: OutgoingHttpHeaders;
+  /** The header object the proxy or an error answer wrote with writeHead (Node does not keep it). */
+  writtenHeaders?: OutgoingHttpHeaders;
+  /** Filled by settle() once the response is over. */
+  status: number;
+  durationNs: number;
+  /** The line's fields, once it is decided that the request gets one. */
+  fields: Record<string, unknown> | undefined;
+}
+
+/** What to capture beyond the basics; decided once from the fields configuration. */
+export interface CapturePlan {
+  countRequestBody: boolean;
+  countResponseBody: boolean;
+  /** Watch the response headers: origin_ needs a copy before plugins change them, downstream_ the final object. */
+  originHeaders: boolean;
+  downstreamHeaders: boolean;
+}
+
+export const EXCHANGE = Symbol('wharf.accessLog.exchange');
+export type TrackedResponse = ServerResponse & { [EXCHANGE]?: Exchange };
+
+// Traefik's code for a client that went away before the answer (nginx's convention).
+const CLIENT_CLOSED_REQUEST = 499;
+
+/** Starts recording a request; call before the rest of the chain runs. */
+export function begin(ctx: WharfContext, plan: CapturePlan): Exchange {
+  const x: Exchange = {
+    ctx,
+    socket: ctx.req.socket,
+    startMs: Date.now(),
+    target: requestTarget(ctx.req.url),
+    bytesIn: 0,
+    bytesOut: 0,
+    routed: false,
+    status: 0,
+    durationNs: 0,
+    fields: undefined,
+  };
+  (ctx.res as TrackedResponse)[EXCHANGE] = x;
+  if (plan.countRequestBody && hasBody(ctx.req)) countRequestBody(ctx.req, x);
+  if (plan.countResponseBody) countResponseBody(ctx.res, x);
+  if (plan.originHeaders || plan.downstreamHeaders) watchHeaders(ctx, x, plan.originHeaders);
+  return x;
+}
+
+/** Fixes the final status and duration when the response is over (finish, or the client left). */
+export function settle(x: Exchange): void {
+  const { res, wharf } = x.ctx;
+  x.durationNs = Number(process.hrtime.bigint() - wharf.startTime);
+  const upstream = wharf.upstream;
+  if (upstream?.status === 101) {
+    // A tunnel: the 101 went straight to the socket and the body bytes are the upstream's.
+    x.status = 101;
+    x.bytesOut = upstream.bytes;
+  } else {
+    x.status = res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST;
+  }
+}
+
+/** Traefik logs path, query and fragment only; absolute-form targets (proxy requests) are reduced to that. */
+function requestTarget(url: string | undefined): string {
+  if (url === undefined || url === '') return '/';
+  if (url.charCodeAt(0) === 0x2f /* '/' */ || url === '*') return url;
+  try {
+    const parsed = new URL(url);
+    return parsed.pathname + parsed.search + parsed.hash;
+  } catch {
+    return url;
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  return (chunk as Uint8Array | null | undefined)?.byteLength ?? 0;
+}
+
+/**
+ * Node's parser hands every body chunk to push(), whoever reads the stream and even when nobody does;
+ * counting there leaves the stream's flow alone (a 'data' listener would start it before the proxy reads).
+ */
+function countRequestBody(req: IncomingMessage, x: Exchange): void {
+  const push = req.push;
+  req.push = function countedPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+    x.bytesIn += byteLength(chunk, encoding);
+    return push.call(this, chunk, encoding);
+  };
+}
+
+/** Counts body bytes on the response's own write/end: the proxy, Koa and plugins all write through them. */
+function countResponseBody(res: ServerResponse, x: Exchange): void {
+  const write = res.write;
+  const end = res.end;
+  res.write = function countedWrite(this: ServerResponse, chunk: unknown, ...rest: unknown[]): boolean {
+    x.bytesOut += byteLength(chunk, rest[0]);
+    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as ServerResponse['write'];
+  res.end = function countedEnd(this: ServerResponse, chunk?: unknown, ...rest: unknown[]): ServerResponse {
+    if (typeof chunk !== 'function') x.bytesOut += byteLength(chunk, rest[0]);
+    return (end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+  } as ServerResponse['end'];
+}
+
+/**
+ * The header hook runs first (this middleware registers it before any router plugin), so it sees the
+ * upstream's headers untouched; later hooks change the same object, which writeHead then sends.
+ */
+function watchHeaders(ctx: WharfContext, x: Exchange, origin: boolean): void {
+  onResponseHeaders(ctx, function accessLogHeaders(_status, headers) {
+    if (origin && ctx.wharf.upstream?.status !== undefined) x.originHeaders = { ...headers };
+    x.writtenHeaders = headers;
+  });
+}
+
+/** Headers the client received: those set on the response plus those passed to writeHead. */
+export function downstreamHeaders(x: Exchange): OutgoingHttpHeaders {
+  const own = x.ctx.res.getHeaders();
+  return x.writtenHeaders ? { ...x.writtenHeaders, ...own } : own;
+}

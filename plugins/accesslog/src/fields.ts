@@ -1,0 +1,174 @@
+// Traefik's access-log fields for one finished request, limited to those fields.defaultMode/names keep.
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { downstreamHeaders, type CapturePlan, type Exchange } from './exchange.js';
+import { localTime, utcTime, type Fields } from './format.js';
+import { HeaderPolicy } from './headers.js';
+import type { AccessLogConfig } from './schema.js';
+
+const serviceAddrCache = new Map<string, string>();
+
+/** `http://10.0.0.2:8080/base` → `10.0.0.2:8080` (Go's url.Host); servers are few, so each is parsed once. */
+function serviceAddr(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  let addr = serviceAddrCache.get(url);
+  if (addr === undefined) {
+    try {
+      addr = new URL(url).host;
+    } catch {
+      addr = '';
+    }
+    if (serviceAddrCache.size < 4096) serviceAddrCache.set(url, addr);
+  }
+  return addr;
+}
+
+/** Go's net.SplitHostPort, or [value, '-'] when there is no port (Traefik's silentSplitHostPort). */
+export function splitHostPort(value: string): [string, string] {
+  const m = /^\[([^\]]*)\]:(\d*)$/.exec(value) ?? /^([^:]*):(\d*)$/.exec(value);
+  return m ? [m[1]!, m[2]!] : [value, '-'];
+}
+
+function clientAddr(x: Exchange): string {
+  const ip = x.ctx.wharf.clientIP;
+  const port = x.socket.remotePort ?? '';
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** The peer address, or X-Forwarded-For as Traefik shows it, but only from a peer trusted to send it. */
+function clientHost(x: Exchange): string {
+  const forwarded = x.ctx.req.headers['x-forwarded-for'];
+  if (x.ctx.wharf.trustForwarded && typeof forwarded === 'string' && forwarded !== '') return forwarded;
+  return x.ctx.wharf.clientIP;
+}
+
+function host(req: IncomingMessage): string | undefined {
+  return req.headers.host ?? (req.headers[':authority'] as string | undefined);
+}
+
+function tls(x: Exchange): TLSSocket | undefined {
+  const socket = x.socket as TLSSocket;
+  return socket.encrypted ? socket : undefined;
+}
+
+/** Every field Wharf fills, in output order (Traefik's names). */
+const CORE_FIELDS = [
+  'StartUTC', 'StartLocal', 'Duration', 'entryPointName', 'RouterName', 'ServiceName', 'ServiceURL', 'ServiceAddr',
+  'ClientAddr', 'ClientHost', 'ClientPort', 'ClientUsername', 'RequestAddr', 'RequestHost', 'RequestPort', 'RequestMethod',
+  'RequestPath', 'RequestProtocol', 'RequestScheme', 'RequestContentSize', 'OriginDuration', 'OriginContentSize', 'OriginStatus',
+  'DownstreamStatus', 'DownstreamContentSize', 'RequestCount', 'Overhead', 'RetryAttempts', 'TLSVersion', 'TLSCipher',
+] as const;
+type CoreField = (typeof CORE_FIELDS)[number];
+
+/** What the CLF formats print; with them no other field is computed. */
+const CLF_FIELDS: ReadonlySet<string> = new Set<CoreField>([
+  'StartUTC', 'StartLocal', 'Duration', 'ClientHost', 'ClientUsername', 'RequestMethod', 'RequestPath', 'RequestProtocol',
+  'DownstreamStatus', 'DownstreamContentSize', 'RequestCount', 'RouterName', 'ServiceURL',
+]);
+const CLF_HEADERS = ['referer', 'user-agent'];
+
+/** Names Traefik documents but Wharf does not fill; accepted in fields.names so Traefik configurations load. */
+const TRAEFIK_ONLY_FIELDS = ['GzipRatio', 'TLSClientSubject', 'RequestLine', 'OriginStatusLine', 'DownstreamStatusLine', 'TraceId', 'SpanId'];
+
+export const FIELD_NAMES: readonly string[] = [...CORE_FIELDS, ...TRAEFIK_ONLY_FIELDS];
+
+type Wanted = Readonly<Record<CoreField, boolean>>;
+
+/**
+ * All core fields in one object literal (one hidden class, no per-field calls); the costly ones are
+ * computed only when wanted. With the CLF formats StartUTC/StartLocal are just the start time: the
+ * formatter prints its own timestamp and only needs to know which of the two is kept.
+ */
+function coreFields(x: Exchange, want: Wanted, json: boolean): Fields {
+  const { req, wharf } = x.ctx;
+  const upstream = wharf.upstream;
+  const origin = upstream?.durationNs === undefined ? undefined : Number(upstream.durationNs);
+  const hostHeader = host(req);
+  const split = hostHeader !== undefined && (want.RequestHost || want.RequestPort) ? splitHostPort(hostHeader) : undefined;
+  const secure = want.RequestScheme || want.TLSVersion || want.TLSCipher ? tls(x) : undefined;
+  return {
+    StartUTC: want.StartUTC ? (json ? utcTime(x.startMs) : x.startMs) : undefined,
+    StartLocal: want.StartLocal ? (json ? localTime(x.startMs) : x.startMs) : undefined,
+    Duration: x.durationNs,
+    entryPointName: wharf.entrypoint,
+    RouterName: wharf.router,
+    ServiceName: wharf.service,
+    ServiceURL: upstream?.url,
+    ServiceAddr: want.ServiceAddr ? serviceAddr(upstream?.url) : undefined,
+    ClientAddr: want.ClientAddr ? clientAddr(x) : undefined,
+    ClientHost: want.ClientHost ? clientHost(x) : undefined,
+    ClientPort: want.ClientPort ? String(x.socket.remotePort ?? '-') : undefined,
+    ClientUsername: '-',
+    RequestAddr: hostHeader,
+    RequestHost: split?.[0],
+    RequestPort: split?.[1],
+    RequestMethod: req.method,
+    RequestPath: x.target,
+    RequestProtocol: want.RequestProtocol ? `HTTP/${req.httpVersion}` : undefined,
+    RequestScheme: secure ? 'https' : 'http',
+    RequestContentSize: x.bytesIn,
+    OriginDuration: origin,
+    // Only an upstream that answered has origin facts; answers the gateway wrote itself leave them out.
+    OriginContentSize: upstream?.status !== undefined ? upstream.bytes : undefined,
+    OriginStatus: upstream?.status,
+    DownstreamStatus: x.status,
+    DownstreamContentSize: x.bytesOut,
+    RequestCount: req.id,
+    Overhead: x.durationNs - (origin ?? 0),
+    RetryAttempts: wharf.retryAttempts,
+    // `TLSv1.3` → `1.3`, Traefik's spelling.
+    TLSVersion: secure?.getProtocol()?.replace(/^TLSv/, '') ?? undefined,
+    TLSCipher: secure?.getCipher()?.standardName,
+  };
+}
+
+/** Builds the kept fields of a finished exchange; compiled once from the configuration. */
+export interface FieldPlan {
+  capture: CapturePlan;
+  build(x: Exchange): Fields;
+}
+
+export function compileFields(config: AccessLogConfig['fields'], format: AccessLogConfig['format']): FieldPlan {
+  const modes = namedModes(config.names);
+  const json = format === 'json';
+  const printed = (name: CoreField) => json || CLF_FIELDS.has(name);
+  const kept = (name: CoreField) => (modes.get(name.toLowerCase()) ?? config.defaultMode) === 'keep';
+  const want = Object.fromEntries(CORE_FIELDS.map((name) => [name, printed(name) && kept(name)])) as Wanted;
+  // Dropped fields the format prints are blanked after the literal is built (undefined = not written).
+  const blank = CORE_FIELDS.filter((name) => printed(name) && !kept(name));
+  const headers = new HeaderPolicy(config.headers.defaultMode, config.headers.names);
+  return {
+    capture: {
+      countRequestBody: want.RequestContentSize,
+      countResponseBody: want.DownstreamContentSize,
+      originHeaders: json && headers.active,
+      downstreamHeaders: json && headers.active,
+    },
+    build(x) {
+      const fields = coreFields(x, want, json);
+      for (const name of blank) fields[name] = undefined;
+      if (!headers.active) return fields;
+      if (!json) {
+        headers.addNamed(fields, 'request_', x.ctx.req.headers, CLF_HEADERS);
+        return fields;
+      }
+      headers.addTo(fields, 'request_', x.ctx.req.headers, 'host');
+      headers.addTo(fields, 'origin_', x.originHeaders);
+      headers.addTo(fields, 'downstream_', downstreamHeaders(x));
+      return fields;
+    },
+  };
+}
+
+/** fields.names with lower-cased keys (Traefik matches field names case-insensitively); unknown names fail. */
+function namedModes(names: Record<string, 'keep' | 'drop'>): Map<string, 'keep' | 'drop'> {
+  const known = new Set(FIELD_NAMES.map((n) => n.toLowerCase()));
+  const modes = new Map<string, 'keep' | 'drop'>();
+  for (const [name, mode] of Object.entries(names)) {
+    if (!known.has(name.toLowerCase())) {
+      throw new Error(`accessLog.fields.names.${name}: unknown field; known fields: ${FIELD_NAMES.join(', ')}`);
+    }
+    modes.set(name.toLowerCase(), mode);
+  }
+  return modes;
+}

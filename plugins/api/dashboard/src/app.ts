@@ -1,0 +1,168 @@
+// The dashboard: loads the API's data, renders the page for the URL hash, and follows /api/events to
+// re-render on every configuration change and health transition and to move the traffic graphs.
+import { events, getAll, getJSON, type EntryPoint, type Middleware, type Overview, type RateCounts, type Router, type Service, type TrafficReport, type TrafficSample, type Version } from './api.js';
+import { drawSparkline, drawStacked, formatRate } from './chart.js';
+import { replace } from './dom.js';
+import { TrafficHistory } from './traffic.js';
+import { middlewarePage, middlewaresPage, overviewPage, routerPage, routersPage, servicePage, servicesPage, type Filters, type State, type ViewContext } from './views.js';
+
+const main = document.getElementById('main')!;
+const live = document.getElementById('live')!;
+const updated = document.getElementById('updated')!;
+const state: State = { entryPoints: [], routers: [], services: [], middlewares: [] };
+const traffic = new TrafficHistory();
+// Filters are kept per list page, so switching pages does not carry a search over.
+const filters: Record<string, Filters> = {};
+let loaded = false;
+let loadError: string | undefined;
+
+function route(): { page: string; name?: string } {
+  const [page = '', ...rest] = window.location.hash.replace(/^#\/?/, '').split('/');
+  return { page, name: rest.length ? decodeURIComponent(rest.join('/')) : undefined };
+}
+
+function render(): void {
+  const { page, name } = route();
+  const filterKey = page || 'overview';
+  const view: ViewContext = {
+    state,
+    traffic,
+    filters: (filters[filterKey] ??= { search: '', status: '' }),
+    onFilter: () => render(),
+  };
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a')) a.classList.toggle('active', a.dataset.nav === (page || 'overview'));
+  if (!loaded) {
+    replace(main, loadError ? errorBox(loadError) : loadingBox());
+    return;
+  }
+  // Keep the search box focused and its caret in place across re-renders while the user types.
+  const focused = document.activeElement instanceof HTMLInputElement && document.activeElement.id === 'search' ? document.activeElement : undefined;
+  const caret = focused?.selectionStart ?? null;
+  let content: HTMLElement;
+  if (page === 'routers') content = name ? routerPage(view, name) : routersPage(view);
+  else if (page === 'services') content = name ? servicePage(view, name) : servicesPage(view);
+  else if (page === 'middlewares') content = name ? middlewarePage(view, name) : middlewaresPage(view);
+  else content = overviewPage(view);
+  replace(main, content);
+  if (loadError) main.prepend(errorBox(loadError));
+  if (focused) {
+    const search = document.getElementById('search') as HTMLInputElement | null;
+    search?.focus();
+    if (search && caret !== null) search.setSelectionRange(caret, caret);
+  }
+  drawCharts();
+}
+
+function loadingBox(): HTMLElement {
+  const p = document.createElement('p');
+  p.className = 'empty';
+  p.textContent = 'Loading…';
+  return p;
+}
+
+function errorBox(message: string): HTMLElement {
+  const div = document.createElement('div');
+  div.className = 'banner banner-error';
+  div.textContent = `Cannot reach the API: ${message}`;
+  return div;
+}
+
+/** Redraws every chart and rate on the page from the traffic history (once per traffic event). */
+function drawCharts(): void {
+  for (const canvas of main.querySelectorAll<HTMLCanvasElement>('canvas[data-chart]')) {
+    const name = canvas.dataset.chart!;
+    drawStacked(canvas, name === '*' ? traffic.sum() : traffic.series(name));
+  }
+  for (const canvas of main.querySelectorAll<HTMLCanvasElement>('canvas[data-spark]')) {
+    drawSparkline(canvas, traffic.series(canvas.dataset.spark!).requests, traffic.slots);
+  }
+  for (const el of main.querySelectorAll<HTMLElement>('[data-rate]')) {
+    const name = el.dataset.rate!;
+    const s = name === '*' ? traffic.sum() : undefined;
+    el.textContent = formatRate(s ? (s.requests[s.requests.length - 1] ?? 0) : traffic.current(name));
+  }
+  for (const el of main.querySelectorAll<HTMLElement>('[data-total]')) {
+    const [name, key] = el.dataset.total!.split('|') as [string, keyof RateCounts];
+    el.textContent = String(traffic.totals(name)?.[key] ?? 0);
+  }
+}
+
+let refreshing: Promise<void> | undefined;
+let again = false;
+
+/** Reloads everything the pages show; concurrent calls coalesce into one more round. */
+function refresh(): Promise<void> {
+  if (refreshing) {
+    again = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    try {
+      const [overview, entryPoints, routers, services, middlewares] = await Promise.all([
+        getJSON<Overview>('overview'),
+        getAll<EntryPoint>('entrypoints'),
+        getAll<Router>('http/routers'),
+        getAll<Service>('http/services'),
+        getAll<Middleware>('http/middlewares'),
+      ]);
+      Object.assign(state, { overview, entryPoints, routers, services, middlewares });
+      traffic.retain(new Set(routers.map((r) => r.name)));
+      loaded = true;
+      loadError = undefined;
+      updated.textContent = `Updated ${new Date().toLocaleTimeString()}${state.generation !== undefined ? ` · configuration #${state.generation}` : ''}`;
+    } catch (err) {
+      loadError = err instanceof Error ? err.message : String(err);
+    }
+    render();
+  })().finally(() => {
+    refreshing = undefined;
+    if (again) {
+      again = false;
+      void refresh();
+    }
+  });
+  return refreshing;
+}
+
+function connect(): void {
+  const source = events();
+  const setLive = (on: boolean) => {
+    live.className = on ? 'live on' : 'live off';
+    live.textContent = on ? 'Live' : 'Reconnecting…';
+  };
+  source.addEventListener('open', () => {
+    setLive(true);
+    // Events may have been missed while disconnected.
+    void refresh();
+  });
+  source.addEventListener('error', () => setLive(false));
+  source.addEventListener('reload', (e) => {
+    state.generation = (JSON.parse((e as MessageEvent<string>).data) as { generation: number }).generation;
+    void refresh();
+  });
+  source.addEventListener('health', () => void refresh());
+  source.addEventListener('traffic', (e) => {
+    traffic.add(JSON.parse((e as MessageEvent<string>).data) as TrafficSample);
+    drawCharts();
+  });
+}
+
+async function start(): Promise<void> {
+  window.addEventListener('hashchange', () => {
+    render();
+    window.scrollTo(0, 0);
+  });
+  window.addEventListener('resize', () => drawCharts());
+  render();
+  try {
+    const version = await getJSON<Version>('version');
+    document.getElementById('version')!.textContent = `v${version.Version}`;
+    traffic.load(await getJSON<TrafficReport>('wharf/traffic'));
+  } catch {
+    // refresh() reports the API being unreachable
+  }
+  await refresh();
+  connect();
+}
+
+void start();

@@ -1,0 +1,163 @@
+// The HTTP side of the plugin: Traefik's `/api/...` endpoints, the SSE stream and the dashboard's files,
+// all under `basePath`; used by the insecure entrypoint hook and by the api@internal service alike.
+import type { PluginHost, RuntimeInfo, WharfContext } from '@wharf/core';
+import type { Asset } from './assets.js';
+import type { EventHub } from './events.js';
+import {
+  elementSchemas,
+  entryPointRepresentation,
+  middlewareRepresentation,
+  overview,
+  rawData,
+  routerRepresentation,
+  serviceRepresentation,
+  type ElementSchemas,
+} from './present.js';
+import { BadRequest, keep, paginate, parseListQuery, sortItems } from './query.js';
+import type { Traffic } from './traffic.js';
+
+export interface ApiOptions {
+  host: PluginHost;
+  /** Serve /dashboard/ too. */
+  dashboard: boolean;
+  /** Prefix of /api and /dashboard (`/` or `/traefik`). */
+  basePath: string;
+  traffic: Traffic;
+  events: EventHub;
+  assets: ReadonlyMap<string, Asset>;
+  version: { Version: string; Codename: string; startDate: string };
+}
+
+/** Answers a request when its path is the API's or the dashboard's; returns false to let it through. */
+export type ApiHandler = (ctx: WharfContext, options?: { redirectRoot?: boolean }) => boolean;
+
+const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+type Kind = 'routers' | 'services' | 'middlewares';
+
+export function createApi(options: ApiOptions): ApiHandler {
+  const { host, traffic, events, assets } = options;
+  const base = options.basePath.replace(/\/+$/, '');
+  const schemas: ElementSchemas = elementSchemas(host.schemas);
+  const entryPoints = host.staticConfig.entryPoints as Record<string, Record<string, unknown>>;
+
+  const present: Record<Kind, (info: RuntimeInfo, name: string) => Record<string, unknown>> = {
+    routers: (info, name) => routerRepresentation(info.routers[name]!, schemas),
+    services: (info, name) => serviceRepresentation(info.services[name]!, schemas),
+    middlewares: (info, name) => middlewareRepresentation(info.middlewares[name]!, schemas),
+  };
+  const singular: Record<Kind, string> = { routers: 'router', services: 'service', middlewares: 'middleware' };
+  // Traefik searches routers by name and rule, everything else by name.
+  const searchIn: Record<Kind, string[]> = { routers: ['name', 'rule'], services: ['name'], middlewares: ['name'] };
+
+  function list(ctx: WharfContext, items: Record<string, unknown>[], fields: readonly string[]): void {
+    const query = parseListQuery(new URLSearchParams(ctx.querystring));
+    const page = paginate(sortItems(items.filter((item) => keep(item, query, fields)), query), query);
+    ctx.set('X-Next-Page', String(page.nextPage));
+    json(ctx, 200, page.items);
+  }
+
+  function api(ctx: WharfContext, segments: string[]): void {
+    const info = host.runtimeInfo();
+    const [first, second, third, ...extra] = segments;
+    if (first === 'overview' && second === undefined) return json(ctx, 200, overview(info, host.staticConfig));
+    if (first === 'version' && second === undefined) return json(ctx, 200, options.version);
+    if (first === 'rawdata' && second === undefined) return json(ctx, 200, rawData(info, schemas));
+    if (first === 'events' && second === undefined) {
+      if (ctx.method === 'GET') return events.subscribe(ctx);
+      ctx.status = 200;
+      ctx.type = 'text/event-stream';
+      return;
+    }
+    if (first === 'wharf' && second === 'traffic' && third === undefined) return json(ctx, 200, traffic.report());
+    if (first === 'entrypoints' && third === undefined) {
+      if (second === undefined) {
+        const items = Object.keys(entryPoints).map((name) => entryPointRepresentation(name, entryPoints[name] as never, schemas));
+        return list(ctx, items, ['name']);
+      }
+      const name = decodeName(second);
+      if (!Object.hasOwn(entryPoints, name)) return json(ctx, 404, { message: `entry point not found: ${name}` });
+      return json(ctx, 200, entryPointRepresentation(name, entryPoints[name] as never, schemas));
+    }
+    if (first === 'http' && (second === 'routers' || second === 'services' || second === 'middlewares') && extra.length === 0) {
+      const kind: Kind = second;
+      if (third === undefined) return list(ctx, Object.keys(info[kind]).map((name) => present[kind](info, name)), searchIn[kind]);
+      const name = decodeName(third);
+      if (!Object.hasOwn(info[kind], name)) return json(ctx, 404, { message: `${singular[kind]} not found: ${name}` });
+      return json(ctx, 200, present[kind](info, name));
+    }
+    json(ctx, 404, { message: `not found: ${ctx.path}` });
+  }
+
+  function dashboard(ctx: WharfContext, file: string): void {
+    const asset = assets.get(file === '' ? 'index.html' : file);
+    if (!asset) {
+      ctx.status = 404;
+      ctx.type = 'text/plain; charset=utf-8';
+      ctx.body = '404 page not found\n';
+      return;
+    }
+    ctx.status = 200;
+    ctx.type = asset.type;
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    if (asset.type.startsWith('text/html')) ctx.set('Content-Security-Policy', DASHBOARD_CSP);
+    ctx.body = asset.body;
+  }
+
+  return function handle(ctx, handleOptions) {
+    const path = ctx.path;
+    if (path !== base && !path.startsWith(`${base}/`)) return false;
+    const rest = path.slice(base.length) || '/';
+    const isApi = rest === '/api' || rest.startsWith('/api/');
+    const isDashboard = options.dashboard && (rest === '/dashboard' || rest.startsWith('/dashboard/'));
+    const isRoot = options.dashboard && handleOptions?.redirectRoot === true && rest === '/';
+    if (!isApi && !isDashboard && !isRoot) return false;
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      ctx.set('Allow', 'GET, HEAD');
+      json(ctx, 405, { message: `method ${ctx.method} not allowed` });
+      return true;
+    }
+    try {
+      if (isApi) api(ctx, rest.slice('/api'.length).split('/').filter((s) => s !== ''));
+      else if (rest === '/dashboard' || isRoot) redirect(ctx, `${base}/dashboard/`);
+      else dashboard(ctx, rest.slice('/dashboard/'.length));
+    } catch (err) {
+      if (!(err instanceof BadRequest)) throw err;
+      json(ctx, 400, { message: err.message });
+    }
+    return true;
+  };
+}
+
+function decodeName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequest(`invalid request: bad percent-encoding in ${JSON.stringify(segment)}`);
+  }
+}
+
+function json(ctx: WharfContext, status: number, body: unknown): void {
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.type = 'application/json; charset=utf-8';
+  ctx.body = JSON.stringify(body);
+}
+
+function redirect(ctx: WharfContext, location: string): void {
+  ctx.status = 302;
+  ctx.set('Location', ctx.querystring ? `${location}?${ctx.querystring}` : location);
+  ctx.body = '';
+}

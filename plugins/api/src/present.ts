@@ -1,0 +1,182 @@
+// Turns the gateway's runtime information into Traefik's API shapes, hiding secrets and printing durations.
+import { DURATION, SECRET, formatDuration, qualify, type MiddlewareInfo, type RouterInfo, type RuntimeInfo, type ServiceInfo, type StaticConfig, type TSchema } from '@wharf/core';
+
+/** What a secret field shows instead of its value (Traefik's redactor writes the same). */
+export const REDACTED = 'xxxx';
+
+/** Schemas of the elements the API shows, taken from the gateway's static and dynamic schemas. */
+export interface ElementSchemas {
+  entryPoint?: TSchema;
+  router?: TSchema;
+  service?: TSchema;
+  middleware?: TSchema;
+}
+
+export function elementSchemas(schemas: { static: TSchema; dynamic: TSchema }): ElementSchemas {
+  const http = child(schemas.dynamic, 'http');
+  return {
+    entryPoint: child(child(schemas.static, 'entryPoints'), '*'),
+    router: child(child(http, 'routers'), '*'),
+    service: child(child(http, 'services'), '*'),
+    middleware: child(child(http, 'middlewares'), '*'),
+  };
+}
+
+/**
+ * Copies a configuration value for display, walking beside its schema: fields marked secret become
+ * REDACTED, durations (stored in milliseconds) become `10s`. Values without a schema are copied as they are.
+ */
+export function present(schema: TSchema | undefined, value: unknown): unknown {
+  if (value === undefined || value === null) return value;
+  const s = schema ? variantFor(schema, value) : undefined;
+  if (s?.[SECRET]) return REDACTED;
+  if (s?.[DURATION] && typeof value === 'number') return formatDuration(value);
+  if (Array.isArray(value)) return value.map((item) => present(s?.items as TSchema | undefined, item));
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) out[key] = present(s ? child(s, key) : undefined, v);
+    return out;
+  }
+  return value;
+}
+
+/** The schema of a property (`*`: the value schema of a map), or undefined. */
+function child(schema: TSchema | undefined, key: string): TSchema | undefined {
+  if (!schema) return undefined;
+  const properties = schema.properties as Record<string, TSchema> | undefined;
+  if (key !== '*' && properties && Object.hasOwn(properties, key)) return properties[key];
+  const additional = schema.additionalProperties;
+  if (additional && typeof additional === 'object') return additional as TSchema;
+  const patterns = schema.patternProperties as Record<string, TSchema> | undefined;
+  return patterns ? Object.values(patterns)[0] : undefined;
+}
+
+/** In a union, the variant matching the value's JSON type; a secret variant wins so nothing leaks. */
+function variantFor(schema: TSchema, value: unknown): TSchema {
+  const variants = (schema.anyOf ?? schema.oneOf) as TSchema[] | undefined;
+  if (!variants) return schema;
+  const type = Array.isArray(value) ? 'array' : typeof value === 'object' ? 'object' : typeof value;
+  const matching = variants.filter((v) => jsonType(v) === undefined || jsonType(v) === type);
+  const chosen = matching.find((v) => v[SECRET]) ?? matching[0];
+  return chosen ? variantFor(chosen, value) : schema;
+}
+
+function jsonType(schema: TSchema): string | undefined {
+  if (schema[DURATION]) return 'number';
+  const t = schema.type as string | undefined;
+  return t === 'integer' ? 'number' : t;
+}
+
+/** Traefik's `/api/entrypoints` item: the static configuration of the entrypoint and its name. */
+export function entryPointRepresentation(name: string, config: StaticConfig['entryPoints'][string], schemas: ElementSchemas): Record<string, unknown> {
+  return { ...(present(schemas.entryPoint, config) as Record<string, unknown>), name };
+}
+
+/** Traefik's router representation: configuration fields, then status, using, name, provider, error. */
+export function routerRepresentation(info: RouterInfo, schemas: ElementSchemas): Record<string, unknown> {
+  const config = (present(schemas.router, info.config ?? {}) as Record<string, unknown>) ?? {};
+  const out: Record<string, unknown> = {
+    entryPoints: info.config?.entryPoints?.length ? info.config.entryPoints : info.entryPoints.length > 0 ? info.entryPoints : undefined,
+    middlewares: info.middlewares.length > 0 ? info.middlewares : info.config?.middlewares?.map((m) => qualify(m, info.provider)),
+    service: info.service ?? (info.config?.service === undefined ? undefined : qualify(info.config.service, info.provider)),
+    rule: info.config?.rule,
+    priority: info.priority ?? info.config?.priority,
+  };
+  for (const [key, value] of Object.entries(config)) if (!(key in out)) out[key] = value;
+  out.status = info.status;
+  out.using = info.entryPoints.length > 0 ? info.entryPoints : undefined;
+  out.name = info.name;
+  out.provider = info.provider;
+  out.error = errorsOf(info);
+  return dropUndefined(out);
+}
+
+/** Traefik's service representation: configuration, status, usedBy, serverStatus, name, provider, type. */
+export function serviceRepresentation(info: ServiceInfo, schemas: ElementSchemas): Record<string, unknown> {
+  const config = (present(schemas.service, info.config ?? {}) as Record<string, unknown>) ?? {};
+  return dropUndefined({
+    ...config,
+    status: info.status,
+    error: errorsOf(info),
+    usedBy: info.usedBy.length > 0 ? info.usedBy : undefined,
+    serverStatus: info.serverStatus && Object.keys(info.serverStatus).length > 0 ? { ...info.serverStatus } : undefined,
+    name: info.name,
+    provider: info.provider,
+    type: info.type && info.type !== 'internal' ? info.type.toLowerCase() : undefined,
+  });
+}
+
+/** Traefik's middleware representation: `{ <type>: options }`, status, usedBy, name, provider, type. */
+export function middlewareRepresentation(info: MiddlewareInfo, schemas: ElementSchemas): Record<string, unknown> {
+  const config = (present(schemas.middleware, info.config ?? {}) as Record<string, unknown>) ?? {};
+  const configuredType = Object.keys(info.config ?? {})[0];
+  return dropUndefined({
+    ...config,
+    status: info.status,
+    error: errorsOf(info),
+    usedBy: info.usedBy.length > 0 ? info.usedBy : undefined,
+    name: info.name,
+    provider: info.provider,
+    type: (info.type ?? configuredType)?.toLowerCase(),
+  });
+}
+
+export interface SectionCounts {
+  total: number;
+  warnings: number;
+  errors: number;
+}
+
+function counts(elements: Record<string, { status: string }>): SectionCounts {
+  const all = Object.values(elements);
+  return {
+    total: all.length,
+    warnings: all.filter((e) => e.status === 'warning').length,
+    errors: all.filter((e) => e.status === 'disabled').length,
+  };
+}
+
+/** Traefik's `/api/overview`: counts per kind (errors = disabled elements), features and providers. */
+export function overview(info: RuntimeInfo, staticConfig: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const providers = new Set<string>();
+  const configured = (staticConfig.providers ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(configured)) if (value && typeof value === 'object') providers.add(key);
+  for (const kind of ['routers', 'services', 'middlewares'] as const) {
+    for (const element of Object.values(info[kind])) if (element.provider !== 'internal') providers.add(element.provider);
+  }
+  const metrics = staticConfig.metrics as Record<string, unknown> | undefined;
+  const tracing = staticConfig.tracing as Record<string, unknown> | undefined;
+  return {
+    http: { routers: counts(info.routers), services: counts(info.services), middlewares: counts(info.middlewares) },
+    features: {
+      tracing: tracing ? (Object.keys(tracing)[0] ?? '') : '',
+      metrics: metrics ? (Object.keys(metrics)[0] ?? '') : '',
+      accessLog: staticConfig.accessLog !== undefined,
+    },
+    providers: [...providers].map((p) => p.charAt(0).toUpperCase() + p.slice(1)).sort(),
+  };
+}
+
+/** Traefik's `/api/rawdata`: every element by name, in the same shapes as the lists. */
+export function rawData(info: RuntimeInfo, schemas: ElementSchemas): Record<string, unknown> {
+  const map = <T>(elements: Record<string, T>, fn: (e: T) => Record<string, unknown>) =>
+    Object.fromEntries(Object.keys(elements).sort().map((name) => {
+      const { name: _name, provider: _provider, ...rest } = fn(elements[name]!);
+      return [name, rest];
+    }));
+  return {
+    routers: map(info.routers, (r) => routerRepresentation(r, schemas)),
+    middlewares: map(info.middlewares, (m) => middlewareRepresentation(m, schemas)),
+    services: map(info.services, (s) => serviceRepresentation(s, schemas)),
+  };
+}
+
+/** The element's messages, each once (a router attached to two entrypoints records a middleware problem twice). */
+function errorsOf(info: { errors?: string[] }): string[] | undefined {
+  return info.errors?.length ? [...new Set(info.errors)] : undefined;
+}
+
+function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  for (const key of Object.keys(o)) if (o[key] === undefined) delete o[key];
+  return o;
+}

@@ -1,0 +1,179 @@
+// The retry middleware: its options, and what the load balancer does with the policy it sets.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { decode, definePlugin, flatToTree, formatDuration, startGateway, Type, type EmbeddedGateway, type TSchema, type WharfState } from '@wharf/core';
+import retry, { schema } from './index.js';
+
+const labels = (o: Record<string, string>) => flatToTree(Object.entries(o));
+
+describe('options', () => {
+  const cases: Array<{ desc: string; input: unknown; expected?: unknown; issues?: string[] }> = [
+    { desc: 'attempts alone: retries without waiting', input: { attempts: 4 }, expected: { attempts: 4, initialInterval: 0 } },
+    { desc: 'labels', input: labels({ Attempts: '3', initialinterval: '100ms', maxinterval: '1s' }), expected: { attempts: 3, initialInterval: 100, maxInterval: 1000 } },
+    { desc: 'attempts is required', input: { initialInterval: '1s' }, issues: ['attempts: is required'] },
+    { desc: 'attempts must be at least 1', input: { attempts: 0 }, issues: ['attempts: must be >= 1'] },
+    { desc: 'bad duration', input: { attempts: 2, initialInterval: 'soon' }, issues: ['initialInterval: expected a duration such as 10s, 500ms, 1m30s or a number of seconds (got "soon")'] },
+  ];
+  for (const { desc, input, expected, issues } of cases) {
+    test(desc, () => {
+      const result = decode(schema, input);
+      assert.deepEqual(result.issues.map((i) => `${i.source}: ${i.message}`), issues ?? []);
+      if (expected !== undefined) assert.deepEqual(result.value, expected);
+    });
+  }
+
+  test('maxInterval shorter than initialInterval disables the middleware and its routers, naming both', async () => {
+    const gateway = await startGateway({ builtins: false, plugins: [retry], args: ['--entrypoints.web.address=127.0.0.1:0'] });
+    try {
+      gateway.configure({
+        http: {
+          routers: { r: { rule: 'PathPrefix(`/`)', service: 's', middlewares: ['bad'] } },
+          services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } },
+          middlewares: { bad: { retry: { attempts: 2, initialInterval: '1s', maxInterval: '500ms' } } },
+        },
+      });
+      assert.deepEqual(gateway.info.middlewares['bad@inline']?.errors, ['retry.maxInterval (500ms) must not be shorter than retry.initialInterval (1s)']);
+      assert.equal(gateway.info.routers['r@inline']?.status, 'disabled');
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  test('the README table is the one the schema renders', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const start = '<!-- options:start -->';
+    const end = '<!-- options:end -->';
+    const from = readme.indexOf(start);
+    const to = readme.indexOf(end);
+    assert.ok(from >= 0 && to > from, 'README has the options markers');
+    const rows = ['| Option | Type | Default | Description |', '| --- | --- | --- | --- |'];
+    for (const [name, field] of Object.entries(schema.properties as Record<string, TSchema>)) {
+      const duration = field['x-wharf-duration'] === true;
+      const fallback = field.default === undefined ? '' : `\`${duration ? formatDuration(field.default as number) : String(field.default)}\``;
+      rows.push(`| \`${name}\` | ${duration ? 'duration' : String(field.type)} | ${fallback} | ${String(field.description)} |`);
+    }
+    assert.equal(readme.slice(from + start.length, to).trim(), rows.join('\n'));
+  });
+});
+
+describe('retries through the gateway', () => {
+  /** Reads the request head, then closes the connection without answering. */
+  let closer: http.Server;
+  let closerUrl: string;
+  let good: http.Server;
+  let goodUrl: string;
+  let refusedUrl: string;
+  const policies: Array<WharfState['retry']> = [];
+  // Runs after retry in the chain and records the policy the load balancer will see.
+  const spy = definePlugin({
+    name: 'spy',
+    schema: Type.Object({}),
+    create: () => async (ctx, next) => {
+      policies.push(ctx.wharf.retry);
+      await next();
+    },
+  });
+
+  before(async () => {
+    closer = await listen(http.createServer((req) => req.socket.destroy()));
+    closerUrl = urlOf(closer);
+    good = await listen(http.createServer((_req, res) => res.end('good')));
+    goodUrl = urlOf(good);
+    const gone = await listen(http.createServer());
+    refusedUrl = urlOf(gone);
+    await close(gone);
+  });
+  after(async () => {
+    await close(closer);
+    await close(good);
+  });
+
+  async function gatewayWith(servers: string[], retryOptions: Record<string, unknown> | undefined): Promise<{ gateway: EmbeddedGateway; port: number }> {
+    const gateway = await startGateway({ builtins: false, plugins: [retry, spy], args: ['--entrypoints.web.address=127.0.0.1:0'] });
+    gateway.configure({
+      http: {
+        routers: { r: { rule: 'PathPrefix(`/`)', service: 's', middlewares: retryOptions ? ['retry', 'spy'] : ['spy'] } },
+        services: { s: { loadBalancer: { servers: servers.map((url) => ({ url })) } } },
+        middlewares: { spy: { spy: {} }, ...(retryOptions ? { retry: { retry: retryOptions } } : {}) },
+      },
+    });
+    return { gateway, port: gateway.address('web').port };
+  }
+
+  test('sets the policy the load balancer reads', async () => {
+    const { gateway, port } = await gatewayWith([goodUrl], { attempts: 3, initialInterval: '100ms' });
+    try {
+      policies.length = 0;
+      assert.equal((await get(port)).status, 200);
+      assert.deepEqual(policies, [{ attempts: 3, initialIntervalMs: 100, maxIntervalMs: undefined }]);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  test('a GET whose server closed the connection without answering is answered by another server', async () => {
+    const withRetry = await gatewayWith([closerUrl, goodUrl], { attempts: 2 });
+    const without = await gatewayWith([closerUrl, goodUrl], undefined);
+    try {
+      assert.deepEqual(await get(withRetry.port), { status: 200, body: 'good' });
+      assert.deepEqual(await get(without.port), { status: 502, body: 'Bad Gateway' });
+    } finally {
+      await withRetry.gateway.stop();
+      await without.gateway.stop();
+    }
+  });
+
+  test('attempts: 1 never retries', async () => {
+    const { gateway, port } = await gatewayWith([refusedUrl, goodUrl], { attempts: 1 });
+    try {
+      assert.equal((await get(port)).status, 502);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  test('the only server is tried again after the back-off, and answers once it is back', async () => {
+    const { gateway, port } = await gatewayWith([refusedUrl], { attempts: 3, initialInterval: '200ms' });
+    let revived: http.Server | undefined;
+    try {
+      // The server comes back as soon as the first attempt failed, well within the 200ms wait.
+      gateway.once('upstreamFailure', () => {
+        revived = http.createServer((_req, res) => res.end('revived'));
+        revived.listen(Number(new URL(refusedUrl).port), '127.0.0.1');
+      });
+      assert.deepEqual(await get(port), { status: 200, body: 'revived' });
+    } finally {
+      await gateway.stop();
+      if (revived) await close(revived);
+    }
+  });
+});
+
+function listen(server: http.Server): Promise<http.Server> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function urlOf(server: http.Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function close(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function get(port: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}

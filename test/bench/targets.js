@@ -1,0 +1,153 @@
+// Benchmark targets each suite can start: the backend, the baseline proxies (reference, http-proxy, nginx) and Wharf from a config.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { benchDir, commandExists, freePort, repoRoot, startProcess, tempDir } from './lib.js';
+
+const LISTENING = /^listening (\d+)$/;
+const wharfBin = join(repoRoot, 'core', 'bin', 'wharf.js');
+
+/** The small node:http origin every target forwards to (or that is measured directly). */
+export function startBackend() {
+  return startProcess({ name: 'backend', command: process.execPath, args: [join(benchDir, 'backend.js'), '0'], readyLine: LISTENING });
+}
+
+/** test/bench/reference-proxy.js: node:http + undici Pool, the floor Wharf is compared with. */
+export function startReferenceProxy(backend, { nodeArgs = [] } = {}) {
+  return startProcess({
+    name: 'reference proxy',
+    command: process.execPath,
+    args: [...nodeArgs, join(benchDir, 'reference-proxy.js'), '0', origin(backend)],
+    readyLine: LISTENING,
+  });
+}
+
+/** http-proxy with a keep-alive agent. */
+export function startHttpProxy(backend, { nodeArgs = [] } = {}) {
+  return startProcess({
+    name: 'http-proxy',
+    command: process.execPath,
+    args: [...nodeArgs, join(benchDir, 'http-proxy-server.js'), '0', origin(backend)],
+    readyLine: LISTENING,
+  });
+}
+
+/** nginx as an equivalent keep-alive reverse proxy, one worker like one Node process; undefined when nginx is not installed. */
+export async function startNginx(backend, { host } = {}) {
+  if (!commandExists('nginx')) return undefined;
+  const dir = tempDir('nginx');
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, nginxConfig(dir, port, backend.port));
+  return startProcess({
+    name: 'nginx',
+    command: 'nginx',
+    // -e: even the error log written before the config is read must stay out of /var/log.
+    args: ['-p', dir, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'],
+    port,
+    readyProbe: { headers: host ? { host } : {} },
+  });
+}
+
+function nginxConfig(dir, port, backendPort) {
+  return `# Written by test/bench/targets.js: a keep-alive reverse proxy comparable with one Node process.
+worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${join(dir, 'body')};
+  proxy_temp_path ${join(dir, 'proxy')};
+  fastcgi_temp_path ${join(dir, 'fastcgi')};
+  uwsgi_temp_path ${join(dir, 'uwsgi')};
+  scgi_temp_path ${join(dir, 'scgi')};
+  # nginx closes a keep-alive connection after 1000 requests by default; Node never does.
+  keepalive_requests 1000000;
+  upstream backend {
+    server 127.0.0.1:${backendPort};
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+    }
+  }
+}
+`;
+}
+
+/**
+ * `node core/bin/wharf.js` (one process) with a file-provider dynamic configuration written to a temp
+ * dir. Ready once `probe` (path + Host) answers 200, i.e. the routes are loaded, not just the port.
+ * `dynamic` is the dynamic configuration object; `nodeArgs` go before the script (e.g. --cpu-prof).
+ */
+export async function startWharf({ name = 'wharf', dynamic, probe, args = [], nodeArgs = [], timeoutMs = 60_000 }) {
+  const dir = tempDir('wharf');
+  const file = join(dir, 'dynamic.yml');
+  writeFileSync(file, toYaml(dynamic));
+  const port = await freePort();
+  return startProcess({
+    name,
+    command: process.execPath,
+    args: [
+      ...nodeArgs,
+      wharfBin,
+      `--entrypoints.web.address=127.0.0.1:${port}`,
+      `--providers.file.filename=${file}`,
+      '--providers.file.watch=false',
+      '--log.level=ERROR',
+      ...args,
+    ],
+    port,
+    readyProbe: probe,
+    timeoutMs,
+  });
+}
+
+/** node flags to write a CPU profile into dir at exit; SIGTERM is made a clean exit so the profile gets written. */
+export function cpuProfileArgs(dir) {
+  // One profile per directory: the summary must not pick up a previous run's file.
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', pathToFileURL(join(benchDir, 'exit-on-sigterm.js')).href];
+}
+
+export function origin(handle) {
+  return `http://127.0.0.1:${handle.port}`;
+}
+
+/**
+ * Minimal YAML emitter for configuration trees (maps, lists, strings, numbers, booleans): strings are
+ * double-quoted (JSON escapes are valid YAML), so rules with backticks and colons need no care.
+ */
+export function toYaml(value, indent = '') {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]\n';
+    // A nested map's first key shares the dash's line: `- url: ...`.
+    return value.map((item) => (isScalar(item) ? `${indent}- ${scalar(item)}\n` : `${indent}- ${toYaml(item, indent + '  ').slice(indent.length + 2)}`)).join('');
+  }
+  const entries = Object.entries(value);
+  if (entries.length === 0) return '{}\n';
+  return entries
+    .map(([key, item]) => {
+      const name = `${indent}${/^[A-Za-z0-9_.-]+$/.test(key) ? key : JSON.stringify(key)}:`;
+      if (isScalar(item)) return `${name} ${scalar(item)}\n`;
+      const empty = Array.isArray(item) ? item.length === 0 : Object.keys(item).length === 0;
+      return empty ? `${name} ${toYaml(item)}` : `${name}\n${toYaml(item, indent + '  ')}`;
+    })
+    .join('');
+}
+
+function isScalar(value) {
+  return value === null || typeof value !== 'object';
+}
+
+function scalar(value) {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}

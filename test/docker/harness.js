@@ -1,0 +1,206 @@
+// Shared pieces of the docker provider's tests and benchmarks: loopback backends that say who they are, a gateway
+// with a captured log, HTTP helpers, functional deadlines (poll until true), and a bounded keep-alive load.
+import { Agent, createServer, request } from 'node:http';
+import { pino } from 'pino';
+import { startGateway } from '@wharf/core';
+
+/** An HTTP server on a loopback address answering `name` (and the path it got) to every request. */
+export async function startBackend(name, host = '127.0.0.1', port = 0) {
+  const hits = [];
+  let closing = false;
+  const server = createServer((req, res) => {
+    hits.push(Date.now());
+    const body = `${name} ${req.url}`;
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), ...(closing && { connection: 'close' }) });
+    res.end(body);
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const bound = server.address().port;
+  return {
+    name,
+    host,
+    port: bound,
+    hits,
+    async close() {
+      closing = true;
+      const closed = new Promise((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+    },
+  };
+}
+
+/** A logger whose lines are kept in memory, so tests can assert what was logged and how often. */
+export function captureLog() {
+  const lines = [];
+  const log = pino({ level: 'info' }, { write: (s) => void lines.push(JSON.parse(s)) });
+  return { log, lines };
+}
+
+/** A gateway with one entrypoint `web` on 127.0.0.1 and the given provider flags. */
+export async function startTestGateway(args) {
+  const { log, lines } = captureLog();
+  const gateway = await startGateway({ args: ['--entrypoints.web.address=127.0.0.1:0', ...args], log });
+  return { gateway, port: gateway.address('web').port, lines, stop: () => gateway.stop() };
+}
+
+const agent = new Agent({ keepAlive: false });
+
+/** GET through the gateway with a Host header; network errors reject. */
+export function get(port, host, path = '/') {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host }, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+* Polls `check` until it returns something other than undefined/false, or fails after `deadlineMs` with
+* `what` and the last value seen. Deadlines are functional (the issue's "within 1 s"), not timing assertions.
+*/
+export async function waitFor(what, check, deadlineMs = 5_000, intervalMs = 20) {
+  const start = Date.now();
+  let last;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+      last = value;
+    }
+    catch (err) {
+      last = err;
+    }
+    if (Date.now() - start > deadlineMs)
+      throw new Error(`${what}: not reached within ${deadlineMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Polls until the gateway answers `host` with 200 and a body passing `accept`; returns the time it took. */
+export async function routable(port, host, deadlineMs, accept = () => true) {
+  const start = Date.now();
+  let last;
+  try {
+    await waitFor(`${host} routable`, async () => {
+      last = await get(port, host);
+      return last.status === 200 && accept(last.body);
+    }, deadlineMs, 10);
+  }
+  catch (err) {
+    throw new Error(`${err.message}; last answer: ${last ? `${last.status} ${last.body.slice(0, 200)}` : 'none'}`);
+  }
+  return Date.now() - start;
+}
+
+/** Polls until `host` answers `status` (404 once its router is gone). */
+export async function answers(port, host, status, deadlineMs) {
+  const start = Date.now();
+  await waitFor(`${host} answering ${status}`, async () => (await get(port, host)).status === status, deadlineMs, 10);
+  return Date.now() - start;
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A bounded closed-loop load: `concurrency` keep-alive clients on 127.0.0.1 asking for `host` until stopped. */
+/** Loads not stopped yet, so a failed test cannot leave one running (see stopAllLoads). */
+const running = new Set();
+
+/** Stops every load still running; call from after() so a failing test cannot keep the process alive. */
+export async function stopAllLoads() {
+  await Promise.all([...running].map((l) => l.stop()));
+}
+
+export class Load {
+  port;
+  host;
+  stopped = false;
+  latencies = [];
+  failures = {};
+  byBackend = {};
+  requests = 0;
+  started = Date.now();
+  workers;
+  agent;
+
+  constructor(port, host, concurrency) {
+    this.port = port;
+    this.host = host;
+    this.agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+    this.workers = Array.from({ length: concurrency }, () => this.worker());
+    running.add(this);
+  }
+
+  async worker() {
+    while (!this.stopped) {
+      const t0 = process.hrtime.bigint();
+      try {
+        const r = await this.once();
+        this.requests++;
+        this.latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        if (r.status !== 200) this.failures[`HTTP ${r.status}`] = (this.failures[`HTTP ${r.status}`] ?? 0) + 1;
+        else {
+          const backend = r.body.trim().split(/\s+/)[0];
+          this.byBackend[backend] = (this.byBackend[backend] ?? 0) + 1;
+        }
+      }
+      catch (err) {
+        this.requests++;
+        const code = err.code ?? err.message;
+        this.failures[code] = (this.failures[code] ?? 0) + 1;
+      }
+    }
+  }
+
+  once() {
+    return new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: this.port, path: '/', headers: { host: this.host }, agent: this.agent }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /** Responses so far from each backend (to see a new one join). */
+  served(backend) {
+    return this.byBackend[backend] ?? 0;
+  }
+
+  async stop() {
+    this.stopped = true;
+    running.delete(this);
+    await Promise.all(this.workers);
+    this.agent.destroy();
+    const durationMs = Date.now() - this.started;
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const pct = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0);
+    const errors = Object.values(this.failures).reduce((a, b) => a + b, 0);
+    return {
+      requests: this.requests,
+      errors,
+      failures: { ...this.failures },
+      byBackend: { ...this.byBackend },
+      durationMs,
+      throughput: Math.round((this.requests / durationMs) * 1000),
+      p50: Math.round(pct(50) * 100) / 100,
+      p99: Math.round(pct(99) * 100) / 100,
+    };
+  }
+}
