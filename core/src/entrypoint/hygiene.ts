@@ -48,8 +48,16 @@ export function framingProblem(req: IncomingMessage): Rejection | undefined {
   if (te !== undefined && te.trim().toLowerCase() !== 'chunked') {
     return { status: 400, reason: `unsupported Transfer-Encoding "${te}"` };
   }
-  if (req.headersDistinct.host && req.headersDistinct.host.length > 1) {
-    return { status: 400, reason: 'more than one Host header' };
-  }
+  if (hostLines(req.rawHeaders) > 1) return { status: 400, reason: 'more than one Host header' };
   return undefined;
+}
+
+/** Host header lines, counted on rawHeaders: req.headersDistinct would copy every header of every request. */
+function hostLines(raw: string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+  }
+  return count;
 }
