@@ -233,7 +233,8 @@ export function runLoad({ loader, port, path = '/', host, connections = 50, seco
 }
 
 async function runWrk(url, host, connections, seconds) {
-  if (wrkScript === undefined) {
+  // cleanup() between suites removes temp dirs, so the script is written again when it is gone.
+  if (wrkScript === undefined || !existsSync(wrkScript)) {
     wrkScript = join(tempDir('wrk'), 'report.lua');
     writeFileSync(wrkScript, WRK_REPORT);
   }

@@ -206,3 +206,54 @@ test('encodedCharacters switches: a disallowed encoding answers 400 on that entr
   const allowed = await request(gw.port, { path: '/a%2Fb', headers: { host: 'a' } });
   assert.equal(allowed.status, 200);
 });
+
+test('maxConnections refuses connections beyond the cap and serves again once one closes', async () => {
+  const capped = await startTestGateway(httpConfig({ all: { rule: 'PathPrefix(`/`)', service: 'b' } }, { b: [backend.url] }), {
+    args: ['--entrypoints.web.transport.maxConnections=5'],
+  });
+  const open: net.Socket[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const s = net.connect(capped.port, '127.0.0.1');
+      await new Promise((r) => s.once('connect', r));
+      open.push(s);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const refused = await exchange('GET / HTTP/1.1\r\nHost: a\r\n\r\n', capped.port);
+    assert.equal(refused.closed, true);
+    assert.equal(refused.text, '', 'the extra connection is closed without being served');
+    open.pop()!.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const served = await exchange('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', capped.port);
+    assert.equal(statusOf(served.text), 200);
+  } finally {
+    for (const s of open) s.destroy();
+    await capped.stop();
+  }
+});
+
+test('secrets (a Redis password, Authorization) never reach the gateway log', async () => {
+  const { Writable } = await import('node:stream');
+  const { pino } = await import('pino');
+  let logged = '';
+  const sink = new Writable({ write: (chunk, _enc, done) => ((logged += chunk.toString()), done()) });
+  const closed = await (await import('../helpers/backend.js')).closedPort();
+  const gwSecret = await startTestGateway(
+    {
+      http: {
+        routers: { r: { rule: 'PathPrefix(`/`)', service: 'b', middlewares: ['rl'] } },
+        middlewares: { rl: { rateLimit: { average: 10, redis: { endpoints: [`127.0.0.1:${closed}`], password: 'hunter2-secret', dialTimeout: '200ms' } } } },
+        services: { b: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${closed}` }] } } },
+      },
+    },
+    { log: pino({ level: 'trace' }, sink) },
+  );
+  try {
+    for (let i = 0; i < 3; i++) await request(gwSecret.port, { path: '/', headers: { host: 'a', authorization: 'Bearer tok3n-secret', cookie: 'sid=c00kie-secret' } });
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    await gwSecret.stop();
+  }
+  assert.ok(logged.length > 0, 'the gateway logged the upstream and store failures');
+  for (const secret of ['hunter2-secret', 'tok3n-secret', 'c00kie-secret']) assert.ok(!logged.includes(secret), `${secret} leaked into the log`);
+});

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Type } from '@sinclair/typebox';
 import { decode, flatToTree, didYouMean } from './decode.js';
 import { Duration, Element, MapOf, Section, StringList, parseDuration, formatDuration } from './schema.js';
+import * as schemaHelpers from './schema.js';
 
 const Router = Element(Type.Object({
   rule: Type.String({ minLength: 1 }),
@@ -100,4 +101,19 @@ test('parseDuration and formatDuration', () => {
 test('didYouMean', () => {
   assert.equal(didYouMean('ratelimt', ['rateLimit', 'headers']), 'rateLimit');
   assert.equal(didYouMean('zzz', ['rateLimit', 'headers']), undefined);
+});
+
+test('a secret value is never echoed in an error message', () => {
+  const { Secret } = schemaHelpers;
+  const Pin = { ...Type.Integer(), [schemaHelpers.SECRET]: true };
+  const Schema = Type.Object({ password: Type.Optional(Secret({ minLength: 100 })), pin: Type.Optional(Pin), port: Type.Optional(Type.Integer()) }, { additionalProperties: false });
+  const bad = decode(Schema, { pin: 's3cr3t-value' });
+  assert.equal(bad.issues.length, 1);
+  assert.match(bad.issues[0]!.message, /expected a whole number$/);
+  assert.doesNotMatch(JSON.stringify(bad.issues), /s3cr3t/);
+  const short = decode(Schema, { password: 's3cr3t-value' });
+  assert.equal(short.issues.length, 1);
+  assert.doesNotMatch(JSON.stringify(short.issues), /s3cr3t/);
+  const port = decode(Schema, { port: 'eighty' });
+  assert.match(port.issues[0]!.message, /got "eighty"/, 'non-secret values are still shown');
 });

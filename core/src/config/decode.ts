@@ -99,6 +99,8 @@ export function formatIssues(issues: readonly DecodeIssue[]): string {
 class Walker {
   issues: DecodeIssue[] = [];
   readonly disabled = new Map<string, DecodeIssue[]>();
+  /** Depth of Secret fields being walked: their values are left out of messages. */
+  private inSecret = 0;
   /** canonical path → written path, to name the user's key in validation errors. */
   private readonly written = new Map<string, string[]>();
 
@@ -112,6 +114,19 @@ class Walker {
   }
 
   private walk(schema: TSchema, node: unknown, path: string[], written: string[]): Decoded {
+    if (schema[SECRET]) {
+      // A secret's value is never echoed in an error message (it would reach logs and the API).
+      this.inSecret++;
+      try {
+        return this.walkPlain(schema, node, path, written);
+      } finally {
+        this.inSecret--;
+      }
+    }
+    return this.walkPlain(schema, node, path, written);
+  }
+
+  private walkPlain(schema: TSchema, node: unknown, path: string[], written: string[]): Decoded {
     this.written.set(path.join('.'), written);
     if (schema[ELEMENT] && path.length > 0) return this.walkElement(schema, node, path, written);
     if (schema.anyOf) return this.walkUnion(schema, node, path, written);
@@ -276,7 +291,7 @@ class Walker {
   }
 
   private fail(path: string[], written: string[], value: unknown, message: string): typeof OMIT {
-    const shown = value === undefined || typeof value === 'object' ? '' : ` (got ${JSON.stringify(value)})`;
+    const shown = value === undefined || typeof value === 'object' || this.inSecret > 0 ? '' : ` (got ${JSON.stringify(value)})`;
     this.issues.push({ path: path.join('.'), source: this.describe(written), message: `${message}${shown}` });
     return OMIT;
   }

@@ -55,6 +55,29 @@ export const LoadBalancerSchema = Type.Object(
     servers: Type.Array(ServerSchema, { description: 'Upstream servers.' }),
     passHostHeader: Type.Boolean({ default: true, description: 'Forward the client Host header (default true).' }),
     serversTransport: Type.Optional(Type.String({ description: 'Name of a serversTransport (name or name@provider).' })),
+    sticky: Type.Optional(
+      Type.Object(
+        {
+          cookie: Type.Optional(
+            Section(
+              Type.Object(
+                {
+                  name: Type.Optional(Type.String({ pattern: '^[!#$%&\'*+\\-.^_`|~0-9A-Za-z]+$', description: 'Cookie name (default: derived from the service name).' })),
+                  secure: Type.Optional(Type.Boolean({ description: 'Send the cookie over https only.' })),
+                  httpOnly: Type.Optional(Type.Boolean({ description: 'Hide the cookie from scripts.' })),
+                  sameSite: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('lax'), Type.Literal('strict'), Type.Literal('')], { description: 'SameSite attribute.' })),
+                  maxAge: Type.Optional(Type.Integer({ description: 'Max-Age in seconds (0 = session cookie).' })),
+                  path: Type.Optional(Type.String({ description: 'Cookie path (default /).' })),
+                  domain: Type.Optional(Type.String({ description: 'Cookie domain.' })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     responseForwarding: Type.Optional(
       Type.Object({ flushInterval: Duration({ description: 'Accepted for compatibility; Wharf always streams.' }) }, { additionalProperties: false }),
     ),

@@ -251,6 +251,7 @@ class RuntimeBuilder {
         service: name,
         servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight ?? 1 })),
         passHostHeader: lb.passHostHeader,
+        stickyCookie: lb.sticky?.cookie,
         transport: toPoolTransport(transport),
         pools: this.context.pools,
         isServerUp: isUp ? (url: string) => isUp(name, url) : undefined,

@@ -2,6 +2,8 @@
 import type { Middleware, Next, WharfContext, WharfState } from '../context.js';
 import { SmoothWeightedBalancer } from './balancer.js';
 import type { PoolLease, PoolSource, ServersTransport } from './pool.js';
+import { createSticky, type StickyCookie } from './sticky.js';
+import { onResponseHeaders } from '../context.js';
 import { parseUpstreamUrl } from './pool.js';
 import type { ProxyLogger, ProxyTarget } from './proxy.js';
 import { createProxyStep, createProxyTarget, isClientGone, isReplayable, isResendable, respondPlain, type Replay } from './proxy.js';
@@ -26,6 +28,8 @@ export interface LoadBalancerOptions {
   /** Told about every connection failure, timeout and 5xx answer of a server (passive health checks). */
   onServerFailure?: (url: string, detail: { status?: number; error?: string }) => void;
   log?: ProxyLogger;
+  /** loadBalancer.sticky.cookie: pin each client to one server with a cookie. */
+  stickyCookie?: StickyCookie;
 }
 
 /** A service's request handler (callable itself, or via `middleware`), holding its servers' pools. */
@@ -72,8 +76,25 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
     return untried ?? (anyAfterAll ? balancer.next(available) : undefined);
   }
 
+  const sticky = options.stickyCookie ? createSticky(service, options.stickyCookie) : undefined;
+  const byCookie = sticky ? new Map(members.map((m) => [sticky.valueFor(m.url), m])) : undefined;
+
+  /** The server a sticky cookie names, while it is in rotation; else the balancer's pick. */
+  function pick(ctx: WharfContext): Member | undefined {
+    if (!sticky) return balancer.next(available);
+    const cookie = sticky.read(ctx.req.headers.cookie);
+    const pinned = cookie === undefined ? undefined : byCookie!.get(cookie);
+    if (pinned && pinned.weight > 0 && (available === undefined || available(pinned))) return pinned;
+    const chosen = balancer.next(available);
+    if (chosen) {
+      // The server that finally answered (after any retry) is the one the client is pinned to.
+      onResponseHeaders(ctx, (_status, headers) => sticky.write(headers, sticky.valueFor(ctx.wharf.upstream?.url ?? chosen.url)));
+    }
+    return chosen;
+  }
+
   async function handle(ctx: WharfContext): Promise<void> {
-    let member = balancer.next(available);
+    let member = pick(ctx);
     if (member === undefined) {
       respondPlain(ctx, 503, NO_SERVER);
       return;

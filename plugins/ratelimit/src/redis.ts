@@ -126,6 +126,8 @@ function clientOptions(config: RedisConfig): ClientOptions {
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     connectionName: 'wharf-ratelimit',
+    // Decisions taken in the same event-loop turn go out in one write: far fewer syscalls under load.
+    enableAutoPipelining: true,
   };
   if (config.tls) {
     redis.tls = {
