@@ -207,6 +207,9 @@ export class Gateway extends EventEmitter {
       },
       isShuttingDown: () => this.shuttingDown,
       events: this,
+      reportCertificates: (certificates) => {
+        this.emit('certificates', certificates);
+      },
       health: this.health,
       serveEntrypoint: (entrypoint, factory) => {
         if (this.serverFactories.has(entrypoint)) throw new Error(`entrypoint ${entrypoint} is already served by another plugin`);

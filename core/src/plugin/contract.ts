@@ -15,6 +15,17 @@ export interface GatewayEvents {
   on(event: 'health', listener: (e: HealthEvent) => void): unknown;
   /** A proxied request to a server failed (connection error, timeout) or answered 5xx: passive health checks. */
   on(event: 'upstreamFailure', listener: (e: UpstreamFailureEvent) => void): unknown;
+  /** The certificates a TLS plugin serves now (after each load or reload). */
+  on(event: 'certificates', listener: (certificates: readonly CertificateInfo[]) => void): unknown;
+}
+
+/** A served certificate as metrics and the API may show it (never the key). */
+export interface CertificateInfo {
+  /** DNS names from the SAN and CN, the CN first. */
+  names: readonly string[];
+  /** Expiry, Unix time in seconds. */
+  notAfter: number;
+  serial?: string;
 }
 
 export interface HealthEvent {
@@ -78,6 +89,8 @@ export interface PluginHost {
   onStop(fn: () => void | Promise<void>): void;
   readonly shared: SharedState;
   readonly events: GatewayEvents;
+  /** Announces the certificates now served (a TLS plugin); emitted to others as the `certificates` event. */
+  reportCertificates(certificates: readonly CertificateInfo[]): void;
   readonly health: ServerHealth;
   /** Creates this entrypoint's server instead of the core's plain HTTP one (one plugin per entrypoint). */
   serveEntrypoint(entrypoint: string, factory: ServerFactory): void;

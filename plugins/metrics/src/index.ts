@@ -48,6 +48,7 @@ function createMetrics(config: PrometheusConfig) {
     openConnections: new Gauge({ name: 'wharf_open_connections', help: 'Open client connections per entrypoint.', labelNames: ['entrypoint'], registers: [registry] }),
     reloads: new Counter({ name: 'wharf_config_reloads_total', help: 'Configuration generations applied.', registers: [registry] }),
     lastReload: new Gauge({ name: 'wharf_config_last_reload_success', help: 'Unix time of the last applied configuration.', registers: [registry] }),
+    certsNotAfter: new Gauge({ name: 'wharf_tls_certs_not_after', help: 'Expiry (Unix time) of each served TLS certificate.', labelNames: ['cn', 'sans'], registers: [registry] }),
     rejections: new Counter({ name: 'wharf_middleware_rejections_total', help: 'Requests a middleware answered itself (rate limited, unauthorized, …).', labelNames: ['middleware', 'code'], registers: [registry] }),
   };
   return m;
@@ -90,6 +91,10 @@ function followGateway(host: PluginHost, metrics: Metrics): void {
     }
   });
   host.events.on('health', (e) => metrics.serverUp.set({ service: e.service, url: e.url }, e.up ? 1 : 0));
+  host.events.on('certificates', (certificates) => {
+    metrics.certsNotAfter.reset();
+    for (const cert of certificates) metrics.certsNotAfter.set({ cn: cert.names[0] ?? '', sans: cert.names.join(',') }, cert.notAfter);
+  });
   host.events.on('listening', ({ entrypoint, server }) => {
     metrics.openConnections.set({ entrypoint }, 0);
     server.on('connection', (socket) => {

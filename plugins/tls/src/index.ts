@@ -1,6 +1,6 @@
 // tls: TLS termination for entrypoints with `http.tls` — SNI certificates, TLS options, mTLS, HTTP/2 via ALPN, live reload.
 import { definePlugin, isTLSEntryPoint, Type, type PluginHost, type RuntimeInfo, type StaticConfig } from '@wharf/core';
-import { generateDefaultCertificate } from './certificates.js';
+import { generateDefaultCertificate, type LoadedCertificate } from './certificates.js';
 import { buildHostOptions, misdirectedRequestCheck, type HostOptions } from './hosts.js';
 import { EntryPointTLSSchema, TLSSectionSchema, type EntryPointTLSConfig } from './schema.js';
 import { tlsServerFactory } from './server.js';
@@ -45,6 +45,10 @@ export default definePlugin({
       return;
     }
     const store = new TLSStore(host.log, await generateDefaultCertificate());
+    const report = (certs: readonly LoadedCertificate[]) =>
+      host.reportCertificates(certs.map((c) => ({ names: c.names, notAfter: Math.floor(Date.parse(c.notAfter) / 1000) })));
+    store.onCertificates = report;
+    report([store.snapshot.defaultCertificate]);
     host.onDynamicConfig((sections) => store.configure(sections));
     host.onStop(() => store.close());
     const rebuilders = [...entrypoints].map(([name, config]) => serveTLS(host, store, name, config));

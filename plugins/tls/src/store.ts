@@ -71,6 +71,8 @@ export class TLSStore {
   private readonly fileHashes = new Map<string, string>();
   private reloadTimer: NodeJS.Timeout | undefined;
   private warnedSelfSigned = false;
+  /** Told the certificates served after every build (metrics: wharf_tls_certs_not_after). */
+  onCertificates: ((certificates: readonly LoadedCertificate[]) => void) | undefined;
 
   constructor(
     private readonly log: Logger,
@@ -112,6 +114,7 @@ export class TLSStore {
     const defaultCertificate = merged.defaultCertificate ? this.loadOne(merged.defaultCertificate) : undefined;
     const options = this.compileAll(merged.options);
     this.forgetUnused([...merged.certificates, ...(merged.defaultCertificate ? [merged.defaultCertificate] : [])]);
+    this.onCertificates?.([...certificates, defaultCertificate ?? this.generated]);
     return new TLSSnapshot(++this.generation, new CertificateIndex(certificates), defaultCertificate ?? this.generated, options);
   }
 
