@@ -121,3 +121,19 @@ describe('configuration errors are isolated', () => {
     assert.equal((await get(gw.port, '/good')).status, 200);
   });
 });
+
+test('a router with tls but no TLS entrypoint is disabled with an error saying how to fix it', async () => {
+  const gw = await startTestGateway({
+    http: {
+      routers: { secure: { rule: 'Host(`s.test`)', service: 's', tls: {} } },
+      services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }] } } },
+    },
+  });
+  try {
+    const info = gw.gateway.info.routers['secure@inline']!;
+    assert.equal(info.status, 'disabled');
+    assert.match(info.errors!.join(), /has tls set, and none of its entrypoints terminates TLS/);
+  } finally {
+    await gw.stop();
+  }
+});

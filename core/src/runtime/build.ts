@@ -136,7 +136,10 @@ class RuntimeBuilder {
       entries.get(ep)!.push({ name: router.name, rule, priority, value: { router: router.name, service, chain: composeChain(chain, serviceHandler), observability: config.observability } });
     }
     if (info.status !== 'disabled' && info.entryPoints.length === 0 && !info.errors?.length) {
-      addError(info, 'the router is not attached to any entrypoint', true);
+      const why = config.tls !== undefined
+        ? 'it has tls set, and none of its entrypoints terminates TLS (set --entrypoints.<name>.http.tls on one)'
+        : 'it has no entrypoint';
+      addError(info, `the router is not attached to any entrypoint: ${why}`, true);
     }
   }
 
