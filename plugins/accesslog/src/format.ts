@@ -49,13 +49,19 @@ export function utcTime(ms: number): string {
   return `${isoCache.text}${fraction(ms)}Z`;
 }
 
+// StartLocal's date, time and zone depend only on the second: built once per second (zone changes fall on one).
+let localCache = { second: NaN, head: '', zone: '' };
+
 /** StartLocal: the same instant in the local zone with its offset (`Z` when the zone is UTC). */
 export function localTime(ms: number): string {
-  const d = new Date(ms);
-  const offset = -d.getTimezoneOffset();
-  const date = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
-  const time = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}${fraction(ms)}`;
-  return `${date}T${time}${offset === 0 ? 'Z' : zone(offset, true)}`;
+  const second = Math.floor(ms / 1000);
+  if (localCache.second !== second) {
+    const d = new Date(second * 1000);
+    const offset = -d.getTimezoneOffset();
+    const head = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+    localCache = { second, head, zone: offset === 0 ? 'Z' : zone(offset, true) };
+  }
+  return `${localCache.head}${fraction(ms)}${localCache.zone}`;
 }
 
 /** A field for the line: `-` (or `"-"`) when absent or empty, strings optionally quoted, numbers as they are. */

@@ -1,5 +1,4 @@
-// accessLog: one line per request (Traefik's common, genericCLF or json format), written through pino-http.
-import type { IncomingMessage } from 'node:http';
+// accessLog: one line per request (Traefik's common, genericCLF or json format), on pino-http's request lifecycle.
 import { pino } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import { definePlugin, Type, type Next, type PluginHost, type WharfContext } from '@wharf/core';
@@ -67,68 +66,46 @@ class InFlight {
   }
 }
 
-/**
- * pino-http logs the exchange; pino's log formatter renders Traefik's line from it and the streamWrite hook
- * writes that line instead of pino's own (empty) JSON record. Both run synchronously inside one logger
- * call, so one slot carries the line from the first to the second.
- */
-function lineLogger(format: AccessLogConfig['format'], sink: AccessLogSink): pino.Logger {
-  const render = format === 'json' ? (x: Exchange) => formatJSON(x.fields!, Date.now()) : format === 'genericCLF' ? (x: Exchange) => formatGenericCLF(x.fields!, x.startMs) : (x: Exchange) => formatCommon(x.fields!, x.startMs);
-  let rendered = '';
-  return pino(
-    {
-      base: undefined,
-      timestamp: false,
-      formatters: {
-        level: () => ({}),
-        log(o) {
-          rendered = `${render(o as unknown as Exchange)}\n`;
-          return {};
-        },
-      },
-      hooks: { streamWrite: () => rendered },
-    },
-    sink,
-  );
+/** Renders Traefik's line for a finished exchange whose fields are built. */
+function lineRenderer(format: AccessLogConfig['format']): (x: Exchange) => string {
+  if (format === 'json') return (x) => `${formatJSON(x.fields!, Date.now())}\n`;
+  if (format === 'genericCLF') return (x) => `${formatGenericCLF(x.fields!, x.startMs)}\n`;
+  return (x) => `${formatCommon(x.fields!, x.startMs)}\n`;
 }
 
 /**
  * pino-http owns the request lifecycle: it numbers requests (genReqId = Traefik's RequestCount), waits for
- * the response's 'finish' or 'close', asks for the level ('silent' = no line) and for the object to log.
- * Those callbacks run in a response event: a throw there would take the process down, so the line is
- * built inside the level decision, under one guard.
+ * the response's 'finish' or 'close' and asks for the level. The line is rendered and handed to the sink
+ * right there, and the level returned is always 'silent': pino's own record (its serialiser, formatters and
+ * stream hook) is never built. Those callbacks run in a response
+ * event: a throw there would take the process down, so the whole line is built under one guard.
  */
 function httpLogger(config: AccessLogConfig, sink: AccessLogSink, fields: FieldPlan, scope: Scope, log: PluginHost['log'], inflight: InFlight): HttpLogger {
   let requestCount = 0;
   let reported = false;
-  const exchangeOf = (res: unknown) => (res as TrackedResponse)[EXCHANGE];
-  // pino gets the exchange itself; the log formatters above read its fields (and start time).
-  const lineOf = (_req: IncomingMessage, res: unknown) => exchangeOf(res);
+  const render = lineRenderer(config.format);
   return pinoHttp({
-    logger: lineLogger(config.format, sink),
+    // Never written to: every level decision below is 'silent'.
+    logger: pino({ level: 'info', base: undefined, timestamp: false }, sink),
     genReqId: () => ++requestCount,
     wrapSerializers: false,
     // pino-http binds the request to a per-request child logger; the line carries Traefik's fields instead.
     serializers: { req: () => undefined },
     customLogLevel(_req, res) {
-      const x = exchangeOf(res);
+      const x = (res as TrackedResponse)[EXCHANGE];
       if (x === undefined) return 'silent';
       inflight.end();
       try {
         settle(x);
         if (!wanted(x, scope)) return 'silent';
         x.fields = fields.build(x);
-        return 'info';
+        sink.write(render(x));
       } catch (err) {
         if (!reported) log.error({ err }, `access log: cannot build a line (${err instanceof Error ? err.message : String(err)}); such requests are not logged`);
         reported = true;
-        return 'silent';
       }
+      return 'silent';
     },
-    customSuccessObject: lineOf,
-    customErrorObject: lineOf,
-    customSuccessMessage: () => '',
-    customErrorMessage: () => '',
   });
 }
 
@@ -153,19 +130,20 @@ export default definePlugin({
     const logRequest = httpLogger(settings, sink, fields, scope, host.log, inflight);
 
     host.useEntrypoint(
-      async function accessLog(ctx: WharfContext, next: Next) {
+      // Not async: koa-compose turns a throw into a rejection, and a promise per request is saved.
+      function accessLog(ctx: WharfContext, next: Next) {
         begin(ctx, fields.capture);
         inflight.begin();
         logRequest(ctx.req, ctx.res);
-        await next();
+        return next();
       },
       { order: ACCESS_LOG_ORDER },
     );
     host.useEntrypoint(
-      async function accessLogRoutingMark(ctx: WharfContext, next: Next) {
+      function accessLogRoutingMark(ctx: WharfContext, next: Next) {
         const x = (ctx.res as TrackedResponse)[EXCHANGE];
         if (x !== undefined) x.routed = true;
-        await next();
+        return next();
       },
       { order: ROUTING_MARK_ORDER },
     );

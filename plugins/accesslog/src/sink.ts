@@ -59,7 +59,8 @@ export class AccessLogSink {
   }
 
   /**
-   * Called by pino with one finished line. Lines are gathered for GATHER_MS and handed over in one
+   * Called with one finished line (by the plugin's level callback; pino itself never writes here).
+   * Lines are gathered for GATHER_MS and handed over in one
    * write: at a few thousand requests a second an fs.write per line (sonic-boom writes as soon as the
    * previous write is done, and a small one is done long before the next line) was the largest share
    * of a json line's CPU. A line reaches the file a few milliseconds later; requests never wait for it.
