@@ -81,6 +81,8 @@ export default definePlugin({
       try {
         granted = asBucketRes(await limiter.consume(key));
       } catch (err) {
+        // Named on the request so metrics count it per middleware (wharf_middleware_rejections_total).
+        ctx.wharf.rejectedBy = context.name;
         return answerRejection(ctx, err, policy);
       }
       // Held: its token is reserved and exists within maxDelay.
