@@ -24,58 +24,12 @@ declare module 'rate-limiter-flexible' {
 
 /**
  * bucket.ts's takeToken in Lua, in microseconds on Redis' own clock (TIME) so replicas with skewed clocks
- * agree. Redis ≥ 5 replicates a script by its effects, which is what allows TIME before a write.
- * ARGV: rate (tokens/µs), burst, maxDelay (µs), idle TTL (ms), tokens to take. Returns {allowed, wait µs,
- * tokens}; the numbers travel as strings because Redis truncates Lua numbers in replies to integers.
+ * agree. Redis ≥ 5 replicates a script by its effects, which is what allows TIME before a write. Both scripts
+ * below run this one function, so the single-key and the batched path cannot drift apart. Returns allowed (0/1)
+ * and wait and tokens as strings: Redis truncates Lua numbers in replies to integers.
  */
-export const TAKE_TOKEN_LUA = `
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local max_delay = tonumber(ARGV[3])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'last')
-local tokens = tonumber(state[1])
-local last = tonumber(state[2])
-if tokens == nil or last == nil then
-  tokens = burst
-  last = now
-end
-if now > last then
-  tokens = math.min(burst, tokens + (now - last) * rate)
-  last = now
-end
-local after = tokens - tonumber(ARGV[5])
-local wait = 0
-local allowed = 1
-if after >= 0 then
-  tokens = after
-else
-  wait = -after / rate
-  if wait > max_delay then allowed = 0 else tokens = after end
-end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'last', string.format('%.17g', last))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return {allowed, string.format('%.17g', wait), string.format('%.17g', tokens)}
-`;
-
-/**
- * TAKE_TOKEN_LUA for several keys in one call: the same steps, key after key in the order the requests came.
- * They are the takes of one event-loop turn, so they share one reading of Redis' clock (a key taken twice
- * finds its first take's state, as it would a call made in the same microsecond). ARGV: rate, burst, maxDelay,
- * idle TTL as for TAKE_TOKEN_LUA, then the tokens to take for each key. Returns `allowed wait tokens` for
- * each key, all in one space-separated string (one bulk reply: far less to decode than 3 per key).
- */
-export const TAKE_TOKENS_LUA = `
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local max_delay = tonumber(ARGV[3])
-local ttl = ARGV[4]
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local out = {}
-for i = 1, #KEYS do
-  local key = KEYS[i]
+const TAKE_FUNCTION = `
+local function take(key, now, rate, burst, max_delay, ttl, want)
   local state = redis.call('HMGET', key, 'tokens', 'last')
   local tokens = tonumber(state[1])
   local last = tonumber(state[2])
@@ -87,7 +41,7 @@ for i = 1, #KEYS do
     tokens = math.min(burst, tokens + (now - last) * rate)
     last = now
   end
-  local after = tokens - tonumber(ARGV[4 + i])
+  local after = tokens - want
   local wait = 0
   local allowed = 1
   if after >= 0 then
@@ -98,10 +52,33 @@ for i = 1, #KEYS do
   end
   redis.call('HSET', key, 'tokens', string.format('%.17g', tokens), 'last', string.format('%.17g', last))
   redis.call('PEXPIRE', key, ttl)
-  local at = 3 * i
-  out[at - 2] = allowed
-  out[at - 1] = string.format('%.17g', wait)
-  out[at] = string.format('%.17g', tokens)
+  return allowed, string.format('%.17g', wait), string.format('%.17g', tokens)
+end
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+`;
+
+/** ARGV: rate (tokens/µs), burst, maxDelay (µs), idle TTL (ms), tokens to take. Returns {allowed, wait µs, tokens}. */
+export const TAKE_TOKEN_LUA = `${TAKE_FUNCTION}
+local allowed, wait, tokens = take(KEYS[1], now, tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]))
+return {allowed, wait, tokens}
+`;
+
+/**
+ * The same take for several keys in one call, key after key in the order the requests came. They are the takes
+ * of one event-loop turn, so they share one reading of Redis' clock (a key taken twice finds its first take's
+ * state, as it would a call made in the same microsecond). ARGV: rate, burst, maxDelay, idle TTL as for
+ * TAKE_TOKEN_LUA, then the tokens to take for each key. Returns `allowed wait tokens` for each key, all in one
+ * space-separated string (one bulk reply: far less to decode than 3 per key).
+ */
+export const TAKE_TOKENS_LUA = `${TAKE_FUNCTION}
+local rate, burst, max_delay = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {}
+for i = 1, #KEYS do
+  local allowed, wait, tokens = take(KEYS[i], now, rate, burst, max_delay, ARGV[4], tonumber(ARGV[4 + i]))
+  out[3 * i - 2] = allowed
+  out[3 * i - 1] = wait
+  out[3 * i] = tokens
 end
 return table.concat(out, ' ')
 `;
