@@ -32,24 +32,37 @@ export function startHttpProxy(backend, { nodeArgs = [] } = {}) {
   });
 }
 
-/** nginx as an equivalent keep-alive reverse proxy, one worker like one Node process; undefined when nginx is not installed. */
-export async function startNginx(backend, { host } = {}) {
+/**
+ * nginx as an equivalent keep-alive reverse proxy, one worker like one Node process; undefined when nginx is not
+ * installed. With `tls` ({ certFile, keyFile }) it also terminates TLS on a second port (`handle.tlsPort`); the
+ * plain port stays for the readiness probe.
+ */
+export async function startNginx(backend, { host, tls } = {}) {
   if (!commandExists('nginx')) return undefined;
-  const dir = tempDir('nginx');
+  const dir = tempDir(tls ? 'nginx-tls' : 'nginx');
   const port = await freePort();
+  const tlsPort = tls ? await freePort() : undefined;
   const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, nginxConfig(dir, port, backend.port));
-  return startProcess({
-    name: 'nginx',
+  writeFileSync(conf, nginxConfig(dir, port, backend.port, tls && { ...tls, port: tlsPort }));
+  const handle = await startProcess({
+    name: tls ? 'nginx-tls' : 'nginx',
     command: 'nginx',
     // -e: even the error log written before the config is read must stay out of /var/log.
     args: ['-p', dir, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'],
     port,
     readyProbe: { headers: host ? { host } : {} },
   });
+  return Object.assign(handle, { tlsPort });
 }
 
-function nginxConfig(dir, port, backendPort) {
+function nginxConfig(dir, port, backendPort, tls) {
+  const ssl = tls
+    ? `
+    listen 127.0.0.1:${tls.port} ssl;
+    ssl_certificate ${tls.certFile};
+    ssl_certificate_key ${tls.keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;`
+    : '';
   return `# Written by test/bench/targets.js: a keep-alive reverse proxy comparable with one Node process.
 worker_processes 1;
 pid ${join(dir, 'nginx.pid')};
@@ -70,7 +83,7 @@ http {
     keepalive_requests 1000000;
   }
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port};${ssl}
     location / {
       proxy_pass http://backend;
       proxy_http_version 1.1;

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
-import { commandExists, freePort, measureRounds, printTable, standardColumns, startProcess, tempDir, warnIfContended, withRatios } from './lib.js';
+import { freePort, measureRounds, printTable, standardColumns, tempDir, warnIfContended, withRatios } from './lib.js';
 import { origin, startBackend, startNginx, startWharf } from './targets.js';
 
 export const description = 'TLS termination: Wharf over HTTPS (keep-alive) vs Wharf over plain HTTP vs nginx with and without TLS';
@@ -73,55 +73,7 @@ function wharfConfig(backend, cert) {
   };
 }
 
-/** nginx terminating TLS like Wharf: one worker, keep-alive upstream; a plain port on the side for the readiness probe. */
-async function startNginxTLS(backend, cert) {
-  if (!commandExists('nginx')) return undefined;
-  const dir = tempDir('nginx-tls');
-  const [port, tlsPort] = [await freePort(), await freePort()];
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, nginxTLSConfig(dir, port, tlsPort, backend.port, cert));
-  const handle = await startProcess({
-    name: 'nginx-tls',
-    command: 'nginx',
-    args: ['-p', dir, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'],
-    port,
-    readyProbe: { headers: { host: HOST } },
-  });
-  return Object.assign(handle, { tlsPort });
-}
-
-function nginxTLSConfig(dir, port, tlsPort, backendPort, cert) {
-  return `# Written by test/bench/tls.js: nginx terminating TLS, comparable with one Node process.
-worker_processes 1;
-pid ${join(dir, 'nginx.pid')};
-error_log ${join(dir, 'error.log')} warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${join(dir, 'body')};
-  proxy_temp_path ${join(dir, 'proxy')};
-  fastcgi_temp_path ${join(dir, 'fastcgi')};
-  uwsgi_temp_path ${join(dir, 'uwsgi')};
-  scgi_temp_path ${join(dir, 'scgi')};
-  keepalive_requests 1000000;
-  upstream backend {
-    server 127.0.0.1:${backendPort};
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
-  server {
-    listen 127.0.0.1:${port};
-    listen 127.0.0.1:${tlsPort} ssl;
-    ssl_certificate ${cert.certFile};
-    ssl_certificate_key ${cert.keyFile};
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-    }
-  }
-}
-`;
+/** nginx terminating TLS like Wharf: one worker, keep-alive upstream (targets.js startNginx with tls). */
+function startNginxTLS(backend, cert) {
+  return startNginx(backend, { host: HOST, tls: cert });
 }
