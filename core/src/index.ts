@@ -20,3 +20,4 @@ export type { RuntimeInfo, RouterInfo, ServiceInfo, MiddlewareInfo, ElementStatu
 export { qualify, isTLSEntryPoint } from './runtime/build.js';
 export { parseAddress } from './entrypoint/address.js';
 export { DockerProvider, dockerOptions, swarmOptions, labelSchema, normalize, type DockerOptions, type DockerProviderConfig, type SwarmProviderConfig } from './provider/docker/index.js';
+export { optionRows, optionTable, markedSection } from './config/docs.js';
