@@ -30,7 +30,10 @@ export class FileProvider implements Provider {
 
   async start(context: ProviderContext): Promise<void> {
     await this.load(context);
-    if (this.config.watch) this.watch(context);
+    if (!this.config.watch) return;
+    await this.watch(context);
+    // A change written before the watcher was ready raised no event: read once more (unchanged snapshots are skipped).
+    await this.load(context);
   }
 
   async stop(): Promise<void> {
@@ -70,7 +73,7 @@ export class FileProvider implements Provider {
   }
 
   /** Watches the containing directory so editors that replace the file by rename are seen too. */
-  private watch(context: ProviderContext): void {
+  private watch(context: ProviderContext): Promise<void> {
     const target = this.config.filename ? resolve(this.config.filename) : resolve(this.config.directory!);
     const dir = this.config.filename ? dirname(target) : target;
     const relevant = (path: string) => (this.config.filename ? resolve(path) === target : EXTENSIONS.has(extname(path)) && !basename(path).startsWith('.'));
@@ -82,6 +85,8 @@ export class FileProvider implements Provider {
     };
     this.watcher.on('add', onChange).on('change', onChange).on('unlink', onChange);
     this.watcher.on('error', (err) => context.log.error({ provider: this.name }, `file provider: watching ${dir} failed: ${messageOf(err)}`));
+    const watcher = this.watcher;
+    return new Promise((resolve) => watcher.once('ready', () => resolve()));
   }
 }
 
