@@ -1,16 +1,14 @@
 // Option tables for plugin READMEs, rendered from the schema so docs and decoder cannot drift apart.
 import type { TSchema } from '@sinclair/typebox';
-import { SECRET } from './schema.js';
+import { DURATION, SECRET, formatDuration } from './schema.js';
 
-/** One Markdown row per field; nested objects flattened to dotted names (`clientAuth.caFiles`). */
+/**
+ * One Markdown row per field, named `prefix` + its path (a prefix of `--ping.` gives flag names). Nested objects
+ * are flattened to dotted names (`clientAuth.caFiles`) after their own row, which only a described object gets;
+ * a map (`MapOf`) is one `names.<name>` row typed by its values, whose fields follow when they are objects.
+ */
 export function optionRows(schema: TSchema, prefix = ''): string[] {
-  const rows: string[] = [];
-  for (const [name, field] of Object.entries((schema.properties ?? {}) as Record<string, TSchema>)) {
-    const path = `${prefix}${name}`;
-    rows.push(`| \`${path}\` | ${typeName(field)} | ${defaultOf(field)} | ${String(field.description ?? '').replace(/\|/g, '\\|')} |`);
-    if (field.type === 'object' && field.properties) rows.push(...optionRows(field, `${path}.`));
-  }
-  return rows;
+  return Object.entries((schema.properties ?? {}) as Record<string, TSchema>).flatMap(([name, field]) => fieldRows(field, `${prefix}${name}`));
 }
 
 /** A complete `| Option | Type | Default | Description |` table. */
@@ -26,15 +24,24 @@ export function markedSection(readme: string, name: string): string | undefined 
   return from >= 0 && to > from ? readme.slice(from + start.length, to).trim() : undefined;
 }
 
+function fieldRows(field: TSchema, path: string): string[] {
+  const values = field.type === 'object' && !field.properties && typeof field.additionalProperties === 'object' ? (field.additionalProperties as TSchema) : undefined;
+  if (values) return fieldRows({ ...values, description: field.description ?? values.description }, `${path}.<name>`);
+  const nested = field.type === 'object' && field.properties ? optionRows(field, `${path}.`) : [];
+  if (nested.length > 0 && field.description === undefined) return nested;
+  return [`| \`${path}\` | ${typeName(field)} | ${defaultOf(field)} | ${String(field.description ?? '').replace(/\|/g, '\\|')} |`, ...nested];
+}
+
 /** Scalars and non-empty lists; objects and empty lists have no default worth a cell. */
 function defaultOf(field: TSchema): string {
   const value: unknown = field.default;
   if (value === undefined || (typeof value === 'object' && !Array.isArray(value))) return '';
   if (Array.isArray(value)) return value.length > 0 ? `\`${value.join(', ')}\`` : '';
-  return `\`${String(value)}\``;
+  return `\`${field[DURATION] ? formatDuration(value as number) : String(value)}\``;
 }
 
 function typeName(field: TSchema): string {
+  if (field[DURATION]) return 'duration';
   if (field.anyOf) return (field.anyOf as TSchema[]).map((v) => `\`${String(v.const)}\``).join(' \\| ');
   if (field[SECRET]) return 'secret';
   if (field.type === 'array') return 'list';
