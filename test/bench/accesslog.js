@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureRounds, printChecks, printTable, standardColumns, tempDir, warnIfContended, withRatios } from './lib.js';
 import { origin, startBackend, startWharf } from './targets.js';
+import { profiling } from './profile-summary.js';
 
 export const description = 'access-log cost: Wharf without access log vs json to a file vs common to a file';
 
@@ -19,9 +20,10 @@ export async function run({ settings, log }) {
     { name: 'json', label: 'Wharf, accessLog json → file', file: join(dir, 'json.log'), args: ['--accessLog.format=json'] },
     { name: 'common', label: 'Wharf, accessLog common → file', file: join(dir, 'common.log'), args: ['--accessLog.format=common'] },
   ];
+  const profile = profiling(settings, 'accesslog');
   for (const v of variants) {
     const args = v.file ? [...v.args, `--accessLog.filePath=${v.file}`] : v.args;
-    v.handle = await startWharf({ name: v.name, dynamic, probe: { path: PATH }, args });
+    v.handle = await startWharf({ name: v.name, dynamic, probe: { path: PATH }, args, ...profile.nodeArgs(v.name) });
     log(`${v.label}: ready`);
   }
 
@@ -35,7 +37,9 @@ export async function run({ settings, log }) {
   printTable(`accesslog: median of ${settings.rounds} rounds, ${settings.seconds}s each, ${settings.connections} connections, loader ${settings.loader}`, rows, standardColumns(BASELINES), log);
   const otherLoad = warnIfContended(rows, log);
 
-  // Stopping flushes the logs; every request served (warm-ups and probe included) must have its line.
+  // Stopping flushes the logs (profiled targets stop, gracefully, to write their profiles first); every request
+  // served (warm-ups and probe included) must have its line.
+  const profiles = await profile.stopAndSummarise(variants, rows, log);
   const lines = {};
   for (const v of variants) {
     await v.handle.stop();
@@ -53,5 +57,5 @@ export async function run({ settings, log }) {
     ],
     log,
   );
-  return { request: { path: PATH }, rows, lines, checks, otherLoad };
+  return { request: { path: PATH }, rows, lines, checks, otherLoad, profiles };
 }

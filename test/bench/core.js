@@ -1,8 +1,8 @@
 // The `core` suite: Wharf (empty chain, stripPrefix+headers, 10,000 routers) against the backend, the reference proxy, http-proxy and nginx.
 import { join } from 'node:path';
-import { measureRounds, outputDir, printChecks, printTable, standardColumns, warnIfContended, withRatios } from './lib.js';
-import { cpuProfileArgs, origin, startBackend, startHttpProxy, startNginx, startReferenceProxy, startWharf } from './targets.js';
-import { summariseProfileDir } from './profile-summary.js';
+import { measureRounds, printChecks, printTable, standardColumns, warnIfContended, withRatios } from './lib.js';
+import { origin, startBackend, startHttpProxy, startNginx, startReferenceProxy, startWharf } from './targets.js';
+import { profiling } from './profile-summary.js';
 
 export const description = 'gateway overhead: direct vs reference proxy vs http-proxy vs nginx vs Wharf (empty chain, stripPrefix+headers, 10k routers)';
 
@@ -16,7 +16,8 @@ const BASELINES = { direct: 'direct', reference: 'reference' };
 export async function run({ settings, log }) {
   const backend = await startBackend();
   // With BENCH_PROFILE the reference proxy is profiled too: its profile is the floor to read Wharf's against.
-  const profiled = (name) => (settings.profile ? { nodeArgs: cpuProfileArgs(profileDir(name)) } : {});
+  const profile = profiling(settings, 'core');
+  const profiled = profile.nodeArgs;
   const targets = [{ name: 'direct', label: 'backend direct', handle: backend }];
   targets.push({ name: 'reference', label: 'reference proxy (undici)', handle: await startReferenceProxy(backend, profiled('reference')), profiled: true });
   targets.push({ name: 'http-proxy', label: 'http-proxy (keep-alive agent)', handle: await startHttpProxy(backend) });
@@ -47,7 +48,7 @@ export async function run({ settings, log }) {
   const checks = printChecks(coreChecks(rows), log);
   const otherLoad = warnIfContended(rows, log);
 
-  const profiles = settings.profile ? await stopAndSummariseProfiles(targets.filter((t) => t.profiled), rows, log) : undefined;
+  const profiles = await profile.stopAndSummarise(targets.filter((t) => t.profiled), rows, log);
   return { request: { host: HOST, path: PATH }, otherLoad, rows, checks, profiles };
 }
 
@@ -83,29 +84,4 @@ function coreChecks(rows) {
     { label: 'Wharf stripPrefix+headers p99 − direct p99', measured: p99Over('wharf-chain'), op: '<=', target: 3, unit: ' ms' },
     { label: `Wharf ${ROUTERS} routers p99 − direct p99`, measured: p99Over('wharf-10k'), op: '<=', target: 3, unit: ' ms' },
   ];
-}
-
-function profileDir(name) {
-  return join(outputDir, 'bench-profiles', name);
-}
-
-/**
- * Node writes --cpu-prof files at a clean exit, so the processes are stopped (SIGTERM, graceful)
- * first; only the measured seconds are summarised, so start-up (config parsing) and warm-ups stay out.
- */
-async function stopAndSummariseProfiles(targets, rows, log) {
-  const summaries = {};
-  for (const target of targets) {
-    await target.handle.stop(20_000);
-    const { samples } = rows.find((r) => r.name === target.name);
-    const requests = samples.reduce((sum, s) => sum + s.requests, 0);
-    const cpuTicksUs = samples.every((s) => s.cpuUsPerRequest !== undefined) ? samples.reduce((sum, s) => sum + s.cpuUsPerRequest * s.requests, 0) : undefined;
-    summaries[target.name] = summariseProfileDir(profileDir(target.name), {
-      requests,
-      windows: samples.map((s) => s.window),
-      cpuUsPerRequest: cpuTicksUs === undefined ? undefined : cpuTicksUs / requests,
-      log,
-    });
-  }
-  return summaries;
 }

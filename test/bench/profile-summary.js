@@ -2,7 +2,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { repoRoot } from './lib.js';
+import { outputDir, repoRoot } from './lib.js';
+import { cpuProfileArgs } from './targets.js';
 
 const IDLE = '(idle)';
 
@@ -107,6 +108,36 @@ function newestProfile(path) {
     return undefined;
   }
   return names.map((n) => join(path, n)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+}
+
+/**
+ * BENCH_PROFILE for a suite (profiles go to test-output/bench-profiles/<suite>-<target>/): `nodeArgs(name)` gives the --cpu-prof flags for a target (none when profiling is
+ * off), and `stopAndSummarise(targets, rows, log)` stops those targets (Node writes the profile at a clean exit)
+ * and prints each one's top functions over the measured seconds only, so start-up and warm-ups stay out.
+ */
+export function profiling(settings, suite) {
+  const dirOf = (name) => join(outputDir, 'bench-profiles', `${suite}-${name}`);
+  return {
+    enabled: settings.profile,
+    nodeArgs: (name) => (settings.profile ? { nodeArgs: cpuProfileArgs(dirOf(name)) } : {}),
+    async stopAndSummarise(targets, rows, log) {
+      if (!settings.profile) return undefined;
+      const summaries = {};
+      for (const target of targets) {
+        await target.handle.stop(20_000);
+        const { samples } = rows.find((r) => r.name === target.name);
+        const requests = samples.reduce((sum, s) => sum + s.requests, 0);
+        const cpuTicksUs = samples.every((s) => s.cpuUsPerRequest !== undefined) ? samples.reduce((sum, s) => sum + s.cpuUsPerRequest * s.requests, 0) : undefined;
+        summaries[target.name] = summariseProfileDir(dirOf(target.name), {
+          requests,
+          windows: samples.map((s) => s.window),
+          cpuUsPerRequest: cpuTicksUs === undefined ? undefined : cpuTicksUs / requests,
+          log,
+        });
+      }
+      return summaries;
+    },
+  };
 }
 
 // Command line: node test/bench/profile-summary.js <file.cpuprofile|dir> [requests] [top]

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { commandExists, freePort, measureRounds, printChecks, printTable, standardColumns, startProcess, tempDir, withRatios } from './lib.js';
 import { origin, startBackend, startWharf } from './targets.js';
+import { profiling } from './profile-summary.js';
 
 export const description = 'rate-limit cost: no rateLimit vs memory store vs Redis store (limit never reached)';
 
@@ -43,8 +44,9 @@ export async function run({ settings, log }) {
     { name: 'memory', label: 'Wharf, rateLimit memory store', dynamic: config(backend, NEVER_REACHED) },
   ];
   if (redis) variants.push({ name: 'redis', label: 'Wharf, rateLimit Redis store', dynamic: config(backend, { ...NEVER_REACHED, redis: { endpoints: [`127.0.0.1:${redis.port}`] } }) });
+  const profile = profiling(settings, 'ratelimit');
   for (const v of variants) {
-    v.handle = await startWharf({ name: v.name, dynamic: v.dynamic, probe: { path: PATH } });
+    v.handle = await startWharf({ name: v.name, dynamic: v.dynamic, probe: { path: PATH }, ...profile.nodeArgs(v.name) });
     log(`${v.label}: ready`);
   }
   const measured = await measureRounds(
@@ -64,5 +66,6 @@ export async function run({ settings, log }) {
     log,
   );
   for (const r of rows) if (r.non2xx > 0) log(`  note: ${r.label} answered ${r.non2xx} non-2xx (a limit was reached?)`);
-  return { request: { path: PATH }, rows, checks, redis: Boolean(redis), file: join('test-output', 'bench-ratelimit.json') };
+  const profiles = await profile.stopAndSummarise(variants, rows, log);
+  return { request: { path: PATH }, rows, checks, profiles, redis: Boolean(redis), file: join('test-output', 'bench-ratelimit.json') };
 }

@@ -13,7 +13,7 @@ import {
   type HeaderPolicy,
 } from './answer.js';
 import type { BucketLimits } from './bucket.js';
-import { BucketLimiter, BucketRes, StoreUnavailableError } from './limiter.js';
+import { bucketRes, BucketLimiter, BucketRes, StoreUnavailableError } from './limiter.js';
 import { MemoryBucketLimiter, retainTable, SharedBucketLimiter } from './memory.js';
 import { checkRedis, redisLimiter } from './redis.js';
 import { schema, type RateLimitConfig } from './schema.js';
@@ -74,24 +74,45 @@ export default definePlugin({
     const byRouter = options.scope === 'router';
     const limiter = limiterFor(options, limits, context);
     const policy = options.headers ? headerPolicy(context.name, limits) : undefined;
+    const admit = (ctx: WharfContext, next: Next, granted: BucketRes) => admitted(ctx, next, granted, policy);
+    const reject = (ctx: WharfContext, err: unknown) => {
+      // Named on the request so metrics count it per middleware (wharf_middleware_rejections_total).
+      ctx.wharf.rejectedBy = context.name;
+      return answerRejection(ctx, err, policy);
+    };
 
-    return async function rateLimit(ctx: WharfContext, next: Next) {
-      const key = byRouter ? `${ctx.wharf.router ?? ''}|${source(ctx)}` : source(ctx);
+    async function throughLimiter(ctx: WharfContext, next: Next, key: string): Promise<void> {
       let granted: BucketRes;
       try {
         granted = asBucketRes(await limiter.consume(key));
       } catch (err) {
-        // Named on the request so metrics count it per middleware (wharf_middleware_rejections_total).
-        ctx.wharf.rejectedBy = context.name;
-        return answerRejection(ctx, err, policy);
+        return reject(ctx, err);
       }
-      // Held: its token is reserved and exists within maxDelay.
-      if (granted.delayMs > 0) await sleep(granted.delayMs);
-      if (!policy) return next();
-      return withHeaders(ctx, next, policy, granted);
+      return admit(ctx, next, granted);
+    }
+
+    // A bucket in this process answers synchronously: the common case (a token is there, no headers to add)
+    // then costs one table lookup and no promise; everything else goes through the same answers as consume's.
+    const local = limiter instanceof MemoryBucketLimiter ? limiter : undefined;
+    return function rateLimit(ctx: WharfContext, next: Next): Promise<void> {
+      const key = byRouter ? `${ctx.wharf.router ?? ''}|${source(ctx)}` : source(ctx);
+      if (local === undefined) return throughLimiter(ctx, next, key);
+      const take = local.takeNow(key);
+      if (take.allowed && take.waitMs === 0 && policy === undefined) return next();
+      const res = bucketRes(take, limits);
+      if (take.allowed) return admit(ctx, next, res);
+      reject(ctx, res);
+      return Promise.resolve();
     };
   },
 });
+
+/** A granted request: held for its token if it is not there yet, then served (with the RateLimit fields when configured). */
+async function admitted(ctx: WharfContext, next: Next, granted: BucketRes, policy: HeaderPolicy | undefined): Promise<void> {
+  if (granted.delayMs > 0) await sleep(granted.delayMs);
+  if (!policy) return next();
+  return withHeaders(ctx, next, policy, granted);
+}
 
 /** The library's rejections: a RateLimiterRes is a refusal (429), StoreUnavailableError is deny's 503; anything else is a bug. */
 function answerRejection(ctx: WharfContext, err: unknown, policy: HeaderPolicy | undefined): void {

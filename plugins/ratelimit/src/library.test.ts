@@ -95,10 +95,25 @@ function recordingLog(): { log: Logger; warnings: string[] } {
   return { warnings, log: { warn: (_fields: object, msg: string) => void warnings.push(msg) } as unknown as Logger };
 }
 
-test('redis bucket: the same protocol, in Lua on Redis\' clock (get reads the hash and TIME, delete drops the key)', async () => {
+test('redis bucket: the same protocol, in Lua on Redis\' clock (get reads the packed bucket and TIME, delete drops the key)', async () => {
   const client = retainClient(redisConfig(), closeClients.signal);
   await eventually(() => client.client.status === 'ready', 'the redis client');
   await checkProtocol(new RedisBucketLimiter('wharf:rl:protocol@test:', SLOW, client));
+});
+
+test('redis bucket: a key left in another layout (an older version\'s hash, or garbage) counts as a full bucket and is replaced', async () => {
+  const prefix = 'wharf:rl:layout@test:';
+  const client = retainClient(redisConfig(), closeClients.signal);
+  await eventually(() => client.client.status === 'ready', 'the redis client');
+  const direct = client.client;
+  await direct.hset(`${prefix}hash`, { tokens: '0', last: '0' });
+  await direct.set(`${prefix}short`, 'abc');
+  const bucket = new RedisBucketLimiter(prefix, SLOW, client);
+  for (const key of ['hash', 'short']) {
+    assert.equal((await bucket.get(key)), null, `${key}: no bucket yet`);
+    assert.equal((await bucket.consume(key)).remainingPoints, SLOW.burst - 1, `${key}: a full bucket minus one`);
+    assert.equal((await direct.getBuffer(`${prefix}${key}`))?.length, 16, `${key}: rewritten as a packed bucket`);
+  }
 });
 
 test('redisLimiter is RLWrapperTimeouts bounded by writeTimeout + readTimeout, insured by the memory bucket (allow) or not (deny)', () => {
@@ -131,7 +146,7 @@ test('redis bucket in RLWrapperTimeouts: refusals reject with RateLimiterRes; pa
   assert.ok(refused instanceof RateLimiterRes, `refused with ${String(refused)}`);
   near(refused.msBeforeNext, TEN_SECONDS, 'msBeforeNext from Redis');
   await probe.connect();
-  assert.ok(Math.abs(Number(await probe.hget(`${prefix}k`, 'tokens'))) < 0.1, 'the tokens were taken in Redis');
+  assert.ok(Math.abs((await probe.getBuffer(`${prefix}k`))!.readDoubleLE(0)) < 0.1, 'the tokens were taken in Redis');
   assert.equal(await insurance.get('k'), null);
   assert.deepEqual(warnings, []);
 

@@ -39,6 +39,11 @@ export class MemoryBucketLimiter extends BucketLimiter {
     return this.table.take(key, performance.now(), this.limits, points);
   }
 
+  /** One token now or within maxDelay, synchronously: the middleware's fast path (consume answers the same, as a promise). */
+  takeNow(key: string): Take {
+    return this.table.take(key, performance.now(), this.limits, 1);
+  }
+
   protected peek(key: string): number | undefined {
     return this.table.peek(key, performance.now(), this.limits);
   }

@@ -78,7 +78,12 @@ test('redis store: served vs burst + rate·t (±5%), buckets in Redis with a TTL
   const ttl = await probe.pttl(key);
   // (burst + 1) / rate + maxDelay = 21 / 0.1 s + 0.5 s: the key lives exactly as long as it matters.
   assert.ok(ttl > 200_000 && ttl <= 210_500, `ttl ${ttl}`);
-  assert.deepEqual(Object.keys(await probe.hgetall(key)).sort(), ['last', 'tokens']);
+  // One string per bucket: tokens and last (µs on Redis' clock) as two little-endian doubles.
+  const state = await probe.getBuffer(key);
+  assert.equal(state?.length, 16);
+  assert.ok(state!.readDoubleLE(0) <= 20, `tokens ${state!.readDoubleLE(0)}`);
+  const [seconds] = await probe.time();
+  assert.ok(Math.abs(state!.readDoubleLE(8) / 1e6 - Number(seconds)) < 60, 'last is on Redis\' clock, in µs');
 });
 
 test('two Wharf processes sharing one redis-server stay within one limit together (±5%)', async (t) => {
