@@ -18,7 +18,11 @@ export const EntryPointSchema = Type.Object(
         respondingTimeouts: Type.Object(
           {
             readTimeout: Duration({ default: '60s', description: 'Time allowed to read a whole request, headers and body (default 60s; 0 = none).' }),
-            writeTimeout: Duration({ default: 0, description: 'Time allowed for writing a response (default 0 = none).' }),
+            writeTimeout: Duration({
+              default: 0,
+              description:
+                'Time allowed for each response, from the end of its request headers to its last byte (default 0 = none, as in Traefik v3). On expiry the HTTP/1.1 connection is closed, an h2 stream reset. Also cuts SSE and other long responses; WebSocket tunnels are exempt.',
+            }),
             idleTimeout: Duration({ default: '180s', description: 'How long an idle keep-alive connection stays open (default 180s).' }),
           },
           { additionalProperties: false, default: {} },

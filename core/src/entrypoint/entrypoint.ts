@@ -10,6 +10,7 @@ import { WharfError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseAddress } from './address.js';
 import { encodedCharacterCheck, framingProblem, type EncodedCharacters } from './hygiene.js';
+import { withWriteTimeout } from './write-timeout.js';
 
 export interface EntrypointOptions {
   name: string;
@@ -37,7 +38,9 @@ export class Entrypoint {
     this.log = options.log.child({ entryPoint: options.name });
     const handler = this.buildHandler();
     const serverOptions = serverOptionsFor(options.config);
-    this.server = (options.createServer ?? http.createServer)(serverOptions, handler);
+    // Upgrades keep the bare handler: a tunnel is not bounded by writeTimeout (see withWriteTimeout).
+    const respond = withWriteTimeout(handler, options.config.transport.respondingTimeouts.writeTimeout);
+    this.server = (options.createServer ?? http.createServer)(serverOptions, respond);
     this.server.keepAliveTimeout = options.config.transport.respondingTimeouts.idleTimeout;
     if (options.config.transport.maxConnections > 0) this.server.maxConnections = options.config.transport.maxConnections;
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, handler));
