@@ -1,18 +1,17 @@
 // Multi-core mode (--workers=N): providers run once in the primary, which forwards every configuration
-// to N workers that share the listeners; plugin shared state lives in the primary.
+// to N workers that share the listeners; plugin shared state lives in the primary, and SIGUSR1 is passed on.
 import cluster, { type Worker } from 'node:cluster';
 import type { ProviderConfig } from './config/dynamic.js';
 import type { StaticConfig } from './config/static.js';
 import { messageOf } from './errors.js';
 import { Gateway } from './gateway.js';
 import type { Logger } from './log.js';
-import type { SharedState } from './plugin/contract.js';
 import type { PluginRegistry } from './plugin/registry.js';
-import { runReducer } from './plugin/shared.js';
+import { answerSharedCall, ipcSharedState, type SharedCall, type SharedReply } from './plugin/shared.js';
 import { providersFor } from './provider/index.js';
 import type { Provider } from './provider/provider.js';
 import { ConfigWatcher } from './provider/watcher.js';
-import { stopOnSignal } from './cli/signals.js';
+import { onReopenSignal, raiseReopenSignal, stopOnSignal } from './cli/signals.js';
 
 interface ClusterOptions {
   config: StaticConfig;
@@ -20,11 +19,8 @@ interface ClusterOptions {
   log: Logger;
 }
 
-type ToWorker =
-  | { type: 'wharf:config'; configs: ProviderConfig[] }
-  | { type: 'wharf:stop' }
-  | { type: 'wharf:shared-reply'; id: number; result?: unknown; error?: string };
-type ToPrimary = { type: 'wharf:ready' } | { type: 'wharf:shared'; id: number; reducer: string; key: string; arg: unknown };
+type ToWorker = { type: 'wharf:config'; configs: ProviderConfig[] } | { type: 'wharf:stop' } | { type: 'wharf:reopen' } | SharedReply;
+type ToPrimary = { type: 'wharf:ready' } | SharedCall;
 
 const RESTART_DELAY_MS = 200;
 
@@ -47,13 +43,7 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
       // Always answered, even before any provider spoke: the worker waits for this before it listens.
       else worker.send({ type: 'wharf:config', configs: latest ?? [] } satisfies ToWorker);
     } else if (msg?.type === 'wharf:shared') {
-      let reply: ToWorker;
-      try {
-        reply = { type: 'wharf:shared-reply', id: msg.id, result: runReducer(msg.reducer, msg.key, msg.arg) };
-      } catch (err) {
-        reply = { type: 'wharf:shared-reply', id: msg.id, error: messageOf(err) };
-      }
-      if (worker.isConnected()) worker.send(reply);
+      void answerSharedCall(msg).then((reply) => worker.isConnected() && worker.send(reply satisfies ToWorker));
     }
   };
   cluster.on('exit', (worker, code, signal) => {
@@ -90,6 +80,12 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  // logrotate signals the primary (the pid it knows); the files are open in the workers. Over IPC rather than
+  // kill(): a worker still loading has no SIGUSR1 listener yet, and opens its files at the new path anyway.
+  onReopenSignal(() => {
+    log.info(`SIGUSR1 received: asking ${Object.keys(cluster.workers ?? {}).length} workers to reopen their files`);
+    broadcast({ type: 'wharf:reopen' });
+  });
   for (let i = 0; i < workers; i++) fork();
   providersStarted = startProviders(providers, { watcher, log, registry });
   await providersStarted;
@@ -105,8 +101,12 @@ export async function runWorker(options: ClusterOptions): Promise<number> {
   let stopRequested = false;
   let greeted!: () => void;
   const greeting = new Promise<void>((resolve) => (greeted = resolve));
+  // Also a SIGUSR1 sent to this worker directly (kill to the process group) must not open the inspector.
+  onReopenSignal();
   process.on('message', (msg: ToWorker) => {
-    if (msg?.type === 'wharf:config') {
+    if (msg?.type === 'wharf:reopen') {
+      raiseReopenSignal();
+    } else if (msg?.type === 'wharf:config') {
       gateway.apply(msg.configs);
       greeted();
     } else if (msg?.type === 'wharf:stop') {
@@ -140,26 +140,4 @@ async function startProviders(providers: Provider[], context: { watcher: ConfigW
       .start({ emit: (c) => watcher.push(c), log: log.child({ provider: provider.name }), registry })
       .catch((err: unknown) => log.error(`provider ${provider.name} failed to start: ${messageOf(err)}`));
   }
-}
-
-/** Shared state for a worker: each call is answered by the primary, which holds the one copy. */
-function ipcSharedState(): SharedState {
-  let nextId = 0;
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  process.on('message', (msg: ToWorker) => {
-    if (msg?.type !== 'wharf:shared-reply') return;
-    const waiter = pending.get(msg.id);
-    if (!waiter) return;
-    pending.delete(msg.id);
-    if (msg.error) waiter.reject(new Error(msg.error));
-    else waiter.resolve(msg.result);
-  });
-  return {
-    call: <R>(reducer: string, key: string, arg: unknown) =>
-      new Promise<R>((resolve, reject) => {
-        const id = nextId++;
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        process.send!({ type: 'wharf:shared', id, reducer, key, arg } satisfies ToPrimary);
-      }),
-  };
 }

@@ -90,6 +90,8 @@ export class Gateway extends EventEmitter {
     const initial = this.runtime;
     this.runtime = this.build([...this.latest.values()].sort((a, b) => a.provider.localeCompare(b.provider)));
     initial.retire();
+    // Plugins subscribed while being set up (metrics, api) must see that generation like any later one.
+    if (this.latest.size > 0) this.emit('reload', this.runtime.info);
     for (const [name, config] of Object.entries(this.staticConfig.entryPoints)) {
       const hooks = this.hooks.filter((h) => !h.entrypoints || h.entrypoints.includes(name)).sort((a, b) => a.order - b.order);
       const entrypoint = new Entrypoint({

@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { decodeStatic, readStaticSources, staticSchema, type StaticConfig } from '../config/static.js';
-import { WharfError, messageOf } from '../errors.js';
+import { messageOf } from '../errors.js';
 import { Gateway } from '../gateway.js';
 import { createLogger, type Logger } from '../log.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { providersFor } from '../provider/index.js';
 import { runPrimary, runWorker } from '../cluster.js';
 import { helpText } from './help.js';
-import { stopOnSignal } from './signals.js';
+import { onReopenSignal, stopOnSignal } from './signals.js';
 import { customPluginSpecs, loadPlugins } from './plugins.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -45,6 +45,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
 async function runSingle(config: StaticConfig, registry: PluginRegistry, log: Logger): Promise<number | undefined> {
   const gateway = new Gateway({ staticConfig: config, registry, log, providers: providersFor(config) });
+  onReopenSignal();
   const started = gateway.start();
   // Before start-up completes: once an entrypoint is listening, SIGTERM must drain rather than kill.
   const stopped = stopOnSignal(gateway, log, started);
@@ -54,7 +55,7 @@ async function runSingle(config: StaticConfig, registry: PluginRegistry, log: Lo
     log.fatal(messageOf(err));
     await gateway.stop().catch(() => undefined);
     log.flush?.();
-    return err instanceof WharfError ? 1 : 1;
+    return 1;
   }
   await stopped;
   return 0;

@@ -33,3 +33,17 @@ export function stopOnSignal(gateway: Gateway, log: Logger, started: Promise<unk
     process.on('SIGINT', onSignal);
   });
 }
+
+/**
+ * SIGUSR1 is logrotate's "reopen your files" (the access log listens for it). A process with no listener
+ * would take Node's default action, which opens the inspector on 127.0.0.1:9229: a gateway claims the
+ * signal for as long as it runs, with `listener` or none.
+ */
+export function onReopenSignal(listener: () => void = () => undefined): void {
+  process.on('SIGUSR1', listener);
+}
+
+/** Delivers a reopen to this process's SIGUSR1 listeners, as if the signal had been sent to it. */
+export function raiseReopenSignal(): void {
+  process.emit('SIGUSR1', 'SIGUSR1');
+}

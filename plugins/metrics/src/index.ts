@@ -1,7 +1,8 @@
 // metrics: Prometheus metrics (prom-client) for entrypoints, routers, services, servers, reloads and rejections.
+import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { definePlugin, Section, Type, type Static, type PluginHost, type WharfContext, type Next } from '@wharf/core';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type PrometheusContentType } from 'prom-client';
+import { defineReducer, definePlugin, Section, Type, type Static, type PluginHost, type WharfContext, type Next } from '@wharf/core';
 
 const PrometheusSchema = Type.Object(
   {
@@ -31,7 +32,37 @@ function protocolLabel(req: IncomingMessage): string {
   return 'http';
 }
 
-/** Every metric Wharf exports, registered in one registry. */
+// Under --workers a scrape reaches one worker, which asks the primary (ctx.shared) to gather every worker's
+// registry with prom-client's cluster messages and merge them by each metric's `aggregator`.
+const AGGREGATE_REDUCER = 'metrics:aggregate';
+// Below the worker's 5 s shared-call timeout, so a scrape that fails says which step did not answer.
+const AGGREGATE_TIMEOUT_MS = 3_000;
+
+let aggregator: AggregatorRegistry<PrometheusContentType> | undefined;
+
+/** In the primary: the whole gateway's metrics text, merged from every worker. */
+async function aggregateWorkers(): Promise<string> {
+  aggregator ??= new AggregatorRegistry();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`not every worker sent its metrics within ${AGGREGATE_TIMEOUT_MS} ms (a worker starting or stuck); scrape again`)), AGGREGATE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([aggregator.clusterMetrics(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+defineReducer(AGGREGATE_REDUCER, aggregateWorkers);
+
+// A worker answers the primary's requests from module load on (before it even asks for a configuration),
+// with nothing until setup hands it the registry: a worker starting up never stalls a scrape.
+if (cluster.isWorker) {
+  AggregatorRegistry.setRegistries([]);
+  new AggregatorRegistry();
+}
+
+/** Every metric Wharf exports, registered in one registry; `aggregator` says how workers merge (default sum). */
 function createMetrics(config: PrometheusConfig) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'wharf_process_' });
@@ -44,11 +75,13 @@ function createMetrics(config: PrometheusConfig) {
     routerDuration: new Histogram({ name: 'wharf_router_request_duration_seconds', help: 'Request durations per router.', labelNames: ['code', 'method', 'protocol', 'router', 'service'], buckets, registers: [registry] }),
     serviceRequests: new Counter({ name: 'wharf_service_requests_total', help: 'Requests per service.', labelNames: ['code', 'method', 'protocol', 'service'], registers: [registry] }),
     serviceDuration: new Histogram({ name: 'wharf_service_request_duration_seconds', help: 'Request durations per service.', labelNames: ['code', 'method', 'protocol', 'service'], buckets, registers: [registry] }),
-    serverUp: new Gauge({ name: 'wharf_service_server_up', help: 'Server health: 1 up, 0 down.', labelNames: ['service', 'url'], registers: [registry] }),
+    // Every worker checks health itself: down as soon as one of them sees the server down.
+    serverUp: new Gauge({ name: 'wharf_service_server_up', help: 'Server health: 1 up, 0 down.', labelNames: ['service', 'url'], aggregator: 'min', registers: [registry] }),
     openConnections: new Gauge({ name: 'wharf_open_connections', help: 'Open client connections per entrypoint.', labelNames: ['entrypoint'], registers: [registry] }),
-    reloads: new Counter({ name: 'wharf_config_reloads_total', help: 'Configuration generations applied.', registers: [registry] }),
-    lastReload: new Gauge({ name: 'wharf_config_last_reload_success', help: 'Unix time of the last applied configuration.', registers: [registry] }),
-    certsNotAfter: new Gauge({ name: 'wharf_tls_certs_not_after', help: 'Expiry (Unix time) of each served TLS certificate.', labelNames: ['cn', 'sans'], registers: [registry] }),
+    // Every worker applies every generation: the gateway applied as many as the busiest worker, not their sum.
+    reloads: new Counter({ name: 'wharf_config_reloads_total', help: 'Configuration generations applied.', aggregator: 'max', registers: [registry] }),
+    lastReload: new Gauge({ name: 'wharf_config_last_reload_success', help: 'Unix time of the last applied configuration.', aggregator: 'max', registers: [registry] }),
+    certsNotAfter: new Gauge({ name: 'wharf_tls_certs_not_after', help: 'Expiry (Unix time) of each served TLS certificate.', labelNames: ['cn', 'sans'], aggregator: 'min', registers: [registry] }),
     rejections: new Counter({ name: 'wharf_middleware_rejections_total', help: 'Requests a middleware answered itself (rate limited, unauthorized, …).', labelNames: ['middleware', 'code'], registers: [registry] }),
   };
   return m;
@@ -104,6 +137,30 @@ function followGateway(host: PluginHost, metrics: Metrics): void {
   });
 }
 
+/** One process: its own registry. */
+function serveLocal(registry: Registry) {
+  return async function metricsText(ctx: WharfContext): Promise<void> {
+    ctx.type = registry.contentType;
+    ctx.body = await registry.metrics();
+  };
+}
+
+/** A cluster worker: the primary's merge of every worker; 503 (never a partial count) when it fails. */
+function serveAggregated(host: PluginHost, registry: Registry) {
+  return async function aggregatedMetricsText(ctx: WharfContext): Promise<void> {
+    try {
+      const text = await host.shared.call<string>(AGGREGATE_REDUCER, '', null);
+      ctx.type = registry.contentType;
+      ctx.body = text;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      host.log.warn({ err }, `metrics: cannot gather the workers' metrics: ${reason}`);
+      ctx.status = 503;
+      ctx.body = `cannot gather the workers' metrics: ${reason}\n`;
+    }
+  };
+}
+
 export default definePlugin({
   name: 'metrics',
   description: 'Prometheus metrics at /metrics (or the prometheus@internal service).',
@@ -115,6 +172,7 @@ export default definePlugin({
     const metrics = createMetrics(prometheus);
     const record = recorder(metrics, prometheus);
     followGateway(host, metrics);
+    if (cluster.isWorker) AggregatorRegistry.setRegistries([metrics.registry]);
 
     host.useEntrypoint(
       async function measure(ctx: WharfContext, next: Next) {
@@ -127,10 +185,7 @@ export default definePlugin({
       { order: -90 },
     );
 
-    const serve = async (ctx: WharfContext) => {
-      ctx.type = metrics.registry.contentType;
-      ctx.body = await metrics.registry.metrics();
-    };
+    const serve = cluster.isWorker ? serveAggregated(host, metrics.registry) : serveLocal(metrics.registry);
     host.provideService('prometheus', async function prometheusService(ctx: WharfContext) {
       await serve(ctx);
     });
