@@ -1,5 +1,6 @@
 // End-to-end health checks with the built-in plugins: servers leave and rejoin rotation, all down answers 503,
-// passive marking under load, reloads keep health state, labels and files decode to the same settings.
+// passive marking under load, reloads keep health state, weighted services skip dead children (with healthCheck),
+// labels and files decode to the same settings.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -211,6 +212,113 @@ describe('passive health checks', () => {
   });
 });
 
+describe('weighted services', () => {
+  let x: HealthyBackend;
+  let y: HealthyBackend;
+
+  before(async () => {
+    x = await healthBackend('x');
+    y = await healthBackend('y');
+  });
+  after(async () => {
+    await x.close();
+    await y.close();
+  });
+
+  const check = { path: '/health', interval: '100ms' };
+  const child = (backend: HealthyBackend) => ({ loadBalancer: { servers: [{ url: backend.url }], healthCheck: check } });
+
+  /** Router `app` → weighted `split` (x weighted 3, y 1), with `weighted` fields added to split. */
+  function weightedConfig(weighted: Record<string, unknown>, services: Record<string, unknown> = {}) {
+    return {
+      http: {
+        routers: { app: { rule: 'PathPrefix(`/`)', service: 'split' } },
+        services: {
+          split: { weighted: { services: [{ name: 'sx', weight: 3 }, { name: 'sy', weight: 1 }], ...weighted } },
+          sx: child(x),
+          sy: child(y),
+          ...services,
+        },
+      },
+    };
+  }
+
+  const statusOf = (gw: TestGateway, service: string, backend: HealthyBackend) => gw.gateway.info.services[`${service}@inline`]?.serverStatus?.[backend.url];
+
+  /** Sends n requests; counts answers by backend name, or by status when no backend answered. */
+  async function tally(gw: TestGateway, n: number): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      const reply = await get(gw.port, '/');
+      const key = reply.status === 200 ? String(reply.headers['x-backend']) : String(reply.status);
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  test('with healthCheck, a child whose servers are all down is skipped; none left answers 503; recovery rejoins', async () => {
+    x.mode = 'ok';
+    y.mode = 'ok';
+    const gw = await startTestGateway(weightedConfig({ healthCheck: {} }));
+    try {
+      await eventually(() => x.probes() > 0 && y.probes() > 0, 'first checks');
+      assert.deepEqual(await tally(gw, 8), { x: 6, y: 2 });
+
+      x.mode = 'fail';
+      await eventually(() => statusOf(gw, 'sx', x) === 'DOWN', 'x down');
+      assert.deepEqual(await tally(gw, 8), { y: 8 });
+
+      y.mode = 'fail';
+      await eventually(() => statusOf(gw, 'sy', y) === 'DOWN', 'y down');
+      const served = x.served() + y.served();
+      const reply = await get(gw.port, '/');
+      assert.equal(reply.status, 503);
+      assert.equal(reply.body, 'Service Unavailable: no available server');
+      assert.equal(x.served() + y.served(), served, 'no request reached a server');
+
+      x.mode = 'ok';
+      await eventually(() => statusOf(gw, 'sx', x) === 'UP', 'x back');
+      assert.deepEqual(await tally(gw, 4), { x: 4 });
+    } finally {
+      x.mode = 'ok';
+      y.mode = 'ok';
+      await gw.stop();
+    }
+  });
+
+  test('without healthCheck, as in Traefik, a child with every server down keeps its share and answers 503', async () => {
+    x.mode = 'fail';
+    y.mode = 'ok';
+    const gw = await startTestGateway(weightedConfig({}));
+    try {
+      await eventually(() => statusOf(gw, 'sx', x) === 'DOWN' && y.probes() > 0, 'x down, y checked');
+      assert.deepEqual(await tally(gw, 8), { 503: 6, y: 2 });
+    } finally {
+      x.mode = 'ok';
+      await gw.stop();
+    }
+  });
+
+  test('health propagates through nested weighted services with healthCheck', async () => {
+    x.mode = 'fail';
+    y.mode = 'ok';
+    // split → inner (→ sx) and sy: inner has no server left once x is down, so split skips it.
+    const gw = await startTestGateway(
+      weightedConfig(
+        { healthCheck: {}, services: [{ name: 'inner', weight: 3 }, { name: 'sy', weight: 1 }] },
+        { inner: { weighted: { healthCheck: {}, services: [{ name: 'sx' }] } } },
+      ),
+    );
+    try {
+      await eventually(() => statusOf(gw, 'sx', x) === 'DOWN', 'x down');
+      assert.deepEqual(await tally(gw, 4), { y: 4 });
+    } finally {
+      x.mode = 'ok';
+      await gw.stop();
+    }
+  });
+});
+
 describe('configuration', () => {
   test('labels decode to the same healthCheck and passiveHealthCheck as a file', async () => {
     const gw = await startTestGateway({});
@@ -281,6 +389,27 @@ describe('configuration', () => {
         followRedirects: false,
       });
       assert.deepEqual(lb.passiveHealthCheck, { maxFailedAttempts: 3, failureWindow: 30_000 });
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  test('weighted healthCheck: a bare label enables it, like `healthCheck: {}` in a file', async () => {
+    const gw = await startTestGateway({});
+    try {
+      const fromLabels = gw.gateway.configure(
+        flatToTree(
+          Object.entries({
+            'http.services.split.weighted.services[0].name': 'a',
+            'http.services.split.weighted.healthcheck': 'true',
+          }),
+        ),
+      );
+      assert.deepEqual(fromLabels.problems, []);
+      assert.deepEqual(fromLabels.config.http?.services?.split?.weighted, { services: [{ name: 'a', weight: 1 }], healthCheck: {} });
+      const typo = gw.gateway.configure({ http: { services: { split: { weighted: { services: [{ name: 'a' }], healthCheck: { path: '/health' } } } } } });
+      assert.equal(typo.problems.length, 1);
+      assert.match(typo.problems[0]!.messages.join(), /unknown field 'path'/);
     } finally {
       await gw.stop();
     }

@@ -94,6 +94,17 @@ export const WeightedSchema = Type.Object(
       ),
       { minItems: 1 },
     ),
+    healthCheck: Type.Optional(
+      Section(
+        Type.Object(
+          {},
+          {
+            additionalProperties: false,
+            description: 'Skip child services that have no server in rotation; 503 when none has (Traefik\'s status propagation). Without it every child keeps its share.',
+          },
+        ),
+      ),
+    ),
   },
   { additionalProperties: false },
 );

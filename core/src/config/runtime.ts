@@ -1,5 +1,6 @@
 // What happened when a configuration was built: each element beside its status and errors (for the log and API).
 import type { MiddlewareConfig, RouterConfig, ServiceConfig } from './dynamic.js';
+import type { ServersTransport } from '../service/pool.js';
 
 export type ElementStatus = 'enabled' | 'disabled' | 'warning';
 
@@ -30,6 +31,8 @@ export interface ServiceInfo extends ElementInfo {
   usedBy: string[];
   /** url → UP/DOWN, as health checks see them. */
   serverStatus?: Record<string, 'UP' | 'DOWN'>;
+  /** A loadBalancer's resolved serversTransport, so health checks reach its servers the way the proxy does. */
+  transport?: ServersTransport;
 }
 
 export interface MiddlewareInfo extends ElementInfo {

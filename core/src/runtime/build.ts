@@ -62,6 +62,8 @@ class RuntimeBuilder {
   private readonly transports = new Map<string, ServersTransportConfig>();
   private readonly builtMiddlewares = new Map<string, Middleware | null>();
   private readonly builtServices = new Map<string, Middleware | null>();
+  /** Whether a built service has a server in rotation, for weighted parents with healthCheck; absent = always. */
+  private readonly serviceAvailable = new Map<string, () => boolean>();
   private readonly releases: Array<() => void> = [];
   private readonly generationAbort = new AbortController();
   private readonly defaultTransport: ServersTransportConfig;
@@ -250,28 +252,40 @@ class RuntimeBuilder {
       const isUp = this.context.isServerUp;
       const onFailure = this.context.onServerFailure;
       info.serverStatus = Object.fromEntries(lb.servers.map((s) => [s.url, !isUp || isUp(name, s.url) ? 'UP' : 'DOWN'] as const));
+      info.transport = toPoolTransport(transport);
       const handler = createLoadBalancerHandler({
         service: name,
         servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight ?? 1 })),
         passHostHeader: lb.passHostHeader,
         stickyCookie: lb.sticky?.cookie,
-        transport: toPoolTransport(transport),
+        transport: info.transport,
         pools: this.context.pools,
         isServerUp: isUp ? (url: string) => isUp(name, url) : undefined,
         onServerFailure: onFailure ? (url, detail) => onFailure(name, url, detail) : undefined,
         log: this.context.log.child({ service: name }),
       });
       this.releases.push(() => handler.release());
+      this.serviceAvailable.set(name, handler.hasAvailableServer);
       return handler.middleware;
     }
     info.type = 'weighted';
-    const children = config.weighted!.services.map((child) => {
+    const weighted = config.weighted!;
+    const children = weighted.services.map((child) => {
       const childName = qualify(child.name, provider);
       const handler = this.service(childName, name, undefined, stack);
       if (!handler) throw new Error(`child service '${childName}' ${serviceProblem(this.info.services[childName])}`);
       return { name: childName, weight: child.weight, handler };
     });
-    return createWeightedHandler(children);
+    const isChildUp = this.availabilityOf(children.map((c) => c.name));
+    // Up while a child with a share is: its own parent (with healthCheck) skips it once none is, as Traefik propagates status.
+    this.serviceAvailable.set(name, () => children.some((c) => c.weight > 0 && isChildUp(c.name)));
+    return createWeightedHandler(children, { isServiceUp: weighted.healthCheck ? isChildUp : undefined });
+  }
+
+  /** Availability of already-built services by name; internal services and unknown names count as up. */
+  private availabilityOf(names: readonly string[]): (name: string) => boolean {
+    const checks = new Map(names.map((n) => [n, this.serviceAvailable.get(n)]));
+    return (name) => checks.get(name)?.() ?? true;
   }
 
   private logProblems(): void {

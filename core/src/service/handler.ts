@@ -35,6 +35,8 @@ export interface LoadBalancerOptions {
 /** A service's request handler (callable itself, or via `middleware`), holding its servers' pools. */
 export type ServiceHandler = Middleware & {
   readonly middleware: Middleware;
+  /** Whether some server is in rotation; a `weighted` service with healthCheck skips children where it is not. */
+  hasAvailableServer(): boolean;
   /** Releases the pools; call once the configuration that built this handler is retired. */
   release(): void;
 };
@@ -145,6 +147,10 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
     }
   }
 
+  function hasAvailableServer(): boolean {
+    return members.some((m) => m.weight > 0 && (available === undefined || available(m)));
+  }
+
   let released = false;
   function release(): void {
     if (released) return;
@@ -153,7 +159,7 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
   }
 
   const middleware: Middleware = (ctx: WharfContext, _next: Next) => handle(ctx);
-  return Object.assign(middleware, { middleware, release });
+  return Object.assign(middleware, { middleware, hasAvailableServer, release });
 }
 
 /** Acquires one pool per weighted member; weight-0 servers never receive traffic, so get none. */
@@ -189,7 +195,7 @@ export interface WeightedChild {
 }
 
 export interface WeightedHandlerOptions {
-  /** Children it rejects (e.g. all their servers down) are skipped. */
+  /** Children it rejects (e.g. all their servers down) are skipped; without it every child is picked (Traefik without weighted.healthCheck). */
   isServiceUp?: (name: string) => boolean;
 }
 

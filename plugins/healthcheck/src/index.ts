@@ -1,11 +1,10 @@
 // healthCheck: active and passive server health for load-balancer services; down servers leave rotation.
 import { definePlugin, Type } from '@wharf/core';
 import { HealthMonitor } from './monitor.js';
-import { createProbeClients } from './probe.js';
 import { HealthCheckSchema, PassiveHealthCheckSchema } from './schema.js';
 
 export { HealthCheckSchema, PassiveHealthCheckSchema, type HealthCheckConfig, type PassiveHealthCheckConfig } from './schema.js';
-export { probe, probeTarget, createProbeClients, type ProbeResult, type ProbeTarget, type ProbeClients } from './probe.js';
+export { probe, probeTarget, createProbeClients, type ProbeResult, type ProbeTarget, type ProbeClients, type ProbeTransport } from './probe.js';
 
 export default definePlugin({
   name: 'healthCheck',
@@ -13,13 +12,9 @@ export default definePlugin({
   schema: Type.Object({}, { additionalProperties: false }),
   loadBalancerSchema: { healthCheck: HealthCheckSchema, passiveHealthCheck: PassiveHealthCheckSchema },
   setup(_config, host) {
-    const clients = createProbeClients();
-    const monitor = new HealthMonitor({ health: host.health, clients, log: host.log });
+    const monitor = new HealthMonitor({ health: host.health, log: host.log });
     host.events.on('reload', (info) => monitor.reconcile(info));
     host.events.on('upstreamFailure', (event) => monitor.recordFailure(event));
-    host.onStop(async () => {
-      monitor.stop();
-      await clients.close();
-    });
+    host.onStop(() => monitor.stop());
   },
 });

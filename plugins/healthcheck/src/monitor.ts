@@ -1,7 +1,7 @@
 // The health of every checked server: active checkers keyed by service + URL + settings, passive failure
 // windows, and the one verdict per server handed to the load balancers (host.health).
 import { formatDuration, type Logger, type RuntimeInfo, type ServerHealth, type UpstreamFailureEvent } from '@wharf/core';
-import { probe, probeTarget, type ProbeClients, type ProbeTarget } from './probe.js';
+import { createProbeClients, probe, probeTarget, type ProbeClients, type ProbeTarget, type ProbeTransport } from './probe.js';
 import type { HealthCheckConfig, PassiveHealthCheckConfig } from './schema.js';
 
 /** `loadBalancer` of a service as decoded with this plugin's fields. */
@@ -16,6 +16,8 @@ interface Wanted {
   service: string;
   url: string;
   healthCheck?: HealthCheckConfig;
+  /** How the proxy reaches the server; checks connect the same way. */
+  transport?: ProbeTransport;
   passive?: PassiveHealthCheckConfig;
 }
 
@@ -42,7 +44,6 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message 
 
 export interface HealthMonitorOptions {
   health: ServerHealth;
-  clients: ProbeClients;
   log: Logger;
 }
 
@@ -62,7 +63,7 @@ export class HealthMonitor {
     const wanted = wantedServers(info);
     for (const [k, state] of this.servers) {
       if (wanted.has(k)) continue;
-      this.drop(state);
+      void this.drop(state);
       this.servers.delete(k);
       if (info.services[state.service] === undefined) {
         this.options.health.forget(state.service);
@@ -79,7 +80,7 @@ export class HealthMonitor {
         this.servers.set(k, state);
       }
       try {
-        this.configureActive(state, want.healthCheck);
+        this.configureActive(state, want.healthCheck, want.transport);
         this.configurePassive(state, want.passive);
         this.publish(state);
       } catch (err) {
@@ -109,17 +110,19 @@ export class HealthMonitor {
     this.publish(state);
   }
 
-  /** Stops every checker and timer (gateway shutdown). Verdicts stay as they are. */
-  stop(): void {
+  /** Stops every checker and timer (gateway shutdown); resolves once their connections are closed. Verdicts stay as they are. */
+  async stop(): Promise<void> {
     this.stopped = true;
-    for (const state of this.servers.values()) this.drop(state);
+    const closing = [...this.servers.values()].map((state) => this.drop(state));
     this.servers.clear();
+    await Promise.all(closing);
   }
 
-  private configureActive(state: ServerState, config: HealthCheckConfig | undefined): void {
-    const settings = config === undefined ? undefined : JSON.stringify(config);
+  private configureActive(state: ServerState, config: HealthCheckConfig | undefined, transport: ProbeTransport | undefined): void {
+    // A changed serversTransport restarts the checks too: they must keep connecting as the proxy does.
+    const settings = config === undefined ? undefined : JSON.stringify({ config, transport });
     if (state.checker?.settings === settings) return;
-    state.checker?.stop();
+    void state.checker?.stop();
     state.checker = undefined;
     if (config === undefined) {
       // Checks were removed: the server is no longer judged by them.
@@ -127,7 +130,8 @@ export class HealthMonitor {
       state.activeReason = undefined;
       return;
     }
-    state.checker = new ActiveChecker(settings!, probeTarget(state.url, config), config, this.options.clients, (result) => {
+    // Each checker has its own clients, built from its service's transport and closed when it stops.
+    state.checker = new ActiveChecker(settings!, probeTarget(state.url, config), config, createProbeClients(transport), (result) => {
       state.activeUp = result.up;
       state.activeReason = result.reason;
       this.publish(state);
@@ -165,11 +169,12 @@ export class HealthMonitor {
     }
   }
 
-  private drop(state: ServerState): void {
-    state.checker?.stop();
+  private drop(state: ServerState): Promise<void> {
+    const closed = state.checker?.stop();
     state.checker = undefined;
     if (state.passiveTimer !== undefined) clearTimeout(state.passiveTimer);
     state.passiveTimer = undefined;
+    return closed ?? Promise.resolve();
   }
 }
 
@@ -181,7 +186,7 @@ function wantedServers(info: RuntimeInfo): Map<string, Wanted> {
     const lb = svc.config?.loadBalancer as CheckedLoadBalancer | undefined;
     if (lb === undefined || (lb.healthCheck === undefined && lb.passiveHealthCheck === undefined)) continue;
     for (const server of lb.servers) {
-      wanted.set(key(service, server.url), { service, url: server.url, healthCheck: lb.healthCheck, passive: lb.passiveHealthCheck });
+      wanted.set(key(service, server.url), { service, url: server.url, healthCheck: lb.healthCheck, transport: svc.transport, passive: lb.passiveHealthCheck });
     }
   }
   return wanted;
@@ -208,10 +213,14 @@ class ActiveChecker {
     void this.run();
   }
 
-  stop(): void {
+  /** Ends the checks; resolves once the clients are closed (an aborted check in flight ends first). */
+  stop(): Promise<void> {
     this.abort.abort();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    return this.clients.close().catch(() => {
+      // Already closed: nothing left to wait for.
+    });
   }
 
   private async run(): Promise<void> {
