@@ -1,7 +1,7 @@
 // The `accesslog` suite: Wharf with the access log off vs on (json to a file, and common to a file), same route and backend.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { measureRounds, printChecks, printTable, standardColumns, tempDir, warnIfContended, withRatios } from './lib.js';
+import { measureRounds, printChecks, printTable, rpsRatio, standardColumns, tempDir, warnIfContended, withRatios } from './lib.js';
 import { origin, startBackend, startWharf } from './targets.js';
 import { profiling } from './profile-summary.js';
 
@@ -51,8 +51,8 @@ export async function run({ settings, log }) {
   for (const name of Object.keys(lines)) log(`  ${name}: ${lines[name]} lines for ${row(name).served} requests served in the runs (+ readiness probes, + requests in flight when a run ended)`);
   const checks = printChecks(
     [
-      { label: 'json access log / no access log, req/s', measured: row('json').rps / row('off').rps, op: '>=', target: 0.8, byCpu: byCpu('json') },
-      { label: 'common access log / no access log, req/s', measured: row('common').rps / row('off').rps, op: '>=', target: 0.8, byCpu: byCpu('common') },
+      { label: 'json access log / no access log, req/s', measured: rpsRatio(row('json'), row('off')), op: '>=', target: 0.8, byCpu: byCpu('json') },
+      { label: 'common access log / no access log, req/s', measured: rpsRatio(row('common'), row('off')), op: '>=', target: 0.8, byCpu: byCpu('common') },
       { label: 'json lines − measured requests', measured: lines.json - row('json').served, op: '>=', target: 0, unit: '', digits: 0 },
     ],
     log,

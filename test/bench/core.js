@@ -1,6 +1,6 @@
 // The `core` suite: Wharf (empty chain, stripPrefix+headers, 10,000 routers) against the backend, the reference proxy, http-proxy and nginx.
 import { join } from 'node:path';
-import { measureRounds, printChecks, printTable, standardColumns, warnIfContended, withRatios } from './lib.js';
+import { measureRounds, printChecks, printTable, rpsRatio, standardColumns, warnIfContended, withRatios } from './lib.js';
 import { origin, startBackend, startHttpProxy, startNginx, startReferenceProxy, startWharf } from './targets.js';
 import { profiling } from './profile-summary.js';
 
@@ -70,7 +70,7 @@ function wharfConfig(backend, { chain = false, extraRouters = 0 }) {
 /** The issue's targets, as measured ratios against their goals. */
 function coreChecks(rows) {
   const row = (name) => rows.find((r) => r.name === name);
-  const ratio = (a, b) => (row(a) && row(b) ? row(a).rps / row(b).rps : undefined);
+  const ratio = (a, b) => rpsRatio(row(a), row(b));
   // The same comparison by CPU time per request (b's ÷ a's), which other load on the machine disturbs far less.
   const cpuRatio = (a, b) => (row(a)?.cpuUsPerRequest && row(b)?.cpuUsPerRequest ? row(b).cpuUsPerRequest / row(a).cpuUsPerRequest : undefined);
   const both = (label, a, b, target) => ({ label, measured: ratio(a, b), byCpu: cpuRatio(a, b), op: '>=', target });

@@ -416,14 +416,23 @@ export function fmt(value, digits) {
   return value === undefined || value === null || Number.isNaN(value) ? 'n/a' : value.toFixed(digits);
 }
 
-/** Adds ratio-of-req/s columns against the named baseline rows (e.g. { direct: 'direct', reference: 'reference' }). */
+/**
+ * req/s of row `a` over row `b`: the median of the per-round ratios. Each round measures every target back to back,
+ * so a round's ratio cancels what drifts between rounds (other tenants of the VM, CPU frequency, the page cache);
+ * the ratio of the two medians mixes rounds and moved by ±5 % between identical runs here.
+ */
+export function rpsRatio(a, b) {
+  if (!a || !b) return undefined;
+  if (a === b) return 1;
+  if (a.samples?.length !== b.samples?.length || a.samples.length === 0) return a.rps / b.rps;
+  return median(a.samples.map((s, i) => s.rps / b.samples[i].rps));
+}
+
+/** Adds ratio-of-req/s columns (rpsRatio) against the named baseline rows (e.g. { direct: 'direct', reference: 'reference' }). */
 export function withRatios(results, baselines) {
   return results.map((r) => {
     const ratios = {};
-    for (const [key, name] of Object.entries(baselines)) {
-      const base = results.find((b) => b.name === name);
-      ratios[key] = base ? r.rps / base.rps : undefined;
-    }
+    for (const [key, name] of Object.entries(baselines)) ratios[key] = rpsRatio(r, results.find((b) => b.name === name));
     return { ...r, ratios };
   });
 }

@@ -1,7 +1,7 @@
 // The `ratelimit` suite: a router whose limit is never reached, without rateLimit, with the memory store and with the
 // Redis store (a redis-server started for the run), side by side; targets: memory < 5 %, redis < 25 % of throughput.
 import { join } from 'node:path';
-import { commandExists, freePort, measureRounds, printChecks, printTable, standardColumns, startProcess, tempDir, withRatios } from './lib.js';
+import { commandExists, freePort, measureRounds, printChecks, printTable, rpsRatio, standardColumns, startProcess, tempDir, withRatios } from './lib.js';
 import { origin, startBackend, startWharf } from './targets.js';
 import { profiling } from './profile-summary.js';
 
@@ -60,8 +60,8 @@ export async function run({ settings, log }) {
   const byCpu = (name) => (row(name)?.cpuUsPerRequest && row('off').cpuUsPerRequest ? row('off').cpuUsPerRequest / row(name).cpuUsPerRequest : undefined);
   const checks = printChecks(
     [
-      { label: 'memory store / no rateLimit, req/s', measured: row('memory').rps / row('off').rps, op: '>=', target: 0.95, byCpu: byCpu('memory') },
-      ...(redis ? [{ label: 'Redis store / no rateLimit, req/s', measured: row('redis').rps / row('off').rps, op: '>=', target: 0.75, byCpu: byCpu('redis') }] : []),
+      { label: 'memory store / no rateLimit, req/s', measured: rpsRatio(row('memory'), row('off')), op: '>=', target: 0.95, byCpu: byCpu('memory') },
+      ...(redis ? [{ label: 'Redis store / no rateLimit, req/s', measured: rpsRatio(row('redis'), row('off')), op: '>=', target: 0.75, byCpu: byCpu('redis') }] : []),
     ],
     log,
   );
