@@ -353,15 +353,16 @@ function cpuDelta(before, after, targetPgid, otherPgids, requests) {
  */
 export async function measureRounds(targets, settings, options = {}) {
   // A bare function as third argument is the log (the first form of this API, still used by some suites).
-  const { alsoRunning = [], log = console.log } = typeof options === 'function' ? { log: options } : options;
+  const { alsoRunning = [], log = console.log, firstRound = 0, totalRounds = settings.rounds } = typeof options === 'function' ? { log: options } : options;
   const results = new Map(targets.map((t) => [t.name, { name: t.name, label: t.label, samples: [], errors: 0, non2xx: 0, served: 0 }]));
   const pgids = [...new Set([...targets.map((t) => t.pid), ...alsoRunning])].filter((pid) => pid !== undefined);
-  for (let round = 0; round < settings.rounds; round++) {
+  for (let round = firstRound; round < firstRound + settings.rounds; round++) {
     for (let i = 0; i < targets.length; i++) {
       const target = targets[(round + i) % targets.length];
       const result = results.get(target.name);
       const load = { loader: settings.loader, port: target.port, path: target.path, host: target.host, scheme: target.scheme, connections: settings.connections };
-      const warm = await runLoad({ ...load, seconds: round === 0 ? settings.warmupSeconds * 3 : settings.warmupSeconds });
+      // A round 0 (or a fresh process, see measureFreshRounds) gets a longer warm-up: the JIT is still at work.
+      const warm = await runLoad({ ...load, seconds: round === firstRound ? settings.warmupSeconds * 3 : settings.warmupSeconds });
       const before = cpuSnapshot(pgids);
       const startUs = nowUs();
       const sample = await runLoad({ ...load, seconds: settings.seconds });
@@ -372,10 +373,39 @@ export async function measureRounds(targets, settings, options = {}) {
       result.errors += sample.errors;
       result.non2xx += sample.non2xx;
       result.served += warm.requests + sample.requests;
-      log(`  round ${round + 1}/${settings.rounds}  ${sampleLine(target, sample)}`);
+      log(`  round ${round + 1}/${totalRounds}  ${sampleLine(target, sample)}`);
     }
   }
   return targets.map((t) => withMedians(results.get(t.name)));
+}
+
+/**
+ * measureRounds with fresh processes in every round: `start(round)` starts the targets (resolving to
+ * [{ name, label, handle, path, host? }]), they are measured once, interleaved, and stopped. Two processes started
+ * from the same configuration differed by up to 13 % in CPU per request here, for a whole run (JIT decisions
+ * taken while warming up); one process per target made that a bias of every round. Restarting turns it into
+ * noise that the per-round medians (rpsRatio) absorb. `stop(targets)` replaces the plain stop (e.g. to profile).
+ */
+export async function measureFreshRounds(start, settings, { alsoRunning = [], log = console.log, stop } = {}) {
+  const merged = new Map();
+  for (let round = 0; round < settings.rounds; round++) {
+    const targets = await start(round);
+    const measured = await measureRounds(
+      targets.map((t) => ({ name: t.name, label: t.label, port: t.handle.port, pid: t.handle.pid, path: t.path, host: t.host })),
+      { ...settings, rounds: 1 },
+      { alsoRunning, log, firstRound: round, totalRounds: settings.rounds },
+    );
+    for (const m of measured) {
+      const into = merged.get(m.name) ?? merged.set(m.name, { name: m.name, label: m.label, samples: [], errors: 0, non2xx: 0, served: 0 }).get(m.name);
+      into.samples.push(...m.samples);
+      into.errors += m.errors;
+      into.non2xx += m.non2xx;
+      into.served += m.served;
+    }
+    if (stop) await stop(targets, round);
+    else for (const t of targets) await t.handle.stop(20_000);
+  }
+  return [...merged.values()].map(withMedians);
 }
 
 /** Monotonic microseconds, the clock V8 CPU profiles use. */

@@ -82,21 +82,38 @@ export function printProfileSummary(title, summary, { requests, top = 20, log = 
  * The newest .cpuprofile in dir (or dir itself if it is a file), summarised and printed. Pass the
  * measurement `windows` and the `requests` served in them for a steady-state cost per request.
  */
-export function summariseProfileDir(dirOrFile, { requests, windows, cpuUsPerRequest, top = 20, log = console.log } = {}) {
+export function summariseProfileDir(dirOrFile, { requests, windows, samples, cpuUsPerRequest, top = 20, log = console.log } = {}) {
   const file = newestProfile(dirOrFile);
   if (file === undefined) {
     log(`\nno .cpuprofile in ${dirOrFile} (did the process exit cleanly?)`);
     return undefined;
   }
-  const summary = summariseProfile(JSON.parse(readFileSync(file, 'utf8')), windows);
+  const profile = JSON.parse(readFileSync(file, 'utf8'));
+  if (samples) ({ requests, windows, cpuUsPerRequest } = withinProfile(samples, profile));
+  const summary = summariseProfile(profile, windows);
   const title = `${file.startsWith(repoRoot) ? file.slice(repoRoot.length) : file}${windows ? ' (measurement windows only)' : ''}`;
   printProfileSummary(title, summary, { requests, top, log });
   if (cpuUsPerRequest !== undefined && requests) {
     // V8 samples on a wall clock: time the process sat preempted (loopback writev wakes the peer) is charged to the running call.
     const inflation = summary.busyUs / requests / cpuUsPerRequest;
-    log(`  process CPU time (/proc): ${cpuUsPerRequest.toFixed(1)} µs/req; the profile's busy time is ${inflation.toFixed(2)}× that${inflation > 1.3 ? ' — the machine was contended, so native calls (writev) are over-charged' : ''}`);
+    log(`  process CPU time (/proc): ${cpuUsPerRequest.toFixed(1)} µs/req; the profile's busy time is ${inflation.toFixed(2)}× that`);
   }
   return { file, requests, busyUs: summary.busyUs, idleUs: summary.idleUs, modules: summary.modules.slice(0, 12), functions: summary.functions.slice(0, top) };
+}
+
+/**
+ * The measurement samples taken while this profile's process ran (with fresh processes per round, only the last
+ * round's): their windows, requests and CPU per request.
+ */
+function withinProfile(samples, profile) {
+  const inside = samples.filter((s) => s.window[0] >= profile.startTime && s.window[1] <= profile.endTime);
+  const requests = inside.reduce((sum, s) => sum + s.requests, 0);
+  const withCpu = inside.every((s) => s.cpuUsPerRequest !== undefined);
+  return {
+    requests,
+    windows: inside.map((s) => s.window),
+    cpuUsPerRequest: withCpu && requests > 0 ? inside.reduce((sum, s) => sum + s.cpuUsPerRequest * s.requests, 0) / requests : undefined,
+  };
 }
 
 function newestProfile(path) {
@@ -126,14 +143,7 @@ export function profiling(settings, suite) {
       for (const target of targets) {
         await target.handle.stop(20_000);
         const { samples } = rows.find((r) => r.name === target.name);
-        const requests = samples.reduce((sum, s) => sum + s.requests, 0);
-        const cpuTicksUs = samples.every((s) => s.cpuUsPerRequest !== undefined) ? samples.reduce((sum, s) => sum + s.cpuUsPerRequest * s.requests, 0) : undefined;
-        summaries[target.name] = summariseProfileDir(dirOf(target.name), {
-          requests,
-          windows: samples.map((s) => s.window),
-          cpuUsPerRequest: cpuTicksUs === undefined ? undefined : cpuTicksUs / requests,
-          log,
-        });
+        summaries[target.name] = summariseProfileDir(dirOf(target.name), { samples, log });
       }
       return summaries;
     },

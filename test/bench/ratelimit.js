@@ -1,7 +1,7 @@
 // The `ratelimit` suite: a router whose limit is never reached, without rateLimit, with the memory store and with the
 // Redis store (a redis-server started for the run), side by side; targets: memory < 5 %, redis < 25 % of throughput.
 import { join } from 'node:path';
-import { commandExists, freePort, measureRounds, printChecks, printTable, rpsRatio, standardColumns, startProcess, tempDir, withRatios } from './lib.js';
+import { commandExists, freePort, measureFreshRounds, printChecks, printTable, rpsRatio, standardColumns, startProcess, tempDir, withRatios } from './lib.js';
 import { origin, startBackend, startWharf } from './targets.js';
 import { profiling } from './profile-summary.js';
 
@@ -45,15 +45,12 @@ export async function run({ settings, log }) {
   ];
   if (redis) variants.push({ name: 'redis', label: 'Wharf, rateLimit Redis store', dynamic: config(backend, { ...NEVER_REACHED, redis: { endpoints: [`127.0.0.1:${redis.port}`] } }) });
   const profile = profiling(settings, 'ratelimit');
-  for (const v of variants) {
-    v.handle = await startWharf({ name: v.name, dynamic: v.dynamic, probe: { path: PATH }, ...profile.nodeArgs(v.name) });
-    log(`${v.label}: ready`);
-  }
-  const measured = await measureRounds(
-    variants.map((v) => ({ name: v.name, label: v.label, port: v.handle.port, pid: v.handle.pid, path: PATH })),
-    settings,
-    { alsoRunning: [backend.pid, ...(redis ? [redis.pid] : [])], log },
-  );
+  const startVariants = async (round) => {
+    for (const v of variants) v.handle = await startWharf({ name: v.name, dynamic: v.dynamic, probe: { path: PATH }, ...profile.nodeArgs(v.name) });
+    if (round === 0) log(`${variants.map((v) => v.label).join(', ')}: ready (fresh processes every round)`);
+    return variants.map((v) => ({ ...v, path: PATH }));
+  };
+  const measured = await measureFreshRounds(startVariants, settings, { alsoRunning: [backend.pid, ...(redis ? [redis.pid] : [])], log });
   const rows = withRatios(measured, BASELINES);
   printTable(`ratelimit: median of ${settings.rounds} rounds, ${settings.seconds}s each, ${settings.connections} connections, loader ${settings.loader}`, rows, standardColumns(BASELINES), log);
   const row = (name) => rows.find((r) => r.name === name);
