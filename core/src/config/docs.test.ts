@@ -18,6 +18,7 @@ test('optionRows: table', async (t) => {
       schema: Type.Object({
         timeout: Duration({ default: '1m30s', description: 'T.' }),
         mode: Type.Union([Type.Literal('keep'), Type.Literal('drop')], { default: 'keep' }),
+        only: Type.Literal('http'),
         password: Secret(),
         hosts: StringList({ default: ['a', 'b'] }),
         none: StringList({ default: [] }),
@@ -25,6 +26,7 @@ test('optionRows: table', async (t) => {
       expected: [
         '| `timeout` | duration | `1m30s` | T. |',
         '| `mode` | `keep` \\| `drop` | `keep` |  |',
+        '| `only` | `http` |  |  |',
         '| `password` | secret |  |  |',
         '| `hosts` | list | `a, b` |  |',
         '| `none` | list |  |  |',

@@ -43,6 +43,8 @@ function defaultOf(field: TSchema): string {
 function typeName(field: TSchema): string {
   if (field[DURATION]) return 'duration';
   if (field.anyOf) return (field.anyOf as TSchema[]).map((v) => `\`${String(v.const)}\``).join(' \\| ');
+  // A single literal (Type.Literal) names the one value accepted, like a union's alternatives.
+  if (field.const !== undefined) return `\`${String(field.const)}\``;
   if (field[SECRET]) return 'secret';
   if (field.type === 'array') return 'list';
   return String(field.type);
