@@ -19,5 +19,7 @@ export { startGateway, type StartOptions, type EmbeddedGateway } from './embed.j
 export type { RuntimeInfo, RouterInfo, ServiceInfo, MiddlewareInfo, ElementStatus } from './config/runtime.js';
 export { qualify, isTLSEntryPoint } from './runtime/build.js';
 export { parseAddress } from './entrypoint/address.js';
+export { upstreamConnector, type ServersTransport, type ClientCertificate } from './service/pool.js';
+export { isInlinePem, readPemValue, readCertificates, readKeyPair, type KeyPair } from './config/pem.js';
 export { DockerProvider, dockerOptions, swarmOptions, labelSchema, normalize, type DockerOptions, type DockerProviderConfig, type SwarmProviderConfig } from './provider/docker/index.js';
 export { optionRows, optionTable, markedSection } from './config/docs.js';

@@ -1,6 +1,6 @@
 // Dynamic configuration model (Traefik's `http.*` shape): plain data produced by every provider.
 import type { TSchema } from '@sinclair/typebox';
-import { Type, type Static, Duration, Element, MapOf, Section, StringList } from './schema.js';
+import { Type, type Static, Duration, Element, MapOf, Secret, Section, StringList } from './schema.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 
 export const RouterTLSSchema = Section(
@@ -131,6 +131,23 @@ export const ServersTransportSchema = Element(
       maxIdleConnsPerHost: Type.Integer({ minimum: 0, default: 200, description: 'Pool size per server (default 200).' }),
       insecureSkipVerify: Type.Boolean({ default: false, description: 'Do not verify https upstream certificates.' }),
       serverName: Type.Optional(Type.String({ description: 'SNI sent to https upstreams.' })),
+      rootCAs: Type.Optional(
+        StringList({
+          description: 'CA certificates (PEM file paths or PEM text) that https upstream certificates are verified against; they replace the system CAs, as in Traefik. Read when the configuration is applied.',
+        }),
+      ),
+      certificates: Type.Optional(
+        Type.Array(
+          Type.Object(
+            {
+              certFile: Type.String({ minLength: 1, description: 'Client certificate (with its chain): a PEM file path, or the PEM text itself.' }),
+              keyFile: Secret({ minLength: 1, description: 'Its private key: a PEM file path, or the PEM text itself. Never logged or shown.' }),
+            },
+            { additionalProperties: false },
+          ),
+          { description: 'Client certificates presented to https upstreams that ask for one (mTLS); at most one per key type (RSA, EC, …).' },
+        ),
+      ),
     },
     { additionalProperties: false },
   ),

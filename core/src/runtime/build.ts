@@ -12,6 +12,7 @@ import {
   type ServiceConfig,
   type ServersTransportConfig,
 } from '../config/dynamic.js';
+import { readCertificates, readKeyPair } from '../config/pem.js';
 import { addError, type MiddlewareInfo, type RouterInfo, type RuntimeInfo, type ServiceInfo } from '../config/runtime.js';
 import type { StaticConfig } from '../config/static.js';
 import { messageOf } from '../errors.js';
@@ -21,7 +22,7 @@ import type { PluginRegistry } from '../plugin/registry.js';
 import { compileRule, type CompiledRule } from '../router/rule/index.js';
 import { RoutingTable, type RouteEntry } from '../router/table.js';
 import { createLoadBalancerHandler, createWeightedHandler } from '../service/handler.js';
-import type { PoolRegistry } from '../service/pool.js';
+import type { ClientCertificate, PoolRegistry, ServersTransport } from '../service/pool.js';
 import { Runtime, type RouteTarget } from './runtime.js';
 
 export interface BuildContext {
@@ -60,6 +61,8 @@ class RuntimeBuilder {
   private readonly services = new Map<string, Element<ServiceConfig>>();
   private readonly middlewares = new Map<string, Element<MiddlewareConfig>>();
   private readonly transports = new Map<string, ServersTransportConfig>();
+  /** Pool transports by qualified name (undefined = the default), files read once per generation; or why not. */
+  private readonly resolvedTransports = new Map<string | undefined, ServersTransport | Error>();
   private readonly builtMiddlewares = new Map<string, Middleware | null>();
   private readonly builtServices = new Map<string, Middleware | null>();
   /** Whether a built service has a server in rotation, for weighted parents with healthCheck; absent = always. */
@@ -246,13 +249,11 @@ class RuntimeBuilder {
     if (config.loadBalancer) {
       info.type = 'loadBalancer';
       const lb = config.loadBalancer;
-      const transportName = lb.serversTransport ? qualify(lb.serversTransport, provider) : undefined;
-      const transport = transportName ? this.transports.get(transportName) : this.defaultTransport;
-      if (!transport) throw new Error(`serversTransport '${transportName}' does not exist`);
+      const transport = this.transport(lb.serversTransport ? qualify(lb.serversTransport, provider) : undefined);
       const isUp = this.context.isServerUp;
       const onFailure = this.context.onServerFailure;
       info.serverStatus = Object.fromEntries(lb.servers.map((s) => [s.url, !isUp || isUp(name, s.url) ? 'UP' : 'DOWN'] as const));
-      info.transport = toPoolTransport(transport);
+      info.transport = transport;
       const handler = createLoadBalancerHandler({
         service: name,
         servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight ?? 1 })),
@@ -280,6 +281,26 @@ class RuntimeBuilder {
     // Up while a child with a share is: its own parent (with healthCheck) skips it once none is, as Traefik propagates status.
     this.serviceAvailable.set(name, () => children.some((c) => c.weight > 0 && isChildUp(c.name)));
     return createWeightedHandler(children, { isServiceUp: weighted.healthCheck ? isChildUp : undefined });
+  }
+
+  /**
+   * The pool transport of a serversTransport (the default one when unnamed), resolved once per generation:
+   * every service using a broken one is disabled with the same error, naming the transport and field.
+   */
+  private transport(name: string | undefined): ServersTransport {
+    let resolved = this.resolvedTransports.get(name);
+    if (resolved === undefined) {
+      const config = name === undefined ? this.defaultTransport : this.transports.get(name);
+      try {
+        if (!config) throw new Error(`serversTransport '${name}' does not exist`);
+        resolved = toPoolTransport(config, `serversTransport '${name ?? 'default'}'`);
+      } catch (err) {
+        resolved = err instanceof Error ? err : new Error(String(err));
+      }
+      this.resolvedTransports.set(name, resolved);
+    }
+    if (resolved instanceof Error) throw resolved;
+    return resolved;
   }
 
   /** Availability of already-built services by name; internal services and unknown names count as up. */
@@ -313,7 +334,8 @@ export function isTLSEntryPoint(ep: StaticConfig['entryPoints'][string]): boolea
   return (ep.http as Record<string, unknown>).tls !== undefined;
 }
 
-function toPoolTransport(t: ServersTransportConfig) {
+/** A serversTransport as pools take it: durations in milliseconds, PEM files read now (configuration time). */
+function toPoolTransport(t: ServersTransportConfig, where: string): ServersTransport {
   return {
     dialTimeoutMs: t.forwardingTimeouts.dialTimeout,
     responseHeaderTimeoutMs: t.forwardingTimeouts.responseHeaderTimeout,
@@ -321,5 +343,21 @@ function toPoolTransport(t: ServersTransportConfig) {
     maxIdleConnsPerHost: t.maxIdleConnsPerHost,
     insecureSkipVerify: t.insecureSkipVerify,
     serverName: t.serverName,
+    rootCAs: t.rootCAs?.map((value, i) => readCertificates(value, `${where} rootCAs[${i}]`)),
+    certificates: t.certificates && clientCertificates(t.certificates, `${where} certificates`),
   };
+}
+
+/** Reads the client certificates; Node presents one per key type, so a second RSA (or EC…) one is an error, not a silent pick. */
+function clientCertificates(list: NonNullable<ServersTransportConfig['certificates']>, where: string): ClientCertificate[] {
+  const byType = new Map<string, number>();
+  return list.map(({ certFile, keyFile }, i) => {
+    const { cert, key, keyType } = readKeyPair(certFile, keyFile, `${where}[${i}]`);
+    const first = byType.get(keyType);
+    if (first !== undefined) {
+      throw new Error(`${where}[${i}]: a second ${keyType} certificate (after [${first}]); an upstream is offered one client certificate per key type: keep one`);
+    }
+    byType.set(keyType, i);
+    return { cert, key };
+  });
 }

@@ -1,5 +1,7 @@
 // undici connection pools per upstream origin, built from a serversTransport and shared across configuration generations.
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { Pool, buildConnector } from 'undici';
 import { WharfError } from '../errors.js';
 
@@ -17,6 +19,16 @@ export interface ServersTransport {
   insecureSkipVerify?: boolean;
   /** SNI and certificate name for https upstreams; default the server URL's host name. */
   serverName?: string;
+  /** PEM text of the CAs that verify https upstreams, replacing the system CAs (Traefik's rootCAs). */
+  rootCAs?: readonly string[];
+  /** Client certificates (PEM text) for upstreams that ask for one (mTLS); one per key type. */
+  certificates?: readonly ClientCertificate[];
+}
+
+/** A client certificate (with its chain) and its private key, as PEM text. */
+export interface ClientCertificate {
+  cert: string;
+  key: string;
 }
 
 /** A pool held by one configuration generation; release() once that generation is retired. */
@@ -38,7 +50,11 @@ const DEFAULT_MAX_CONNS_PER_HOST = 200;
 const UNLIMITED_IDLE_MS = 600_000;
 
 /** Transport with defaults applied; also the identity of a transport for pool reuse. */
-type ResolvedTransport = Required<Omit<ServersTransport, 'serverName'>> & { serverName: string | undefined };
+type ResolvedTransport = Required<Omit<ServersTransport, 'serverName'>> & {
+  serverName: string | undefined;
+  /** Digest of rootCAs and certificates: pools are shared only between transports with the same TLS material. */
+  tlsId: string;
+};
 
 /** Parses an upstream server URL, accepting only what the proxy can speak (http, https). */
 export function parseUpstreamUrl(url: string): URL {
@@ -62,7 +78,7 @@ export function createPool(url: string, transport: ServersTransport = {}): Pool 
 function poolFor(origin: URL, t: ResolvedTransport): Pool {
   const idle = t.idleConnTimeoutMs > 0 ? t.idleConnTimeoutMs : UNLIMITED_IDLE_MS;
   return new Pool(origin.origin, {
-    connect: pinnedServerNameConnector(origin, t),
+    connect: connectorFor(t),
     connections: t.maxIdleConnsPerHost > 0 ? t.maxIdleConnsPerHost : null,
     // pipelining 0 is undici's switch for "one request per connection".
     pipelining: t.maxIdleConnsPerHost < 0 ? 0 : 1,
@@ -76,22 +92,52 @@ function poolFor(origin: URL, t: ResolvedTransport): Pool {
 }
 
 /**
+ * How Wharf connects to upstreams through `transport`: the proxy's pools and the health checks both use it,
+ * so a check reaches a server exactly as proxied requests do (dial timeout, verification, CAs, client
+ * certificates, SNI). Throws on an invalid transport.
+ */
+export function upstreamConnector(transport: ServersTransport = {}): buildConnector.connector {
+  return connectorFor(resolveTransport(transport));
+}
+
+/**
  * undici derives SNI from the request's Host header and reconnects whenever it changes, which
  * breaks passHostHeader on https upstreams; Traefik (Go) sends the upstream URL's host instead.
- * This connector pins SNI to serverName or the URL's host name (none for IP literals, RFC 6066 §3).
+ * This connector pins SNI to serverName or the host connected to (none for IP literals, RFC 6066 §3).
  */
-function pinnedServerNameConnector(origin: URL, t: ResolvedTransport): buildConnector.connector {
-  const connect = buildConnector({ timeout: t.dialTimeoutMs, rejectUnauthorized: !t.insecureSkipVerify });
-  if (origin.protocol !== 'https:') return connect;
-  const host = t.serverName ?? upstreamHostname(origin);
-  const servername = isIP(host) === 0 ? host : undefined;
-  return (options, callback) => connect({ ...options, servername }, callback);
+function connectorFor(t: ResolvedTransport): buildConnector.connector {
+  const connect = buildConnector({
+    timeout: t.dialTimeoutMs,
+    rejectUnauthorized: !t.insecureSkipVerify,
+    secureContext: secureContextFor(t),
+  });
+  return (options, callback) => {
+    if (options.protocol !== 'https:') return connect(options, callback);
+    const host = t.serverName ?? unbracketed(options.hostname);
+    return connect({ ...options, servername: isIP(host) === 0 ? host : undefined }, callback);
+  };
+}
+
+/**
+ * CAs and client certificates, parsed once per pool rather than on every handshake. Undefined keeps Node's
+ * defaults (system CAs, NODE_EXTRA_CA_CERTS). Given CAs replace those, as Traefik's rootCAs replace Go's system pool.
+ */
+function secureContextFor(t: ResolvedTransport): SecureContext | undefined {
+  if (t.rootCAs.length === 0 && t.certificates.length === 0) return undefined;
+  return createSecureContext({
+    ca: t.rootCAs.length > 0 ? [...t.rootCAs] : undefined,
+    cert: t.certificates.map((c) => c.cert),
+    key: t.certificates.map((c) => c.key),
+  });
 }
 
 /** URL host name without IPv6 brackets. */
 export function upstreamHostname(url: URL): string {
-  const host = url.hostname;
-  return host.startsWith('[') ? host.slice(1, -1) : host;
+  return unbracketed(url.hostname);
+}
+
+function unbracketed(hostname: string): string {
+  return hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
 }
 
 function resolveTransport(t: ServersTransport): ResolvedTransport {
@@ -102,6 +148,9 @@ function resolveTransport(t: ServersTransport): ResolvedTransport {
     maxIdleConnsPerHost: t.maxIdleConnsPerHost ?? DEFAULT_MAX_CONNS_PER_HOST,
     insecureSkipVerify: t.insecureSkipVerify ?? false,
     serverName: t.serverName || undefined,
+    rootCAs: t.rootCAs ?? [],
+    certificates: t.certificates ?? [],
+    tlsId: tlsDigest(t),
   };
   for (const name of ['dialTimeoutMs', 'responseHeaderTimeoutMs', 'idleConnTimeoutMs'] as const) {
     const value = resolved[name];
@@ -115,13 +164,18 @@ function resolveTransport(t: ServersTransport): ResolvedTransport {
   return resolved;
 }
 
+function tlsDigest(t: ServersTransport): string {
+  if (!t.rootCAs?.length && !t.certificates?.length) return '';
+  return createHash('sha256').update(JSON.stringify([t.rootCAs ?? [], t.certificates ?? []])).digest('base64url');
+}
+
 /** Registry key: same origin and same effective transport means the same pool. */
 export function poolKey(url: string, transport: ServersTransport = {}): string {
   return keyOf(parseUpstreamUrl(url), resolveTransport(transport));
 }
 
 function keyOf(origin: URL, t: ResolvedTransport): string {
-  return `${origin.origin} ${t.dialTimeoutMs} ${t.responseHeaderTimeoutMs} ${t.idleConnTimeoutMs} ${t.maxIdleConnsPerHost} ${t.insecureSkipVerify} ${t.serverName ?? ''}`;
+  return `${origin.origin} ${t.dialTimeoutMs} ${t.responseHeaderTimeoutMs} ${t.idleConnTimeoutMs} ${t.maxIdleConnsPerHost} ${t.insecureSkipVerify} ${t.serverName ?? ''} ${t.tlsId}`;
 }
 
 interface Entry {

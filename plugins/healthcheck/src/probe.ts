@@ -1,7 +1,6 @@
 // One active health check: an HTTP request to a server, judged by its status, bounded by a timeout.
-import { isIP } from 'node:net';
-import { Agent, buildConnector, interceptors, type Dispatcher } from 'undici';
-import { formatDuration, type ServiceInfo } from '@wharf/core';
+import { Agent, interceptors, type Dispatcher } from 'undici';
+import { formatDuration, upstreamConnector, type ServiceInfo } from '@wharf/core';
 import type { HealthCheckConfig } from './schema.js';
 
 /** The service's resolved serversTransport, as the core hands it out (ServiceInfo.transport). */
@@ -53,32 +52,18 @@ export interface ProbeClients {
   close(): Promise<void>;
 }
 
-/** Clients that connect as the proxy does through `transport` (certificate checks, SNI, dial timeout). */
+/**
+ * Clients that connect with the proxy's own connector (certificate checks, rootCAs, client certificates, SNI,
+ * dial timeout). Its SNI is pinned to serverName, else the host connected to: never the Host header, which
+ * healthCheck.hostname may set.
+ */
 export function createProbeClients(transport: ProbeTransport = {}): ProbeClients {
-  const agent = new Agent({ pipelining: 0, connect: transportConnector(transport) });
+  const agent = new Agent({ pipelining: 0, connect: upstreamConnector(transport) });
   return {
     plain: agent,
     redirecting: agent.compose(interceptors.redirect({ maxRedirections: 10 })),
     close: () => agent.close(),
   };
-}
-
-/**
- * Mirrors the core's upstream connector: verification per insecureSkipVerify, and SNI (also the name the
- * certificate must carry) pinned to serverName, else the host connected to (none for IP literals, RFC 6066 §3).
- * Without the pin undici would take SNI from the Host header, which healthCheck.hostname may set.
- */
-function transportConnector(transport: ProbeTransport): buildConnector.connector {
-  const connect = buildConnector({ timeout: transport.dialTimeoutMs, rejectUnauthorized: !transport.insecureSkipVerify });
-  return (options, callback) => {
-    if (options.protocol !== 'https:') return connect(options, callback);
-    const host = transport.serverName || unbracketed(options.hostname);
-    return connect({ ...options, servername: isIP(host) === 0 ? host : undefined }, callback);
-  };
-}
-
-function unbracketed(hostname: string): string {
-  return hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
 }
 
 /** Sends one check; never throws. `stop` aborts it without a verdict worth keeping. */
@@ -116,7 +101,7 @@ function describeError(err: unknown): string {
   return isCertificateError(code) ? `${described} [${String(code)}]: ${CERTIFICATE_HINT}` : described;
 }
 
-const CERTIFICATE_HINT = "the server's certificate was rejected as the proxy would reject it; fix the certificate, or set serverName or insecureSkipVerify on the service's serversTransport";
+const CERTIFICATE_HINT = "the server's certificate was rejected as the proxy would reject it; fix the certificate, or set rootCAs, serverName or insecureSkipVerify on the service's serversTransport";
 
 /** OpenSSL verification codes (CERT_HAS_EXPIRED, DEPTH_ZERO_SELF_SIGNED_CERT, …) and Node's ERR_TLS_CERT_ALTNAME_INVALID. */
 function isCertificateError(code: unknown): boolean {
