@@ -1,6 +1,6 @@
 // The `core` suite: Wharf (empty chain, stripPrefix+headers, 10,000 routers) against the backend, the reference proxy, http-proxy and nginx.
 import { join } from 'node:path';
-import { measureRounds, printChecks, printTable, rpsRatio, standardColumns, warnIfContended, withRatios } from './lib.js';
+import { measureFreshRounds, printChecks, printTable, rpsRatio, standardColumns, warnIfContended, withRatios } from './lib.js';
 import { origin, startBackend, startHttpProxy, startNginx, startReferenceProxy, startWharf } from './targets.js';
 import { profiling } from './profile-summary.js';
 
@@ -18,37 +18,42 @@ export async function run({ settings, log }) {
   // With BENCH_PROFILE the reference proxy is profiled too: its profile is the floor to read Wharf's against.
   const profile = profiling(settings, 'core');
   const profiled = profile.nodeArgs;
-  const targets = [{ name: 'direct', label: 'backend direct', handle: backend }];
-  targets.push({ name: 'reference', label: 'reference proxy (undici)', handle: await startReferenceProxy(backend, profiled('reference')), profiled: true });
-  targets.push({ name: 'http-proxy', label: 'http-proxy (keep-alive agent)', handle: await startHttpProxy(backend) });
-  const nginx = await startNginx(backend, { host: HOST });
-  if (nginx) targets.push({ name: 'nginx', label: 'nginx (1 worker, keepalive 64)', handle: nginx });
-  log(nginx ? 'nginx: installed, row included' : 'nginx: not installed, row skipped');
-
   const wharfTargets = [
     { name: 'wharf', label: 'Wharf, empty chain', dynamic: wharfConfig(backend, {}), profiled: true },
     { name: 'wharf-chain', label: 'Wharf, stripPrefix+headers', dynamic: wharfConfig(backend, { chain: true }), profiled: true },
     { name: 'wharf-10k', label: `Wharf, ${ROUTERS.toLocaleString('en')} Host routers`, dynamic: wharfConfig(backend, { extraRouters: ROUTERS }), profiled: true },
   ];
-  for (const target of wharfTargets) {
-    const started = Date.now();
-    target.handle = await startWharf({ name: target.name, dynamic: target.dynamic, probe: { path: PATH, headers: { host: HOST } }, ...profiled(target.name) });
-    log(`${target.label}: ready in ${Date.now() - started} ms`);
-    targets.push(target);
-  }
+  // Every proxy is a fresh process in every round (see measureFreshRounds); the backend stays.
+  const direct = { name: 'direct', label: 'backend direct', handle: backend };
+  let lastRound = [];
+  const startTargets = async (round) => {
+    const targets = [direct];
+    targets.push({ name: 'reference', label: 'reference proxy (undici)', handle: await startReferenceProxy(backend, profiled('reference')), profiled: true });
+    targets.push({ name: 'http-proxy', label: 'http-proxy (keep-alive agent)', handle: await startHttpProxy(backend) });
+    const nginx = await startNginx(backend, { host: HOST });
+    if (nginx) targets.push({ name: 'nginx', label: 'nginx (1 worker, keepalive 64)', handle: nginx });
+    if (round === 0) log(nginx ? 'nginx: installed, row included' : 'nginx: not installed, row skipped');
+    for (const target of wharfTargets) {
+      const started = Date.now();
+      const handle = await startWharf({ name: target.name, dynamic: target.dynamic, probe: { path: PATH, headers: { host: HOST } }, ...profiled(target.name) });
+      if (round === 0) log(`${target.label}: ready in ${Date.now() - started} ms`);
+      targets.push({ ...target, handle });
+    }
+    lastRound = targets;
+    return targets.map((t) => ({ ...t, path: PATH, host: HOST }));
+  };
+  const stopProxies = async (targets) => {
+    for (const t of targets) if (t.handle !== backend) await t.handle.stop(20_000);
+  };
 
-  log(`\nmeasuring ${targets.length} targets × ${settings.rounds} rounds (${settings.warmupSeconds}s warm-up, ${settings.warmupSeconds * 3}s in round 1, + ${settings.seconds}s each, ${settings.connections} connections)`);
-  const measured = await measureRounds(
-    targets.map((t) => ({ name: t.name, label: t.label, port: t.handle.port, pid: t.handle.pid, path: PATH, host: HOST })),
-    settings,
-    { alsoRunning: [backend.pid], log },
-  );
+  log(`\nmeasuring ${settings.rounds} rounds, fresh proxy processes each (${settings.warmupSeconds * 3}s warm-up + ${settings.seconds}s each, ${settings.connections} connections)`);
+  const measured = await measureFreshRounds(startTargets, settings, { alsoRunning: [backend.pid], log, stop: stopProxies });
   const rows = withRatios(measured, BASELINES);
   printTable(`core: median of ${settings.rounds} rounds, ${settings.seconds}s each, ${settings.connections} connections, loader ${settings.loader}`, rows, standardColumns(BASELINES), log);
   const checks = printChecks(coreChecks(rows), log);
   const otherLoad = warnIfContended(rows, log);
 
-  const profiles = await profile.stopAndSummarise(targets.filter((t) => t.profiled), rows, log);
+  const profiles = await profile.stopAndSummarise(lastRound.filter((t) => t.profiled), rows, log);
   return { request: { host: HOST, path: PATH }, otherLoad, rows, checks, profiles };
 }
 
