@@ -175,6 +175,18 @@ test('a configuration error disables the middleware and its routers, with the me
   assert.match(String(info?.errors), /mutually exclusive/);
 });
 
+test('an unreadable redis.tls file disables the middleware with a message naming the field and the path', () => {
+  gateway.configure({
+    http: {
+      routers: { r: { rule: 'PathPrefix(`/`)', middlewares: ['tls-rl'], service: 'noop@internal' } },
+      middlewares: { 'tls-rl': { rateLimit: { average: 1, redis: { endpoints: ['127.0.0.1:1'], tls: { ca: '/nonexistent/ca.pem' } } } } },
+    },
+  });
+  const info = gateway.info.middlewares['tls-rl@inline'];
+  assert.equal(info?.status, 'disabled');
+  assert.match(String(info?.errors), /redis\.tls\.ca: cannot read \/nonexistent\/ca\.pem \(ENOENT\)/);
+});
+
 test('the README option table is the one the schema renders', async () => {
   const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
   const section = markedSection(readme, 'options');

@@ -1,10 +1,9 @@
 // Redis limiter: one atomic Lua take per request on Redis' clock, shared ioredis clients, RLWrapperTimeouts with insurance or 503.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { RateLimiterRes, RLWrapperTimeouts, type RateLimiterCompatibleAbstract } from 'rate-limiter-flexible';
-import type { Logger } from '@wharf/core';
+import { readCertificates, readPemValue, type Logger } from '@wharf/core';
 import { idleTtlMs, tokensAt, type BucketLimits, type Take } from './bucket.js';
 import { BucketLimiter, StoreUnavailableError } from './limiter.js';
 import type { RedisConfig } from './schema.js';
@@ -175,9 +174,9 @@ function clientOptions(config: RedisConfig): ClientOptions {
   };
   if (config.tls) {
     redis.tls = {
-      ca: pem(config.tls.ca, 'redis.tls.ca'),
-      cert: pem(config.tls.cert, 'redis.tls.cert'),
-      key: pem(config.tls.key, 'redis.tls.key'),
+      ca: config.tls.ca === undefined ? undefined : readCertificates(config.tls.ca, 'redis.tls.ca'),
+      cert: config.tls.cert === undefined ? undefined : readPemValue(config.tls.cert, 'redis.tls.cert'),
+      key: config.tls.key === undefined ? undefined : readPemValue(config.tls.key, 'redis.tls.key'),
       rejectUnauthorized: config.tls.insecureSkipVerify !== true,
     };
   }
@@ -214,16 +213,6 @@ export function parseEndpoint(endpoint: string): { host: string; port: number } 
   const port = m?.[3] === undefined ? 6379 : Number(m[3]);
   if (!m || port < 1 || port > 65535) throw new Error(`redis.endpoints: '${endpoint}' is not host:port`);
   return { host: (m[1] ?? m[2])!, port };
-}
-
-/** A PEM given inline, or the path of a file holding it (read once, at configuration time). */
-function pem(value: string | undefined, field: string): string | undefined {
-  if (value === undefined || value.includes('-----BEGIN')) return value;
-  try {
-    return readFileSync(value, 'utf8');
-  } catch (err) {
-    throw new Error(`${field}: cannot read '${value}': ${(err as Error).message}`, { cause: err });
-  }
 }
 
 /** Cross-field checks for `validate`. */
