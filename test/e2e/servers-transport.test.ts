@@ -249,6 +249,11 @@ describe('unusable TLS files are configuration errors of the services using the 
       expectedError: /^serversTransport 't@inline' certificates\[0\]\.keyFile: \(inline PEM\) is not the private key of the certificate \S+client\.pem$/,
     },
     {
+      desc: 'a transport its provider could not decode says why, not that it does not exist',
+      transport: () => ({ rootCA: [dir.file('server-ca.pem')] }),
+      expectedError: /^serversTransport 't@inline' is invalid: http\.serversTransports\.t\.rootCA: unknown field 'rootCA' \(did you mean 'rootCAs'\?\)$/,
+    },
+    {
       desc: 'two client certificates of the same key type',
       transport: () => ({ certificates: [{ certFile: client.cert, keyFile: client.key }, { certFile: dir.file('client.pem'), keyFile: dir.file('client.key') }] }),
       expectedError: /^serversTransport 't@inline' certificates\[1\]: a second ec certificate \(after \[0\]\); .*keep one$/,

@@ -61,6 +61,8 @@ class RuntimeBuilder {
   private readonly services = new Map<string, Element<ServiceConfig>>();
   private readonly middlewares = new Map<string, Element<MiddlewareConfig>>();
   private readonly transports = new Map<string, ServersTransportConfig>();
+  /** serversTransports their provider could not decode, with its messages: services using one say why. */
+  private readonly invalidTransports = new Map<string, string[]>();
   /** Pool transports by qualified name (undefined = the default), files read once per generation; or why not. */
   private readonly resolvedTransports = new Map<string | undefined, ServersTransport | Error>();
   private readonly builtMiddlewares = new Map<string, Middleware | null>();
@@ -114,6 +116,7 @@ class RuntimeBuilder {
     if (kind === 'routers') this.info.routers[qualified] = { ...base, entryPoints: [], middlewares: [] };
     else if (kind === 'services') this.info.services[qualified] = { ...base, usedBy: [] };
     else if (kind === 'middlewares') this.info.middlewares[qualified] = { ...base, usedBy: [] };
+    else if (kind === 'serversTransports') this.invalidTransports.set(qualified, messages);
   }
 
   private buildRouter(router: Element<RouterConfig>, entries: Map<string, RouteEntry<RouteTarget>[]>): void {
@@ -292,7 +295,7 @@ class RuntimeBuilder {
     if (resolved === undefined) {
       const config = name === undefined ? this.defaultTransport : this.transports.get(name);
       try {
-        if (!config) throw new Error(`serversTransport '${name}' does not exist`);
+        if (!config) throw missingTransport(name!, this.invalidTransports.get(name!));
         resolved = toPoolTransport(config, `serversTransport '${name ?? 'default'}'`);
       } catch (err) {
         resolved = err instanceof Error ? err : new Error(String(err));
@@ -316,7 +319,17 @@ class RuntimeBuilder {
         if (info.errors?.length) log.error({ [kind.slice(0, -1)]: info.name, status: info.status }, `${kind.slice(0, -1)} ${info.name}: ${info.errors.join('; ')}`);
       }
     }
+    // Logged even when no service uses them: the runtime info has no transports section to show them in.
+    for (const [name, messages] of this.invalidTransports) {
+      log.error({ serversTransport: name, status: 'disabled' }, `serversTransport ${name}: ${messages.join('; ')}`);
+    }
   }
+}
+
+/** Why a named serversTransport is not there: its provider rejected it (and why), or nothing defines it. */
+function missingTransport(name: string, invalid: string[] | undefined): Error {
+  if (invalid) return new Error(`serversTransport '${name}' is invalid: ${invalid.join('; ')}`);
+  return new Error(`serversTransport '${name}' does not exist; define it under http.serversTransports, or qualify it with its provider (name@file)`);
 }
 
 function serviceProblem(info: ServiceInfo | undefined): string {

@@ -1,6 +1,6 @@
 // Certificates: PEM from files or inline text, the names they cover (SAN, CN) and the SNI lookup (exact, then wildcard).
 import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { isInlinePem, readPemValue } from '@wharf/core';
 import { generate } from 'selfsigned';
 
 /** Where a PEM comes from: a file path, or the PEM text written straight into the configuration. */
@@ -9,6 +9,8 @@ export interface PemSource {
   value: string;
   /** Path when it is a file; undefined for inline PEM. */
   file: string | undefined;
+  /** The configuration field it was given in (`tls.certificates[0].certFile`), for messages. */
+  field: string;
   /** How to name it in messages: the path, or `<what> (inline PEM)`; never the content. */
   label: string;
 }
@@ -30,20 +32,15 @@ export interface LoadedCertificate {
 
 let nextId = 1;
 
-/** A value that is PEM text rather than a path (Traefik's FileOrContent). */
+/** A value that is PEM text rather than a path (Traefik's FileOrContent), as the core reads it for serversTransports. */
 export function pemSource(value: string, what: string): PemSource {
-  const inline = value.trimStart().startsWith('-----BEGIN');
-  return { value, file: inline ? undefined : value, label: inline ? `${what} (inline PEM)` : value };
+  const inline = isInlinePem(value);
+  return { value, file: inline ? undefined : value, field: what, label: inline ? `${what} (inline PEM)` : value };
 }
 
-/** Reads a PEM source; the error names the file, never the content. */
+/** Reads a PEM source with the core's reader: the error names the field and the file, never the content. */
 export function readPem(source: PemSource): string {
-  if (source.file === undefined) return source.value;
-  try {
-    return readFileSync(source.file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${source.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  return readPemValue(source.value, source.field);
 }
 
 /** Loads and checks a certificate/key pair; throws an error naming the faulty file. */

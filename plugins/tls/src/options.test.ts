@@ -5,7 +5,7 @@ import { createSecureContext } from 'node:tls';
 import { decode } from '@wharf/core';
 import { compileOptions } from './options.js';
 import { TLSOptionsSchema, type TLSOptionsConfig } from './schema.js';
-import { tempDir } from './certs.test.helper.js';
+import { makeCA, tempDir } from './certs.test.helper.js';
 
 /** Options as a user writes them, with the schema's defaults filled in (as the decoder does). */
 function options(raw: Record<string, unknown>): TLSOptionsConfig {
@@ -55,7 +55,7 @@ const errors: Array<{ desc: string; config: Record<string, unknown>; expected: R
   { desc: 'unknown curve', config: { curvePreferences: ['CurveP999'] }, expected: /tls\.options\.test\.curvePreferences: unknown curve 'CurveP999'/ },
   { desc: 'min above max', config: { minVersion: 'VersionTLS13', maxVersion: 'VersionTLS12' }, expected: /minVersion VersionTLS13 is above maxVersion VersionTLS12/ },
   { desc: 'verification without a CA', config: { clientAuth: { clientAuthType: 'RequireAndVerifyClientCert' } }, expected: /clientAuth: RequireAndVerifyClientCert needs caFiles/ },
-  { desc: 'CA file that is not a certificate', config: { clientAuth: { caFiles: ['-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----'], clientAuthType: 'RequireAndVerifyClientCert' } }, expected: /caFiles\[0\] \(inline PEM\): no PEM certificate in it/ },
+  { desc: 'CA file that is not a certificate', config: { clientAuth: { caFiles: ['-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----'], clientAuthType: 'RequireAndVerifyClientCert' } }, expected: /clientAuth\.caFiles\[0\]: no PEM certificate \(-----BEGIN CERTIFICATE-----\) in \(inline PEM\)/ },
   { desc: 'empty ALPN list', config: { alpnProtocols: [] }, expected: /alpnProtocols: list at least one protocol/ },
 ];
 
@@ -71,10 +71,11 @@ test('an unknown clientAuthType is a decoding error naming the field', () => {
   assert.match(`${issues[0]!.source}: ${issues[0]!.message}`, /clientAuth\.clientAuthType/);
 });
 
-test('CA files are read from disk and listed for watching', () => {
+test('CA files are read from disk, parsed, and listed for watching', async () => {
   const dir = tempDir();
   try {
-    const file = dir.write('ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    // A real certificate: each CA block is parsed when the options are compiled (core readCertificates).
+    const file = dir.write('ca.pem', (await makeCA()).cert);
     const compiled = compileOptions('test', options({ clientAuth: { caFiles: [file], clientAuthType: 'VerifyClientCertIfGiven' } }));
     assert.deepEqual(compiled.files, [file]);
   } finally {

@@ -1,7 +1,8 @@
 // TLS options (Traefik/Go names) translated to Node's: versions, cipher suites, curves, ALPN and client-certificate policy.
 import { constants } from 'node:crypto';
 import type { SecureContextOptions, SecureVersion } from 'node:tls';
-import { pemSource, readPem, type PemSource } from './certificates.js';
+import { readCertificates } from '@wharf/core';
+import { pemSource } from './certificates.js';
 import type { ClientAuthType, TLSOptionsConfig } from './schema.js';
 
 /** One named set of options, ready for a TLS server. */
@@ -90,7 +91,7 @@ export function compileOptions(name: string, config: TLSOptionsConfig): Compiled
   if (config.disableSessionTickets) context.secureOptions = constants.SSL_OP_NO_TICKET;
   const clientAuthType = config.clientAuth.clientAuthType;
   const caSources = config.clientAuth.caFiles.map((f, i) => pemSource(f, `${where}.clientAuth.caFiles[${i}]`));
-  if (caSources.length > 0) context.ca = caSources.map((s) => readCA(s));
+  if (caSources.length > 0) context.ca = caSources.map((s) => readCertificates(s.value, s.field));
   if (verifies(clientAuthType) && caSources.length === 0) {
     throw new Error(`${where}.clientAuth: ${clientAuthType} needs caFiles to verify client certificates against`);
   }
@@ -129,12 +130,6 @@ function curveList(curves: readonly string[], where: string): string {
       return group;
     })
     .join(':');
-}
-
-function readCA(source: PemSource): string {
-  const pem = readPem(source);
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`${source.label}: no PEM certificate in it`);
-  return pem;
 }
 
 /** Client-certificate policies that check the certificate against caFiles. */

@@ -166,7 +166,10 @@ export class TLSStore {
       return cert;
     } catch (err) {
       const keeping = previous ? '; keeping the certificate loaded before' : '; the certificate is not served';
-      this.log.error({ certificate: entry.where }, `${entry.where}: ${(err as Error).message}${keeping}`);
+      const message = (err as Error).message;
+      // Read errors already start with the field (`<where>.certFile: cannot read …`): do not name it twice.
+      const named = message.startsWith(`${entry.where}.`) ? message : `${entry.where}: ${message}`;
+      this.log.error({ certificate: entry.where }, `${named}${keeping}`);
       return previous;
     }
   }

@@ -214,6 +214,25 @@ test('docker configuration: every error names who, the label, its value and what
       problems: { 'services/web': /container "web" has no IP address/ },
     },
     {
+      desc: 'serversTransports cannot be defined in labels (as in Traefik): an error naming the labels; the rest keeps routing',
+      workloads: [
+        container('web', {
+          'wharf.http.serversTransports.internal.serverName': 'internal.test',
+          'wharf.http.serverstransports.internal.rootCAs': '/certs/ca.pem',
+          'wharf.http.services.web.loadbalancer.serversTransport': 'internal',
+        }),
+        container('api', { 'wharf.http.serversTransports.internal.insecureSkipVerify': 'true' }),
+      ],
+      kept: ['routers/api', 'routers/web', 'services/api', 'services/web'],
+      problems: {
+        'serversTransports/internal': new RegExp(
+          '^container "api": label wharf\\.http\\.serversTransports\\.internal\\.insecureSkipVerify: serversTransports cannot be defined in labels; ' +
+            "define serversTransport 'internal' in a file \\(providers\\.file\\) and set wharf\\.http\\.services\\.<service>\\.loadbalancer\\.serversTransport=internal@file\n" +
+            'container "web": labels wharf\\.http\\.serversTransports\\.internal\\.serverName, wharf\\.http\\.serverstransports\\.internal\\.rootCAs: serversTransports cannot',
+        ),
+      },
+    },
+    {
       desc: 'lbswarm without a VIP',
       workloads: [container('svc', { 'wharf.docker.lbswarm': 'true' }, { kind: 'service', title: 'service "svc"' })],
       kept: ['routers/svc'],

@@ -6,7 +6,19 @@ import { decode, type DecodeIssue } from '../../config/decode.js';
 import type { ElementKind, ElementProblem, MiddlewareConfig, ProviderConfig, RouterConfig, ServerConfig, ServiceConfig } from '../../config/dynamic.js';
 import type { PluginRegistry } from '../../plugin/registry.js';
 import type { LabelPredicate } from './constraints.js';
-import { addDefaultElements, issueMessage, labelKey, labelSchema, labelTree, treeElementNames, type LabelConfig, type LabelServer, type LabelService } from './labels.js';
+import {
+  addDefaultElements,
+  issueMessage,
+  labelKey,
+  labelSchema,
+  labelTree,
+  serversTransportLabels,
+  takeServersTransports,
+  treeElementNames,
+  type LabelConfig,
+  type LabelServer,
+  type LabelService,
+} from './labels.js';
 import type { RuleTemplate } from './template.js';
 import type { Instance, Workload } from './workload.js';
 
@@ -63,6 +75,7 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   if (options.constraints && !options.constraints(w.labels)) return 'it does not match the constraints';
   const prefix = options.labelPrefix;
   const tree = labelTree(w.labels, prefix);
+  const transports = takeServersTransports(tree);
   addDefaultElements(tree, w.name);
   const decoded = decode<LabelConfig>(labelSchema(options.registry), tree, { describe: (written) => labelKey(prefix, written) });
   const value = decoded.value ?? {};
@@ -72,6 +85,7 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   const ready = w.ready || (lbswarm && w.virtualIPs.length > 0);
   if (!ready && !options.allowEmptyServices) return `not served: ${w.notReady ?? 'not ready'}`;
   const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, problems: [], warnings: [] };
+  c.problems.push(...transports.map((name) => transportInLabels(w, name, prefix)));
   const describe = (issue: DecodeIssue) => issueMessage(w.title, issue, w.labels);
   if (decoded.issues.length > 0) {
     // A label outside every element (enable, docker.*, an unknown namespace) concerns the whole workload.
@@ -91,6 +105,17 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   for (const [name, service] of Object.entries(http.services ?? {})) addService(c, w, name, service, { ready, lbswarm, network: value.docker?.network ?? options.network }, options);
   for (const [name, router] of Object.entries(http.routers ?? {})) addRouter(c, w, name, router, serviceNames, options);
   return c;
+}
+
+/** serversTransports are not read from labels (as in Traefik): an error on the transport, so services using it say why. */
+function transportInLabels(w: Workload, name: string, prefix: string): ElementProblem {
+  const labels = serversTransportLabels(w.labels, prefix, name);
+  return problem(
+    'serversTransports',
+    name,
+    `${w.title}: label${labels.length > 1 ? 's' : ''} ${labels.join(', ')}: serversTransports cannot be defined in labels; ` +
+      `define serversTransport '${name}' in a file (providers.file) and set ${prefix}.http.services.<service>.loadbalancer.serversTransport=${name}@file`,
+  );
 }
 
 function addRouter(c: Contribution, w: Workload, name: string, router: Partial<RouterConfig>, services: string[], options: BuildOptions): void {

@@ -59,10 +59,12 @@ export function labelSchema(registry: PluginRegistry): TSchema {
   const labelService = { ...service, properties: { ...(service.properties as object), loadBalancer: labelLoadBalancer } };
   // rule and service are filled from defaultRule and the container's only service when absent.
   const labelRouter = { ...router, required: without(router.required, 'rule', 'service') };
+  // serversTransports are left out: labels cannot define them (see takeServersTransports).
+  const { serversTransports: _transports, ...httpProperties } = http!.properties as Record<string, TSchema>;
   const labelHTTP = {
     ...http,
     properties: {
-      ...(http!.properties as object),
+      ...httpProperties,
       routers: { ...routers, additionalProperties: labelRouter },
       services: { ...services, additionalProperties: labelService },
     },
@@ -135,6 +137,32 @@ export function treeElementNames(tree: TreeObject, kind: 'routers' | 'services' 
   const http = treeChild(tree, 'http', false);
   const elements = http && treeChild(http, kind, false);
   return elements ? Object.keys(elements) : [];
+}
+
+/**
+ * Takes `http.serversTransports.<name>` out of the tree and returns the names as written. As in Traefik (whose
+ * label decoder skips them), transports are not defined in labels: they hold CA and key material, which belongs in
+ * files. Taking them out lets the rest of the container decode while each transport is reported, not dropped.
+ */
+export function takeServersTransports(tree: TreeObject): string[] {
+  const http = treeChild(tree, 'http', false);
+  const key = http && Object.keys(http).find((k) => k.toLowerCase() === 'serverstransports');
+  if (!http || key === undefined) return [];
+  const transports = http[key]!;
+  if (typeof transports === 'string') return []; // `http.serversTransports=x`: left to the decoder, which rejects it
+  delete http[key];
+  return Object.keys(transports);
+}
+
+/** The labels (as written) that define serversTransport `name`, sorted. */
+export function serversTransportLabels(labels: Readonly<Record<string, string>>, prefix: string, name: string): string[] {
+  const start = `${prefix}.http.serverstransports.${name}`.toLowerCase();
+  return Object.keys(labels)
+    .filter((key) => {
+      const lower = key.toLowerCase();
+      return lower === start || lower.startsWith(`${start}.`) || lower.startsWith(`${start}[`);
+    })
+    .sort();
 }
 
 /** Adds what Traefik adds: a service named after the workload when none is labelled, and a router when there is one service. */
