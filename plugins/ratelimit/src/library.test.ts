@@ -8,7 +8,7 @@ import type { Logger, SharedState } from '@wharf/core';
 import { BucketTable, type BucketLimits } from './bucket.js';
 import { BucketRes, StoreUnavailableError, type BucketLimiter } from './limiter.js';
 import { MemoryBucketLimiter, SharedBucketLimiter, sharedReducer } from './memory.js';
-import { InsuredRedisLimiter, redisLimiter, RedisBucketLimiter, retainClient } from './redis.js';
+import { InsuredRedisLimiter, MAX_BATCHES_IN_FLIGHT, redisLimiter, RedisBucketLimiter, retainClient } from './redis.js';
 import type { RedisConfig } from './schema.js';
 import { eventually, RedisServer } from './harness.test.helper.js';
 
@@ -99,6 +99,26 @@ test('redis bucket: the same protocol, in Lua on Redis\' clock (get reads the pa
   const client = retainClient(redisConfig(), closeClients.signal);
   await eventually(() => client.client.status === 'ready', 'the redis client');
   await checkProtocol(new RedisBucketLimiter('wharf:rl:protocol@test:', SLOW, client));
+});
+
+test('redis bucket: takes of many event-loop turns go in several batches at once, never more than the bound, and stay exact', async () => {
+  const client = retainClient(redisConfig(), closeClients.signal);
+  await eventually(() => client.client.status === 'ready', 'the redis client');
+  const burst = 100;
+  const bucket = new RedisBucketLimiter('wharf:rl:pipeline@test:', { ratePerMs: 1 / TEN_SECONDS, burst, maxDelayMs: 0 }, client);
+  const outcomes: Promise<boolean>[] = [];
+  let mostInFlight = 0;
+  // 30 turns of 5 takes each, one turn after the other: far quicker than a Redis round trip.
+  for (let turn = 0; turn < 30; turn++) {
+    for (let i = 0; i < 5; i++) outcomes.push(bucket.consume('k').then(() => true, () => false));
+    await new Promise((resolve) => setImmediate(resolve));
+    mostInFlight = Math.max(mostInFlight, bucket.batchesInFlight);
+  }
+  const granted = (await Promise.all(outcomes)).filter(Boolean).length;
+  assert.equal(granted, burst, 'exactly burst granted out of 150, whatever the batching');
+  assert.ok(mostInFlight > 1, `batches overlapped (most in flight: ${mostInFlight})`);
+  assert.ok(mostInFlight <= MAX_BATCHES_IN_FLIGHT, `at most ${MAX_BATCHES_IN_FLIGHT} in flight, saw ${mostInFlight}`);
+  assert.equal(bucket.batchesInFlight, 0);
 });
 
 test('redis bucket: a key left in another layout (an older version\'s hash, or garbage) counts as a full bucket and is replaced', async () => {

@@ -260,18 +260,28 @@ interface PendingTake {
 }
 
 /**
+ * Batches sent at once on one connection. Redis runs them in order, so takes stay in arrival order. With one
+ * batch at a time, a request arriving while it was out waited a round trip before its own could leave: at 4,
+ * the ratelimit bench went from 0.71–0.74× to 0.78× of no rateLimit with lower p99 (fresh processes, 6
+ * rounds); 64 (one batch per event-loop turn) was no better than 1, since batches get small.
+ */
+export const MAX_BATCHES_IN_FLIGHT = 4;
+
+/**
  * Buckets in Redis: bucket.ts's arithmetic in Lua, one packed string per key, on Redis' clock. On a single node the
- * takes of an event-loop turn go to Redis as one script call (TAKE_TOKENS_LUA), and those asked for while
- * one is in flight go together as soon as it is answered: one command to build, send and parse per batch
- * instead of one per request, on both sides of the connection. A Redis Cluster gets one TAKE_TOKEN_LUA per
- * take (a script call only reaches one slot), pipelined by ioredis.
+ * takes of an event-loop turn go to Redis as one script call (TAKE_TOKENS_LUA), up to MAX_BATCHES_IN_FLIGHT
+ * calls at once; takes asked for while that many are out go together as soon as one is answered. One command
+ * to build, send and parse per batch instead of one per request, on both sides of the connection. A Redis
+ * Cluster gets one TAKE_TOKEN_LUA per take (a script call only reaches one slot), pipelined by ioredis.
  */
 export class RedisBucketLimiter extends BucketLimiter {
   private readonly args: readonly [string, string, string, string];
   /** Takes waiting for the next batch. */
   private pending: PendingTake[] = [];
-  /** A flush is scheduled (setImmediate) or a batch is in flight: either sends `pending` next. */
-  private busy = false;
+  /** A flush is scheduled (setImmediate): it sends `pending`. */
+  private scheduled = false;
+  /** Batches sent and not answered yet. */
+  private inFlight = 0;
   private readonly flushPending = (): void => this.flush();
 
   constructor(keyPrefix: string, limits: BucketLimits, private readonly shared: SharedClient) {
@@ -284,13 +294,18 @@ export class RedisBucketLimiter extends BucketLimiter {
     return this.shared.description;
   }
 
+  /** Batches sent and not answered yet (for tests). */
+  get batchesInFlight(): number {
+    return this.inFlight;
+  }
+
   protected take(key: string, points: number): Promise<Take> {
     const client = this.connected();
     if (client instanceof Cluster) return this.takeOne(client, this.keyPrefix + key, String(points));
     return new Promise<Take>((resolve, reject) => {
       this.pending.push({ key: this.keyPrefix + key, points: String(points), resolve, reject });
-      if (this.busy) return;
-      this.busy = true;
+      if (this.scheduled || this.inFlight >= MAX_BATCHES_IN_FLIGHT) return;
+      this.scheduled = true;
       // The turn's other requests (read in the same I/O phase) join the batch before it goes.
       setImmediate(this.flushPending);
     });
@@ -302,18 +317,15 @@ export class RedisBucketLimiter extends BucketLimiter {
 
   /** Sends the waiting takes as one TAKE_TOKENS_LUA; a failure fails each of them (RLWrapperTimeouts insures each). */
   private flush(): void {
+    this.scheduled = false;
     const batch = this.pending;
     const n = batch.length;
-    if (n === 0) {
-      this.busy = false;
-      return;
-    }
+    if (n === 0) return;
     this.pending = [];
     let client: Client;
     try {
       client = this.connected();
     } catch (err) {
-      this.busy = false;
       for (const take of batch) take.reject(err);
       return;
     }
@@ -325,16 +337,23 @@ export class RedisBucketLimiter extends BucketLimiter {
       args[n + 5 + i] = batch[i]!.points;
     }
     for (let i = 0; i < 4; i++) args[n + 1 + i] = this.args[i]!;
+    this.inFlight++;
     client.wharfTakeTokensBuffer(...args).then(
       (reply) => {
+        this.answered();
         for (let i = 0; i < n; i++) batch[i]!.resolve(answerAt(reply, i));
-        this.flush();
       },
       (err: unknown) => {
+        this.answered();
         for (const take of batch) take.reject(err);
-        this.flush();
       },
     );
+  }
+
+  /** A batch came back: takes held back because MAX_BATCHES_IN_FLIGHT were out go now. */
+  private answered(): void {
+    this.inFlight--;
+    if (this.pending.length > 0 && !this.scheduled) this.flush();
   }
 
   protected async peek(key: string): Promise<number | undefined> {
