@@ -22,4 +22,4 @@ export { parseAddress } from './entrypoint/address.js';
 export { upstreamConnector, type ServersTransport, type ClientCertificate } from './service/pool.js';
 export { isInlinePem, readPemValue, readCertificates, readKeyPair, type KeyPair } from './config/pem.js';
 export { DockerProvider, dockerOptions, swarmOptions, labelSchema, normalize, type DockerOptions, type DockerProviderConfig, type SwarmProviderConfig } from './provider/docker/index.js';
-export { optionRows, optionTable, markedSection } from './config/docs.js';
+export { optionRows, optionTable, markedSection, markedSections } from './config/docs.js';

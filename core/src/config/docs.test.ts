@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type, type TSchema } from '@sinclair/typebox';
-import { markedSection, optionRows, optionTable } from './docs.js';
+import { markedSection, markedSections, optionRows, optionTable } from './docs.js';
 import { Duration, MapOf, Secret, StringList } from './schema.js';
 
 test('optionRows: table', async (t) => {
@@ -60,4 +60,9 @@ test('markedSection', () => {
   assert.equal(markedSection('x\n<!-- options:start -->\n| t |\n<!-- options:end -->\ny', 'options'), '| t |');
   assert.equal(markedSection('<!-- options:end --> <!-- options:start -->', 'options'), undefined);
   assert.equal(markedSection('no markers', 'options'), undefined);
+});
+
+test('markedSections: every named section, undefined where the markers are missing', () => {
+  const readme = '<!-- a:start -->\n| a |\n<!-- a:end -->\n<!-- b:start -->| b |<!-- b:end -->';
+  assert.deepEqual(markedSections(readme, ['a', 'b', 'c']), { a: '| a |', b: '| b |', c: undefined });
 });

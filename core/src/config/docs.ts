@@ -24,6 +24,11 @@ export function markedSection(readme: string, name: string): string | undefined 
   return from >= 0 && to > from ? readme.slice(from + start.length, to).trim() : undefined;
 }
 
+/** The marked sections of a README by name (undefined where its markers are missing): one comparison with the rendered tables. */
+export function markedSections(readme: string, names: readonly string[]): Record<string, string | undefined> {
+  return Object.fromEntries(names.map((name) => [name, markedSection(readme, name)]));
+}
+
 function fieldRows(field: TSchema, path: string): string[] {
   const values = field.type === 'object' && !field.properties && typeof field.additionalProperties === 'object' ? (field.additionalProperties as TSchema) : undefined;
   if (values) return fieldRows({ ...values, description: field.description ?? values.description }, `${path}.<name>`);
