@@ -50,10 +50,10 @@ export async function startTestGateway(args) {
 
 const agent = new Agent({ keepAlive: false });
 
-/** GET through the gateway with a Host header; network errors reject. */
-export function get(port, host, path = '/') {
+/** GET through the gateway with a Host header (on `via`, a fresh connection by default); network errors reject. */
+export function get(port, host, path = '/', via = agent) {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host }, agent }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host }, agent: via }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
@@ -165,17 +165,7 @@ export class Load {
   }
 
   once() {
-    return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: this.port, path: '/', headers: { host: this.host }, agent: this.agent }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    return get(this.port, this.host, '/', this.agent);
   }
 
   /** Responses so far from each backend (to see a new one join). */

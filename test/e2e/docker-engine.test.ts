@@ -67,10 +67,10 @@ async function createService(name: string, port: number, labels: Record<string, 
   await engine.docker('service', 'create', '-d', '--name', name, '--network', 'host', '--init', '--no-resolve-image', ...labelArgs('--label', labels), ...extra, engine.image, ...httpd(name, port));
 }
 
-/** Raw GET on the engine's socket, as the emulator's counterpart is read (no client-side reshaping). */
-function raw(path: string): Promise<unknown> {
+/** Raw GET on an engine's unix socket, as the emulator's counterpart is read (no client-side reshaping). */
+function rawOn(socketPath: string, path: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: engine.socketPath, path }, (res) => {
+    const req = request({ socketPath, path }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -79,6 +79,10 @@ function raw(path: string): Promise<unknown> {
     req.on('error', reject);
     req.end();
   });
+}
+
+function raw(path: string): Promise<unknown> {
+  return rawOn(engine.socketPath, path);
 }
 
 before(async () => {
@@ -306,16 +310,7 @@ function gatewayArgsFromExample(command: string[]): string[] {
 }
 
 function rawEmu(emu: EngineEmulator, path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: emu.endpoint.replace('unix://', ''), path }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(JSON.parse(body) as unknown));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return rawOn(emu.endpoint.replace('unix://', ''), path);
 }
 
 function keysAt(value: unknown, path: string): string[] {
