@@ -5,44 +5,11 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { generate } from 'selfsigned';
 import type { HealthEvent } from '@wharf/core';
+import { makeCA, makeCert, type Pem } from '../helpers/certs.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { get } from '../helpers/http.js';
 import { eventually } from '../helpers/proc.js';
-
-interface Pem {
-  cert: string;
-  key: string;
-}
-
-const EC = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
-
-async function makeCA(): Promise<Pem> {
-  const pems = await generate([{ name: 'commonName', value: 'health e2e CA' }], {
-    ...EC,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
-
-/** A server certificate for `name`, signed by `ca`, or self-signed without one. */
-async function makeCert(name: string, ca?: Pem): Promise<Pem> {
-  const pems = await generate([{ name: 'commonName', value: name }], {
-    ...EC,
-    ...(ca ? { ca: { key: ca.key, cert: ca.cert } } : {}),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2 as const, value: name }] },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
 
 /** What an https backend saw of one request: the SNI of its connection and its Host header. */
 interface Seen {
@@ -106,7 +73,7 @@ describe('health checks of an https server with a self-signed certificate', () =
   let backend: TLSBackend;
 
   before(async () => {
-    backend = await startTLSBackend(await makeCert('upstream.test'));
+    backend = await startTLSBackend(await makeCert(['upstream.test']));
   });
   after(async () => {
     await backend.close();
@@ -183,8 +150,8 @@ describe('health checks of an https server with a self-signed certificate', () =
 
 describe('health checks of an https server whose private CA is in the transport\'s rootCAs', () => {
   test('verification passes when serverName matches the certificate, and fails naming the mismatch when not', async () => {
-    const ca = await makeCA();
-    const backend = await startTLSBackend(await makeCert('upstream.test', ca));
+    const ca = await makeCA('health e2e CA');
+    const backend = await startTLSBackend(await makeCert(['upstream.test'], { ca }));
     const check = { path: '/health', interval: '100ms', timeout: '2s' };
     const gw = await startTestGateway({
       http: {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { pino } from 'pino';
-import { generate } from 'selfsigned';
+import { makeCA, makeCert, type Pem } from '../helpers/certs.js';
 import type { HealthEvent, Logger } from '@wharf/core';
 import { startBackend, type Backend } from '../helpers/backend.js';
 import { spawnWharf } from '../helpers/cli.js';
@@ -16,37 +16,9 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { get } from '../helpers/http.js';
 import { eventually } from '../helpers/proc.js';
 
-interface Pem {
-  cert: string;
-  key: string;
-}
-
-const EC = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
-
-async function makeCA(name: string): Promise<Pem> {
-  const pems = await generate([{ name: 'commonName', value: name }], {
-    ...EC,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
-
 /** A leaf certificate signed by `ca`: for 127.0.0.1 as a server, or named `name` as a client. */
-async function makeLeaf(name: string, ca: Pem, use: 'server' | 'client'): Promise<Pem> {
-  const pems = await generate([{ name: 'commonName', value: name }], {
-    ...EC,
-    ca: { key: ca.key, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true },
-      { name: 'extKeyUsage', serverAuth: use === 'server', clientAuth: use === 'client' },
-      ...(use === 'server' ? [{ name: 'subjectAltName' as const, altNames: [{ type: 7 as const, ip: '127.0.0.1' }] }] : []),
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
+function makeLeaf(name: string, ca: Pem, use: 'server' | 'client'): Promise<Pem> {
+  return use === 'server' ? makeCert(['127.0.0.1'], { ca, cn: name }) : makeCert([], { ca, cn: name, usage: 'client' });
 }
 
 interface TLSBackend {

@@ -10,41 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { generate } from 'selfsigned';
 import { startBackend, type Backend, type EchoBody } from '../helpers/backend.js';
+import { makeCA, makeCert, type Pem } from '../helpers/certs.js';
 import { spawnWharf, type WharfProcess } from '../helpers/cli.js';
-
-interface Pem {
-  cert: string;
-  key: string;
-}
-
-const EC = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
-
-async function makeCA(): Promise<Pem> {
-  const pems = await generate([{ name: 'commonName', value: 'e2e CA' }], {
-    ...EC,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
-
-async function makeCert(ca: Pem, names: string[]): Promise<Pem> {
-  const pems = await generate([{ name: 'commonName', value: names[0]! }], {
-    ...EC,
-    ca: { key: ca.key, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: names.map((value) => ({ type: 2 as const, value })) },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
 
 /** The dynamic file: one router to the backend, and the certificates listed (as file paths). */
 function dynamicYaml(backend: string, certs: Array<{ cert: string; key: string }>): string {
@@ -84,8 +52,8 @@ describe('TLS with the wharf command and the file provider', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wharf-e2e-tls-'));
-    ca = await makeCA();
-    const app = await makeCert(ca, ['app.test']);
+    ca = await makeCA('e2e CA');
+    const app = await makeCert(['app.test'], { ca });
     appFiles = { cert: write('app.crt', app.cert), key: write('app.key', app.key) };
     backend = await startBackend('app');
     dynamicFile = write('dynamic.yml', dynamicYaml(backend.url, [appFiles]));
@@ -171,7 +139,7 @@ describe('TLS with the wharf command and the file provider', () => {
   });
 
   test('a certificate added to the dynamic file is served to new handshakes for its name', async () => {
-    const fresh = await makeCert(ca, ['new.test']);
+    const fresh = await makeCert(['new.test'], { ca });
     const files = { cert: write('new.crt', fresh.cert), key: write('new.key', fresh.key) };
     const mark = wharf.mark();
     writeFileSync(dynamicFile, dynamicYaml(backend.url, [appFiles, files]));

@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
+import { makeCert } from '../helpers/certs.js';
 import { WebSocket, WebSocketServer } from 'ws';
 import { closeServer } from '../helpers/backend.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -51,16 +51,11 @@ function streamSlowly(res: ServerResponse): void {
 }
 
 async function selfSignedFiles(dir: string): Promise<{ certFile: string; keyFile: string }> {
-  const pems = await generate([{ name: 'commonName', value: 'app.test' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2 as const, value: 'app.test' }] }],
-  });
+  const pem = await makeCert(['app.test']);
   const certFile = join(dir, 'app.crt');
   const keyFile = join(dir, 'app.key');
-  writeFileSync(certFile, pems.cert);
-  writeFileSync(keyFile, pems.private);
+  writeFileSync(certFile, pem.cert);
+  writeFileSync(keyFile, pem.key);
   return { certFile, keyFile };
 }
 

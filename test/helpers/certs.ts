@@ -1,0 +1,41 @@
+// Certificates for the TLS tests: a private CA and the server or client certificates it signs (EC P-256, selfsigned).
+import { isIP } from 'node:net';
+import { generate } from 'selfsigned';
+
+export interface Pem {
+  cert: string;
+  key: string;
+}
+
+const EC = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
+
+/** A CA that can sign server and client certificates. */
+export async function makeCA(cn = 'Wharf e2e CA'): Promise<Pem> {
+  const pems = await generate([{ name: 'commonName', value: cn }], {
+    ...EC,
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+/**
+ * A certificate for `names` (subjectAltName: IP addresses as IPs, the rest as DNS names), CN = `cn` or the first
+ * name, signed by `ca` or self-signed without one; a server certificate unless `usage` is 'client'.
+ */
+export async function makeCert(names: string[], options: { ca?: Pem; cn?: string; usage?: 'server' | 'client' } = {}): Promise<Pem> {
+  const altNames = names.map((value) => (isIP(value) ? { type: 7 as const, ip: value } : { type: 2 as const, value }));
+  const pems = await generate([{ name: 'commonName', value: options.cn ?? names[0] ?? 'client' }], {
+    ...EC,
+    ...(options.ca ? { ca: { key: options.ca.key, cert: options.ca.cert } } : {}),
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true },
+      { name: 'extKeyUsage', serverAuth: options.usage !== 'client', clientAuth: options.usage === 'client' },
+      ...(altNames.length > 0 ? [{ name: 'subjectAltName' as const, altNames }] : []),
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
