@@ -10,7 +10,8 @@ export { decode, flatToTree, formatIssues, type DecodeIssue, type DecodeResult }
 export { dynamicSchema, problemsFromDisabled, type DynamicConfig, type ProviderConfig, type RouterConfig, type ServiceConfig, type ElementProblem } from './config/dynamic.js';
 export { readStaticSources, decodeStatic, staticSchema, registerProviderSchema, type StaticConfig, type EntryPointConfig } from './config/static.js';
 export type { Provider, ProviderContext } from './provider/provider.js';
-export { WharfError, type WharfErrorCode } from './errors.js';
+export { WharfError, messageOf, type WharfErrorCode } from './errors.js';
+export { Deadlines, type Deadline } from './deadlines.js';
 export { createLogger, silentLogger, type Logger } from './log.js';
 export { compileRule, type CompiledRule } from './router/rule/index.js';
 export type { RequestFacts } from './router/request-facts.js';

@@ -1,4 +1,5 @@
 // Shared plugin state: reducers that run in one place (this process, or the cluster primary for workers).
+import { Deadlines, type Deadline } from '../deadlines.js';
 import { messageOf } from '../errors.js';
 import type { SharedState } from './contract.js';
 
@@ -66,7 +67,7 @@ interface Waiter {
   reducer: string;
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  deadline: Deadline;
 }
 
 /**
@@ -75,13 +76,15 @@ interface Waiter {
  */
 export function ipcSharedState(options: { timeoutMs?: number } = {}): SharedState {
   const timeoutMs = options.timeoutMs ?? SHARED_CALL_TIMEOUT_MS;
+  // Calls are per request (a rate limit check): one timer for all of them, not one each.
+  const deadlines = new Deadlines(() => timeoutMs);
   let nextId = 0;
   const pending = new Map<number, Waiter>();
   const settle = (id: number): Waiter | undefined => {
     const waiter = pending.get(id);
     if (!waiter) return undefined;
     pending.delete(id);
-    clearTimeout(waiter.timer);
+    deadlines.settle(waiter.deadline);
     return waiter;
   };
   process.on('message', (msg: SharedReply) => {
@@ -102,8 +105,8 @@ export function ipcSharedState(options: { timeoutMs?: number } = {}): SharedStat
       new Promise<R>((resolve, reject) => {
         if (!process.connected || !process.send) return reject(channelClosed(reducer));
         const id = nextId++;
-        const timer = setTimeout(() => settle(id)?.reject(timedOut(reducer, key, timeoutMs)), timeoutMs);
-        pending.set(id, { reducer, resolve: resolve as (v: unknown) => void, reject, timer });
+        const deadline = deadlines.add(() => settle(id)?.reject(timedOut(reducer, key, timeoutMs)));
+        pending.set(id, { reducer, resolve: resolve as (v: unknown) => void, reject, deadline });
         // The callback sees a send that failed (the channel closing meanwhile) instead of an 'error' event that would crash the worker.
         process.send({ type: 'wharf:shared', id, reducer, key, arg } satisfies SharedCall, undefined, {}, (err: Error | null) => {
           if (err) settle(id)?.reject(new Error(`shared reducer '${reducer}': cannot reach the cluster primary: ${err.message}`, { cause: err }));

@@ -1,6 +1,6 @@
 // Where lines go: an asynchronous pino destination (sonic-boom) that reopens on SIGUSR1 and never stops serving.
 import { pino } from 'pino';
-import type { Logger } from '@wharf/core';
+import { messageOf, type Logger } from '@wharf/core';
 
 type Destination = ReturnType<typeof pino.destination>;
 
@@ -13,10 +13,6 @@ interface DestinationState {
 
 function state(dest: Destination): DestinationState {
   return dest as unknown as DestinationState;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export interface SinkOptions {

@@ -1,6 +1,6 @@
 // The health of every checked server: active checkers keyed by service + URL + settings, passive failure
 // windows, and the one verdict per server handed to the load balancers (host.health).
-import { formatDuration, type Logger, type RuntimeInfo, type ServerHealth, type UpstreamFailureEvent } from '@wharf/core';
+import { formatDuration, messageOf, type Logger, type RuntimeInfo, type ServerHealth, type UpstreamFailureEvent } from '@wharf/core';
 import { createProbeClients, probe, probeTarget, type ProbeClients, type ProbeTarget, type ProbeTransport } from './probe.js';
 import type { HealthCheckConfig, PassiveHealthCheckConfig } from './schema.js';
 
@@ -39,8 +39,6 @@ interface ServerState {
 }
 
 const key = (service: string, url: string): string => `${service}\n${url}`;
-
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export interface HealthMonitorOptions {
   health: ServerHealth;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { RateLimiterRes, RLWrapperTimeouts, type RateLimiterCompatibleAbstract } from 'rate-limiter-flexible';
-import { readCertificates, readPemValue, type Logger } from '@wharf/core';
+import { Deadlines, messageOf, readCertificates, readPemValue, type Logger } from '@wharf/core';
 import { idleTtlMs, tokensAt, type BucketLimits, type Take } from './bucket.js';
 import { BucketLimiter, StoreUnavailableError } from './limiter.js';
 import type { RedisConfig } from './schema.js';
@@ -428,7 +428,7 @@ export class InsuredRedisLimiter extends RLWrapperTimeouts {
   override _run(funcName: string, params: unknown[]): Promise<unknown> {
     const limiter = this.limiter as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     return new Promise((resolve, reject) => {
-      const pending = this.deadlines.add(reject);
+      const pending = this.deadlines.add(() => reject(new Error('Operation timed out')));
       limiter[funcName]!(...params).then(
         (res) => {
           this.deadlines.settle(pending);
@@ -452,76 +452,6 @@ export class InsuredRedisLimiter extends RLWrapperTimeouts {
     this.outage.failed(messageOf(err));
     return err instanceof StoreUnavailableError ? err : new StoreUnavailableError(messageOf(err), { cause: err });
   }
-}
-
-interface Deadline {
-  readonly at: number;
-  reject: ((err: Error) => void) | undefined;
-}
-
-/**
- * Deadlines of calls made with the same bound, so in call order: a queue, and one timer for its oldest
- * pending call (rearmed when it fires early because that call was answered). The timer holds the process
- * open while calls are pending, as their own timers would. (Lowering timeoutMs at run time would let a
- * newer call wait for an older one's deadline: the bound is fixed per configuration here.)
- */
-class Deadlines {
-  private queue: Deadline[] = [];
-  private head = 0;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(private readonly timeoutMs: () => number) {}
-
-  add(reject: (err: Error) => void): Deadline {
-    const deadline: Deadline = { at: performance.now() + this.timeoutMs(), reject };
-    this.queue.push(deadline);
-    if (this.timer === undefined) this.arm(deadline.at);
-    return deadline;
-  }
-
-  settle(deadline: Deadline): void {
-    deadline.reject = undefined;
-    const { queue } = this;
-    while (this.head < queue.length && queue[this.head]!.reject === undefined) this.head++;
-    if (this.head === queue.length) {
-      this.queue = [];
-      this.head = 0;
-      if (this.timer !== undefined) clearTimeout(this.timer);
-      this.timer = undefined;
-    } else if (this.head > 1024 && this.head * 2 > queue.length) {
-      this.queue = queue.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  private arm(at: number): void {
-    this.timer = setTimeout(this.expire, Math.max(0, at - performance.now()));
-  }
-
-  private readonly expire = (): void => {
-    this.timer = undefined;
-    const now = performance.now();
-    const { queue } = this;
-    while (this.head < queue.length) {
-      const deadline = queue[this.head]!;
-      if (deadline.reject !== undefined) {
-        if (deadline.at > now) break;
-        const reject = deadline.reject;
-        deadline.reject = undefined;
-        reject(new Error('Operation timed out'));
-      }
-      this.head++;
-    }
-    if (this.head < queue.length) this.arm(queue[this.head]!.at);
-    else {
-      this.queue = [];
-      this.head = 0;
-    }
-  };
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 type OutageTracker = ReturnType<typeof outageTracker>;
