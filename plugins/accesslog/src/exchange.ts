@@ -25,8 +25,6 @@ export interface Exchange {
   /** Filled by settle() once the response is over. */
   status: number;
   durationNs: number;
-  /** The line's fields, once it is decided that the request gets one. */
-  fields: Record<string, unknown> | undefined;
 }
 
 /** What to capture beyond the basics; decided once from the fields configuration. */
@@ -56,7 +54,6 @@ export function begin(ctx: WharfContext, plan: CapturePlan): Exchange {
     routed: false,
     status: 0,
     durationNs: 0,
-    fields: undefined,
   };
   (ctx.res as TrackedResponse)[EXCHANGE] = x;
   if (plan.countRequestBody && hasBody(ctx.req)) countRequestBody(ctx.req, x);

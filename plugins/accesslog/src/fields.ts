@@ -1,55 +1,10 @@
 // Traefik's access-log fields for one finished request, limited to those fields.defaultMode/names keep.
-import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { downstreamHeaders, type CapturePlan, type Exchange } from './exchange.js';
 import { localTime, utcTime, type Fields } from './format.js';
 import { HeaderPolicy } from './headers.js';
+import { appendJsonFields, endJsonLine, jsonLine } from './json-line.js';
 import type { AccessLogConfig } from './schema.js';
-
-const serviceAddrCache = new Map<string, string>();
-
-/** `http://10.0.0.2:8080/base` → `10.0.0.2:8080` (Go's url.Host); servers are few, so each is parsed once. */
-function serviceAddr(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  let addr = serviceAddrCache.get(url);
-  if (addr === undefined) {
-    try {
-      addr = new URL(url).host;
-    } catch {
-      addr = '';
-    }
-    if (serviceAddrCache.size < 4096) serviceAddrCache.set(url, addr);
-  }
-  return addr;
-}
-
-/** Go's net.SplitHostPort, or [value, '-'] when there is no port (Traefik's silentSplitHostPort). */
-export function splitHostPort(value: string): [string, string] {
-  const m = /^\[([^\]]*)\]:(\d*)$/.exec(value) ?? /^([^:]*):(\d*)$/.exec(value);
-  return m ? [m[1]!, m[2]!] : [value, '-'];
-}
-
-function clientAddr(x: Exchange): string {
-  const ip = x.ctx.wharf.clientIP;
-  const port = x.socket.remotePort ?? '';
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
-
-/** The peer address, or X-Forwarded-For as Traefik shows it, but only from a peer trusted to send it. */
-function clientHost(x: Exchange): string {
-  const forwarded = x.ctx.req.headers['x-forwarded-for'];
-  if (x.ctx.wharf.trustForwarded && typeof forwarded === 'string' && forwarded !== '') return forwarded;
-  return x.ctx.wharf.clientIP;
-}
-
-function host(req: IncomingMessage): string | undefined {
-  return req.headers.host ?? (req.headers[':authority'] as string | undefined);
-}
-
-function tls(x: Exchange): TLSSocket | undefined {
-  const socket = x.socket as TLSSocket;
-  return socket.encrypted ? socket : undefined;
-}
+import { clientAddr, clientHost, host, originDuration, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
 
 /** Every field Wharf fills, in output order (Traefik's names). */
 const CORE_FIELDS = [
@@ -72,7 +27,8 @@ const TRAEFIK_ONLY_FIELDS = ['GzipRatio', 'TLSClientSubject', 'RequestLine', 'Or
 
 export const FIELD_NAMES: readonly string[] = [...CORE_FIELDS, ...TRAEFIK_ONLY_FIELDS];
 
-type Wanted = Readonly<Record<CoreField, boolean>>;
+/** Per core field: whether the configured format prints it and fields.defaultMode/names keep it. */
+export type Wanted = Readonly<Record<CoreField, boolean>>;
 
 /**
  * All core fields in one object literal (one hidden class, no per-field calls); the costly ones are
@@ -82,9 +38,9 @@ type Wanted = Readonly<Record<CoreField, boolean>>;
 function coreFields(x: Exchange, want: Wanted, json: boolean): Fields {
   const { req, wharf } = x.ctx;
   const upstream = wharf.upstream;
-  const origin = upstream?.durationNs === undefined ? undefined : Number(upstream.durationNs);
+  const origin = originDuration(upstream);
   const hostHeader = host(req);
-  const split = hostHeader !== undefined && (want.RequestHost || want.RequestPort) ? splitHostPort(hostHeader) : undefined;
+  const split = hostHeader !== undefined && (want.RequestHost || want.RequestPort) ? requestHostPort(hostHeader) : undefined;
   const secure = want.RequestScheme || want.TLSVersion || want.TLSCipher ? tls(x) : undefined;
   return {
     StartUTC: want.StartUTC ? (json ? utcTime(x.startMs) : x.startMs) : undefined,
@@ -116,8 +72,7 @@ function coreFields(x: Exchange, want: Wanted, json: boolean): Fields {
     RequestCount: req.id,
     Overhead: x.durationNs - (origin ?? 0),
     RetryAttempts: wharf.retryAttempts,
-    // `TLSv1.3` → `1.3`, Traefik's spelling.
-    TLSVersion: secure?.getProtocol()?.replace(/^TLSv/, '') ?? undefined,
+    TLSVersion: secure && tlsVersion(secure),
     TLSCipher: secure?.getCipher()?.standardName,
   };
 }
@@ -125,7 +80,10 @@ function coreFields(x: Exchange, want: Wanted, json: boolean): Fields {
 /** Builds the kept fields of a finished exchange; compiled once from the configuration. */
 export interface FieldPlan {
   capture: CapturePlan;
+  /** The kept fields as an object: what the CLF formats print from (any format may call it). */
   build(x: Exchange): Fields;
+  /** The json format's line (no newline), the same text as formatJSON(build(x), nowMs). */
+  jsonLine(x: Exchange, nowMs: number): string;
 }
 
 export function compileFields(config: AccessLogConfig['fields'], format: AccessLogConfig['format']): FieldPlan {
@@ -152,12 +110,24 @@ export function compileFields(config: AccessLogConfig['fields'], format: AccessL
         headers.addNamed(fields, 'request_', x.ctx.req.headers, CLF_HEADERS);
         return fields;
       }
-      headers.addTo(fields, 'request_', x.ctx.req.headers, 'host');
-      headers.addTo(fields, 'origin_', x.originHeaders);
-      headers.addTo(fields, 'downstream_', downstreamHeaders(x));
+      addHeaderFields(fields, x, headers);
       return fields;
     },
+    jsonLine(x, nowMs) {
+      const line = jsonLine(x, want, nowMs);
+      if (!headers.active) return endJsonLine(line);
+      const headerFields: Fields = {};
+      addHeaderFields(headerFields, x, headers);
+      return endJsonLine(appendJsonFields(line, headerFields));
+    },
   };
+}
+
+/** The json format's `request_`, `origin_` and `downstream_` header fields, in that order. */
+function addHeaderFields(fields: Fields, x: Exchange, headers: HeaderPolicy): void {
+  headers.addTo(fields, 'request_', x.ctx.req.headers, 'host');
+  headers.addTo(fields, 'origin_', x.originHeaders);
+  headers.addTo(fields, 'downstream_', downstreamHeaders(x));
 }
 
 /** fields.names with lower-cased keys (Traefik matches field names case-insensitively); unknown names fail. */

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clfTime, formatCommon, formatGenericCLF, formatJSON, localTime, utcTime, type Fields } from './format.js';
-import { splitHostPort } from './fields.js';
+import { splitHostPort } from './values.js';
 import { canonicalHeaderName } from './headers.js';
 
 // Node re-reads TZ when it is assigned; Etc/GMT+9 is UTC−9 (POSIX sign), Traefik's test zone.

@@ -5,7 +5,7 @@ import { definePlugin, Type, type Next, type PluginHost, type WharfContext } fro
 import { begin, EXCHANGE, settle, type Exchange, type TrackedResponse } from './exchange.js';
 import { compileFields, type FieldPlan } from './fields.js';
 import { compileFilter, type LineFilter } from './filters.js';
-import { formatCommon, formatGenericCLF, formatJSON } from './format.js';
+import { formatCommon, formatGenericCLF } from './format.js';
 import { accessLogSchema, entryPointFields, type AccessLogConfig } from './schema.js';
 import { AccessLogSink } from './sink.js';
 
@@ -66,11 +66,11 @@ class InFlight {
   }
 }
 
-/** Renders Traefik's line for a finished exchange whose fields are built. */
-function lineRenderer(format: AccessLogConfig['format']): (x: Exchange) => string {
-  if (format === 'json') return (x) => `${formatJSON(x.fields!, Date.now())}\n`;
-  if (format === 'genericCLF') return (x) => `${formatGenericCLF(x.fields!, x.startMs)}\n`;
-  return (x) => `${formatCommon(x.fields!, x.startMs)}\n`;
+/** Renders Traefik's line for a finished exchange, newline included. */
+function lineRenderer(format: AccessLogConfig['format'], fields: FieldPlan): (x: Exchange) => string {
+  if (format === 'json') return (x) => `${fields.jsonLine(x, Date.now())}\n`;
+  if (format === 'genericCLF') return (x) => `${formatGenericCLF(fields.build(x), x.startMs)}\n`;
+  return (x) => `${formatCommon(fields.build(x), x.startMs)}\n`;
 }
 
 /**
@@ -83,7 +83,7 @@ function lineRenderer(format: AccessLogConfig['format']): (x: Exchange) => strin
 function httpLogger(config: AccessLogConfig, sink: AccessLogSink, fields: FieldPlan, scope: Scope, log: PluginHost['log'], inflight: InFlight): HttpLogger {
   let requestCount = 0;
   let reported = false;
-  const render = lineRenderer(config.format);
+  const render = lineRenderer(config.format, fields);
   return pinoHttp({
     // Never written to: every level decision below is 'silent'.
     logger: pino({ level: 'info', base: undefined, timestamp: false }, sink),
@@ -98,7 +98,6 @@ function httpLogger(config: AccessLogConfig, sink: AccessLogSink, fields: FieldP
       try {
         settle(x);
         if (!wanted(x, scope)) return 'silent';
-        x.fields = fields.build(x);
         sink.write(render(x));
       } catch (err) {
         if (!reported) log.error({ err }, `access log: cannot build a line (${err instanceof Error ? err.message : String(err)}); such requests are not logged`);

@@ -1,0 +1,77 @@
+// How each access-log field's value is read from a finished exchange; shared by the field object and the json writer.
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { UpstreamInfo } from '@wharf/core';
+import type { Exchange } from './exchange.js';
+
+const serviceAddrCache = new Map<string, string>();
+
+/** `http://10.0.0.2:8080/base` → `10.0.0.2:8080` (Go's url.Host); servers are few, so each is parsed once. */
+export function serviceAddr(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  let addr = serviceAddrCache.get(url);
+  if (addr === undefined) {
+    try {
+      addr = new URL(url).host;
+    } catch {
+      addr = '';
+    }
+    if (serviceAddrCache.size < 4096) serviceAddrCache.set(url, addr);
+  }
+  return addr;
+}
+
+/** Go's net.SplitHostPort, or [value, '-'] when there is no port (Traefik's silentSplitHostPort). */
+export function splitHostPort(value: string): [string, string] {
+  const m = /^\[([^\]]*)\]:(\d*)$/.exec(value) ?? /^([^:]*):(\d*)$/.exec(value);
+  return m ? [m[1]!, m[2]!] : [value, '-'];
+}
+
+const hostPortCache = new Map<string, readonly [string, string]>();
+// Host values are client-controlled: memoise only this many, so they cannot grow memory.
+const MAX_CACHED_HOSTS = 1024;
+
+/** splitHostPort for a Host header: a gateway sees few distinct ones, so each is split (two regexes) once. */
+export function requestHostPort(hostHeader: string): readonly [string, string] {
+  let split = hostPortCache.get(hostHeader);
+  if (split === undefined) {
+    split = splitHostPort(hostHeader);
+    if (hostPortCache.size < MAX_CACHED_HOSTS) hostPortCache.set(hostHeader, split);
+  }
+  return split;
+}
+
+/** ClientAddr: `ip:port`, `[ip]:port` for IPv6 (Go's net.JoinHostPort). */
+export function clientAddr(x: Exchange): string {
+  const ip = x.ctx.wharf.clientIP;
+  const port = x.socket.remotePort ?? '';
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** The peer address, or X-Forwarded-For as Traefik shows it, but only from a peer trusted to send it. */
+export function clientHost(x: Exchange): string {
+  const forwarded = x.ctx.req.headers['x-forwarded-for'];
+  if (x.ctx.wharf.trustForwarded && typeof forwarded === 'string' && forwarded !== '') return forwarded;
+  return x.ctx.wharf.clientIP;
+}
+
+/** RequestAddr: the Host header, or :authority on HTTP/2. */
+export function host(req: IncomingMessage): string | undefined {
+  return req.headers.host ?? (req.headers[':authority'] as string | undefined);
+}
+
+/** The TLS socket of an HTTPS exchange, else undefined. */
+export function tls(x: Exchange): TLSSocket | undefined {
+  const socket = x.socket as TLSSocket;
+  return socket.encrypted ? socket : undefined;
+}
+
+/** TLSVersion: `TLSv1.3` → `1.3`, Traefik's spelling. */
+export function tlsVersion(socket: TLSSocket): string | undefined {
+  return socket.getProtocol()?.replace(/^TLSv/, '') ?? undefined;
+}
+
+/** OriginDuration in nanoseconds, when an upstream answered. */
+export function originDuration(upstream: UpstreamInfo | undefined): number | undefined {
+  return upstream?.durationNs === undefined ? undefined : Number(upstream.durationNs);
+}
