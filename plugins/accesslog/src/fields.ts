@@ -4,7 +4,7 @@ import { localTime, utcTime, type Fields } from './format.js';
 import { HeaderPolicy } from './headers.js';
 import { appendJsonFields, endJsonLine, jsonLine } from './json-line.js';
 import type { AccessLogConfig } from './schema.js';
-import { clientAddr, clientHost, host, originDuration, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
+import { clientHost, host, originDuration, peer, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
 
 /** Every field Wharf fills, in output order (Traefik's names). */
 const CORE_FIELDS = [
@@ -51,9 +51,9 @@ function coreFields(x: Exchange, want: Wanted, json: boolean): Fields {
     ServiceName: wharf.service,
     ServiceURL: upstream?.url,
     ServiceAddr: want.ServiceAddr ? serviceAddr(upstream?.url) : undefined,
-    ClientAddr: want.ClientAddr ? clientAddr(x) : undefined,
+    ClientAddr: want.ClientAddr ? peer(x).addr : undefined,
     ClientHost: want.ClientHost ? clientHost(x) : undefined,
-    ClientPort: want.ClientPort ? String(x.socket.remotePort ?? '-') : undefined,
+    ClientPort: want.ClientPort ? peer(x).port : undefined,
     ClientUsername: '-',
     RequestAddr: hostHeader,
     RequestHost: split?.[0],

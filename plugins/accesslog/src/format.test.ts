@@ -81,6 +81,11 @@ test('JSON timestamps: RFC 3339 with trimmed fraction, local with offset', () =>
   assert.equal(utcTime(START + 5), '2009-11-10T23:00:00.005Z');
   assert.equal(localTime(START), '2009-11-10T14:00:00-09:00');
   assert.equal(localTime(START + 250), '2009-11-10T14:00:00.25-09:00');
+  assert.equal(utcTime(START + 100), '2009-11-10T23:00:00.1Z');
+  assert.equal(utcTime(START + 1999), '2009-11-10T23:00:01.999Z');
+  assert.equal(utcTime(START + 1999), '2009-11-10T23:00:01.999Z', 'the same millisecond again (cached)');
+  assert.equal(localTime(START + 1010), '2009-11-10T14:00:01.01-09:00');
+  assert.equal(localTime(START + 1010), '2009-11-10T14:00:01.01-09:00', 'the same millisecond again (cached)');
 });
 
 test('CLF time: cached per second, UTC and local do not share the cache', () => {

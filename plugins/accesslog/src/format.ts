@@ -33,27 +33,35 @@ export function clfTime(ms: number, local: boolean): string {
 
 // JSON lines in the same second share the date and time part of StartUTC: built once per second.
 let isoCache = { second: NaN, text: '' };
+// Lines of the same millisecond (many, under load) share the whole value.
+let lastUtcMs = NaN;
+let lastUtcText = '';
 
-/** `.123`, `.12`, `.1` or nothing: Go prints the fraction without trailing zeros. */
+/** `.123`, `.12`, `.1` or nothing, by millisecond: Go prints the fraction without trailing zeros. */
+const FRACTIONS = Array.from({ length: 1000 }, (_, ms) => (ms === 0 ? '' : `.${String(ms).padStart(3, '0').replace(/0+$/, '')}`));
+
 function fraction(ms: number): string {
-  const rest = ms - Math.floor(ms / 1000) * 1000;
-  if (rest === 0) return '';
-  const digits = String(rest).padStart(3, '0');
-  return `.${digits[2] === '0' ? (digits[1] === '0' ? digits.slice(0, 1) : digits.slice(0, 2)) : digits}`;
+  return FRACTIONS[Math.floor(ms) - Math.floor(ms / 1000) * 1000]!;
 }
 
 /** Go's RFC 3339 with trailing fraction zeros trimmed, as Traefik's JSON shows StartUTC: `2009-11-10T23:00:00.12Z`. */
 export function utcTime(ms: number): string {
+  if (ms === lastUtcMs) return lastUtcText;
   const second = Math.floor(ms / 1000);
   if (isoCache.second !== second) isoCache = { second, text: new Date(second * 1000).toISOString().slice(0, 19) };
-  return `${isoCache.text}${fraction(ms)}Z`;
+  lastUtcMs = ms;
+  lastUtcText = `${isoCache.text}${fraction(ms)}Z`;
+  return lastUtcText;
 }
 
 // StartLocal's date, time and zone depend only on the second: built once per second (zone changes fall on one).
 let localCache = { second: NaN, head: '', zone: '' };
+let lastLocalMs = NaN;
+let lastLocalText = '';
 
 /** StartLocal: the same instant in the local zone with its offset (`Z` when the zone is UTC). */
 export function localTime(ms: number): string {
+  if (ms === lastLocalMs) return lastLocalText;
   const second = Math.floor(ms / 1000);
   if (localCache.second !== second) {
     const d = new Date(second * 1000);
@@ -61,7 +69,9 @@ export function localTime(ms: number): string {
     const head = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
     localCache = { second, head, zone: offset === 0 ? 'Z' : zone(offset, true) };
   }
-  return `${localCache.head}${fraction(ms)}${localCache.zone}`;
+  lastLocalMs = ms;
+  lastLocalText = `${localCache.head}${fraction(ms)}${localCache.zone}`;
+  return lastLocalText;
 }
 
 /** A field for the line: `-` (or `"-"`) when absent or empty, strings optionally quoted, numbers as they are. */

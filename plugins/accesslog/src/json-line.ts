@@ -3,7 +3,7 @@
 import type { Exchange } from './exchange.js';
 import type { Wanted } from './fields.js';
 import { localTime, utcTime, type Fields } from './format.js';
-import { clientAddr, clientHost, host, originDuration, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
+import { clientHost, host, originDuration, peer, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
 
 // Characters JSON.stringify escapes: quote, backslash, controls and lone surrogates; other text goes as it is.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -11,6 +11,20 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 /** A JSON string literal, exactly as JSON.stringify writes it; most values need no escaping at all. */
 export function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+const quotedNames = new Map<string, string>();
+// Names come from the configuration, but a runaway one must not grow memory either.
+const MAX_QUOTED_NAMES = 4096;
+
+/** jsonString for entrypoint, router and service names and server URLs: few distinct values, each quoted once. */
+function quotedName(s: string): string {
+  let quoted = quotedNames.get(s);
+  if (quoted === undefined) {
+    quoted = jsonString(s);
+    if (quotedNames.size < MAX_QUOTED_NAMES) quotedNames.set(s, quoted);
+  }
+  return quoted;
 }
 
 /** A JSON value as JSON.stringify writes it (non-finite numbers become null); undefined is not called with. */
@@ -39,16 +53,16 @@ export function jsonLine(x: Exchange, want: Wanted, nowMs: number): string {
   if (want.StartUTC) out += `,"StartUTC":"${utcTime(x.startMs)}"`;
   if (want.StartLocal) out += `,"StartLocal":"${localTime(x.startMs)}"`;
   if (want.Duration) out += `,"Duration":${jsonValue(x.durationNs)}`;
-  if (want.entryPointName && wharf.entrypoint !== undefined) out += `,"entryPointName":${jsonString(wharf.entrypoint)}`;
-  if (want.RouterName && wharf.router !== undefined) out += `,"RouterName":${jsonString(wharf.router)}`;
-  if (want.ServiceName && wharf.service !== undefined) out += `,"ServiceName":${jsonString(wharf.service)}`;
+  if (want.entryPointName && wharf.entrypoint !== undefined) out += `,"entryPointName":${quotedName(wharf.entrypoint)}`;
+  if (want.RouterName && wharf.router !== undefined) out += `,"RouterName":${quotedName(wharf.router)}`;
+  if (want.ServiceName && wharf.service !== undefined) out += `,"ServiceName":${quotedName(wharf.service)}`;
   if (upstream !== undefined) {
-    if (want.ServiceURL) out += `,"ServiceURL":${jsonString(upstream.url)}`;
-    if (want.ServiceAddr) out += `,"ServiceAddr":${jsonString(serviceAddr(upstream.url)!)}`;
+    if (want.ServiceURL) out += `,"ServiceURL":${quotedName(upstream.url)}`;
+    if (want.ServiceAddr) out += `,"ServiceAddr":${quotedName(serviceAddr(upstream.url)!)}`;
   }
-  if (want.ClientAddr) out += `,"ClientAddr":${jsonString(clientAddr(x))}`;
+  if (want.ClientAddr) out += `,"ClientAddr":${jsonString(peer(x).addr)}`;
   if (want.ClientHost) out += `,"ClientHost":${jsonString(clientHost(x))}`;
-  if (want.ClientPort) out += `,"ClientPort":"${x.socket.remotePort ?? '-'}"`;
+  if (want.ClientPort) out += `,"ClientPort":"${peer(x).port}"`;
   if (want.ClientUsername) out += ',"ClientUsername":"-"';
   if (hostHeader !== undefined) {
     if (want.RequestAddr) out += `,"RequestAddr":${jsonString(hostHeader)}`;

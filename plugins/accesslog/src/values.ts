@@ -1,5 +1,6 @@
 // How each access-log field's value is read from a finished exchange; shared by the field object and the json writer.
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { UpstreamInfo } from '@wharf/core';
 import type { Exchange } from './exchange.js';
@@ -41,11 +42,29 @@ export function requestHostPort(hostHeader: string): readonly [string, string] {
   return split;
 }
 
-/** ClientAddr: `ip:port`, `[ip]:port` for IPv6 (Go's net.JoinHostPort). */
-export function clientAddr(x: Exchange): string {
+/** ClientAddr and ClientPort of one connection. */
+export interface Peer {
+  ip: string;
+  /** `ip:port`, `[ip]:port` for IPv6 (Go's net.JoinHostPort). */
+  addr: string;
+  /** The port, or `-` when the socket no longer knows it. */
+  port: string;
+}
+
+const PEER = Symbol('wharf.accessLog.peer');
+type PeerSocket = Socket & { [PEER]?: Peer };
+
+/** ClientAddr and ClientPort, formatted once per connection: a keep-alive connection carries many requests. */
+export function peer(x: Exchange): Peer {
+  const socket = x.socket as PeerSocket;
   const ip = x.ctx.wharf.clientIP;
-  const port = x.socket.remotePort ?? '';
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  let known = socket[PEER];
+  if (known === undefined || known.ip !== ip) {
+    const port = socket.remotePort;
+    known = { ip, addr: ip.includes(':') ? `[${ip}]:${port ?? ''}` : `${ip}:${port ?? ''}`, port: String(port ?? '-') };
+    socket[PEER] = known;
+  }
+  return known;
 }
 
 /** The peer address, or X-Forwarded-For as Traefik shows it, but only from a peer trusted to send it. */
