@@ -2,6 +2,7 @@
 import { IncomingMessage, ServerResponse, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { onResponseHeaders, type WharfContext } from '@wharf/core';
+import { wireText } from './values.js';
 
 /** One request as the access log sees it; lives on the response (see EXCHANGE) until its line is written. */
 export interface Exchange {
@@ -48,7 +49,7 @@ export function begin(ctx: WharfContext, plan: CapturePlan): Exchange {
     ctx,
     socket: ctx.req.socket,
     startMs: Date.now(),
-    target: requestTarget(ctx.req.url),
+    target: wireText(requestTarget(ctx.req.url)),
     bytesIn: 0,
     bytesOut: 0,
     routed: false,

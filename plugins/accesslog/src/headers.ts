@@ -2,6 +2,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Fields } from './format.js';
 import type { HeaderModeValue } from './schema.js';
+import { wireText } from './values.js';
 
 export const REDACTED = 'REDACTED';
 
@@ -60,7 +61,7 @@ export class HeaderPolicy {
       if (raw === undefined || name === skip) continue;
       const decision = this.decide(name);
       if (decision.mode === 'drop') continue;
-      fields[prefix + decision.canonical] = decision.mode === 'redact' ? REDACTED : Array.isArray(raw) ? raw.join(',') : String(raw);
+      fields[prefix + decision.canonical] = decision.mode === 'redact' ? REDACTED : wireText(Array.isArray(raw) ? raw.join(',') : String(raw));
     }
   }
 
@@ -70,7 +71,7 @@ export class HeaderPolicy {
       const raw = headers[name];
       if (raw === undefined) continue;
       const decision = this.decide(name);
-      if (decision.mode !== 'drop') fields[prefix + decision.canonical] = decision.mode === 'redact' ? REDACTED : String(raw);
+      if (decision.mode !== 'drop') fields[prefix + decision.canonical] = decision.mode === 'redact' ? REDACTED : wireText(String(raw));
     }
   }
 

@@ -121,6 +121,37 @@ test('json: Traefik field names and values for a known proxied request', async (
   }
 });
 
+/** What a client sends as UTF-8 bytes, as Node's http client takes header values: one char per byte. */
+function utf8Bytes(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+test('UTF-8 on the wire is logged as the text the client sent, invalid bytes as U+FFFD, in json and CLF', async () => {
+  const backend = await helloBackend();
+  const tmp = tempDir();
+  const jsonFile = join(tmp.dir, 'json.log');
+  const clfFile = join(tmp.dir, 'clf.log');
+  const args = [...KEEP_UA_REFERER, '--entrypoints.web.forwardedHeaders.insecure=true'];
+  const json = await gateway({ args: ['--accessLog.format=json', `--accessLog.filePath=${jsonFile}`, ...args], dynamic: route('hello', backend.url) });
+  const clf = await gateway({ args: [`--accessLog.filePath=${clfFile}`, ...args], dynamic: route('hello', backend.url) });
+  try {
+    const headers = { 'user-agent': utf8Bytes('café/1 ☕'), referer: 'http://ref.example/\xff', 'x-forwarded-for': utf8Bytes('203.0.113.7, ünïcode') };
+    for (const gw of [json, clf]) assert.equal((await request(`${gw.web}/hello`, { headers })).status, 200);
+    await json.stop();
+    await clf.stop();
+    const line = JSON.parse(readLines(jsonFile)[0]!);
+    assert.equal(line['request_User-Agent'], 'café/1 ☕');
+    assert.equal(line.request_Referer, 'http://ref.example/\ufffd');
+    assert.equal(line.ClientHost, '203.0.113.7, ünïcode');
+    assert.match(readLines(clfFile)[0]!, /^203\.0\.113\.7, ünïcode - - \[.*\] "GET \/hello HTTP\/1\.1" 200 6 "http:\/\/ref\.example\/\ufffd" "café\/1 ☕" /);
+  } finally {
+    await json.stop();
+    await clf.stop();
+    await backend.close();
+    tmp.remove();
+  }
+});
+
 test('json: ClientHost is X-Forwarded-For only from a trusted peer', async () => {
   const backend = await helloBackend();
   const tmp = tempDir();

@@ -70,13 +70,27 @@ export function peer(x: Exchange): Peer {
 /** The peer address, or X-Forwarded-For as Traefik shows it, but only from a peer trusted to send it. */
 export function clientHost(x: Exchange): string {
   const forwarded = x.ctx.req.headers['x-forwarded-for'];
-  if (x.ctx.wharf.trustForwarded && typeof forwarded === 'string' && forwarded !== '') return forwarded;
+  if (x.ctx.wharf.trustForwarded && typeof forwarded === 'string' && forwarded !== '') return wireText(forwarded);
   return x.ctx.wharf.clientIP;
+}
+
+// Node and undici decode the request target and header values byte for byte (latin1); the bytes are UTF-8.
+const HIGH_BYTES = /[\u0080-\u00ff]/;
+const BEYOND_BYTES = /[^\u0000-\u00ff]/;
+
+/**
+ * Text that came off the wire (request target, header values), as the UTF-8 the peer sent: `cafÃ©` → `café`.
+ * Invalid sequences become U+FFFD, as Go's JSON encoder writes them in Traefik's lines.
+ */
+export function wireText(s: string): string {
+  if (!HIGH_BYTES.test(s) || BEYOND_BYTES.test(s)) return s;
+  return Buffer.from(s, 'latin1').toString('utf8');
 }
 
 /** RequestAddr: the Host header, or :authority on HTTP/2. */
 export function host(req: IncomingMessage): string | undefined {
-  return req.headers.host ?? (req.headers[':authority'] as string | undefined);
+  const value = req.headers.host ?? (req.headers[':authority'] as string | undefined);
+  return value === undefined ? undefined : wireText(value);
 }
 
 /** The TLS socket of an HTTPS exchange, else undefined. */
