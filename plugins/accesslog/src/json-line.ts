@@ -34,9 +34,18 @@ function jsonValue(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+// The line's `time` changes once a second (and would evict StartUTC's per-millisecond value from utcTime).
+let timeSecond = NaN;
+let timeText = '';
+
 /** `2009-11-10T23:00:00Z`: the line's `time`, to the second, as Traefik's logrus writes it. */
 export function lineTime(nowMs: number): string {
-  return utcTime(Math.floor(nowMs / 1000) * 1000);
+  const second = Math.floor(nowMs / 1000);
+  if (second !== timeSecond) {
+    timeSecond = second;
+    timeText = utcTime(second * 1000);
+  }
+  return timeText;
 }
 
 /**
