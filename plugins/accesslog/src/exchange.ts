@@ -35,6 +35,8 @@ export interface CapturePlan {
   /** Watch the response headers: origin_ needs a copy before plugins change them, downstream_ the final object. */
   originHeaders: boolean;
   downstreamHeaders: boolean;
+  /** fields.queryParameters applied to the logged target; undefined when every parameter is kept. */
+  query?: (target: string) => string;
 }
 
 export const EXCHANGE = Symbol('wharf.accessLog.exchange');
@@ -49,7 +51,7 @@ export function begin(ctx: WharfContext, plan: CapturePlan): Exchange {
     ctx,
     socket: ctx.req.socket,
     startMs: Date.now(),
-    target: wireText(requestTarget(ctx.req.url)),
+    target: loggedTarget(ctx.req.url, plan),
     bytesIn: 0,
     bytesOut: 0,
     routed: false,
@@ -75,6 +77,12 @@ export function settle(x: Exchange): void {
   } else {
     x.status = res.headersSent ? res.statusCode : CLIENT_CLOSED_REQUEST;
   }
+}
+
+/** The target as the log shows it: path, query (after fields.queryParameters) and fragment, as UTF-8 text. */
+function loggedTarget(url: string | undefined, plan: CapturePlan): string {
+  const target = wireText(requestTarget(url));
+  return plan.query ? plan.query(target) : target;
 }
 
 /** Traefik logs path, query and fragment only; absolute-form targets (proxy requests) are reduced to that. */

@@ -3,6 +3,7 @@ import { downstreamHeaders, type CapturePlan, type Exchange } from './exchange.j
 import { localTime, utcTime, type Fields } from './format.js';
 import { HeaderPolicy } from './headers.js';
 import { appendJsonFields, endJsonLine, jsonLine } from './json-line.js';
+import { compileQueryPolicy } from './query.js';
 import type { AccessLogConfig } from './schema.js';
 import { clientHost, host, originDuration, peer, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
 
@@ -101,6 +102,7 @@ export function compileFields(config: AccessLogConfig['fields'], format: AccessL
       countResponseBody: want.DownstreamContentSize,
       originHeaders: json && headers.active,
       downstreamHeaders: json && headers.active,
+      query: compileQueryPolicy(config.queryParameters),
     },
     build(x) {
       const fields = coreFields(x, want, json);

@@ -354,6 +354,28 @@ const tagResponse = definePlugin({
     },
 });
 
+test('queryParameters: dropped (Traefik) or redacted by name in RequestPath, json and CLF alike', async () => {
+  const backend = await helloBackend();
+  const tmp = tempDir();
+  const jsonFile = join(tmp.dir, 'json.log');
+  const clfFile = join(tmp.dir, 'clf.log');
+  const query = ['--accessLog.fields.queryParameters.defaultMode=drop', '--accessLog.fields.queryParameters.names.page=keep', '--accessLog.fields.queryParameters.names.token=redact'];
+  const json = await gateway({ args: ['--accessLog.format=json', `--accessLog.filePath=${jsonFile}`, ...query], dynamic: route('hello', backend.url) });
+  const clf = await gateway({ args: [`--accessLog.filePath=${clfFile}`, '--accessLog.fields.queryParameters.defaultMode=drop'], dynamic: route('hello', backend.url) });
+  try {
+    for (const gw of [json, clf]) assert.equal((await request(`${gw.web}/hello?q=secret&page=2&token=abc`)).status, 200);
+    await json.stop();
+    await clf.stop();
+    assert.equal(JSON.parse(readLines(jsonFile)[0]!).RequestPath, '/hello?page=2&token=REDACTED');
+    assert.match(readLines(clfFile)[0]!, /"GET \/hello HTTP\/1\.1" 200 /);
+  } finally {
+    await json.stop();
+    await clf.stop();
+    await backend.close();
+    tmp.remove();
+  }
+});
+
 test('headers: kept, redacted and dropped; credentials never in clear; origin vs downstream', async () => {
   const backend = await helloBackend();
   const tmp = tempDir();

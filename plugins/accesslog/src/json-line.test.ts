@@ -74,6 +74,7 @@ function configFor(pick: <T>(values: readonly T[]) => T, chance: (p: number) => 
     defaultMode: pick(['keep', 'drop'] as const),
     names,
     headers: { defaultMode: pick(['drop', 'keep', 'redact'] as const), names: headerNames },
+    queryParameters: { defaultMode: pick(['keep', 'drop', 'redact'] as const), names: chance(0.5) ? { q: pick(['keep', 'drop', 'redact'] as const) } : {} },
   } as AccessLogConfig['fields'];
 }
 

@@ -6,6 +6,7 @@ const HeaderMode = (description: string) => Type.Union([Type.Literal('keep'), Ty
 
 // The map and its values carry the same description: the help shows the `<name>` row, the README the map.
 const FIELD_NAMES_DOC = 'Per-field mode, `<Field>=keep|drop`, e.g. `ClientUsername=drop`.';
+const QUERY_NAMES_DOC = 'Per-parameter mode, `<param>=keep|drop|redact`, by the name as sent (case-sensitive), e.g. `token=redact`.';
 const HEADER_NAMES_DOC =
   'Per-header mode, `<Header>=keep|drop|redact`. Authorization, Proxy-Authorization, Cookie and Set-Cookie are written only when named here, and then always as REDACTED.';
 
@@ -44,6 +45,16 @@ export const accessLogSchema = Type.Object(
               description: 'Whether headers are written unless named otherwise: keep, drop or redact (default drop). Authorization, Proxy-Authorization, Cookie and Set-Cookie ignore it.',
             }),
             names: MapOf(HeaderMode(HEADER_NAMES_DOC), { default: {}, description: HEADER_NAMES_DOC }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        queryParameters: Type.Object(
+          {
+            defaultMode: Type.Union([Type.Literal('keep'), Type.Literal('drop'), Type.Literal('redact')], {
+              default: 'keep',
+              description: "Query parameters in RequestPath unless named otherwise: keep, drop (Traefik's option: the path alone) or redact (`name=REDACTED`); default keep.",
+            }),
+            names: MapOf(HeaderMode(QUERY_NAMES_DOC), { default: {}, description: QUERY_NAMES_DOC }),
           },
           { additionalProperties: false, default: {} },
         ),
