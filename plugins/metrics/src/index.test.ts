@@ -106,3 +106,35 @@ test('--metrics.prometheus defaults to the traefik entrypoint on :8080 only when
     await gateway.stop();
   }
 });
+
+test('buckets, and entrypoint and service families turned off by their flags', async () => {
+  const ok = await backend(200);
+  const gateway = await startGateway({
+    builtins: false,
+    plugins: [metrics],
+    args: [
+      '--entrypoints.web.address=127.0.0.1:0',
+      '--entrypoints.traefik.address=127.0.0.1:0',
+      '--metrics.prometheus.buckets=0.25,2',
+      '--metrics.prometheus.addEntryPointsLabels=false',
+      '--metrics.prometheus.addServicesLabels=false',
+      '--metrics.prometheus.addRoutersLabels=true',
+    ],
+    dynamic: { http: { routers: { ok: { rule: 'Path(`/ok`)', service: 'ok' } }, services: { ok: { loadBalancer: { servers: [{ url: ok.url }] } } } } },
+  });
+  try {
+    for (let i = 0; i < 3; i++) await (await fetch(`http://127.0.0.1:${gateway.address('web').port}/ok`)).text();
+    await new Promise((r) => setTimeout(r, 50));
+    const text = await (await fetch(`http://127.0.0.1:${gateway.address('traefik').port}/metrics`)).text();
+    const router = { router: 'ok@inline', service: 'ok@inline', code: '200', method: 'GET', protocol: 'http' };
+    assert.equal(sample(text, 'wharf_router_requests_total', router), 3);
+    const buckets = text.split('\n').filter((l) => l.startsWith('wharf_router_request_duration_seconds_bucket{')).map((l) => /le="([^"]+)"/.exec(l)?.[1]);
+    assert.deepEqual(buckets, ['0.25', '2', '+Inf']);
+    assert.equal(sample(text, 'wharf_router_request_duration_seconds_count', router), 3);
+    assert.ok(!/^wharf_entrypoint_requests_total\{/m.test(text), 'no entrypoint samples with addEntryPointsLabels=false');
+    assert.ok(!/^wharf_service_requests_total\{/m.test(text), 'no service samples with addServicesLabels=false');
+  } finally {
+    await gateway.stop();
+    ok.close();
+  }
+});
