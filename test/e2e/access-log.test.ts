@@ -1,15 +1,17 @@
 // The access log with the real plugins around it: an HTTPS request (TLS fields), a rateLimit 429, a plugin's 401
-// and an upstream 504 each get the line that explains them, in json and in common.
+// and an upstream 504 each get the line that explains them, in json and in common; the bare flag enables it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { definePlugin, startGateway, Type, type EmbeddedGateway, type WharfContext } from '@wharf/core';
+import { closedPort } from '../helpers/backend.js';
+import { spawnWharf } from '../helpers/cli.js';
 
 const requireLogin = definePlugin({
   name: 'requirelogin',
@@ -152,3 +154,27 @@ test('common: the exact lines for the same requests', () => {
     `127.0.0.1 - - [TIME] "GET /slow HTTP/1.1" 504 15 "-" "-" 5 "slow@inline" "${origin}" Dms`,
   ]);
 });
+
+test('--accessLog and --accessLog={} enable it with its defaults: common lines on stdout', async () => {
+  for (const flag of ['--accessLog', '--accessLog={}']) {
+    const port = await closedPort();
+    const config = join(dir, `dynamic-${port}.yml`);
+    writeFileSync(config, `http:\n  routers:\n    app:\n      rule: PathPrefix(\`/\`)\n      service: app\n  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: ${origin}\n`);
+    const wharf = spawnWharf([`--entrypoints.web.address=127.0.0.1:${port}`, `--providers.file.filename=${config}`, `--log.filePath=${join(dir, `wharf-${port}.log`)}`, flag]);
+    try {
+      await until(async () => (await get(`http://127.0.0.1:${port}/ok`).catch(() => ({ status: 0 }))).status === 200);
+      const line = await wharf.waitFor(/^.* "GET \/ok HTTP\/1\.1" 200 2 "-" "-" \d+ "app@file" ".*" \d+ms$/m);
+      assert.match(line[0], /^127\.0\.0\.1 - - \[/, flag);
+    } finally {
+      await wharf.stop();
+    }
+  }
+});
+
+async function until(check: () => Promise<boolean>, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
