@@ -89,6 +89,20 @@ test('docker configuration: labels for routers, services and a plugin it does no
   });
 });
 
+test('docker configuration: a router opts out of the access log and metrics by label, as in Traefik', () => {
+  const labels = {
+    'wharf.http.routers.quiet.rule': 'Path(`/health`)',
+    'wharf.http.routers.quiet.observability.accessLogs': 'false',
+    'wharf.http.routers.quiet.observability.metrics': 'false',
+  };
+  const { config } = buildConfiguration([container('web', labels)], options());
+  assert.deepEqual(config.problems, []);
+  const router = (config.config.http as { routers: Record<string, { observability?: unknown }> }).routers.quiet;
+  assert.deepEqual(router?.observability, { accessLogs: false, metrics: false });
+  const bad = buildConfiguration([container('web', { 'wharf.http.routers.quiet.observability.accessLogs': 'nope' })], options());
+  assert.match(JSON.stringify(bad.config.problems), /observability\.accessLogs/);
+});
+
 test('docker configuration: replicas merge their servers; host network and swarm tasks', () => {
   const labels = { 'wharf.http.routers.r.rule': 'Host(`x`)', 'wharf.http.services.s.loadbalancer.server.port': '8083' };
   const a = container('app-1', labels, { instances: [{ id: 'a', networks: [{ network: 'golf', ip: '10.0.0.3' }], bindings: [] }] });
