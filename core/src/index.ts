@@ -21,6 +21,6 @@ export type { RuntimeInfo, RouterInfo, ServiceInfo, MiddlewareInfo, ElementStatu
 export { qualify, isTLSEntryPoint } from './runtime/build.js';
 export { parseAddress } from './entrypoint/address.js';
 export { upstreamConnector, type ServersTransport, type ClientCertificate } from './service/pool.js';
-export { isInlinePem, readPemValue, readCertificates, readKeyPair, type KeyPair } from './config/pem.js';
+export { isInlinePem, readPemValue, readCertificates, readKeyPair, parseKeyPair, KeyPairError, type KeyPair } from './config/pem.js';
 export { DockerProvider, dockerOptions, swarmOptions, labelSchema, normalize, type DockerOptions, type DockerProviderConfig, type SwarmProviderConfig } from './provider/docker/index.js';
 export { optionRows, optionTable, markedSection, markedSections } from './config/docs.js';

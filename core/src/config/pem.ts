@@ -43,16 +43,48 @@ export function readCertificates(value: string, field: string): string {
   return pem;
 }
 
-/** A certificate and its private key; checks that both parse and that they belong together. */
+/** Which part of a certificate/key pair was refused; callers word the message, naming their own fields. */
+export class KeyPairError extends Error {
+  constructor(readonly part: 'certificate' | 'key' | 'mismatch') {
+    super(part === 'certificate' ? 'not a PEM certificate' : part === 'key' ? 'not a PEM private key (or it is encrypted)' : 'the private key does not match the certificate');
+    this.name = 'KeyPairError';
+  }
+}
+
+/**
+ * Parses a certificate and its private key and checks that they belong together (the TLS plugin's certificates
+ * and serversTransports' client certificates). Throws KeyPairError, which never quotes key material.
+ */
+export function parseKeyPair(cert: string, key: string): { x509: X509Certificate; keyType: string } {
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch {
+    throw new KeyPairError('certificate');
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    // The parser's message could quote key material: say only what is wrong.
+    throw new KeyPairError('key');
+  }
+  if (!x509.checkPrivateKey(privateKey)) throw new KeyPairError('mismatch');
+  return { x509, keyType: x509.publicKey.asymmetricKeyType ?? 'unknown' };
+}
+
+/** A certificate and its private key, read from paths or PEM text; checks that both parse and that they belong together. */
 export function readKeyPair(certValue: string, keyValue: string, field: string): KeyPair {
   const cert = readPemValue(certValue, `${field}.certFile`);
   const key = readPemValue(keyValue, `${field}.keyFile`);
-  const x509 = parseCertificate(cert, `${field}.certFile: ${describe(certValue)}`);
-  const privateKey = parsePrivateKey(key, `${field}.keyFile: ${describe(keyValue)}`);
-  if (!x509.checkPrivateKey(privateKey)) {
+  try {
+    return { cert, key, keyType: parseKeyPair(cert, key).keyType };
+  } catch (err) {
+    if (!(err instanceof KeyPairError)) throw err;
+    if (err.part === 'certificate') throw new Error(`${field}.certFile: ${describe(certValue)} is not a valid PEM certificate`);
+    if (err.part === 'key') throw new Error(`${field}.keyFile: ${describe(keyValue)} is not a PEM private key (or it is encrypted)`);
     throw new Error(`${field}.keyFile: ${describe(keyValue)} is not the private key of the certificate ${describe(certValue)}`);
   }
-  return { cert, key, keyType: x509.publicKey.asymmetricKeyType ?? 'unknown' };
 }
 
 function parseCertificate(pem: string, what: string): X509Certificate {
@@ -60,14 +92,5 @@ function parseCertificate(pem: string, what: string): X509Certificate {
     return new X509Certificate(pem);
   } catch {
     throw new Error(`${what} is not a valid PEM certificate`);
-  }
-}
-
-function parsePrivateKey(pem: string, what: string): KeyObject {
-  try {
-    return createPrivateKey(pem);
-  } catch {
-    // The parser's message could quote key material: say only what is wrong.
-    throw new Error(`${what} is not a PEM private key (or it is encrypted)`);
   }
 }

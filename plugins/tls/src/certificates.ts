@@ -1,6 +1,6 @@
 // Certificates: PEM from files or inline text, the names they cover (SAN, CN) and the SNI lookup (exact, then wildcard).
-import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
-import { isInlinePem, readPemValue } from '@wharf/core';
+import { X509Certificate, randomBytes } from 'node:crypto';
+import { isInlinePem, KeyPairError, parseKeyPair, readPemValue } from '@wharf/core';
 import { generate } from 'selfsigned';
 
 /** Where a PEM comes from: a file path, or the PEM text written straight into the configuration. */
@@ -43,24 +43,19 @@ export function readPem(source: PemSource): string {
   return readPemValue(source.value, source.field);
 }
 
-/** Loads and checks a certificate/key pair; throws an error naming the faulty file. */
+/** Loads and checks a certificate/key pair with the core's parser; throws an error naming the faulty file. */
 export function loadCertificate(certFile: PemSource, keyFile: PemSource): LoadedCertificate {
   const cert = readPem(certFile);
   const key = readPem(keyFile);
   let x509: X509Certificate;
   try {
-    x509 = new X509Certificate(cert);
-  } catch {
-    throw new Error(`${certFile.label}: not a PEM certificate`);
+    x509 = parseKeyPair(cert, key).x509;
+  } catch (err) {
+    if (!(err instanceof KeyPairError)) throw err;
+    if (err.part === 'certificate') throw new Error(`${certFile.label}: ${err.message}`);
+    if (err.part === 'key') throw new Error(`${keyFile.label}: ${err.message}`);
+    throw new Error(`${keyFile.label}: ${err.message} ${certFile.label}`);
   }
-  let privateKey: ReturnType<typeof createPrivateKey>;
-  try {
-    privateKey = createPrivateKey(key);
-  } catch {
-    // The parser's message could quote key material; say only what is wrong.
-    throw new Error(`${keyFile.label}: not a PEM private key (or it is encrypted)`);
-  }
-  if (!x509.checkPrivateKey(privateKey)) throw new Error(`${keyFile.label}: the private key does not match the certificate ${certFile.label}`);
   return freeze(cert, key, namesOf(x509), [certFile.file, keyFile.file].filter((f): f is string => f !== undefined), certFile.label, x509.validTo);
 }
 
