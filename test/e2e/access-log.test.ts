@@ -12,6 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import { definePlugin, startGateway, Type, type EmbeddedGateway, type WharfContext } from '@wharf/core';
 import { closedPort } from '../helpers/backend.js';
 import { spawnWharf } from '../helpers/cli.js';
+import { eventually } from '../helpers/proc.js';
 
 const requireLogin = definePlugin({
   name: 'requirelogin',
@@ -162,7 +163,7 @@ test('--accessLog and --accessLog={} enable it with its defaults: common lines o
     writeFileSync(config, `http:\n  routers:\n    app:\n      rule: PathPrefix(\`/\`)\n      service: app\n  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: ${origin}\n`);
     const wharf = spawnWharf([`--entrypoints.web.address=127.0.0.1:${port}`, `--providers.file.filename=${config}`, `--log.filePath=${join(dir, `wharf-${port}.log`)}`, flag]);
     try {
-      await until(async () => (await get(`http://127.0.0.1:${port}/ok`).catch(() => ({ status: 0 }))).status === 200);
+      await eventually(async () => (await get(`http://127.0.0.1:${port}/ok`).catch(() => ({ status: 0 }))).status === 200, 'the route served');
       const line = await wharf.waitFor(/^.* "GET \/ok HTTP\/1\.1" 200 2 "-" "-" \d+ "app@file" ".*" \d+ms$/m);
       assert.match(line[0], /^127\.0\.0\.1 - - \[/, flag);
     } finally {
@@ -170,11 +171,3 @@ test('--accessLog and --accessLog={} enable it with its defaults: common lines o
     }
   }
 });
-
-async function until(check: () => Promise<boolean>, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

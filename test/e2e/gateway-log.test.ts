@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startBackend } from '../helpers/backend.js';
 import { spawnWharf } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fs.js';
-import { closedPort } from '../helpers/backend.js';
+import { closedPort, startBackend } from '../helpers/backend.js';
 import { get } from '../helpers/http.js';
+import { eventually, sleep } from '../helpers/proc.js';
 
 /** The dynamic file: a working router with a health-checked server, and a router whose rule cannot parse. */
 function dynamicYaml(server: string): string {
@@ -33,14 +33,6 @@ function dynamicYaml(server: string): string {
   ].join('\n');
 }
 
-async function until(what: string, check: () => boolean, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 function readLog(file: string): string[] {
   try {
     return readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
@@ -63,13 +55,13 @@ test('json to a file: one line for the broken router, one for the server going d
     '--log.level=INFO',
   ]);
   try {
-    await until('the configuration applied', () => readLog(logFile).some((l) => l.includes('applied')));
+    await eventually(() => readLog(logFile).some((l) => l.includes('applied')), 'the configuration applied');
     for (let i = 0; i < 20; i++) assert.equal((await get(port, '/a')).status, 200);
     await backend.close();
-    await until('the server reported down', () => readLog(logFile).some((l) => l.includes('is down')));
+    await eventually(() => readLog(logFile).some((l) => l.includes('is down')), 'the server reported down');
     for (let i = 0; i < 10; i++) assert.equal((await get(port, '/a')).status, 503);
     // Many more failed probes (every 50 ms) than log lines allowed below.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     await wharf.stop();
 
     const lines = readLog(logFile).map((l) => JSON.parse(l) as { level: number; msg: string; router?: string; server?: string });
@@ -104,7 +96,7 @@ test('common format at ERROR level: readable lines, errors only', async () => {
     '--log.level=ERROR',
   ]);
   try {
-    await until('the broken router logged', () => readLog(logFile).some((l) => l.includes('broken@file')));
+    await eventually(() => readLog(logFile).some((l) => l.includes('broken@file')), 'the broken router logged');
     assert.equal((await get(port, '/a')).status, 503);
     await wharf.stop();
     const lines = readLog(logFile);
