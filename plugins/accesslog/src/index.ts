@@ -1,7 +1,7 @@
 // accessLog: one line per request (Traefik's common, genericCLF or json format), on pino-http's request lifecycle.
 import { pino } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
-import { definePlugin, Type, type Next, type PluginHost, type WharfContext } from '@wharf/core';
+import { definePlugin, messageOf, Type, type Next, type PluginHost, type WharfContext } from '@wharf/core';
 import { begin, EXCHANGE, settle, type Exchange, type TrackedResponse } from './exchange.js';
 import { compileFields, type FieldPlan } from './fields.js';
 import { compileFilter, type LineFilter } from './filters.js';
@@ -100,7 +100,7 @@ function httpLogger(config: AccessLogConfig, sink: AccessLogSink, fields: FieldP
         if (!wanted(x, scope)) return 'silent';
         sink.write(render(x));
       } catch (err) {
-        if (!reported) log.error({ err }, `access log: cannot build a line (${err instanceof Error ? err.message : String(err)}); such requests are not logged`);
+        if (!reported) log.error({ err }, `access log: cannot build a line (${messageOf(err)}); such requests are not logged`);
         reported = true;
       }
       return 'silent';
