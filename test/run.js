@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const roots = ['core/dist', 'plugins', 'examples', 'test/dist'];
+const roots = ['core/dist', 'providers', 'plugins', 'wharf/dist', 'examples', 'test/dist'];
 
 function findTests(dir, out = []) {
   let entries;

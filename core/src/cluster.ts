@@ -59,7 +59,7 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
       broadcast({ type: 'wharf:config', configs });
     },
   });
-  const providers = providersFor(config);
+  const providers = providersFor(config, registry);
   let providersStarted: Promise<unknown> = Promise.resolve();
   // Installed before the first fork: from here on a SIGTERM stops the whole cluster gracefully, never by default action.
   const stopped = new Promise<void>((resolve) => {

@@ -8,8 +8,8 @@ export { Type, type Static, type TSchema, Duration, MapOf, StringList, Section, 
 export { SECRET, DURATION } from './config/schema.js';
 export { decode, flatToTree, formatIssues, type DecodeIssue, type DecodeResult } from './config/decode.js';
 export { dynamicSchema, problemsFromDisabled, type DynamicConfig, type ProviderConfig, type RouterConfig, type ServiceConfig, type ElementProblem } from './config/dynamic.js';
-export { readStaticSources, decodeStatic, staticSchema, registerProviderSchema, type StaticConfig, type EntryPointConfig } from './config/static.js';
-export type { Provider, ProviderContext } from './provider/provider.js';
+export { readStaticSources, decodeStatic, staticSchema, type StaticConfig, type EntryPointConfig } from './config/static.js';
+export { defineProvider, type Provider, type ProviderContext, type ProviderDefinition } from './provider/provider.js';
 export { WharfError, messageOf, type WharfErrorCode } from './errors.js';
 export { Deadlines, type Deadline } from './deadlines.js';
 export { createLogger, silentLogger, type Logger } from './log.js';
@@ -22,5 +22,4 @@ export { qualify, isTLSEntryPoint } from './runtime/build.js';
 export { parseAddress } from './entrypoint/address.js';
 export { upstreamConnector, type ServersTransport, type ClientCertificate } from './service/pool.js';
 export { isInlinePem, readPemValue, readCertificates, readKeyPair, parseKeyPair, KeyPairError, type KeyPair } from './config/pem.js';
-export { DockerProvider, dockerOptions, swarmOptions, labelSchema, normalize, type DockerOptions, type DockerProviderConfig, type SwarmProviderConfig } from './provider/docker/index.js';
 export { optionRows, optionTable, markedSection, markedSections } from './config/docs.js';

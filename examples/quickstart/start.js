@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startBackend } from './backends.js';
-import { main } from '@wharf/core/cli';
+import { main } from 'wharf';
 
 const here = dirname(fileURLToPath(import.meta.url));
 process.chdir(join(here, '..', '..'));

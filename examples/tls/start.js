@@ -2,7 +2,7 @@
 import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '@wharf/core/cli';
+import { main } from 'wharf';
 import { ensureCertificates } from './certs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

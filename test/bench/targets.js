@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { benchDir, commandExists, freePort, repoRoot, startProcess, tempDir } from './lib.js';
 
 const LISTENING = /^listening (\d+)$/;
-const wharfBin = join(repoRoot, 'core', 'bin', 'wharf.js');
+const wharfBin = join(repoRoot, 'wharf', 'bin', 'wharf.js');
 
 /** The small node:http origin every target forwards to (or that is measured directly). */
 export function startBackend() {
@@ -111,7 +111,7 @@ http {
 }
 
 /**
- * `node core/bin/wharf.js` (one process) with a file-provider dynamic configuration written to a temp
+ * `node wharf/bin/wharf.js` (one process) with a file-provider dynamic configuration written to a temp
  * dir. Ready once `probe` (path + Host) answers 200, i.e. the routes are loaded, not just the port.
  * `dynamic` is the dynamic configuration object; `nodeArgs` go before the script (e.g. --cpu-prof).
  */

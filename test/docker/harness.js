@@ -2,7 +2,7 @@
 // with a captured log, HTTP helpers, functional deadlines (poll until true), and a bounded keep-alive load.
 import { Agent, createServer, request } from 'node:http';
 import { pino } from 'pino';
-import { startGateway } from '@wharf/core';
+import { startGateway } from 'wharf';
 
 /** An HTTP server on a loopback address answering `name` (and the path it got) to every request. */
 export async function startBackend(name, host = '127.0.0.1', port = 0) {

@@ -2,7 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import { type EmbeddedGateway } from '@wharf/core';
+import { startGateway } from 'wharf';
 import { startBackend, type Backend } from '../helpers/backend.js';
 import { request } from '../helpers/http.js';
 

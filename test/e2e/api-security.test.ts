@@ -2,7 +2,8 @@
 // secured mode through a user router on api@internal behind the user's own middleware.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeStatic, definePlugin, PluginRegistry, readStaticSources, startGateway, Type, type EmbeddedGateway } from '@wharf/core';
+import { decodeStatic, definePlugin, PluginRegistry, readStaticSources, Type, type EmbeddedGateway } from '@wharf/core';
+import { startGateway } from 'wharf';
 import api from '@wharf/plugin-api';
 import { spawnWharf } from '../helpers/cli.js';
 import { request } from '../helpers/http.js';

@@ -2,7 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { definePlugin, Duration, Secret, startGateway, Type, type EmbeddedGateway } from '@wharf/core';
+import { definePlugin, Duration, Secret, Type, type EmbeddedGateway } from '@wharf/core';
+import { startGateway } from 'wharf';
 import { startBackend, type Backend } from '../helpers/backend.js';
 import { request, type Reply } from '../helpers/http.js';
 

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import { type EmbeddedGateway } from '@wharf/core';
+import { startGateway } from 'wharf';
 import { startBackend, type Backend } from '../helpers/backend.js';
 import { request } from '../helpers/http.js';
 

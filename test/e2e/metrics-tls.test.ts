@@ -1,7 +1,7 @@
 // wharf_tls_certs_not_after: the metrics plugin reports the expiry of every certificate the TLS plugin serves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGateway } from '@wharf/core';
+import { startGateway } from 'wharf';
 
 test('the self-signed default certificate shows up in wharf_tls_certs_not_after', async () => {
   const gateway = await startGateway({

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The monorepo root (test/dist/helpers → ../../..). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const WHARF_BIN = fileURLToPath(new URL('../../../core/bin/wharf.js', import.meta.url));
+export const WHARF_BIN = fileURLToPath(new URL('../../../wharf/bin/wharf.js', import.meta.url));
 
 // Upper bound for waiting on the child's output; only there so a broken gateway fails the test instead of hanging it.
 const OUTPUT_WAIT_MS = 30_000;
@@ -42,7 +42,7 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts `node core/bin/wharf.js ...args`. */
+/** Starts `node wharf/bin/wharf.js ...args`. */
 export function spawnWharf(args: string[], options: SpawnOptions = {}): WharfProcess {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('WHARF_')) env[k] = v;

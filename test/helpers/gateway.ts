@@ -1,5 +1,6 @@
 // An in-process gateway for end-to-end tests: startGateway on 127.0.0.1:0 with a dynamic configuration.
-import { startGateway, type EmbeddedGateway, type StartOptions } from '@wharf/core';
+import type { EmbeddedGateway } from '@wharf/core';
+import { startGateway, type DistributionStartOptions as StartOptions } from 'wharf';
 
 export interface TestGateway {
   gateway: EmbeddedGateway;

@@ -1,5 +1,5 @@
-// The `wharf` command: read the static configuration, load plugins, start the gateway (or a cluster).
-import { readFileSync } from 'node:fs';
+// The gateway command a distribution runs (`wharf`): read the static configuration, load the distribution's
+// plugins and providers plus custom plugins, start the gateway (or a cluster).
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { decodeStatic, readStaticSources, staticSchema, type StaticConfig } from '../config/static.js';
@@ -11,24 +11,27 @@ import { providersFor } from '../provider/index.js';
 import { runPrimary, runWorker } from '../cluster.js';
 import { helpText } from './help.js';
 import { onReopenSignal, stopOnSignal } from './signals.js';
-import { customPluginSpecs, loadPlugins } from './plugins.js';
+import { customPluginSpecs, loadPlugins, type Distribution } from './plugins.js';
 
-export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** A distribution as the command sees it: what it ships and the version `--version` prints. */
+export interface CommandDistribution extends Distribution {
+  version: string;
+}
 
 /** Runs until a signal stops the gateway; resolves to the exit code for start-up errors. */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+export async function main(argv: readonly string[], distribution: CommandDistribution, env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
   let sources;
   let registry: PluginRegistry;
   let config: StaticConfig;
   try {
     sources = readStaticSources(argv, env);
-    registry = await loadPlugins(customPluginSpecs(sources.tree));
+    registry = await loadPlugins(distribution, customPluginSpecs(sources.tree));
     if (sources.help) {
-      process.stdout.write(helpText(staticSchema(registry), VERSION));
+      process.stdout.write(helpText(staticSchema(registry), distribution.version));
       return 0;
     }
     if (sources.version) {
-      process.stdout.write(`wharf ${VERSION}\n`);
+      process.stdout.write(`wharf ${distribution.version}\n`);
       return 0;
     }
     config = decodeStatic(sources, registry);
@@ -44,7 +47,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 }
 
 async function runSingle(config: StaticConfig, registry: PluginRegistry, log: Logger): Promise<number | undefined> {
-  const gateway = new Gateway({ staticConfig: config, registry, log, providers: providersFor(config) });
+  const gateway = new Gateway({ staticConfig: config, registry, log, providers: providersFor(config, registry) });
   onReopenSignal();
   const started = gateway.start();
   // Before start-up completes: once an entrypoint is listening, SIGTERM must drain rather than kill.

@@ -1,14 +1,13 @@
-// Loads built-in and custom plugin modules into a registry, by package name or path.
+// Builds the registry a command runs with: the distribution's plugins and providers, then custom plugin
+// modules named in the static configuration, by package name or path.
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WharfError, messageOf } from '../errors.js';
 import type { Plugin } from '../plugin/contract.js';
 import { PluginRegistry } from '../plugin/registry.js';
+import type { ProviderDefinition } from '../provider/provider.js';
 import { findProperty, NODE_VALUE, type TreeObject } from '../config/decode.js';
-
-/** Built-in plugins: loaded exactly like custom ones, through their package names. */
-export const BUILTIN_PLUGINS = ['@wharf/plugin-stripprefix', '@wharf/plugin-headers', '@wharf/plugin-ping', '@wharf/plugin-accesslog', '@wharf/plugin-ratelimit', '@wharf/plugin-api', '@wharf/plugin-metrics', '@wharf/plugin-healthcheck', '@wharf/plugin-retry', '@wharf/plugin-tls', '@wharf/plugin-redirectscheme'] as const;
 
 /** Imports a plugin module (package name, or a path relative to `cwd`) and checks its default export. */
 export async function importPlugin(spec: string, cwd = process.cwd()): Promise<Plugin> {
@@ -54,10 +53,17 @@ export function customPluginSpecs(tree: TreeObject): Map<string, string> {
   return specs;
 }
 
-/** Registry with the built-ins and the custom plugins; a custom plugin's configured name must be its own. */
-export async function loadPlugins(custom: Map<string, string>, cwd = process.cwd()): Promise<PluginRegistry> {
+/** What a distribution (the `wharf` package, or your own build) ships: its plugins and providers. */
+export interface Distribution {
+  plugins: readonly Plugin[];
+  providers: readonly ProviderDefinition[];
+}
+
+/** Registry with the distribution's plugins and providers and the custom plugins; a custom plugin's configured name must be its own. */
+export async function loadPlugins(distribution: Distribution, custom: Map<string, string>, cwd = process.cwd()): Promise<PluginRegistry> {
   const registry = new PluginRegistry();
-  for (const spec of BUILTIN_PLUGINS) registry.register(await importPlugin(spec, import.meta.dirname));
+  for (const plugin of distribution.plugins) registry.register(plugin);
+  for (const provider of distribution.providers) registry.registerProvider(provider);
   for (const [name, spec] of custom) {
     const plugin = await importPlugin(spec, cwd);
     if (plugin.name.toLowerCase() !== name.toLowerCase()) {

@@ -7,7 +7,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Type, type Static, Duration, MapOf, Section, StringList } from './schema.js';
 import { decode, flatToTree, formatIssues, splitKey, NODE_VALUE, type DecodeIssue, type TreeObject } from './decode.js';
 import { WharfError } from '../errors.js';
-import type { PluginRegistry } from '../plugin/registry.js';
+import { PluginRegistry } from '../plugin/registry.js';
 
 export const EntryPointSchema = Type.Object(
   {
@@ -67,17 +67,6 @@ export const EntryPointSchema = Type.Object(
   { additionalProperties: false },
 );
 
-const FileProviderSchema = Section(
-  Type.Object(
-    {
-      filename: Type.Optional(Type.String({ description: 'Dynamic configuration file (YAML or JSON).' })),
-      directory: Type.Optional(Type.String({ description: 'Directory of dynamic configuration files (*.yml, *.yaml, *.json).' })),
-      watch: Type.Boolean({ default: true, description: 'Reload when the file(s) change (default true).' }),
-    },
-    { additionalProperties: false },
-  ),
-);
-
 const PluginModuleSchema = Type.Object(
   { module: Type.String({ minLength: 1, description: 'Package name or path (relative to the working directory) of the plugin module.' }) },
   { additionalProperties: false },
@@ -91,16 +80,16 @@ const LocalPluginSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** The core's static schema; plugins add their own sections (see staticSchema). */
-export function coreStaticProperties(entryPoint: TSchema = EntryPointSchema) {
+/** The core's static schema; plugins and providers add their own sections (see staticSchema). */
+export function coreStaticProperties(entryPoint: TSchema = EntryPointSchema, providerSections: Record<string, TSchema> = {}) {
   return {
     entryPoints: Type.Optional(MapOf(entryPoint, { description: 'Named listen addresses (default: http on :80).' })),
     providers: Type.Object(
       {
         providersThrottleDuration: Duration({ default: '2s', description: 'Wait at least this long between two reloads from one provider (default 2s).' }),
-        file: Type.Optional(FileProviderSchema),
+        ...providerSections,
       },
-      { additionalProperties: true, default: {} },
+      { additionalProperties: false, default: {} },
     ),
     log: Type.Object(
       {
@@ -142,28 +131,16 @@ export type StaticConfig = Omit<CoreStatic, 'entryPoints' | 'providers'> & {
 };
 
 /** The static schema with every registered plugin's sections merged in. */
-export function staticSchema(registry?: PluginRegistry): TSchema {
+export function staticSchema(registry: PluginRegistry = new PluginRegistry()): TSchema {
   let entryPoint: TSchema = EntryPointSchema;
   const extra: Record<string, TSchema> = {};
-  for (const plugin of registry?.all() ?? []) {
+  for (const plugin of registry.all()) {
     if (plugin.staticSchema) extra[plugin.staticKey ?? plugin.name] = Type.Optional(Section(plugin.staticSchema));
     for (const [path, schema] of Object.entries(plugin.entryPointSchema ?? {})) entryPoint = withField(entryPoint, path.split('.'), schema);
   }
-  for (const section of coreSections) extra[section.key] = section.schema;
-  const core = coreStaticProperties(entryPoint);
-  const providers = { ...core.providers, properties: { ...(core.providers.properties as object), ...providerSections } };
-  return Type.Object({ ...core, providers, ...extra }, { additionalProperties: false });
-}
-
-/** Providers beyond `file` register their static sections here (the docker provider adds `docker`). */
-const providerSections: Record<string, TSchema> = {};
-const coreSections: { key: string; schema: TSchema }[] = [];
-export function registerProviderSchema(name: string, schema: TSchema): void {
-  providerSections[name] = Type.Optional(Section(schema));
-}
-/** Top-level static sections owned by the core but defined outside this file (api, metrics, …). */
-export function registerStaticSection(key: string, schema: TSchema): void {
-  coreSections.push({ key, schema: Type.Optional(Section(schema)) });
+  const providers: Record<string, TSchema> = {};
+  for (const provider of registry.providerDefinitions()) providers[provider.name] = Type.Optional(Section(provider.schema));
+  return Type.Object({ ...coreStaticProperties(entryPoint, providers), ...extra }, { additionalProperties: false });
 }
 
 function withField(schema: TSchema, path: string[], field: TSchema): TSchema {

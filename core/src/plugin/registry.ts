@@ -1,10 +1,34 @@
-// The set of plugins known to this process: built-ins and custom ones, looked up case-insensitively.
+// The plugins and providers known to this process (built-ins and custom ones), looked up case-insensitively.
 import { WharfError } from '../errors.js';
 import { didYouMean } from '../config/decode.js';
+import { fileProvider } from '../provider/file-definition.js';
+import type { ProviderDefinition } from '../provider/provider.js';
 import type { Plugin } from './contract.js';
 
 export class PluginRegistry {
   private readonly byLowerName = new Map<string, Plugin>();
+  private readonly providersByName = new Map<string, ProviderDefinition>();
+
+  /** Starts with core's own file provider; everything else is registered by the distribution or the embedder. */
+  constructor() {
+    this.registerProvider(fileProvider);
+  }
+
+  /** Adds a provider definition (`providers.<name>`); a second one with the same name is a registration error. */
+  registerProvider(definition: ProviderDefinition): this {
+    const key = definition.name.toLowerCase();
+    const existing = this.providersByName.get(key);
+    if (existing && existing !== definition) {
+      throw new WharfError('WHARF_ERR_PLUGIN', `provider '${definition.name}' is already registered; provider names must be unique`);
+    }
+    this.providersByName.set(key, definition);
+    return this;
+  }
+
+  /** Registered providers, in registration order (file first). */
+  providerDefinitions(): ProviderDefinition[] {
+    return [...this.providersByName.values()];
+  }
 
   /** Adds a plugin; a second plugin with the same name (any case) is a registration error. */
   register(plugin: Plugin): this {

@@ -1,16 +1,14 @@
-// Which providers a static configuration turns on.
+// Which providers a static configuration turns on: every registered definition whose `providers.<name>` section is set.
 import type { StaticConfig } from '../config/static.js';
-import { DockerProvider, dockerOptions, swarmOptions, type DockerProviderConfig, type SwarmProviderConfig } from './docker/index.js';
-import { FileProvider, type FileProviderConfig } from './file.js';
+import type { PluginRegistry } from '../plugin/registry.js';
 import type { Provider } from './provider.js';
 
-export function providersFor(config: StaticConfig): Provider[] {
+export function providersFor(config: StaticConfig, registry: PluginRegistry): Provider[] {
+  const sections = config.providers as Record<string, unknown>;
   const providers: Provider[] = [];
-  const file = config.providers.file as FileProviderConfig | undefined;
-  if (file) providers.push(new FileProvider(file));
-  const docker = config.providers.docker as DockerProviderConfig | undefined;
-  if (docker) providers.push(new DockerProvider('docker', dockerOptions(docker)));
-  const swarm = config.providers.swarm as SwarmProviderConfig | undefined;
-  if (swarm) providers.push(new DockerProvider('swarm', swarmOptions(swarm)));
+  for (const definition of registry.providerDefinitions()) {
+    const options = sections[definition.name];
+    if (options !== undefined) providers.push(definition.create(options as never));
+  }
   return providers;
 }

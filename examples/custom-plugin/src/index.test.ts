@@ -37,7 +37,6 @@ describe('requestId example plugin', () => {
     const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
     const route = (path: string, middleware: string) => ({ rule: `PathPrefix(\`${path}\`)`, service: 'echo', middlewares: [middleware] });
     gateway = await startGateway({
-      builtins: false,
       plugins: [requestId],
       args: ['--entrypoints.web.address=127.0.0.1:0'],
       dynamic: {

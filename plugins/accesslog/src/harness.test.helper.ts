@@ -112,7 +112,6 @@ export interface GatewayOptions {
 /** A gateway with the access-log plugin (and the given ones) on entrypoint `web`. */
 export async function gateway(options: GatewayOptions): Promise<EmbeddedGateway & { web: string }> {
   const gw = await startGateway({
-    builtins: false,
     plugins: [accessLog, ...(options.plugins ?? [])],
     args: ['--entrypoints.web.address=127.0.0.1:0', ...options.args],
     dynamic: options.dynamic,

@@ -19,7 +19,6 @@ async function backend(): Promise<{ url: string; close(): void }> {
 
 const b = await backend();
 const gateway = await startGateway({
-  builtins: false,
   plugins: [headers],
   args: ['--entrypoints.web.address=127.0.0.1:0'],
   dynamic: {

@@ -71,7 +71,6 @@ export interface TestGateway {
 /** A gateway with only this plugin (plus `plugins`), `web` on 127.0.0.1:0, configured with `dynamic`. */
 export async function startTestGateway(dynamic: unknown, plugins: Parameters<typeof startGateway>[0] = {}): Promise<TestGateway> {
   const gateway = await startGateway({
-    builtins: false,
     ...plugins,
     plugins: [healthCheck, ...(plugins.plugins ?? [])],
     args: ['--entrypoints.web.address=127.0.0.1:0', ...(plugins.args ?? [])],

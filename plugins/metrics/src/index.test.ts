@@ -39,7 +39,6 @@ test('metrics after a known traffic pattern', async () => {
   const ok = await backend(200);
   const failing = await backend(503);
   const gateway = await startGateway({
-    builtins: false,
     plugins: [metrics, refuse],
     args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.traefik.address=127.0.0.1:0', '--metrics.prometheus.addRoutersLabels=true'],
     dynamic: {
@@ -91,7 +90,6 @@ test('metrics after a known traffic pattern', async () => {
 
 test('--metrics.prometheus defaults to the traefik entrypoint on :8080 only when asked; manualRouting offers prometheus@internal', async () => {
   const gateway = await startGateway({
-    builtins: false,
     plugins: [metrics],
     args: ['--entrypoints.web.address=127.0.0.1:0', '--metrics.prometheus.entryPoint=web', '--metrics.prometheus.manualRouting=true'],
     dynamic: { http: { routers: { m: { rule: 'Path(`/custom-metrics`)', service: 'prometheus@internal' } } } },
@@ -110,7 +108,6 @@ test('--metrics.prometheus defaults to the traefik entrypoint on :8080 only when
 test('buckets, and entrypoint and service families turned off by their flags', async () => {
   const ok = await backend(200);
   const gateway = await startGateway({
-    builtins: false,
     plugins: [metrics],
     args: [
       '--entrypoints.web.address=127.0.0.1:0',

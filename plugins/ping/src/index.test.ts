@@ -7,7 +7,6 @@ import ping from './index.js';
 
 test('ping answers GET and HEAD /ping on its entrypoint before any router, and only there', async () => {
   const gateway = await startGateway({
-    builtins: false,
     plugins: [ping],
     args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.admin.address=127.0.0.1:0', '--ping.entryPoint=admin'],
   });
@@ -27,7 +26,6 @@ test('ping answers GET and HEAD /ping on its entrypoint before any router, and o
 
 test('ping with manualRouting is only the ping@internal service for a user router', async () => {
   const gateway = await startGateway({
-    builtins: false,
     plugins: [ping],
     args: ['--entrypoints.web.address=127.0.0.1:0', '--ping.entryPoint=web', '--ping.manualRouting=true'],
     dynamic: { http: { routers: { health: { rule: 'Path(`/healthz`)', service: 'ping@internal' } } } },
@@ -45,7 +43,7 @@ test('ping with manualRouting is only the ping@internal service for a user route
 
 test('ping on an entrypoint that does not exist is a start-up error naming it', async () => {
   await assert.rejects(
-    startGateway({ builtins: false, plugins: [ping], args: ['--entrypoints.web.address=127.0.0.1:0', '--ping.entryPoint=nope'] }),
+    startGateway({ plugins: [ping], args: ['--entrypoints.web.address=127.0.0.1:0', '--ping.entryPoint=nope'] }),
     /ping\.entryPoint: entrypoint 'nope' does not exist/,
   );
 });
@@ -69,7 +67,6 @@ test('while the gateway drains, /ping answers terminatingStatusCode (503) and ro
   const backend = http.createServer((_req, res) => res.end('app'));
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
   const gateway = await startGateway({
-    builtins: false,
     plugins: [ping],
     args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.web.transport.lifeCycle.requestAcceptGraceTimeout=1s', '--ping.entryPoint=web'],
     dynamic: {
@@ -98,7 +95,6 @@ test('while the gateway drains, /ping answers terminatingStatusCode (503) and ro
 
 test('ping@internal answers a custom terminatingStatusCode while draining', async () => {
   const gateway = await startGateway({
-    builtins: false,
     plugins: [ping],
     args: [
       '--entrypoints.web.address=127.0.0.1:0',

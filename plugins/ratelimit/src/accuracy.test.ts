@@ -43,7 +43,6 @@ for (const [name, options] of Object.entries(extra)) {
   middlewares[name] = { rateLimit: options };
 }
 const gateway = await startGateway({
-  builtins: false,
   plugins: [rateLimit, clock.plugin],
   args: ['--entrypoints.web.address=127.0.0.1:0'],
   dynamic: { http: { routers, middlewares, services: { b: { loadBalancer: { servers: [{ url: b.url }] } } } } },

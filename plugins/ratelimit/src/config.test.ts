@@ -94,7 +94,6 @@ const file = join(dir, 'dynamic.yml');
 await writeFile(file, YAML);
 // No router uses these middlewares, so nothing dials the example Redis endpoints.
 const gateway = await startGateway({
-  builtins: false,
   plugins: [rateLimit],
   args: ['--entrypoints.web.address=127.0.0.1:0', `--providers.file.filename=${file}`, '--providers.file.watch=false'],
 });

@@ -154,9 +154,9 @@ export class RedisServer {
   }
 }
 
-const WHARF_BIN = new URL('../../../core/bin/wharf.js', import.meta.url);
+const WHARF_BIN = new URL('../../../wharf/bin/wharf.js', import.meta.url);
 
-/** `node core/bin/wharf.js …` as a child process; `stop()` sends SIGTERM and waits for it to exit. */
+/** `node wharf/bin/wharf.js …` as a child process; `stop()` sends SIGTERM and waits for it to exit. */
 export class WharfProcess {
   private output = '';
 

@@ -33,7 +33,6 @@ for (const n of [1, 2]) {
   routers[`rt${n}`] = { rule: `PathPrefix(\`/scope-router-${n}/\`)`, middlewares: ['perRouter'], service: 'b' };
 }
 const gateway = await startGateway({
-  builtins: false,
   plugins: [rateLimit],
   args: [
     '--entrypoints.trusted.address=127.0.0.1:0',

@@ -45,7 +45,6 @@ test('redis store: served vs burst + rate·t (±5%), buckets in Redis with a TTL
     middlewares[`rl${i}`] = { rateLimit: { average: c.average, period: c.period, burst: c.burst, redis: { endpoints: [redis.endpoint] } } };
   });
   const gateway = await startGateway({
-    builtins: false,
     plugins: [rateLimit, clock.plugin],
     args: ['--entrypoints.web.address=127.0.0.1:0'],
     dynamic: { http: { routers, middlewares, services: { b: { loadBalancer: { servers: [{ url: b.url }] } } } } },
@@ -126,7 +125,6 @@ test('redis killed mid-run: allow limits per replica, deny answers 503, no crash
   // 6 per minute, burst 5: no token comes back during the test, so every count below is exact.
   const limit = { average: 6, period: '1m', burst: 5, redis: redisOptions };
   const gateway = await startGateway({
-    builtins: false,
     plugins: [rateLimit],
     args: ['--entrypoints.web.address=127.0.0.1:0'],
     log: createLogger({ format: 'json', filePath: logFile, level: 'warn' }),
@@ -180,7 +178,6 @@ test('redis killed mid-run: allow limits per replica, deny answers 503, no crash
 
 test('a redis that stops answering: requests are decided by the insurance bucket within the timeouts', async () => {
   const gateway = await startGateway({
-    builtins: false,
     plugins: [rateLimit],
     args: ['--entrypoints.web.address=127.0.0.1:0'],
     dynamic: {
@@ -212,7 +209,6 @@ test('several endpoints: a Redis Cluster, each bucket one key on the node owning
   const nodes = await RedisServer.cluster(3, dir);
   cleanups.push(() => Promise.all(nodes.map((n) => n.stop())));
   const gateway = await startGateway({
-    builtins: false,
     plugins: [rateLimit],
     args: ['--entrypoints.web.address=127.0.0.1:0'],
     dynamic: {

@@ -54,7 +54,6 @@ describe('redirectScheme as a router middleware', () => {
     await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(backend.address() as { port: number }).port}`;
     gateway = await startGateway({
-      builtins: false,
       plugins: [redirectScheme],
       args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.web.forwardedHeaders.insecure=true'],
       dynamic: {
@@ -103,7 +102,6 @@ describe('redirectScheme as a router middleware', () => {
 describe('entrypoint redirections (http.redirections.entryPoint)', () => {
   test('every request of the entrypoint goes to the target entrypoint\'s bound port, before routing', async () => {
     const gateway = await startGateway({
-      builtins: false,
       plugins: [redirectScheme],
       args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.other.address=127.0.0.1:0', '--entrypoints.web.http.redirections.entryPoint.to=other'],
     });
@@ -122,7 +120,6 @@ describe('entrypoint redirections (http.redirections.entryPoint)', () => {
 
   test('to a port, with scheme and permanent set', async () => {
     const gateway = await startGateway({
-      builtins: false,
       plugins: [redirectScheme],
       args: [
         '--entrypoints.web.address=127.0.0.1:0',
@@ -142,7 +139,7 @@ describe('entrypoint redirections (http.redirections.entryPoint)', () => {
 
   test('an unknown target is a start-up error naming the field', async () => {
     await assert.rejects(
-      startGateway({ builtins: false, plugins: [redirectScheme], args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.web.http.redirections.entryPoint.to=websecure'] }),
+      startGateway({ plugins: [redirectScheme], args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.web.http.redirections.entryPoint.to=websecure'] }),
       /entryPoints\.web\.http\.redirections\.entryPoint\.to: 'websecure' is neither an entrypoint/,
     );
   });

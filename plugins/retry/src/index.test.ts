@@ -26,7 +26,7 @@ describe('options', () => {
   }
 
   test('maxInterval shorter than initialInterval disables the middleware and its routers, naming both', async () => {
-    const gateway = await startGateway({ builtins: false, plugins: [retry], args: ['--entrypoints.web.address=127.0.0.1:0'] });
+    const gateway = await startGateway({ plugins: [retry], args: ['--entrypoints.web.address=127.0.0.1:0'] });
     try {
       gateway.configure({
         http: {
@@ -92,7 +92,7 @@ describe('retries through the gateway', () => {
   });
 
   async function gatewayWith(servers: string[], retryOptions: Record<string, unknown> | undefined): Promise<{ gateway: EmbeddedGateway; port: number }> {
-    const gateway = await startGateway({ builtins: false, plugins: [retry, spy], args: ['--entrypoints.web.address=127.0.0.1:0'] });
+    const gateway = await startGateway({ plugins: [retry, spy], args: ['--entrypoints.web.address=127.0.0.1:0'] });
     gateway.configure({
       http: {
         routers: { r: { rule: 'PathPrefix(`/`)', service: 's', middlewares: retryOptions ? ['retry', 'spy'] : ['spy'] } },

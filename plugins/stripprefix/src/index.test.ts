@@ -17,7 +17,6 @@ async function echoBackend(): Promise<{ url: string; close(): void }> {
 
 const backend = await echoBackend();
 const gateway = await startGateway({
-  builtins: false,
   plugins: [stripPrefix],
   args: ['--entrypoints.web.address=127.0.0.1:0'],
   dynamic: {

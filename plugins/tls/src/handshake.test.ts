@@ -49,7 +49,6 @@ interface Started {
 
 async function startTLS(dynamic: unknown, options: { args?: string[]; log?: Logger } = {}): Promise<Started> {
   const gateway = await startGateway({
-    builtins: false,
     plugins: [tlsPlugin, tlsInfo, socketRecorder],
     args: ['--entrypoints.websecure.address=127.0.0.1:0', '--entrypoints.websecure.http.tls=true', ...(options.args ?? [])],
     dynamic,

@@ -16,7 +16,6 @@ const GRACE = '600s';
 async function start(backendURL: string) {
   const cert = await makeCert(['app.test']);
   const gateway = await startGateway({
-    builtins: false,
     plugins: [tlsPlugin],
     args: ['--entrypoints.websecure.address=127.0.0.1:0', '--entrypoints.websecure.http.tls=true', `--entrypoints.websecure.transport.lifeCycle.graceTimeOut=${GRACE}`],
     dynamic: {

@@ -26,7 +26,6 @@ function dynamic(backendURL: string, tls: unknown): Record<string, unknown> {
 async function start(tls: (backend: string) => unknown, log = captureLog().log): Promise<Setup> {
   const backend = await startEchoBackend();
   const gateway = await startGateway({
-    builtins: false,
     plugins: [tlsPlugin],
     args: ['--entrypoints.websecure.address=127.0.0.1:0', '--entrypoints.websecure.http.tls=true'],
     dynamic: dynamic(backend.url, tls(backend.url)),

@@ -1,6 +1,6 @@
 // The small Go-template subset Traefik users write in defaultRule: {{ .Name }}, {{ normalize .Name }},
 // {{ index .Labels "k" }}, pipes and a few string functions; anything else fails at start-up, not per container.
-import { WharfError } from '../../errors.js';
+import { WharfError } from '@wharf/core';
 
 /** What a template can read: Traefik's model for the docker and swarm providers. */
 export interface TemplateData {

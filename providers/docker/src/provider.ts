@@ -1,7 +1,7 @@
 // The docker and swarm providers: list containers (or swarm services and their tasks), turn them into one
 // snapshot, and keep it live from /events — with fast task polling while swarm converges, and the last good
 // configuration kept (nothing emitted) while the engine is unreachable. Issue #3.
-import type { ProviderContext, Provider } from '../provider.js';
+import type { ProviderContext, Provider } from '@wharf/core/provider';
 import { buildConfiguration, type BuildOptions } from './configuration.js';
 import { compileConstraints, type LabelPredicate } from './constraints.js';
 import { resolveEndpoint, type EngineEndpoint } from './endpoint.js';

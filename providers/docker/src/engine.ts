@@ -2,7 +2,7 @@
 // and the /events stream split into JSON messages. Errors keep dockerode's (code, statusCode) for the caller.
 import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import { WharfError } from '../../errors.js';
+import { WharfError } from '@wharf/core';
 import type { DockerodeOptions, EngineEndpoint } from './endpoint.js';
 import type { EngineContainer, EngineNetwork, EngineNode, EngineService, EngineTask } from './workload.js';
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import type Dockerode from 'dockerode';
-import { WharfError, messageOf } from '../../errors.js';
+import { WharfError, messageOf } from '@wharf/core';
 import { DEFAULT_ENDPOINT, type DockerOptions } from './options.js';
 
 /** dockerode's options plus `agent`, which docker-modem passes to http(s).request but the types omit. */

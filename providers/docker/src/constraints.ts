@@ -1,7 +1,7 @@
 // providers.docker.constraints: a boolean expression over a container's or service's labels, in the rule
 // parser's style — Label(`k`,`v`), LabelRegex(`k`,`re`), !, &&, || and parentheses — compiled once at start-up.
 import { RE2JS, RE2JSSyntaxException } from 're2js';
-import { WharfError } from '../../errors.js';
+import { WharfError } from '@wharf/core';
 
 export type LabelPredicate = (labels: Readonly<Record<string, string>>) => boolean;
 

@@ -3,10 +3,8 @@
 // options work as labels without this file knowing them. The only label-specific shape is
 // `loadBalancer.server.{port,scheme,…}` in place of `servers[]`, which the provider fills from addresses.
 import type { TSchema } from '@sinclair/typebox';
-import { flatToTree, type DecodeIssue, type TreeObject } from '../../config/decode.js';
-import { dynamicSchema, type MiddlewareConfig, type RouterConfig, type ServerConfig, type ServiceConfig } from '../../config/dynamic.js';
-import { Type } from '../../config/schema.js';
-import type { PluginRegistry } from '../../plugin/registry.js';
+import { Type } from '@wharf/core';
+import { dynamicSchema, flatToTree, type DecodeIssue, type MiddlewareConfig, type PluginRegistry, type RouterConfig, type ServerConfig, type ServiceConfig, type TreeObject } from '@wharf/core/provider';
 
 /** `loadBalancer.server` as labels write it: where to connect on each container or task. */
 export interface LabelServer {

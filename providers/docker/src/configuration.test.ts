@@ -3,9 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from '@sinclair/typebox';
-import { definePlugin } from '../../plugin/contract.js';
-import { PluginRegistry } from '../../plugin/registry.js';
-import { Duration, StringList } from '../../config/schema.js';
+import { definePlugin, Duration, PluginRegistry, StringList } from '@wharf/core';
 import { buildConfiguration, type BuildOptions } from './configuration.js';
 import { compileTemplate } from './template.js';
 import { DEFAULT_RULE } from './options.js';

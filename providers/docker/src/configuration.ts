@@ -2,9 +2,7 @@
 // only port, router with defaultRule), servers from addresses, then replicas merged by element name.
 // A problem disables only the elements it touches and is kept, with who and which label, in `problems`.
 import { isDeepStrictEqual } from 'node:util';
-import { decode, type DecodeIssue } from '../../config/decode.js';
-import type { ElementKind, ElementProblem, MiddlewareConfig, ProviderConfig, RouterConfig, ServerConfig, ServiceConfig } from '../../config/dynamic.js';
-import type { PluginRegistry } from '../../plugin/registry.js';
+import { decode, type DecodeIssue, type ElementKind, type ElementProblem, type MiddlewareConfig, type PluginRegistry, type ProviderConfig, type RouterConfig, type ServerConfig, type ServiceConfig } from '@wharf/core/provider';
 import type { LabelPredicate } from './constraints.js';
 import {
   addDefaultElements,

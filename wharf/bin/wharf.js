@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `wharf` command: runs the compiled CLI.
-import { main } from '../dist/cli/main.js';
+// The `wharf` command: runs the distribution (built-in plugins and providers) through core's command.
+import { main } from '../dist/index.js';
 
 main(process.argv.slice(2)).then(
   (code) => {

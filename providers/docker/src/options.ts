@@ -1,7 +1,6 @@
-// Static options of the docker and swarm providers, with Traefik's names, registered as the
-// `providers.docker` (v2 form, swarmMode inside) and `providers.swarm` (v3 form) sections.
-import { Type, type Static, Duration, Section } from '../../config/schema.js';
-import { registerProviderSchema } from '../../config/static.js';
+// Static options of the docker and swarm providers, with Traefik's names: the `providers.docker` (v2 form,
+// swarmMode inside) and `providers.swarm` (v3 form) sections.
+import { Type, type Static, Duration, Section } from '@wharf/core';
 
 export const DEFAULT_RULE = 'Host(`{{ normalize .Name }}`)';
 export const DEFAULT_ENDPOINT = 'unix:///var/run/docker.sock';
@@ -70,6 +69,3 @@ export function dockerOptions(config: DockerProviderConfig): DockerOptions {
 export function swarmOptions(config: SwarmProviderConfig): DockerOptions {
   return { ...config, swarmMode: true };
 }
-
-registerProviderSchema('docker', DockerProviderSchema);
-registerProviderSchema('swarm', SwarmProviderSchema);

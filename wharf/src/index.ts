@@ -1,0 +1,46 @@
+// The Wharf distribution: which plugins and providers the `wharf` command ships, the command itself, and
+// startGateway with them registered. Core names none of them; a build of your own can list others.
+import { readFileSync } from 'node:fs';
+import { startGateway as startCore, type EmbeddedGateway, type Plugin, type ProviderDefinition, type StartOptions } from '@wharf/core';
+import { main as runCommand } from '@wharf/core/cli';
+import accessLog from '@wharf/plugin-accesslog';
+import api from '@wharf/plugin-api';
+import headers from '@wharf/plugin-headers';
+import healthCheck from '@wharf/plugin-healthcheck';
+import metrics from '@wharf/plugin-metrics';
+import ping from '@wharf/plugin-ping';
+import rateLimit from '@wharf/plugin-ratelimit';
+import redirectScheme from '@wharf/plugin-redirectscheme';
+import retry from '@wharf/plugin-retry';
+import stripPrefix from '@wharf/plugin-stripprefix';
+import tls from '@wharf/plugin-tls';
+import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The built-in plugins, in the order their process hooks are set up. */
+export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme] as Plugin[];
+
+/** The built-in providers besides core's `file`. */
+export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, swarmProvider] as ProviderDefinition[];
+
+/** The `wharf` command: runs until a signal stops the gateway; resolves to the exit code for start-up errors. */
+export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  return runCommand(argv, { version: VERSION, plugins: builtinPlugins, providers: builtinProviders }, env);
+}
+
+export interface DistributionStartOptions extends StartOptions {
+  /** Register the built-in plugins and providers (default true); `false` leaves only `plugins`/`providers`. */
+  builtins?: boolean;
+}
+
+/** Core's startGateway with the distribution's plugins and providers registered before `options.plugins`. */
+export function startGateway(options: DistributionStartOptions = {}): Promise<EmbeddedGateway> {
+  const { builtins = true, ...rest } = options;
+  if (!builtins) return startCore(rest);
+  return startCore({
+    ...rest,
+    plugins: [...builtinPlugins, ...(rest.plugins ?? [])],
+    providers: [...builtinProviders, ...(rest.providers ?? [])],
+  });
+}
