@@ -8,7 +8,7 @@ import { staticSchema, type StaticConfig } from './config/static.js';
 import { Entrypoint } from './entrypoint/entrypoint.js';
 import { messageOf } from './errors.js';
 import type { Logger } from './log.js';
-import type { PluginHost, SharedState } from './plugin/contract.js';
+import type { Plugin, PluginEvents, PluginHost, SharedState } from './plugin/contract.js';
 import type { PluginRegistry } from './plugin/registry.js';
 import type { Provider } from './provider/provider.js';
 import { ConfigWatcher } from './provider/watcher.js';
@@ -194,46 +194,64 @@ export class Gateway extends EventEmitter {
   }
 
   private async setupPlugins(): Promise<void> {
-    const host: PluginHost = {
-      log: this.log,
-      staticConfig: this.staticConfig,
-      shared: this.shared,
-      useEntrypoint: (middleware, options) => {
-        this.hooks.push({ middleware, entrypoints: options?.entrypoints, order: options?.order ?? 0 });
-      },
-      provideService: (name, handler) => {
-        this.internalServices.set(`${name}@internal`, handler);
-      },
-      onStop: (fn) => {
-        this.stopHooks.push(fn);
-      },
-      isShuttingDown: () => this.shuttingDown,
-      events: this,
-      reportCertificates: (certificates) => {
-        this.emit('certificates', certificates);
-      },
-      health: this.health,
-      serveEntrypoint: (entrypoint, factory) => {
-        if (this.serverFactories.has(entrypoint)) throw new Error(`entrypoint ${entrypoint} is already served by another plugin`);
-        this.serverFactories.set(entrypoint, factory);
-      },
-      onDynamicConfig: () => {
-        throw new Error('onDynamicConfig needs a plugin with dynamicKey');
-      },
-      runtimeInfo: () => this.runtime.info,
-      schemas: { static: staticSchema(this.registry), dynamic: dynamicSchema(this.registry) },
-    };
+    const schemas = { static: staticSchema(this.registry), dynamic: dynamicSchema(this.registry) };
     for (const plugin of this.registry.all()) {
       if (!plugin.setup) continue;
-      const key = plugin.staticKey ?? plugin.name;
-      const section = plugin.staticSchema ? findSection(this.staticConfig, key) : undefined;
-      if (plugin.staticSchema && section === undefined) continue;
-      const key2 = plugin.dynamicKey;
-      const onDynamicConfig: PluginHost['onDynamicConfig'] = key2
-        ? (listener) => void this.dynamicListeners.push({ key: key2, plugin: plugin.name, listener })
-        : host.onDynamicConfig;
-      await plugin.setup(section as never, { ...host, onDynamicConfig, log: this.log.child({ plugin: plugin.name }) });
+      const staticSection = plugin.config?.static;
+      const section = staticSection ? findSection(this.staticConfig, staticSection.key ?? plugin.name) : undefined;
+      if (staticSection && section === undefined) continue;
+      await plugin.setup(section as never, this.hostFor(plugin, schemas));
     }
+  }
+
+  /** The capabilities one plugin's setup receives; `configuration.onDynamic` is bound to the section it owns. */
+  private hostFor(plugin: Plugin, schemas: PluginHost['configuration']['schemas']): PluginHost {
+    const dynamicKey = plugin.config?.dynamic?.key;
+    const events: PluginEvents = {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one implementation for GatewayEvents' typed overloads
+      on: ((event: string, listener: (...args: any[]) => void) => {
+        this.on(event, listener);
+        return events;
+      }) as PluginEvents['on'],
+      emit: (event, certificates) => {
+        this.emit(event, certificates);
+      },
+    };
+    return {
+      log: this.log.child({ plugin: plugin.name }),
+      staticConfig: this.staticConfig,
+      shared: this.shared,
+      entrypoints: {
+        use: (middleware, options) => {
+          this.hooks.push({ middleware, entrypoints: options?.entrypoints, order: options?.order ?? 0 });
+        },
+        serve: (entrypoint, factory) => {
+          if (this.serverFactories.has(entrypoint)) throw new Error(`entrypoint ${entrypoint} is already served by another plugin`);
+          this.serverFactories.set(entrypoint, factory);
+        },
+      },
+      services: {
+        provide: (name, handler) => {
+          this.internalServices.set(`${name}@internal`, handler);
+        },
+        health: this.health,
+      },
+      events,
+      configuration: {
+        onDynamic: (listener) => {
+          if (!dynamicKey) throw new Error(`plugin ${plugin.name}: configuration.onDynamic needs config.dynamic (the section the plugin owns)`);
+          this.dynamicListeners.push({ key: dynamicKey, plugin: plugin.name, listener });
+        },
+        runtime: () => this.runtime.info,
+        schemas,
+      },
+      lifecycle: {
+        onStop: (fn) => {
+          this.stopHooks.push(fn);
+        },
+        isShuttingDown: () => this.shuttingDown,
+      },
+    };
   }
 
   private async startProviders(): Promise<void> {

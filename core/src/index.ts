@@ -1,5 +1,23 @@
 // Public API of @wharf/core: everything a plugin (built-in or custom) or an embedding program may use.
-export { definePlugin, type Plugin, type PluginContext, type PluginHost, type SharedState, type GatewayEvents, type ServerFactory, type ServerHealth, type HealthEvent, type UpstreamFailureEvent, type CertificateInfo } from './plugin/contract.js';
+export {
+  definePlugin,
+  type Plugin,
+  type PluginConfig,
+  type PluginContext,
+  type PluginHost,
+  type EntrypointCapability,
+  type ServiceCapability,
+  type PluginEvents,
+  type ConfigurationCapability,
+  type LifecycleCapability,
+  type SharedState,
+  type GatewayEvents,
+  type ServerFactory,
+  type ServerHealth,
+  type HealthEvent,
+  type UpstreamFailureEvent,
+  type CertificateInfo,
+} from './plugin/contract.js';
 export { defineReducer } from './plugin/shared.js';
 export { PluginRegistry } from './plugin/registry.js';
 export { onResponseHeaders, type Middleware, type Next, type WharfContext, type WharfState, type UpstreamInfo, type ResponseHeaderHook } from './context.js';

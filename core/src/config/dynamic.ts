@@ -180,8 +180,9 @@ export function dynamicSchema(registry: PluginRegistry): TSchema {
   const extraSections: Record<string, TSchema> = {};
   let service: TSchema = ServiceSchema;
   for (const plugin of registry.all()) {
-    if (plugin.dynamicKey && plugin.dynamicSchema) extraSections[plugin.dynamicKey] = Type.Optional(plugin.dynamicSchema);
-    if (plugin.loadBalancerSchema) service = withLoadBalancerFields(service, plugin.loadBalancerSchema);
+    const { dynamic, loadBalancer } = plugin.config ?? {};
+    if (dynamic) extraSections[dynamic.key] = Type.Optional(dynamic.schema);
+    if (loadBalancer) service = withLoadBalancerFields(service, loadBalancer);
   }
   const schema = Type.Object(
     {

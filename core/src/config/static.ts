@@ -135,8 +135,9 @@ export function staticSchema(registry: PluginRegistry = new PluginRegistry()): T
   let entryPoint: TSchema = EntryPointSchema;
   const extra: Record<string, TSchema> = {};
   for (const plugin of registry.all()) {
-    if (plugin.staticSchema) extra[plugin.staticKey ?? plugin.name] = Type.Optional(Section(plugin.staticSchema));
-    for (const [path, schema] of Object.entries(plugin.entryPointSchema ?? {})) entryPoint = withField(entryPoint, path.split('.'), schema);
+    const section = plugin.config?.static;
+    if (section) extra[section.key ?? plugin.name] = Type.Optional(Section(section.schema));
+    for (const [path, schema] of Object.entries(plugin.config?.entryPoint ?? {})) entryPoint = withField(entryPoint, path.split('.'), schema);
   }
   const providers: Record<string, TSchema> = {};
   for (const provider of registry.providerDefinitions()) providers[provider.name] = Type.Optional(Section(provider.schema));
@@ -214,11 +215,12 @@ function referencesEntryPoint(config: StaticConfig, name: string): boolean {
   return Object.entries(config).some(([key, section]) => key !== 'entryPoints' && mentions(section, 0));
 }
 
-/** Whether a plugin's static section serves on the entrypoint (Plugin.usesEntryPoints: api.insecure → traefik). */
+/** Whether a plugin's static section serves on the entrypoint (config.static.entryPoints: api.insecure → traefik). */
 function pluginUsesEntryPoint(config: StaticConfig, name: string, registry?: PluginRegistry): boolean {
   return (registry?.all() ?? []).some((plugin) => {
-    const section = plugin.usesEntryPoints && plugin.staticSchema ? config[plugin.staticKey ?? plugin.name] : undefined;
-    return section !== undefined && plugin.usesEntryPoints!(section as never).includes(name);
+    const declared = plugin.config?.static;
+    const section = declared?.entryPoints ? config[declared.key ?? plugin.name] : undefined;
+    return section !== undefined && declared!.entryPoints!(section as never).includes(name);
   });
 }
 

@@ -4,6 +4,7 @@ import type { Middleware } from '../context.js';
 import type { Logger } from '../log.js';
 import type { Server, ServerOptions, RequestListener } from 'node:http';
 import type { RuntimeInfo } from '../config/runtime.js';
+import type { StaticConfig } from '../config/static.js';
 
 /** Gateway events a plugin can follow (metrics, API, health checks). */
 export interface GatewayEvents {
@@ -76,35 +77,79 @@ export interface SharedState {
   call<R = unknown>(reducer: string, key: string, arg: unknown): Promise<R>;
 }
 
-/** What a plugin may hook beyond per-router middleware; given to `setup` once per process. */
-export interface PluginHost {
-  readonly log: Logger;
-  /** The whole static configuration, read-only. */
-  readonly staticConfig: Readonly<Record<string, unknown>>;
-  /** Adds a middleware that runs on every request of the given entrypoints (all when omitted), before routing. */
-  useEntrypoint(middleware: Middleware, options?: { entrypoints?: readonly string[]; order?: number }): void;
+/** Hooks on entrypoints: run before routing, or serve the entrypoint's connections yourself. */
+export interface EntrypointCapability {
+  /** Adds a middleware that runs on every request of the given entrypoints (all when omitted), before routing; lower `order` runs first. */
+  use(middleware: Middleware, options?: { entrypoints?: readonly string[]; order?: number }): void;
+  /** Creates this entrypoint's server instead of the core's plain HTTP one (one plugin per entrypoint; TLS). */
+  serve(entrypoint: string, factory: ServerFactory): void;
+}
+
+/** Services a plugin offers, and the health of every server the load balancers use. */
+export interface ServiceCapability {
   /** Offers a handler as the service `<name>@internal` (ping@internal, api@internal) for routers to use. */
-  provideService(name: string, handler: Middleware): void;
-  /** Runs at shutdown, after entrypoints stopped accepting and in-flight requests finished. */
-  onStop(fn: () => void | Promise<void>): void;
-  readonly shared: SharedState;
-  readonly events: GatewayEvents;
-  /** Announces the certificates now served (a TLS plugin); emitted to others as the `certificates` event. */
-  reportCertificates(certificates: readonly CertificateInfo[]): void;
+  provide(name: string, handler: Middleware): void;
+  /** Server verdicts: a server marked down gets no new requests (health checks write, anyone may read). */
   readonly health: ServerHealth;
-  /** Creates this entrypoint's server instead of the core's plain HTTP one (one plugin per entrypoint). */
-  serveEntrypoint(entrypoint: string, factory: ServerFactory): void;
+}
+
+/** What happens in the gateway, and what a plugin announces to the others. */
+export interface PluginEvents extends GatewayEvents {
+  /** Announces the certificates now served (a TLS plugin); others receive them as the `certificates` event. */
+  emit(event: 'certificates', certificates: readonly CertificateInfo[]): void;
+}
+
+/** The configuration as data: the section the plugin owns, the live generation, and the schemas. */
+export interface ConfigurationCapability {
   /**
-   * Receives every provider's value of the dynamic section this plugin declares (`dynamicKey`), each time a
+   * Receives every provider's value of the dynamic section this plugin declares (`config.dynamic`), each time a
    * generation is built and before it goes live; throw to report a problem (logged, the section is skipped).
    */
-  onDynamicConfig(listener: (sections: ReadonlyArray<{ provider: string; value: unknown }>) => void): void;
-  /** True once SIGTERM/SIGINT started the graceful drain (ping answers terminatingStatusCode). */
-  isShuttingDown(): boolean;
+  onDynamic(listener: (sections: ReadonlyArray<{ provider: string; value: unknown }>) => void): void;
   /** The live configuration generation: every router, service and middleware with its status and errors (for the API). */
-  runtimeInfo(): RuntimeInfo;
+  runtime(): RuntimeInfo;
   /** The static and dynamic configuration schemas with every plugin's fields, to present configuration (secrets, durations). */
   readonly schemas: { readonly static: TSchema; readonly dynamic: TSchema };
+}
+
+/** The process's life: shutdown hooks and the drain state. */
+export interface LifecycleCapability {
+  /** Runs at shutdown, after entrypoints stopped accepting and in-flight requests finished. */
+  onStop(fn: () => void | Promise<void>): void;
+  /** True once SIGTERM/SIGINT started the graceful drain (ping answers terminatingStatusCode). */
+  isShuttingDown(): boolean;
+}
+
+/** What a plugin may use beyond per-router middleware, grouped by capability; given to `setup` once per process. */
+export interface PluginHost {
+  /** Logger bound to the plugin's name. */
+  readonly log: Logger;
+  /** The whole decoded static configuration, read-only. */
+  readonly staticConfig: Readonly<StaticConfig>;
+  /** State shared by every worker process (reducers run in the primary). */
+  readonly shared: SharedState;
+  readonly entrypoints: EntrypointCapability;
+  readonly services: ServiceCapability;
+  readonly events: PluginEvents;
+  readonly configuration: ConfigurationCapability;
+  readonly lifecycle: LifecycleCapability;
+}
+
+/** Where a plugin extends the configuration model, besides its middleware options (`schema`). */
+export interface PluginConfig<S extends TSchema = TSchema> {
+  /** A static section (`--ping`, `--accessLog`): its key (default: the plugin name) and schema; `setup` gets its value. */
+  readonly static?: {
+    readonly key?: string;
+    readonly schema: S;
+    /** Entrypoints the section serves on (api.insecure → traefik); a missing `traefik` one is created on :8080, as Traefik does. */
+    entryPoints?(config: Static<S>): readonly string[];
+  };
+  /** Fields added under every `entryPoints.<name>` (dotted path → schema), e.g. `http.tls`. */
+  readonly entryPoint?: Readonly<Record<string, TSchema>>;
+  /** Fields added under every `http.services.<name>.loadBalancer`, e.g. `healthCheck`. */
+  readonly loadBalancer?: Readonly<Record<string, TSchema>>;
+  /** A top-level dynamic section the plugin owns (`tls`), decoded by every provider and handed to `configuration.onDynamic`. */
+  readonly dynamic?: { readonly key: string; readonly schema: TSchema };
 }
 
 /** A plugin module's default export: build it with `definePlugin`. */
@@ -119,19 +164,9 @@ export interface Plugin<O extends TSchema = TSchema, S extends TSchema = TSchema
   validate?(options: Static<O>): void;
   /** Turns validated options into the per-request middleware; runs once per configuration generation. */
   create?(options: Static<O>, context: PluginContext): Middleware;
-  /** Optional static-configuration section named `staticKey` (default: the plugin name), e.g. `ping`. */
-  readonly staticSchema?: S;
-  readonly staticKey?: string;
-  /** Fields this plugin adds under every `entryPoints.<name>` (dotted path → schema), e.g. `http.tls`. */
-  readonly entryPointSchema?: Readonly<Record<string, TSchema>>;
-  /** A top-level dynamic-configuration section this plugin owns (`tls`), decoded by every provider. */
-  readonly dynamicKey?: string;
-  readonly dynamicSchema?: TSchema;
-  /** Fields this plugin adds under every `http.services.<name>.loadBalancer` (e.g. `healthCheck`). */
-  readonly loadBalancerSchema?: Readonly<Record<string, TSchema>>;
-  /** Entrypoints the static section serves on (api.insecure → traefik); a missing `traefik` one is created on :8080, as Traefik does. */
-  usesEntryPoints?(config: Static<S>): readonly string[];
-  /** Runs once per process when the static section is present (or always when there is no static section). */
+  /** Sections the plugin adds to the static and dynamic configuration. */
+  readonly config?: PluginConfig<S>;
+  /** Runs once per process when the static section is present (or always when there is none). */
   setup?(config: Static<S> | undefined, host: PluginHost): void | Promise<void>;
 }
 
@@ -148,6 +183,9 @@ export function definePlugin<O extends TSchema, S extends TSchema = TSchema>(plu
   }
   if (plugin.setup !== undefined && typeof plugin.setup !== 'function') {
     throw new TypeError(`plugin '${plugin.name}': setup must be a function`);
+  }
+  for (const legacy of ['staticSchema', 'staticKey', 'entryPointSchema', 'dynamicKey', 'dynamicSchema', 'loadBalancerSchema', 'usesEntryPoints'] as const) {
+    if (legacy in plugin) throw new TypeError(`plugin '${plugin.name}': '${legacy}' moved under config (config.static, config.entryPoint, config.loadBalancer, config.dynamic)`);
   }
   if (!plugin.create && !plugin.setup) {
     throw new TypeError(`plugin '${plugin.name}': provide create (a middleware) and/or setup (process hooks)`);

@@ -465,10 +465,10 @@ const health = definePlugin({
     const answer = (ctx: WharfContext) => {
       ctx.body = 'OK';
     };
-    host.provideService('health', async function healthService(ctx: WharfContext) {
+    host.services.provide('health', async function healthService(ctx: WharfContext) {
       answer(ctx);
     });
-    host.useEntrypoint(
+    host.entrypoints.use(
       async function pingLike(ctx: WharfContext, next: Next) {
         if (ctx.path === '/ping') return answer(ctx);
         await next();

@@ -117,9 +117,7 @@ export default definePlugin({
   name: 'accesslog',
   description: "One line per request in Traefik's access-log formats (common, genericCLF, json).",
   schema: Type.Object({}, { additionalProperties: false }),
-  staticSchema: accessLogSchema,
-  staticKey: 'accessLog',
-  entryPointSchema: entryPointFields,
+  config: { static: { key: 'accessLog', schema: accessLogSchema }, entryPoint: entryPointFields },
   setup(config, host) {
     const settings = config!;
     const fields = compileFields(settings.fields, settings.format);
@@ -128,7 +126,7 @@ export default definePlugin({
     const inflight = new InFlight();
     const logRequest = httpLogger(settings, sink, fields, scope, host.log, inflight);
 
-    host.useEntrypoint(
+    host.entrypoints.use(
       // Not async: koa-compose turns a throw into a rejection, and a promise per request is saved.
       function accessLog(ctx: WharfContext, next: Next) {
         begin(ctx, fields.capture);
@@ -138,7 +136,7 @@ export default definePlugin({
       },
       { order: ACCESS_LOG_ORDER },
     );
-    host.useEntrypoint(
+    host.entrypoints.use(
       function accessLogRoutingMark(ctx: WharfContext, next: Next) {
         const x = (ctx.res as TrackedResponse)[EXCHANGE];
         if (x !== undefined) x.routed = true;
@@ -149,7 +147,7 @@ export default definePlugin({
 
     const reopen = () => sink.reopen();
     process.on('SIGUSR1', reopen);
-    host.onStop(async function closeAccessLog() {
+    host.lifecycle.onStop(async function closeAccessLog() {
       process.off('SIGUSR1', reopen);
       await inflight.drained(DRAIN_LIMIT_MS);
       await sink.close();

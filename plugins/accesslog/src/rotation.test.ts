@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { readLines, startBackend, tempDir } from './harness.test.helper.js';
 
-const wharfBin = join(dirname(createRequire(import.meta.url).resolve('@wharf/core/package.json')), 'bin', 'wharf.js');
+const wharfBin = join(dirname(createRequire(import.meta.url).resolve('wharf/package.json')), 'bin', 'wharf.js'); // the distribution's command
 const CONCURRENCY = 16;
 const BEFORE_ROTATION = 600;
 const AFTER_ROTATION = 600;

@@ -47,7 +47,7 @@ type Kind = 'routers' | 'services' | 'middlewares';
 export function createApi(options: ApiOptions): ApiHandler {
   const { host, traffic, events, assets } = options;
   const base = options.basePath.replace(/\/+$/, '');
-  const schemas: ElementSchemas = elementSchemas(host.schemas);
+  const schemas: ElementSchemas = elementSchemas(host.configuration.schemas);
   const entryPoints = host.staticConfig.entryPoints as Record<string, Record<string, unknown>>;
 
   const present: Record<Kind, (info: RuntimeInfo, name: string) => Record<string, unknown>> = {
@@ -67,7 +67,7 @@ export function createApi(options: ApiOptions): ApiHandler {
   }
 
   function api(ctx: WharfContext, segments: string[]): void {
-    const info = host.runtimeInfo();
+    const info = host.configuration.runtime();
     const [first, second, third, ...extra] = segments;
     if (first === 'overview' && second === undefined) return json(ctx, 200, overview(info, host.staticConfig));
     if (first === 'version' && second === undefined) return json(ctx, 200, options.version);

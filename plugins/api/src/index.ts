@@ -33,8 +33,7 @@ export default definePlugin({
   name: 'api',
   description: 'Traefik API endpoints (/api/...), server-sent events and the dashboard (/dashboard/).',
   schema: Type.Object({}, { additionalProperties: false }),
-  staticSchema,
-  usesEntryPoints: (config) => (config.insecure ? [INSECURE_ENTRYPOINT] : []),
+  config: { static: { schema: staticSchema, entryPoints: (config) => (config.insecure ? [INSECURE_ENTRYPOINT] : []) } },
   setup(config, host) {
     const { insecure, dashboard, basePath } = config!;
     const traffic = new Traffic();
@@ -50,7 +49,7 @@ export default definePlugin({
     });
 
     // Counts every routed request by router and status class: the only per-request work of the plugin.
-    host.useEntrypoint(
+    host.entrypoints.use(
       async function apiTraffic(ctx: WharfContext, next: Next) {
         try {
           await next();
@@ -69,17 +68,17 @@ export default definePlugin({
     });
     host.events.on('health', (e) => events.broadcast('health', e));
     const timer = setInterval(() => {
-      if (host.isShuttingDown()) return events.closeAll();
+      if (host.lifecycle.isShuttingDown()) return events.closeAll();
       const sample = traffic.tick();
       events.broadcast('traffic', sample);
     }, traffic.intervalSeconds * 1000);
     timer.unref();
-    host.onStop(() => {
+    host.lifecycle.onStop(() => {
       clearInterval(timer);
       events.closeAll();
     });
 
-    host.provideService('api', async function apiService(ctx: WharfContext) {
+    host.services.provide('api', async function apiService(ctx: WharfContext) {
       if (!handle(ctx)) {
         ctx.status = 404;
         ctx.type = 'text/plain; charset=utf-8';
@@ -98,7 +97,7 @@ export default definePlugin({
       `api.insecure: the API${dashboard ? ' and dashboard are' : ' is'} served WITHOUT authentication on entrypoint ${INSECURE_ENTRYPOINT} (${address}); ` +
         'in production use a router with service api@internal and your own middlewares instead',
     );
-    host.useEntrypoint(
+    host.entrypoints.use(
       async function apiInsecure(ctx: WharfContext, next: Next) {
         if (!handle(ctx, { redirectRoot: true })) await next();
       },

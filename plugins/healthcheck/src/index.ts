@@ -10,11 +10,11 @@ export default definePlugin({
   name: 'healthCheck',
   description: 'Active checks (loadBalancer.healthCheck) and passive checks (loadBalancer.passiveHealthCheck) of servers.',
   schema: Type.Object({}, { additionalProperties: false }),
-  loadBalancerSchema: { healthCheck: HealthCheckSchema, passiveHealthCheck: PassiveHealthCheckSchema },
+  config: { loadBalancer: { healthCheck: HealthCheckSchema, passiveHealthCheck: PassiveHealthCheckSchema } },
   setup(_config, host) {
-    const monitor = new HealthMonitor({ health: host.health, log: host.log });
+    const monitor = new HealthMonitor({ health: host.services.health, log: host.log });
     host.events.on('reload', (info) => monitor.reconcile(info));
     host.events.on('upstreamFailure', (event) => monitor.recordFailure(event));
-    host.onStop(() => monitor.stop());
+    host.lifecycle.onStop(() => monitor.stop());
   },
 });

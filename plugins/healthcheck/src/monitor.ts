@@ -1,5 +1,5 @@
 // The health of every checked server: active checkers keyed by service + URL + settings, passive failure
-// windows, and the one verdict per server handed to the load balancers (host.health).
+// windows, and the one verdict per server handed to the load balancers (host.services.health).
 import { formatDuration, messageOf, type Logger, type RuntimeInfo, type ServerHealth, type UpstreamFailureEvent } from '@wharf/core';
 import { createProbeClients, probe, probeTarget, type ProbeClients, type ProbeTarget, type ProbeTransport } from './probe.js';
 import type { HealthCheckConfig, PassiveHealthCheckConfig } from './schema.js';

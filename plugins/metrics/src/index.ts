@@ -165,7 +165,7 @@ export default definePlugin({
   name: 'metrics',
   description: 'Prometheus metrics at /metrics (or the prometheus@internal service).',
   schema: Type.Object({}, { additionalProperties: false }),
-  staticSchema,
+  config: { static: { schema: staticSchema } },
   setup(config, host) {
     const prometheus = config?.prometheus;
     if (!prometheus) return;
@@ -174,7 +174,7 @@ export default definePlugin({
     followGateway(host, metrics);
     if (cluster.isWorker) AggregatorRegistry.setRegistries([metrics.registry]);
 
-    host.useEntrypoint(
+    host.entrypoints.use(
       async function measure(ctx: WharfContext, next: Next) {
         const started = ctx.wharf.startTime;
         const res: ServerResponse = ctx.res;
@@ -186,14 +186,14 @@ export default definePlugin({
     );
 
     const serve = cluster.isWorker ? serveAggregated(host, metrics.registry) : serveLocal(metrics.registry);
-    host.provideService('prometheus', async function prometheusService(ctx: WharfContext) {
+    host.services.provide('prometheus', async function prometheusService(ctx: WharfContext) {
       await serve(ctx);
     });
     if (prometheus.manualRouting) return;
     if (!Object.keys(host.staticConfig.entryPoints as object).includes(prometheus.entryPoint)) {
       throw new Error(`metrics.prometheus.entryPoint: entrypoint '${prometheus.entryPoint}' does not exist; define it with --entrypoints.${prometheus.entryPoint}.address=:8080`);
     }
-    host.useEntrypoint(
+    host.entrypoints.use(
       async function metricsEndpoint(ctx: WharfContext, next: Next) {
         if (ctx.path === '/metrics' && ctx.method === 'GET') return serve(ctx);
         await next();

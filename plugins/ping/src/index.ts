@@ -14,16 +14,16 @@ export default definePlugin({
   name: 'ping',
   description: 'GET/HEAD /ping answers 200 OK, or terminatingStatusCode while the gateway drains.',
   schema: Type.Object({}, { additionalProperties: false }),
-  staticSchema,
+  config: { static: { schema: staticSchema } },
   setup(config, host) {
     const { entryPoint, manualRouting, terminatingStatusCode } = config!;
     const answer = (ctx: WharfContext) => {
-      const draining = host.isShuttingDown();
+      const draining = host.lifecycle.isShuttingDown();
       ctx.status = draining ? terminatingStatusCode : 200;
       ctx.type = 'text/plain; charset=utf-8';
       ctx.body = draining ? 'Terminating' : 'OK';
     };
-    host.provideService('ping', async function pingService(ctx: WharfContext) {
+    host.services.provide('ping', async function pingService(ctx: WharfContext) {
       if (ctx.method === 'GET' || ctx.method === 'HEAD') answer(ctx);
       else ctx.status = 405;
     });
@@ -31,7 +31,7 @@ export default definePlugin({
     if (!Object.keys(host.staticConfig.entryPoints as object).includes(entryPoint)) {
       throw new Error(`ping.entryPoint: entrypoint '${entryPoint}' does not exist; define it with --entrypoints.${entryPoint}.address=:8080`);
     }
-    host.useEntrypoint(
+    host.entrypoints.use(
       async function ping(ctx: WharfContext, next: Next) {
         if (ctx.path === '/ping' && (ctx.method === 'GET' || ctx.method === 'HEAD')) return answer(ctx);
         await next();

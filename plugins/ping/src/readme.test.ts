@@ -7,5 +7,5 @@ import ping from './index.js';
 
 test('the README option table is the one the schema renders', async () => {
   const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-  assert.equal(markedSection(readme, 'options'), optionTable(optionRows(ping.staticSchema!, '--ping.')));
+  assert.equal(markedSection(readme, 'options'), optionTable(optionRows(ping.config!.static!.schema, '--ping.')));
 });

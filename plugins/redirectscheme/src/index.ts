@@ -123,7 +123,7 @@ export default definePlugin({
   name: 'redirectScheme',
   description: 'Redirects to another scheme and port (http → https); also the entrypoint-wide http.redirections.entryPoint.',
   schema,
-  entryPointSchema: { 'http.redirections': RedirectionsSchema },
+  config: { entryPoint: { 'http.redirections': RedirectionsSchema } },
   create(options) {
     const port = options.port;
     return redirectMiddleware(options.scheme, () => port, options.permanent);
@@ -133,7 +133,7 @@ export default definePlugin({
       const redirection = (ep.http as { redirections?: { entryPoint?: EntryPointRedirection } }).redirections?.entryPoint;
       if (!redirection) continue;
       const port = targetPort(host, name, redirection.to);
-      host.useEntrypoint(redirectMiddleware(redirection.scheme, port, redirection.permanent), { entrypoints: [name], order: ENTRYPOINT_REDIRECT_ORDER });
+      host.entrypoints.use(redirectMiddleware(redirection.scheme, port, redirection.permanent), { entrypoints: [name], order: ENTRYPOINT_REDIRECT_ORDER });
     }
   },
 });

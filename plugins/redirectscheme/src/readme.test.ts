@@ -9,7 +9,7 @@ import redirectScheme from './index.js';
 export function tables(): Record<string, string> {
   return {
     options: optionTable(optionRows(redirectScheme.schema)),
-    entrypoint: optionTable(optionRows(redirectScheme.entryPointSchema!['http.redirections'] as TSchema, 'entryPoints.<name>.http.redirections.')),
+    entrypoint: optionTable(optionRows(redirectScheme.config!.entryPoint!['http.redirections'] as TSchema, 'entryPoints.<name>.http.redirections.')),
   };
 }
 

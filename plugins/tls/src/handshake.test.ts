@@ -15,7 +15,7 @@ const tlsInfo = definePlugin({
   name: 'tlsinfo',
   schema: Type.Object({}),
   setup(_config, host) {
-    host.provideService('tlsinfo', async function tlsInfoService(ctx: WharfContext) {
+    host.services.provide('tlsinfo', async function tlsInfoService(ctx: WharfContext) {
       const socket = ctx.req.socket as TLSSocket;
       const secure = socket.encrypted === true;
       ctx.body = { protocol: secure ? socket.getProtocol() : null, cipher: secure ? socket.getCipher().name : null, servername: secure ? socket.servername : null, httpVersion: ctx.req.httpVersion, host: ctx.host };
@@ -30,7 +30,7 @@ const socketRecorder = definePlugin({
   name: 'socketrecorder',
   schema: Type.Object({}),
   setup(_config, host) {
-    host.useEntrypoint(async function recordSocket(ctx: WharfContext, next) {
+    host.entrypoints.use(async function recordSocket(ctx: WharfContext, next) {
       const socket = ctx.req.socket as TLSSocket;
       await next();
       if (socket.encrypted !== true) return;

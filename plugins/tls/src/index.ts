@@ -23,8 +23,8 @@ function tlsEntrypoints(staticConfig: PluginHost['staticConfig']): Map<string, E
 /** Wires one TLS entrypoint: its server, its host → options map (rebuilt on each reload) and the 421 check. */
 function serveTLS(host: PluginHost, store: TLSStore, entrypoint: string, config: EntryPointTLSConfig): (info: RuntimeInfo) => void {
   let hostOptions: HostOptions = new Map();
-  host.serveEntrypoint(entrypoint, tlsServerFactory({ entrypoint, store, hostOptions: () => hostOptions, log: host.log }));
-  host.useEntrypoint(misdirectedRequestCheck(() => hostOptions), { entrypoints: [entrypoint], order: MISDIRECTED_CHECK_ORDER });
+  host.entrypoints.serve(entrypoint, tlsServerFactory({ entrypoint, store, hostOptions: () => hostOptions, log: host.log }));
+  host.entrypoints.use(misdirectedRequestCheck(() => hostOptions), { entrypoints: [entrypoint], order: MISDIRECTED_CHECK_ORDER });
   if (config.certResolver) host.log.warn(`entryPoints.${entrypoint}.http.tls.certResolver: Wharf has no ACME resolver; configure certificates in tls.certificates`);
   return (info) => {
     hostOptions = buildHostOptions(info, entrypoint, config.options, store.snapshot.optionNames(), host.log);
@@ -35,22 +35,20 @@ export default definePlugin({
   name: 'tls',
   description: 'Terminates TLS on entrypoints with http.tls: certificates by SNI, TLS options, mutual TLS, HTTP/2 through ALPN.',
   schema: Type.Object({}, { additionalProperties: false }),
-  entryPointSchema: { 'http.tls': EntryPointTLSSchema },
-  dynamicKey: 'tls',
-  dynamicSchema: TLSSectionSchema,
+  config: { entryPoint: { 'http.tls': EntryPointTLSSchema }, dynamic: { key: 'tls', schema: TLSSectionSchema } },
   async setup(_config, host) {
     const entrypoints = tlsEntrypoints(host.staticConfig);
     if (entrypoints.size === 0) {
-      host.onDynamicConfig(() => {}); // nothing to terminate; the section is still accepted
+      host.configuration.onDynamic(() => {}); // nothing to terminate; the section is still accepted
       return;
     }
     const store = new TLSStore(host.log, await generateDefaultCertificate());
     const report = (certs: readonly LoadedCertificate[]) =>
-      host.reportCertificates(certs.map((c) => ({ names: c.names, notAfter: Math.floor(Date.parse(c.notAfter) / 1000) })));
+      host.events.emit('certificates', certs.map((c) => ({ names: c.names, notAfter: Math.floor(Date.parse(c.notAfter) / 1000) })));
     store.onCertificates = report;
     report([store.snapshot.defaultCertificate]);
-    host.onDynamicConfig((sections) => store.configure(sections));
-    host.onStop(() => store.close());
+    host.configuration.onDynamic((sections) => store.configure(sections));
+    host.lifecycle.onStop(() => store.close());
     const rebuilders = [...entrypoints].map(([name, config]) => serveTLS(host, store, name, config));
     // Option names only change with the dynamic configuration, which is always followed by a reload.
     host.events.on('reload', (info) => rebuilders.forEach((rebuild) => rebuild(info)));
