@@ -7,6 +7,9 @@ import { messageOf } from './errors.js';
 import { Gateway } from './gateway.js';
 import type { Logger } from './log.js';
 import type { PluginRegistry } from './plugin/registry.js';
+import type { RuntimeInfo } from './config/runtime.js';
+import type { UpstreamFailureEvent } from './plugin/contract.js';
+import { PrimaryHooks, type HealthMessage } from './plugin/primary.js';
 import { answerSharedCall, ipcSharedState, type SharedCall, type SharedReply } from './plugin/shared.js';
 import { providersFor } from './provider/index.js';
 import type { Provider } from './provider/provider.js';
@@ -19,18 +22,40 @@ interface ClusterOptions {
   log: Logger;
 }
 
-type ToWorker = { type: 'wharf:config'; configs: ProviderConfig[] } | { type: 'wharf:stop' } | { type: 'wharf:reopen' } | SharedReply;
-type ToPrimary = { type: 'wharf:ready' } | SharedCall;
+/**
+ * `seq` numbers configurations; `report` asks this worker to send back the generation it builds from it (for the
+ * plugins' primary hooks), `failures` to forward its upstream failures.
+ */
+type ConfigMessage = { type: 'wharf:config'; configs: ProviderConfig[]; seq: number; report: boolean; failures: boolean };
+type ToWorker = ConfigMessage | { type: 'wharf:stop' } | { type: 'wharf:reopen' } | HealthMessage | SharedReply;
+type ToPrimary =
+  | { type: 'wharf:ready' }
+  | { type: 'wharf:reload'; seq: number; info: RuntimeInfo }
+  | { type: 'wharf:upstream-failures'; seq: number; events: UpstreamFailureEvent[] }
+  | SharedCall;
 
 const RESTART_DELAY_MS = 200;
 
 export async function runPrimary(options: ClusterOptions & { workers: number }): Promise<number> {
   const { config, registry, log, workers } = options;
   let latest: ProviderConfig[] | undefined;
+  let seq = 0;
   let stopping = false;
   const broadcast = (msg: ToWorker) => {
     for (const worker of Object.values(cluster.workers ?? {})) worker?.isConnected() && worker.send(msg);
   };
+  // Health checks and other once-per-gateway work run here, not once per worker.
+  const hooks = new PrimaryHooks({ config, registry, log, broadcast });
+  await hooks.start();
+  /** The configuration message for one worker: the first connected worker reports the generation it builds. */
+  const configFor = (worker: Worker, reporter: boolean): ConfigMessage => ({
+    type: 'wharf:config',
+    configs: latest ?? [],
+    seq,
+    report: reporter && hooks.wants(seq),
+    failures: hooks.active,
+  });
+  const connectedWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
   const fork = (): Worker => {
     const worker = cluster.fork();
     worker.on('message', (msg: ToPrimary) => onWorkerMessage(worker, msg));
@@ -40,8 +65,16 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
     if (msg?.type === 'wharf:ready') {
       // A worker still loading missed any broadcast stop (it had no listener yet): tell it again now.
       if (stopping) worker.send({ type: 'wharf:stop' } satisfies ToWorker);
-      // Always answered, even before any provider spoke: the worker waits for this before it listens.
-      else worker.send({ type: 'wharf:config', configs: latest ?? [] } satisfies ToWorker);
+      // Always answered, even before any provider spoke: the worker waits for this before it listens. It
+      // adopts the verdicts in force first, and reports the generation if no worker did (the reporter died).
+      else {
+        for (const verdict of hooks.snapshot()) worker.send(verdict satisfies ToWorker);
+        worker.send(configFor(worker, true) satisfies ToWorker);
+      }
+    } else if (msg?.type === 'wharf:reload') {
+      hooks.reload(msg.seq, msg.info);
+    } else if (msg?.type === 'wharf:upstream-failures') {
+      hooks.upstreamFailures(msg.seq, msg.events);
     } else if (msg?.type === 'wharf:shared') {
       void answerSharedCall(msg).then((reply) => worker.isConnected() && worker.send(reply satisfies ToWorker));
     }
@@ -56,7 +89,8 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
     throttleMs: config.providers.providersThrottleDuration,
     apply: (configs) => {
       latest = configs;
-      broadcast({ type: 'wharf:config', configs });
+      seq++;
+      connectedWorkers().forEach((worker, i) => worker.send(configFor(worker, i === 0) satisfies ToWorker));
     },
   });
   const providers = providersFor(config, registry);
@@ -91,12 +125,14 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
   await providersStarted;
   log.info(`primary ${process.pid} running ${workers} workers`);
   await stopped;
+  await hooks.stop();
   return 0;
 }
 
 export async function runWorker(options: ClusterOptions): Promise<number> {
   const { config, registry, log } = options;
-  const gateway = new Gateway({ staticConfig: config, registry, log: log.child({ worker: cluster.worker?.id }), shared: ipcSharedState() });
+  const gateway = new Gateway({ staticConfig: config, registry, log: log.child({ worker: cluster.worker?.id }), shared: ipcSharedState(), primaryHooks: false });
+  const primary = linkToPrimary(gateway);
   let started: Promise<void> | undefined;
   let stopRequested = false;
   let greeted!: () => void;
@@ -107,8 +143,13 @@ export async function runWorker(options: ClusterOptions): Promise<number> {
     if (msg?.type === 'wharf:reopen') {
       raiseReopenSignal();
     } else if (msg?.type === 'wharf:config') {
+      primary.configuring(msg);
       gateway.apply(msg.configs);
       greeted();
+    } else if (msg?.type === 'wharf:health') {
+      gateway.health.adopt(msg.service, msg.url, msg.up, msg.reason);
+    } else if (msg?.type === 'wharf:health-forget') {
+      gateway.health.forget(msg.service, msg.url);
     } else if (msg?.type === 'wharf:stop') {
       stopRequested = true;
       greeted();
@@ -130,6 +171,32 @@ export async function runWorker(options: ClusterOptions): Promise<number> {
   }
   await stopped;
   return 0;
+}
+
+/**
+ * A worker's side of the primary hooks: it reports the generation built from a configuration when asked
+ * (each time one goes live: the first is rebuilt once plugins are set up), and forwards upstream failures,
+ * gathered per event-loop turn so a failure storm costs one message per turn.
+ */
+function linkToPrimary(gateway: Gateway): { configuring(msg: ConfigMessage): void } {
+  let current: ConfigMessage | undefined;
+  let pending: UpstreamFailureEvent[] = [];
+  const send = (msg: ToPrimary) => process.connected && process.send?.(msg);
+  gateway.on('reload', (info: RuntimeInfo) => {
+    if (current?.report) send({ type: 'wharf:reload', seq: current.seq, info });
+  });
+  gateway.on('upstreamFailure', (event: UpstreamFailureEvent) => {
+    if (!current?.failures) return;
+    if (pending.length === 0) {
+      const seq = current.seq;
+      setImmediate(() => {
+        send({ type: 'wharf:upstream-failures', seq, events: pending });
+        pending = [];
+      });
+    }
+    pending.push(event);
+  });
+  return { configuring: (msg) => void (current = msg) };
 }
 
 /** Starts each provider in turn; one that fails is logged and the others still start. */

@@ -8,8 +8,8 @@ import { staticSchema, type StaticConfig } from './config/static.js';
 import { Entrypoint } from './entrypoint/entrypoint.js';
 import { messageOf } from './errors.js';
 import type { Logger } from './log.js';
-import type { Plugin, PluginEvents, PluginHost, SharedState } from './plugin/contract.js';
-import type { PluginRegistry } from './plugin/registry.js';
+import type { Plugin, PluginEvents, PluginHost, PrimaryHost, SharedState } from './plugin/contract.js';
+import { pluginSection, type PluginRegistry } from './plugin/registry.js';
 import type { Provider } from './provider/provider.js';
 import { ConfigWatcher } from './provider/watcher.js';
 import { createDispatch } from './router/dispatch.js';
@@ -28,6 +28,8 @@ export interface GatewayOptions {
   /** Providers to run in this process (none in cluster workers: the primary sends configurations). */
   providers?: Provider[];
   shared?: SharedState;
+  /** Run the plugins' `primary` hooks here (default true); cluster workers leave them to the primary. */
+  primaryHooks?: boolean;
 }
 
 interface EntrypointHook {
@@ -56,6 +58,7 @@ export class Gateway extends EventEmitter {
   private runtime: Runtime;
   private generation = 0;
   private shuttingDown = false;
+  private readonly primaryHooks: boolean;
 
   constructor(options: GatewayOptions) {
     super();
@@ -64,6 +67,7 @@ export class Gateway extends EventEmitter {
     this.log = options.log;
     this.providers = options.providers ?? [];
     this.shared = options.shared ?? localSharedState();
+    this.primaryHooks = options.primaryHooks ?? true;
     this.health = new HealthRegistry(this.log, this);
     this.on('health', (e: { service: string; url: string; up: boolean }) => {
       const status = this.runtime.info.services[e.service]?.serverStatus;
@@ -196,12 +200,25 @@ export class Gateway extends EventEmitter {
   private async setupPlugins(): Promise<void> {
     const schemas = { static: staticSchema(this.registry), dynamic: dynamicSchema(this.registry) };
     for (const plugin of this.registry.all()) {
-      if (!plugin.setup) continue;
-      const staticSection = plugin.config?.static;
-      const section = staticSection ? findSection(this.staticConfig, staticSection.key ?? plugin.name) : undefined;
-      if (staticSection && section === undefined) continue;
-      await plugin.setup(section as never, this.hostFor(plugin, schemas));
+      const { enabled, value } = pluginSection(plugin, this.staticConfig);
+      if (plugin.setup && enabled) await plugin.setup(value as never, this.hostFor(plugin, schemas));
     }
+    if (!this.primaryHooks) return;
+    for (const plugin of this.registry.all()) {
+      const { enabled, value } = pluginSection(plugin, this.staticConfig);
+      if (plugin.primary && enabled) await plugin.primary(value as never, this.primaryHost(plugin));
+    }
+  }
+
+  /** In a single process the gateway is its own primary: its events and health registry. */
+  private primaryHost(plugin: Plugin): PrimaryHost {
+    return {
+      log: this.log.child({ plugin: plugin.name }),
+      staticConfig: this.staticConfig,
+      events: this,
+      health: this.health,
+      lifecycle: { onStop: (fn) => void this.stopHooks.push(fn) },
+    };
   }
 
   /** The capabilities one plugin's setup receives; `configuration.onDynamic` is bound to the section it owns. */
@@ -271,10 +288,6 @@ export class Gateway extends EventEmitter {
   }
 }
 
-function findSection(config: StaticConfig, key: string): unknown {
-  const found = Object.keys(config).find((k) => k.toLowerCase() === key.toLowerCase());
-  return found === undefined ? undefined : config[found];
-}
 
 function summary(info: RuntimeInfo): string {
   const count = (o: Record<string, { status: string }>) => {

@@ -135,6 +135,25 @@ export interface PluginHost {
   readonly lifecycle: LifecycleCapability;
 }
 
+/**
+ * What `primary` receives: the work done once per gateway, whatever the number of worker processes. With
+ * `--workers` it runs in the primary, which sees every worker's configuration generation and live failures and
+ * hands its health verdicts to every worker; without, in the gateway's own process.
+ */
+export interface PrimaryHost {
+  readonly log: Logger;
+  readonly staticConfig: Readonly<StaticConfig>;
+  readonly events: {
+    /** A configuration generation is live in the workers (reported once, not once per worker). */
+    on(event: 'reload', listener: (info: RuntimeInfo) => void): unknown;
+    /** A proxied request failed in any worker (passive health checks). */
+    on(event: 'upstreamFailure', listener: (e: UpstreamFailureEvent) => void): unknown;
+  };
+  /** Verdicts set here reach every worker's load balancers, `health` events, API and metrics. */
+  readonly health: ServerHealth;
+  readonly lifecycle: { onStop(fn: () => void | Promise<void>): void };
+}
+
 /** Where a plugin extends the configuration model, besides its middleware options (`schema`). */
 export interface PluginConfig<S extends TSchema = TSchema> {
   /** A static section (`--ping`, `--accessLog`): its key (default: the plugin name) and schema; `setup` gets its value. */
@@ -168,6 +187,8 @@ export interface Plugin<O extends TSchema = TSchema, S extends TSchema = TSchema
   readonly config?: PluginConfig<S>;
   /** Runs once per process when the static section is present (or always when there is none). */
   setup?(config: Static<S> | undefined, host: PluginHost): void | Promise<void>;
+  /** Runs once per gateway (in the primary with `--workers`) under the same condition: checks that must not run once per worker. */
+  primary?(config: Static<S> | undefined, host: PrimaryHost): void | Promise<void>;
 }
 
 /** Declares a plugin; checks its shape at definition time so mistakes fail at registration, not per request. */
@@ -184,11 +205,14 @@ export function definePlugin<O extends TSchema, S extends TSchema = TSchema>(plu
   if (plugin.setup !== undefined && typeof plugin.setup !== 'function') {
     throw new TypeError(`plugin '${plugin.name}': setup must be a function`);
   }
+  if (plugin.primary !== undefined && typeof plugin.primary !== 'function') {
+    throw new TypeError(`plugin '${plugin.name}': primary must be a function`);
+  }
   for (const legacy of ['staticSchema', 'staticKey', 'entryPointSchema', 'dynamicKey', 'dynamicSchema', 'loadBalancerSchema', 'usesEntryPoints'] as const) {
     if (legacy in plugin) throw new TypeError(`plugin '${plugin.name}': '${legacy}' moved under config (config.static, config.entryPoint, config.loadBalancer, config.dynamic)`);
   }
-  if (!plugin.create && !plugin.setup) {
-    throw new TypeError(`plugin '${plugin.name}': provide create (a middleware) and/or setup (process hooks)`);
+  if (!plugin.create && !plugin.setup && !plugin.primary) {
+    throw new TypeError(`plugin '${plugin.name}': provide create (a middleware), setup (process hooks) and/or primary (once per gateway)`);
   }
   return Object.freeze(plugin);
 }

@@ -3,6 +3,7 @@ import { WharfError } from '../errors.js';
 import { didYouMean } from '../config/decode.js';
 import { fileProvider } from '../provider/file-definition.js';
 import type { ProviderDefinition } from '../provider/provider.js';
+import type { StaticConfig } from '../config/static.js';
 import type { Plugin } from './contract.js';
 
 export class PluginRegistry {
@@ -69,4 +70,13 @@ export class PluginRegistry {
   names(): string[] {
     return [...this.byLowerName.values()].map((p) => p.name).sort();
   }
+}
+
+/** A plugin's static section and whether its hooks run: always without a section, else when it is set. */
+export function pluginSection(plugin: Plugin, config: StaticConfig): { enabled: boolean; value: unknown } {
+  const declared = plugin.config?.static;
+  if (!declared) return { enabled: true, value: undefined };
+  const key = (declared.key ?? plugin.name).toLowerCase();
+  const found = Object.keys(config).find((k) => k.toLowerCase() === key);
+  return found === undefined ? { enabled: false, value: undefined } : { enabled: true, value: config[found] };
 }

@@ -11,8 +11,9 @@ export default definePlugin({
   description: 'Active checks (loadBalancer.healthCheck) and passive checks (loadBalancer.passiveHealthCheck) of servers.',
   schema: Type.Object({}, { additionalProperties: false }),
   config: { loadBalancer: { healthCheck: HealthCheckSchema, passiveHealthCheck: PassiveHealthCheckSchema } },
-  setup(_config, host) {
-    const monitor = new HealthMonitor({ health: host.services.health, log: host.log });
+  // Once per gateway: with --workers the primary probes each server once and every worker follows its verdicts.
+  primary(_config, host) {
+    const monitor = new HealthMonitor({ health: host.health, log: host.log });
     host.events.on('reload', (info) => monitor.reconcile(info));
     host.events.on('upstreamFailure', (event) => monitor.recordFailure(event));
     host.lifecycle.onStop(() => monitor.stop());
