@@ -129,7 +129,8 @@ function expectCount(name: string, args: readonly string[], min: number, max: nu
   throw new RuleSyntaxError(position, `${name} takes ${describeArity({ min, max })}, got ${args.length}`);
 }
 
-function compileRegexp(matcher: string, pattern: string, position: number): RE2JS {
+/** Go regexp (RE2) syntax, unanchored; a bad pattern is a RuleSyntaxError naming the matcher and the pattern. */
+export function compileRegexp(matcher: string, pattern: string, position: number): RE2JS {
   try {
     return RE2JS.compile(pattern);
   } catch (err) {
