@@ -9,7 +9,7 @@ import { decode, flatToTree, formatIssues, splitKey, NODE_VALUE, type DecodeIssu
 import { WharfError } from '../errors.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 
-export const EntryPointSchema = Type.Object(
+const EntryPointSchema = Type.Object(
   {
     address: Type.String({ minLength: 1, description: 'Listen address: `:80`, `127.0.0.1:8080`, `[::1]:8080`.' }),
     asDefault: Type.Optional(Type.Boolean({ description: 'Routers without entryPoints attach here (default: every entrypoint when none is marked).' })),
@@ -92,7 +92,7 @@ const LocalPluginSchema = Type.Object(
 );
 
 /** The core's static schema; plugins add their own sections (see staticSchema). */
-export function coreStaticProperties(entryPoint: TSchema = EntryPointSchema) {
+function coreStaticProperties(entryPoint: TSchema = EntryPointSchema) {
   return {
     entryPoints: Type.Optional(MapOf(entryPoint, { description: 'Named listen addresses (default: http on :80).' })),
     providers: Type.Object(
@@ -149,7 +149,6 @@ export function staticSchema(registry?: PluginRegistry): TSchema {
     if (plugin.staticSchema) extra[plugin.staticKey ?? plugin.name] = Type.Optional(Section(plugin.staticSchema));
     for (const [path, schema] of Object.entries(plugin.entryPointSchema ?? {})) entryPoint = withField(entryPoint, path.split('.'), schema);
   }
-  for (const section of coreSections) extra[section.key] = section.schema;
   const core = coreStaticProperties(entryPoint);
   const providers = { ...core.providers, properties: { ...(core.providers.properties as object), ...providerSections } };
   return Type.Object({ ...core, providers, ...extra }, { additionalProperties: false });
@@ -157,13 +156,8 @@ export function staticSchema(registry?: PluginRegistry): TSchema {
 
 /** Providers beyond `file` register their static sections here (the docker provider adds `docker`). */
 const providerSections: Record<string, TSchema> = {};
-const coreSections: { key: string; schema: TSchema }[] = [];
 export function registerProviderSchema(name: string, schema: TSchema): void {
   providerSections[name] = Type.Optional(Section(schema));
-}
-/** Top-level static sections owned by the core but defined outside this file (api, metrics, …). */
-export function registerStaticSection(key: string, schema: TSchema): void {
-  coreSections.push({ key, schema: Type.Optional(Section(schema)) });
 }
 
 function withField(schema: TSchema, path: string[], field: TSchema): TSchema {
@@ -284,7 +278,7 @@ function envToEntries(env: NodeJS.ProcessEnv): [string, string][] {
 }
 
 /** Parses a YAML or JSON file, reporting syntax errors with line and column. */
-export function readConfigFile(path: string): TreeObject {
+function readConfigFile(path: string): TreeObject {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

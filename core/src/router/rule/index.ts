@@ -4,8 +4,8 @@ import type { RequestFacts } from '../request-facts.js';
 import { MATCHERS, normalizeRuleHost } from './matchers.js';
 import { parseRule, type ExpressionNode, type MatcherNode, type RuleNode } from './parser.js';
 
-export { parseRule, parseExpression, RuleSyntaxError, type Grammar, type ExpressionNode, type RuleNode, type MatcherNode } from './parser.js';
-export { MATCHER_NAMES, MatcherSet, type MatcherName } from './signatures.js';
+export { parseRule, parseExpression, RuleSyntaxError, type Grammar, type MatcherNode } from './parser.js';
+export { MatcherSet } from './signatures.js';
 export { compileRegexp } from './matchers.js';
 
 export interface CompiledRule {

@@ -29,7 +29,7 @@ export interface Grammar<Name extends string> {
   readonly emptyArguments: 'allowed' | 'rejected';
 }
 
-export const RULE_GRAMMAR: Grammar<MatcherName> = { subject: 'rule', matchers: RULE_MATCHERS, emptyArguments: 'rejected' };
+const RULE_GRAMMAR: Grammar<MatcherName> = { subject: 'rule', matchers: RULE_MATCHERS, emptyArguments: 'rejected' };
 
 /** A rule that cannot be parsed or compiled; `position` is the 1-based column the message refers to. */
 export class RuleSyntaxError extends WharfError {

@@ -74,8 +74,6 @@ export class MatcherSet<Name extends string> {
 
 export const RULE_MATCHERS = new MatcherSet(MATCHER_ARITY);
 
-export const MATCHER_NAMES: readonly MatcherName[] = RULE_MATCHERS.names;
-
 export function describeArity(arity: Arity): string {
   if (arity.max === Infinity) return `at least ${plural(arity.min, 'argument')}`;
   if (arity.min === arity.max) return `exactly ${plural(arity.min, 'argument')}`;
