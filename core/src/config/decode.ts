@@ -366,7 +366,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Human description of what a schema accepts, for error messages. */
-export function describeSchema(schema: TSchema): string {
+function describeSchema(schema: TSchema): string {
   if (schema.anyOf) return (schema.anyOf as TSchema[]).map(describeSchema).join(' or ');
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.enum) return `one of ${(schema.enum as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
@@ -380,9 +380,4 @@ export function describeSchema(schema: TSchema): string {
     case 'object': return 'an object';
     default: return 'a value';
   }
-}
-
-/** Whether a schema marks a secret (for redaction by the API and logs). */
-export function isSecret(schema: TSchema): boolean {
-  return schema[SECRET] === true;
 }

@@ -3,7 +3,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Type, type Static, Duration, Element, MapOf, Secret, Section, StringList } from './schema.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 
-export const RouterTLSSchema = Section(
+const RouterTLSSchema = Section(
   Type.Object(
     {
       options: Type.Optional(Type.String({ description: 'Name of the TLS options (tls.options.<name>) for this router.' })),
@@ -16,7 +16,7 @@ export const RouterTLSSchema = Section(
   ),
 );
 
-export const RouterSchema = Element(
+const RouterSchema = Element(
   Type.Object(
     {
       rule: Type.String({ minLength: 1, description: 'Matching rule, e.g. Host(`a.example`) && PathPrefix(`/api`).' }),
@@ -41,7 +41,7 @@ export const RouterSchema = Element(
   ),
 );
 
-export const ServerSchema = Type.Object(
+const ServerSchema = Type.Object(
   {
     url: Type.String({ pattern: '^https?://', description: 'Upstream base URL (http:// or https://).' }),
     weight: Type.Optional(Type.Integer({ minimum: 0, description: 'Relative weight for weighted round-robin (default 1).' })),
@@ -50,7 +50,7 @@ export const ServerSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const LoadBalancerSchema = Type.Object(
+const LoadBalancerSchema = Type.Object(
   {
     servers: Type.Array(ServerSchema, { description: 'Upstream servers.' }),
     passHostHeader: Type.Boolean({ default: true, description: 'Forward the client Host header (default true).' }),
@@ -85,7 +85,7 @@ export const LoadBalancerSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const WeightedSchema = Type.Object(
+const WeightedSchema = Type.Object(
   {
     services: Type.Array(
       Type.Object(
@@ -109,7 +109,7 @@ export const WeightedSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const ServiceSchema = Element(
+const ServiceSchema = Element(
   Type.Object(
     { loadBalancer: Type.Optional(LoadBalancerSchema), weighted: Type.Optional(WeightedSchema) },
     // additionalProperties stays false: plugin fields are added to loadBalancer by withLoadBalancerFields.
@@ -154,7 +154,7 @@ export const ServersTransportSchema = Element(
 );
 
 /** Schema of one `http.middlewares.<name>` entry: exactly one plugin type, or `plugin.<name>`. */
-export function middlewareSchema(registry: PluginRegistry): TSchema {
+function middlewareSchema(registry: PluginRegistry): TSchema {
   const properties: Record<string, TSchema> = {};
   for (const plugin of registry.middlewares()) properties[plugin.name] = plugin.schema;
   const oneOf = (props: Record<string, TSchema>): TSchema =>
@@ -207,7 +207,6 @@ export function dynamicSchema(registry: PluginRegistry): TSchema {
 
 export type RouterConfig = Static<typeof RouterSchema>;
 export type ServiceConfig = Static<typeof ServiceSchema>;
-export type LoadBalancerConfig = Static<typeof LoadBalancerSchema>;
 export type ServerConfig = Static<typeof ServerSchema>;
 export type ServersTransportConfig = Static<typeof ServersTransportSchema>;
 /** `{ <type>: options }` — one key; options were validated against the plugin's schema. */

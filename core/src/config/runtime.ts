@@ -21,7 +21,7 @@ export interface RouterInfo extends ElementInfo {
   middlewares: string[];
   /** Qualified service name. */
   service?: string;
-  /** Effective priority (explicit, else rule length). */
+  /** The priority the router is routed by: routerPriority() of its configuration (explicit, else rule length). */
   priority?: number;
 }
 

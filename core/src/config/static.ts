@@ -9,7 +9,7 @@ import { decode, flatToTree, formatIssues, splitKey, NODE_VALUE, type DecodeIssu
 import { WharfError } from '../errors.js';
 import { PluginRegistry } from '../plugin/registry.js';
 
-export const EntryPointSchema = Type.Object(
+const EntryPointSchema = Type.Object(
   {
     address: Type.String({ minLength: 1, description: 'Listen address: `:80`, `127.0.0.1:8080`, `[::1]:8080`.' }),
     asDefault: Type.Optional(Type.Boolean({ description: 'Routers without entryPoints attach here (default: every entrypoint when none is marked).' })),
@@ -81,7 +81,7 @@ const LocalPluginSchema = Type.Object(
 );
 
 /** The core's static schema; plugins and providers add their own sections (see staticSchema). */
-export function coreStaticProperties(entryPoint: TSchema = EntryPointSchema, providerSections: Record<string, TSchema> = {}) {
+function coreStaticProperties(entryPoint: TSchema = EntryPointSchema, providerSections: Record<string, TSchema> = {}) {
   return {
     entryPoints: Type.Optional(MapOf(entryPoint, { description: 'Named listen addresses (default: http on :80).' })),
     providers: Type.Object(
@@ -263,7 +263,7 @@ function envToEntries(env: NodeJS.ProcessEnv): [string, string][] {
 }
 
 /** Parses a YAML or JSON file, reporting syntax errors with line and column. */
-export function readConfigFile(path: string): TreeObject {
+function readConfigFile(path: string): TreeObject {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

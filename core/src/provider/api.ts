@@ -15,3 +15,5 @@ export {
   type ServiceConfig,
 } from '../config/dynamic.js';
 export type { PluginRegistry } from '../plugin/registry.js';
+// The rule parser with a grammar of your own (constraints over labels use it).
+export { MatcherSet, RuleSyntaxError, compileExpression, compileRegexp, parseExpression, type Grammar, type MatcherNode } from '../router/rule/index.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createRequestFacts, normalizeHost, type RequestFacts } from './request-facts.js';
 import { compileRule, type CompiledRule } from './rule/index.js';
-import { RoutingTable, effectivePriority, type RouteEntry } from './table.js';
+import { RoutingTable, compareRoutes, routerPriority, type RouteEntry } from './table.js';
 
 function entry(name: string, rule: string, priority = 0): RouteEntry<string> {
   return { name, rule: compileRule(rule), priority, value: `service-${name}` };
@@ -28,10 +28,58 @@ describe('RoutingTable priority', () => {
       expected: 'short',
     },
     {
-      desc: 'priority 0 and negative mean rule length',
-      entries: [entry('zero', 'PathPrefix(`/api`)', 0), entry('negative', 'PathPrefix(`/`)', -5)],
+      desc: 'priority 0 means rule length, like an absent one',
+      entries: [entry('zero', 'PathPrefix(`/api`)', 0), entry('explicit', 'PathPrefix(`/`)', 'PathPrefix(`/api`)'.length - 1)],
       request: facts('a', '/api/x'),
       expected: 'zero',
+    },
+    {
+      desc: 'a positive priority is kept even below the other rule\'s length',
+      entries: [entry('explicit', 'PathPrefix(`/api`)', 1), entry('default', 'PathPrefix(`/`)')],
+      request: facts('a', '/api/x'),
+      expected: 'default',
+    },
+    {
+      desc: 'a negative priority is kept and sorts after every default',
+      entries: [entry('negative', 'PathPrefix(`/api/longer/rule`)', -1), entry('default', 'PathPrefix(`/`)')],
+      request: facts('a', '/api/longer/rule'),
+      expected: 'default',
+    },
+    {
+      desc: 'the lower of two negative priorities loses',
+      entries: [entry('minus2', 'PathPrefix(`/`)', -2), entry('minus1', 'PathPrefix(`/`)', -1)],
+      request: facts('a'),
+      expected: 'minus1',
+    },
+    {
+      desc: 'an explicit priority equal to a rule length ties, broken by name',
+      entries: [entry('b', 'PathPrefix(`/`)'), entry('a', 'Path(`/`)', 'PathPrefix(`/`)'.length)],
+      request: facts('x'),
+      expected: 'a',
+    },
+    {
+      desc: 'equal priorities: provider precedence before name (docker before file)',
+      entries: [entry('a@file', 'PathPrefix(`/`)'), entry('b@docker', 'PathPrefix(`/`)')],
+      request: facts('x'),
+      expected: 'b@docker',
+    },
+    {
+      desc: 'equal priorities: swarm before docker',
+      entries: [entry('a@docker', 'PathPrefix(`/`)', 7), entry('b@swarm', 'Path(`/`)', 7)],
+      request: facts('x'),
+      expected: 'b@swarm',
+    },
+    {
+      desc: 'equal priorities: a provider outside the precedence list loses to a listed one',
+      entries: [entry('a@internal', 'PathPrefix(`/`)'), entry('z@file', 'PathPrefix(`/`)')],
+      request: facts('x'),
+      expected: 'z@file',
+    },
+    {
+      desc: 'a higher priority wins whatever the provider',
+      entries: [entry('a@swarm', 'PathPrefix(`/`)'), entry('b@internal', 'PathPrefix(`/`)', 100)],
+      request: facts('x'),
+      expected: 'b@internal',
     },
     {
       desc: 'ties broken by name, whatever the configuration order (b first)',
@@ -87,9 +135,22 @@ describe('RoutingTable priority', () => {
     test(desc, () => assert.equal(new RoutingTable(entries).match(request)?.name, expected));
   }
 
-  test('default priority is the rule length in bytes, like Go len()', () => {
-    assert.equal(effectivePriority(entry('a', 'Path(`/é`)')), 'Path(`/é`)'.length + 1);
-    assert.equal(effectivePriority(entry('a', 'Path(`/e`)', 3)), 3);
+  const priorities: { desc: string; input: { configured: number | undefined; rule: string }; expected: number }[] = [
+    { desc: 'absent: the rule length', input: { configured: undefined, rule: 'Path(`/e`)' }, expected: 10 },
+    { desc: '0: the rule length', input: { configured: 0, rule: 'Path(`/e`)' }, expected: 10 },
+    { desc: 'rule length in bytes, like Go len()', input: { configured: undefined, rule: 'Path(`/é`)' }, expected: 11 },
+    { desc: 'positive: kept', input: { configured: 3, rule: 'Path(`/e`)' }, expected: 3 },
+    { desc: 'negative: kept', input: { configured: -5, rule: 'Path(`/e`)' }, expected: -5 },
+  ];
+  for (const { desc, input, expected } of priorities) {
+    test(`routerPriority: ${desc}`, () => assert.equal(routerPriority(input.configured, input.rule), expected));
+  }
+
+  test('routerPriority is idempotent, so the table can re-derive what the build computed', () => {
+    for (const configured of [undefined, 0, 3, -5]) {
+      const once = routerPriority(configured, 'Host(`a`)');
+      assert.equal(routerPriority(once, 'Host(`a`)'), once);
+    }
   });
 
   test('size counts every entry', () => {
@@ -136,19 +197,23 @@ function randomRule(random: () => number): string {
   return pick(templates)();
 }
 
-/** The reference: the highest priority matching entry, ties to the smaller name, then to the earlier entry. */
+/** The reference: the first matching entry in compareRoutes order, ties to the earlier entry. */
 function linearScan<T>(entries: readonly RouteEntry<T>[], request: RequestFacts): RouteEntry<T> | undefined {
   let best: RouteEntry<T> | undefined;
   for (const candidate of entries) {
     if (!candidate.rule.match(request)) continue;
-    if (!best) {
-      best = candidate;
-      continue;
-    }
-    const [p, q] = [effectivePriority(candidate), effectivePriority(best)];
-    if (p > q || (p === q && candidate.name < best.name)) best = candidate;
+    if (!best || compareRoutes(candidate, best) < 0) best = candidate;
   }
   return best;
+}
+
+const PROVIDERS = ['', '@file', '@docker', '@swarm', '@internal'];
+
+function randomPriority(random: () => number): number {
+  const draw = random();
+  if (draw < 0.4) return 0;
+  if (draw < 0.5) return -1 - Math.floor(random() * 3);
+  return 15 + Math.floor(random() * 30);
 }
 
 describe('RoutingTable equivalence with a linear scan', () => {
@@ -160,10 +225,11 @@ describe('RoutingTable equivalence with a linear scan', () => {
     for (let trial = 0; trial < 400; trial++) {
       const size = 1 + Math.floor(random() * 30);
       const entries = Array.from({ length: size }, (_, i): RouteEntry<number> => ({
-        // A small name pool forces equal names; priorities near rule lengths force equal priorities.
-        name: `r${Math.floor(random() * 8)}`,
+        // A small name pool forces equal names; priorities near rule lengths force equal priorities; providers
+        // in and out of the precedence list exercise its tie-break.
+        name: `r${Math.floor(random() * 8)}${PROVIDERS[Math.floor(random() * PROVIDERS.length)]}`,
         rule: compileRule(randomRule(random)),
-        priority: random() < 0.5 ? 0 : 15 + Math.floor(random() * 30),
+        priority: randomPriority(random),
         value: i,
       }));
       const table = new RoutingTable(entries);

@@ -5,7 +5,7 @@ import type { CompiledRule } from './rule/index.js';
 export interface RouteEntry<T> {
   name: string;
   rule: CompiledRule;
-  /** Explicit priority when > 0, else the rule's length (Traefik's default). */
+  /** The configured priority; the table ranks by routerPriority(priority, rule), so 0 means the rule's length. */
   priority: number;
   value: T;
 }
@@ -62,19 +62,61 @@ export class RoutingTable<T> {
   }
 }
 
-/** Traefik's default priority: the rule's length in bytes (Go's len), which equals its length for ASCII rules. */
-export function effectivePriority(entry: Pick<RouteEntry<unknown>, 'priority' | 'rule'>): number {
-  return entry.priority > 0 ? entry.priority : Buffer.byteLength(entry.rule.rule, 'utf8');
+/**
+ * Traefik's router priority, the one source for routing order and for the priority the API shows: 0 or absent
+ * becomes the rule's length in bytes (Go's len), any other value is kept, so a negative one ranks below every
+ * rule-length default. Idempotent: a computed priority passed back in comes out unchanged.
+ */
+export function routerPriority(configured: number | undefined, rule: string): number {
+  return configured ? configured : Buffer.byteLength(rule, 'utf8');
 }
 
-/** Highest priority first; equal priorities by name so the outcome never depends on configuration order. */
-export function sortByPriority<T>(entries: readonly RouteEntry<T>[]): RouteEntry<T>[] {
+/**
+ * Traefik's default providers.precedence: on equal priority a router of a provider listed earlier wins; providers
+ * not listed (internal, test providers) lose to every listed one.
+ */
+const PROVIDER_PRECEDENCE: readonly string[] = [
+  'kubernetesgateway', 'kubernetescrd', 'kubernetes', 'kubernetesingressnginx', 'swarm', 'docker', 'file', 'redis',
+  'knative', 'consul', 'consulcatalog', 'nomad', 'etcd', 'ecs', 'http', 'zookeeper', 'rest',
+];
+
+/** Rank of the provider in a qualified router name (`api@docker`); Infinity when unqualified or unlisted. */
+function providerRank(name: string): number {
+  const parts = name.split('@');
+  const rank = parts.length === 2 ? PROVIDER_PRECEDENCE.indexOf(parts[1]!) : -1;
+  return rank === -1 ? Infinity : rank;
+}
+
+/**
+ * Traefik's order: higher priority first, then provider precedence. Traefik leaves the rest to map order;
+ * Wharf then sorts by name, so the outcome never depends on configuration order.
+ */
+export function compareRoutes(a: RouteEntry<unknown>, b: RouteEntry<unknown>): number {
+  return compareKeys(sortKey(a), sortKey(b));
+}
+
+interface SortKey {
+  readonly priority: number;
+  readonly providerRank: number;
+  readonly name: string;
+}
+
+function sortKey(entry: RouteEntry<unknown>): SortKey {
+  return { priority: routerPriority(entry.priority, entry.rule.rule), providerRank: providerRank(entry.name), name: entry.name };
+}
+
+function compareKeys(a: SortKey, b: SortKey): number {
+  return b.priority - a.priority || compareValues(a.providerRank, b.providerRank) || compareValues(a.name, b.name);
+}
+
+/** Evaluation order of a table; keys are computed once per entry, not once per comparison. */
+function sortByPriority<T>(entries: readonly RouteEntry<T>[]): RouteEntry<T>[] {
   return entries
-    .map((entry) => ({ entry, priority: effectivePriority(entry) }))
-    .sort((a, b) => b.priority - a.priority || compareNames(a.entry.name, b.entry.name))
+    .map((entry) => ({ entry, key: sortKey(entry) }))
+    .sort((a, b) => compareKeys(a.key, b.key))
     .map(({ entry }) => entry);
 }
 
-function compareNames(a: string, b: string): number {
+function compareValues<V extends number | string>(a: V, b: V): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

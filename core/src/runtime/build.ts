@@ -20,7 +20,7 @@ import type { Logger } from '../log.js';
 import type { SharedState } from '../plugin/contract.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { compileRule, type CompiledRule } from '../router/rule/index.js';
-import { RoutingTable, type RouteEntry } from '../router/table.js';
+import { RoutingTable, routerPriority, type RouteEntry } from '../router/table.js';
 import { createLoadBalancerHandler, createWeightedHandler } from '../service/handler.js';
 import type { ClientCertificate, PoolRegistry, ServersTransport } from '../service/pool.js';
 import { Runtime, type RouteTarget } from './runtime.js';
@@ -122,6 +122,9 @@ class RuntimeBuilder {
   private buildRouter(router: Element<RouterConfig>, entries: Map<string, RouteEntry<RouteTarget>[]>): void {
     const info = this.info.routers[router.name]!;
     const { config, provider } = router;
+    // Set before the rule is compiled, as Traefik does: a router with a bad rule still shows its priority.
+    const priority = routerPriority(config.priority, config.rule);
+    info.priority = priority;
     let rule: CompiledRule;
     try {
       rule = compileRule(config.rule);
@@ -129,8 +132,6 @@ class RuntimeBuilder {
       addError(info, `invalid rule ${JSON.stringify(config.rule)}: ${messageOf(err)}`, true);
       return;
     }
-    const priority = config.priority && config.priority !== 0 ? config.priority : config.rule.length;
-    info.priority = priority;
     const entryPoints = this.routerEntryPoints(config, info);
     const service = qualify(config.service, provider);
     info.service = service;

@@ -80,7 +80,8 @@ export function routerRepresentation(info: RouterInfo, schemas: ElementSchemas):
     middlewares: info.middlewares.length > 0 ? info.middlewares : info.config?.middlewares?.map((m) => qualify(m, info.provider)),
     service: info.service ?? (info.config?.service === undefined ? undefined : qualify(info.config.service, info.provider)),
     rule: info.config?.rule,
-    priority: info.priority ?? info.config?.priority,
+    // Only the build's routerPriority(): a configured 0 shown raw is not the rule length the table routes by.
+    priority: info.priority,
   };
   for (const [key, value] of Object.entries(config)) if (!(key in out)) out[key] = value;
   out.status = info.status;

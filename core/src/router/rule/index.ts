@@ -1,10 +1,12 @@
-// Compiles a Traefik v3 rule string once into a predicate over RequestFacts, plus the hosts it requires.
+// Compiles a Traefik v3 rule string once into a predicate over RequestFacts, plus the hosts it requires;
+// compileExpression is the tree compiler the provider constraints share.
 import type { RequestFacts } from '../request-facts.js';
-import { MATCHERS, normalizeRuleHost, type MatcherFn } from './matchers.js';
-import { parseRule, type RuleNode } from './parser.js';
+import { MATCHERS, normalizeRuleHost } from './matchers.js';
+import { parseRule, type ExpressionNode, type MatcherNode, type RuleNode } from './parser.js';
 
-export { parseRule, RuleSyntaxError, type RuleNode, type MatcherNode } from './parser.js';
-export { MATCHER_NAMES, type MatcherName } from './signatures.js';
+export { parseRule, parseExpression, RuleSyntaxError, type Grammar, type MatcherNode } from './parser.js';
+export { MatcherSet } from './signatures.js';
+export { compileRegexp } from './matchers.js';
 
 export interface CompiledRule {
   readonly rule: string;
@@ -20,33 +22,42 @@ export interface CompiledRule {
 /** Parse and compile; throws RuleSyntaxError (a WharfError, code WHARF_ERR_RULE_SYNTAX) on any invalid rule. */
 export function compileRule(rule: string): CompiledRule {
   const ast = parseRule(rule);
-  const match = compileNode(ast);
+  const match = compileExpression(ast, (node) => MATCHERS[node.name](node.args, node.position));
   const hosts = requiredHosts(ast);
   return Object.freeze({ rule, match, hosts: hosts && Object.freeze([...hosts]) });
 }
 
-function compileNode(node: RuleNode): MatcherFn {
+/**
+ * Compiles a parsed expression into one predicate over `Input`, `leaf` building each matcher's; shared by rules
+ * (over RequestFacts) and provider constraints (over labels).
+ */
+export function compileExpression<Name extends string, Input>(
+  node: ExpressionNode<Name>,
+  leaf: (matcher: MatcherNode<Name>) => Predicate<Input>,
+): Predicate<Input> {
   switch (node.type) {
     case 'matcher':
-      return MATCHERS[node.name](node.args, node.position);
+      return leaf(node);
     case 'not': {
-      const operand = compileNode(node.operand);
-      return (facts) => !operand(facts);
+      const operand = compileExpression(node.operand, leaf);
+      return (input) => !operand(input);
     }
     case 'and':
-      return allOf(collectChain(node, 'and').map(compileNode));
+      return allOf(collectChain(node, 'and').map((operand) => compileExpression(operand, leaf)));
     case 'or':
-      return someOf(collectChain(node, 'or').map(compileNode));
+      return someOf(collectChain(node, 'or').map((operand) => compileExpression(operand, leaf)));
   }
 }
+
+type Predicate<Input> = (input: Input) => boolean;
 
 /**
  * Flatten `a && b && c` (a left-deep tree) into [a, b, c], so evaluation is a loop rather than recursion
  * as deep as the chain is long.
  */
-function collectChain(node: RuleNode, type: 'and' | 'or'): RuleNode[] {
-  const operands: RuleNode[] = [];
-  const pending: RuleNode[] = [node];
+function collectChain<Name extends string>(node: ExpressionNode<Name>, type: 'and' | 'or'): ExpressionNode<Name>[] {
+  const operands: ExpressionNode<Name>[] = [];
+  const pending: ExpressionNode<Name>[] = [node];
   while (pending.length > 0) {
     const current = pending.pop()!;
     if (current.type === type) pending.push(current.right, current.left);
@@ -55,20 +66,20 @@ function collectChain(node: RuleNode, type: 'and' | 'or'): RuleNode[] {
   return operands;
 }
 
-function allOf(predicates: MatcherFn[]): MatcherFn {
+function allOf<Input>(predicates: Predicate<Input>[]): Predicate<Input> {
   if (predicates.length === 2) {
-    const [a, b] = predicates as [MatcherFn, MatcherFn];
-    return (facts) => a(facts) && b(facts);
+    const [a, b] = predicates as [Predicate<Input>, Predicate<Input>];
+    return (input) => a(input) && b(input);
   }
-  return (facts) => predicates.every((predicate) => predicate(facts));
+  return (input) => predicates.every((predicate) => predicate(input));
 }
 
-function someOf(predicates: MatcherFn[]): MatcherFn {
+function someOf<Input>(predicates: Predicate<Input>[]): Predicate<Input> {
   if (predicates.length === 2) {
-    const [a, b] = predicates as [MatcherFn, MatcherFn];
-    return (facts) => a(facts) || b(facts);
+    const [a, b] = predicates as [Predicate<Input>, Predicate<Input>];
+    return (input) => a(input) || b(input);
   }
-  return (facts) => predicates.some((predicate) => predicate(facts));
+  return (input) => predicates.some((predicate) => predicate(input));
 }
 
 /**

@@ -17,7 +17,7 @@ export function host(args: readonly string[], position = 1): MatcherFn {
 }
 
 /** Unanchored regexps over the normalized (lower-case, port-less) host, as Traefik v3 does. */
-export function hostRegexp(args: readonly string[], position = 1): MatcherFn {
+function hostRegexp(args: readonly string[], position = 1): MatcherFn {
   const patterns = args.map((pattern) => {
     requireASCII('HostRegexp', pattern, position);
     return compileRegexp('HostRegexp', pattern, position);
@@ -25,13 +25,13 @@ export function hostRegexp(args: readonly string[], position = 1): MatcherFn {
   return anyOf(patterns.map((re) => (facts: RequestFacts) => re.test(facts.host)));
 }
 
-export function path(args: readonly string[], position = 1): MatcherFn {
+function path(args: readonly string[], position = 1): MatcherFn {
   const paths = args.map((value) => validatedRulePath('Path', value, position));
   return anyOf(paths.map((p) => (facts: RequestFacts) => facts.path === p), paths, (set) => (facts) => set.has(facts.path));
 }
 
 /** Plain string prefix, as in Traefik: PathPrefix(`/api`) also matches `/apiv2`. */
-export function pathPrefix(args: readonly string[], position = 1): MatcherFn {
+function pathPrefix(args: readonly string[], position = 1): MatcherFn {
   const prefixes = args.map((value) => validatedRulePath('PathPrefix', value, position));
   return anyOf(prefixes.map((p) => (facts: RequestFacts) => facts.path.startsWith(p)));
 }
@@ -43,18 +43,18 @@ export function pathRegexp(args: readonly string[], position = 1): MatcherFn {
 }
 
 /** The rule value is upper-cased; the request method is compared as sent, so `get` on the wire never matches. */
-export function method(args: readonly string[]): MatcherFn {
+function method(args: readonly string[]): MatcherFn {
   const methods = args.map((value) => value.toUpperCase());
   return anyOf(methods.map((m) => (facts: RequestFacts) => facts.method === m), methods, (set) => (facts) => set.has(facts.method));
 }
 
 /** True when any one of the repeated header lines equals the value exactly (a comma-joined line is one value). */
-export function header(args: readonly string[], position = 1): MatcherFn {
+function header(args: readonly string[], position = 1): MatcherFn {
   const [name, value] = validatedHeaderArgs('Header', args, position);
   return (facts) => headerValues(facts, name)?.includes(value) ?? false;
 }
 
-export function headerRegexp(args: readonly string[], position = 1): MatcherFn {
+function headerRegexp(args: readonly string[], position = 1): MatcherFn {
   const [name, pattern] = validatedHeaderArgs('HeaderRegexp', args, position);
   const re = compileRegexp('HeaderRegexp', pattern, position);
   return (facts) => headerValues(facts, name)?.some((value) => re.test(value)) ?? false;
@@ -64,14 +64,14 @@ export function headerRegexp(args: readonly string[], position = 1): MatcherFn {
  * Query(`k`, `v`) needs some `k` equal to `v`; Query(`k`) needs some `k` with an empty value (`?k` or `?k=`),
  * not merely the key's presence, exactly as Traefik v3 does.
  */
-export function query(args: readonly string[], position = 1): MatcherFn {
+function query(args: readonly string[], position = 1): MatcherFn {
   expectCount('Query', args, 1, 2, position);
   const key = args[0]!;
   const value = args[1] ?? '';
   return (facts) => facts.query.getAll(key).includes(value);
 }
 
-export function queryRegexp(args: readonly string[], position = 1): MatcherFn {
+function queryRegexp(args: readonly string[], position = 1): MatcherFn {
   expectCount('QueryRegexp', args, 2, 2, position);
   const key = args[0]!;
   const re = compileRegexp('QueryRegexp', args[1]!, position);
@@ -129,7 +129,8 @@ function expectCount(name: string, args: readonly string[], min: number, max: nu
   throw new RuleSyntaxError(position, `${name} takes ${describeArity({ min, max })}, got ${args.length}`);
 }
 
-function compileRegexp(matcher: string, pattern: string, position: number): RE2JS {
+/** Go regexp (RE2) syntax, unanchored; a bad pattern is a RuleSyntaxError naming the matcher and the pattern. */
+export function compileRegexp(matcher: string, pattern: string, position: number): RE2JS {
   try {
     return RE2JS.compile(pattern);
   } catch (err) {

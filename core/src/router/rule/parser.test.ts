@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { WharfError } from '../../errors.js';
-import { parseRule, RuleSyntaxError, type RuleNode } from './parser.js';
+import { parseExpression, parseRule, RuleSyntaxError, type Grammar, type RuleNode } from './parser.js';
+import { MatcherSet } from './signatures.js';
 
 /** Compact rendering so expectations read like the rule: and(Host(a), not(Path(/))). */
 function show(node: RuleNode): string {
@@ -163,4 +164,31 @@ describe('parseRule errors', () => {
       );
     });
   }
+});
+
+describe('parseExpression with another grammar', () => {
+  const grammar: Grammar<'Tag' | 'TagRegex'> = {
+    subject: 'filter',
+    matchers: new MatcherSet({ Tag: { min: 1, max: 1 }, TagRegex: { min: 1, max: 1 } }),
+    emptyArguments: 'allowed',
+  };
+  const cases: { desc: string; input: string; expected?: unknown; expectedError?: string }[] = [
+    { desc: 'its names, in any case, and the shared operators', input: '!tag(`a`) || TAGREGEX(`^b`)', expected: { type: 'or', left: { type: 'not', operand: { type: 'matcher', name: 'Tag', args: ['a'], position: 2 } }, right: { type: 'matcher', name: 'TagRegex', args: ['^b'], position: 14 } } },
+    { desc: 'empty arguments when the grammar allows them', input: 'Tag(``)', expected: { type: 'matcher', name: 'Tag', args: [''], position: 1 } },
+    { desc: 'rule matchers are unknown to it', input: 'Host(`a`)', expectedError: "rule syntax error at column 1: unknown matcher 'Host'; known matchers are Tag, TagRegex" },
+    { desc: 'its arities', input: 'Tag(`a`, `b`)', expectedError: 'rule syntax error at column 1: Tag takes exactly 1 argument, got 2' },
+    { desc: 'its subject in messages', input: 'Tag(`a`) Tag(`b`)', expectedError: "rule syntax error at column 10: expected '&&', '||' or end of filter, found 'Tag'" },
+    { desc: 'its subject when empty', input: ' ', expectedError: 'rule syntax error at column 1: filter is empty' },
+    { desc: 'the same nesting guard', input: '!'.repeat(101) + 'Tag(`a`)', expectedError: 'rule syntax error at column 102: filter nests deeper than 100 levels' },
+  ];
+  for (const { desc, input, expected, expectedError } of cases) {
+    test(desc, () => {
+      if (expectedError === undefined) assert.deepEqual(parseExpression(input, grammar), expected);
+      else assert.throws(() => parseExpression(input, grammar), { name: 'RuleSyntaxError', message: expectedError });
+    });
+  }
+
+  test('RuleSyntaxError.detail is the message without its position prefix', () => {
+    assert.throws(() => parseExpression('Tag(', grammar), { detail: 'expected a string argument in backticks or double quotes, found end of filter' });
+  });
 });

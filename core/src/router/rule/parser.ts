@@ -1,35 +1,46 @@
 // Tokenizer and recursive-descent parser turning a Traefik v3 rule string into an AST, with precise errors.
+// The grammar (`&&`, `||`, `!`, parentheses, quoted arguments) is shared: a Grammar names the matchers it
+// accepts, so the Docker/Swarm constraints (Label, LabelRegex) are read by this same parser.
 import { WharfError } from '../../errors.js';
-import {
-  MATCHER_ARITY,
-  MATCHER_NAMES,
-  canonicalMatcherName,
-  describeArity,
-  suggestMatcherName,
-  type MatcherName,
-} from './signatures.js';
+import { RULE_MATCHERS, describeArity, type MatcherName, type MatcherSet } from './signatures.js';
 
-export type RuleNode =
-  | { readonly type: 'and' | 'or'; readonly left: RuleNode; readonly right: RuleNode }
-  | { readonly type: 'not'; readonly operand: RuleNode }
-  | MatcherNode;
+export type ExpressionNode<Name extends string> =
+  | { readonly type: 'and' | 'or'; readonly left: ExpressionNode<Name>; readonly right: ExpressionNode<Name> }
+  | { readonly type: 'not'; readonly operand: ExpressionNode<Name> }
+  | MatcherNode<Name>;
 
-export interface MatcherNode {
+export type RuleNode = ExpressionNode<MatcherName>;
+
+export interface MatcherNode<Name extends string = MatcherName> {
   readonly type: 'matcher';
   /** Canonical spelling (`PathPrefix`), whatever case the rule used. */
-  readonly name: MatcherName;
+  readonly name: Name;
   readonly args: string[];
   /** 1-based column of the matcher name in the rule. */
   readonly position: number;
 }
 
+/** What a parser accepts besides the shared operators and quoting. */
+export interface Grammar<Name extends string> {
+  /** What the text is called in messages: "rule is empty", "end of rule". */
+  readonly subject: string;
+  readonly matchers: MatcherSet<Name>;
+  /** Whether `` is a value: no rule matcher means anything by it, a constraint compares a missing label as ''. */
+  readonly emptyArguments: 'allowed' | 'rejected';
+}
+
+const RULE_GRAMMAR: Grammar<MatcherName> = { subject: 'rule', matchers: RULE_MATCHERS, emptyArguments: 'rejected' };
+
 /** A rule that cannot be parsed or compiled; `position` is the 1-based column the message refers to. */
 export class RuleSyntaxError extends WharfError {
   readonly position: number;
-  constructor(position: number, message: string) {
-    super('WHARF_ERR_RULE_SYNTAX', `rule syntax error at column ${position}: ${message}`);
+  /** The message without its "rule syntax error at column N" prefix, for callers that say where themselves. */
+  readonly detail: string;
+  constructor(position: number, detail: string) {
+    super('WHARF_ERR_RULE_SYNTAX', `rule syntax error at column ${position}: ${detail}`);
     this.name = 'RuleSyntaxError';
     this.position = position;
+    this.detail = detail;
   }
 }
 
@@ -47,25 +58,33 @@ interface Token {
 }
 
 export function parseRule(rule: string): RuleNode {
-  const tokens = tokenize(rule);
-  if (tokens[0]!.kind === 'end') throw new RuleSyntaxError(1, 'rule is empty');
-  return new Parser(tokens).parseWholeRule();
+  return parseExpression(rule, RULE_GRAMMAR);
 }
 
-class Parser {
+/** Parses `text` with the shared operators and the grammar's matchers; throws RuleSyntaxError. */
+export function parseExpression<Name extends string>(text: string, grammar: Grammar<Name>): ExpressionNode<Name> {
+  const tokens = tokenize(text);
+  if (tokens[0]!.kind === 'end') throw new RuleSyntaxError(1, `${grammar.subject} is empty`);
+  return new Parser(tokens, grammar).parseWhole();
+}
+
+class Parser<Name extends string> {
   private index = 0;
 
-  constructor(private readonly tokens: readonly Token[]) {}
+  constructor(
+    private readonly tokens: readonly Token[],
+    private readonly grammar: Grammar<Name>,
+  ) {}
 
-  parseWholeRule(): RuleNode {
+  parseWhole(): ExpressionNode<Name> {
     const node = this.parseOr(0);
     const next = this.peek();
     if (next.kind === ')') throw new RuleSyntaxError(next.position, "unbalanced parentheses: ')' has no matching '('");
-    if (next.kind !== 'end') this.fail(next, "expected '&&', '||' or end of rule");
+    if (next.kind !== 'end') this.fail(next, `expected '&&', '||' or end of ${this.grammar.subject}`);
     return node;
   }
 
-  private parseOr(depth: number): RuleNode {
+  private parseOr(depth: number): ExpressionNode<Name> {
     let left = this.parseAnd(depth);
     while (this.peek().kind === '||') {
       this.advance();
@@ -74,7 +93,7 @@ class Parser {
     return left;
   }
 
-  private parseAnd(depth: number, context = ''): RuleNode {
+  private parseAnd(depth: number, context = ''): ExpressionNode<Name> {
     let left = this.parseUnary(depth, context);
     while (this.peek().kind === '&&') {
       this.advance();
@@ -83,15 +102,15 @@ class Parser {
     return left;
   }
 
-  private parseUnary(depth: number, context: string): RuleNode {
+  private parseUnary(depth: number, context: string): ExpressionNode<Name> {
     const token = this.peek();
-    if (depth > MAX_NESTING) throw new RuleSyntaxError(token.position, `rule nests deeper than ${MAX_NESTING} levels`);
+    if (depth > MAX_NESTING) throw new RuleSyntaxError(token.position, `${this.grammar.subject} nests deeper than ${MAX_NESTING} levels`);
     if (token.kind !== '!') return this.parsePrimary(depth, context);
     this.advance();
     return { type: 'not', operand: this.parseUnary(depth + 1, "after '!'") };
   }
 
-  private parsePrimary(depth: number, context: string): RuleNode {
+  private parsePrimary(depth: number, context: string): ExpressionNode<Name> {
     const token = this.peek();
     if (token.kind === 'ident') return this.parseMatcher();
     if (token.kind !== '(') return this.fail(token, `expected a matcher, '!' or '('${context ? ' ' + context : ''}`);
@@ -103,19 +122,20 @@ class Parser {
     return inner;
   }
 
-  private parseMatcher(): MatcherNode {
+  private parseMatcher(): MatcherNode<Name> {
     const nameToken = this.advance();
-    const name = canonicalMatcherName(nameToken.value);
-    if (!name) throw new RuleSyntaxError(nameToken.position, unknownMatcherMessage(nameToken.value));
+    const matchers = this.grammar.matchers;
+    const name = matchers.canonical(nameToken.value);
+    if (!name) throw new RuleSyntaxError(nameToken.position, unknownMatcherMessage(nameToken.value, matchers));
     const open = this.peek();
     if (open.kind !== '(') this.fail(open, `expected '(' after matcher name '${nameToken.value}'`);
     this.advance();
     const args = this.parseArguments(name);
-    checkArity(name, args, nameToken.position);
+    checkArity(name, args, matchers, nameToken.position);
     return { type: 'matcher', name, args, position: nameToken.position };
   }
 
-  private parseArguments(name: MatcherName): string[] {
+  private parseArguments(name: Name): string[] {
     const args: string[] = [];
     if (this.peek().kind === ')') {
       this.advance();
@@ -126,7 +146,9 @@ class Parser {
       if (arg.kind !== 'string') {
         this.fail(arg, args.length === 0 ? 'expected a string argument in backticks or double quotes' : "expected a string argument after ','");
       }
-      if (arg.value === '') throw new RuleSyntaxError(arg.position, `empty argument to ${name}: values must not be empty`);
+      if (arg.value === '' && this.grammar.emptyArguments === 'rejected') {
+        throw new RuleSyntaxError(arg.position, `empty argument to ${name}: values must not be empty`);
+      }
       args.push(arg.value);
       this.advance();
       const separator = this.peek();
@@ -149,26 +171,26 @@ class Parser {
   }
 
   private fail(found: Token, expectation: string): never {
-    throw new RuleSyntaxError(found.position, `${expectation}, found ${describeToken(found)}`);
+    throw new RuleSyntaxError(found.position, `${expectation}, found ${describeToken(found, this.grammar.subject)}`);
   }
 }
 
-function checkArity(name: MatcherName, args: readonly string[], position: number): void {
-  const arity = MATCHER_ARITY[name];
+function checkArity<Name extends string>(name: Name, args: readonly string[], matchers: MatcherSet<Name>, position: number): void {
+  const arity = matchers.arity[name];
   if (args.length >= arity.min && args.length <= arity.max) return;
   throw new RuleSyntaxError(position, `${name} takes ${describeArity(arity)}, got ${args.length}`);
 }
 
-function unknownMatcherMessage(name: string): string {
-  const suggestion = suggestMatcherName(name);
+function unknownMatcherMessage(name: string, matchers: MatcherSet<string>): string {
+  const suggestion = matchers.suggest(name);
   const hint = suggestion ? ` (did you mean '${suggestion}'?)` : '';
-  return `unknown matcher '${name}'${hint}; known matchers are ${MATCHER_NAMES.join(', ')}`;
+  return `unknown matcher '${name}'${hint}; known matchers are ${matchers.names.join(', ')}`;
 }
 
-function describeToken(token: Token): string {
+function describeToken(token: Token, subject: string): string {
   switch (token.kind) {
     case 'end':
-      return 'end of rule';
+      return `end of ${subject}`;
     case 'ident':
       return `'${token.value}'`;
     case 'string':

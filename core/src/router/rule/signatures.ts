@@ -1,4 +1,5 @@
-// The matcher names a rule may use and how many arguments each accepts, shared by the parser and the matchers.
+// The matcher names a rule may use and how many arguments each accepts, shared by the parser and the matchers;
+// MatcherSet lets the same parser read another table (the Docker/Swarm constraints' Label and LabelRegex).
 
 export type MatcherName =
   | 'ClientIP'
@@ -36,14 +37,42 @@ export const MATCHER_ARITY: Readonly<Record<MatcherName, Arity>> = {
   QueryRegexp: EXACTLY_TWO,
 };
 
-export const MATCHER_NAMES: readonly MatcherName[] = Object.keys(MATCHER_ARITY).sort() as MatcherName[];
+/**
+ * A table of matcher names and arities a parser accepts: the rule matchers, or the provider constraints'
+ * Label/LabelRegex. Names are matched in any case, as Traefik's rule parser registers them.
+ */
+export class MatcherSet<Name extends string> {
+  /** Canonical names, sorted, for messages. */
+  readonly names: readonly Name[];
+  readonly #byLowerCase: ReadonlyMap<string, Name>;
 
-const BY_LOWER_CASE = new Map<string, MatcherName>(MATCHER_NAMES.map((name) => [name.toLowerCase(), name]));
+  constructor(readonly arity: Readonly<Record<Name, Arity>>) {
+    this.names = (Object.keys(arity) as Name[]).sort();
+    this.#byLowerCase = new Map(this.names.map((name) => [name.toLowerCase(), name]));
+  }
 
-/** Canonical spelling of a matcher name written in any case, or undefined when unknown. */
-export function canonicalMatcherName(name: string): MatcherName | undefined {
-  return BY_LOWER_CASE.get(name.toLowerCase());
+  /** Canonical spelling of a name written in any case, or undefined when unknown. */
+  canonical(name: string): Name | undefined {
+    return this.#byLowerCase.get(name.toLowerCase());
+  }
+
+  /** Closest known name for a did-you-mean hint, if the misspelling is small enough to be a typo. */
+  suggest(name: string): Name | undefined {
+    const lower = name.toLowerCase();
+    let best: Name | undefined;
+    let bestDistance = Infinity;
+    for (const candidate of this.names) {
+      const distance = editDistance(lower, candidate.toLowerCase());
+      if (distance < bestDistance) {
+        best = candidate;
+        bestDistance = distance;
+      }
+    }
+    return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
+  }
 }
+
+export const RULE_MATCHERS = new MatcherSet(MATCHER_ARITY);
 
 export function describeArity(arity: Arity): string {
   if (arity.max === Infinity) return `at least ${plural(arity.min, 'argument')}`;
@@ -53,21 +82,6 @@ export function describeArity(arity: Arity): string {
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-/** Closest known name for a did-you-mean hint, if the misspelling is small enough to be a typo. */
-export function suggestMatcherName(name: string): MatcherName | undefined {
-  const lower = name.toLowerCase();
-  let best: MatcherName | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of MATCHER_NAMES) {
-    const distance = editDistance(lower, candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {
