@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { EngineEmulator } from '@wharf/test/docker/emulator.js';
-import { EngineSpec } from '@wharf/test/docker/spec.js';
+import { EngineSpec, specPath } from '@wharf/test/docker/spec.js';
 import { Load, answers, stopAllLoads, get, routable, sleep, startBackend, startTestGateway, waitFor, type Backend, type TestGateway } from '@wharf/test/docker/harness.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
@@ -327,7 +327,7 @@ describe('docker provider through the Engine API emulator', () => {
   it('sent only responses that match the official Engine API specification', () => {
     const served = emulators.flatMap((e) => e.served);
     const violations = served.flatMap((r) => spec.validate(r.path, r.status, r.body));
-    assert.deepEqual(violations.slice(0, 20), [], `${violations.length} responses do not match ${join(REPO, '..', 'shared', 'docker-engine-api', 'swagger.yaml')}`);
+    assert.deepEqual(violations.slice(0, 20), [], `${violations.length} responses do not match ${specPath()}`);
     const operations = new Set(served.map((r) => spec.operationOf(r.path)));
     for (const op of ['/_ping', '/version', '/containers/json', '/containers/{id}/json', '/services', '/tasks', '/nodes', '/networks', '/events']) {
       if (op === '/_ping' || op === '/info') continue; // not used by the provider; checked on their own below
