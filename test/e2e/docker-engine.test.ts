@@ -220,7 +220,9 @@ describe('docker provider against a real Docker Engine', () => {
     await routable(g.port, 'golf.tistory.kr', 15_000, (body) => body.startsWith('bank'));
     assert.equal(g.gateway.info.routers['golf-api@docker']?.status, 'enabled');
     assert.deepEqual(g.gateway.info.services['golf-api@docker']?.config?.loadBalancer?.servers, [{ url: `http://127.0.0.1:${port}` }]);
-    assert.deepEqual(await get(g.port, 'anything', '/ping'), { ...(await get(g.port, 'anything', '/ping')), status: 200, body: 'OK' }, '--ping.entryPoint=web');
+    // Status and body only: the headers carry a Date that differs between two answers straddling a second.
+    const ping = await get(g.port, 'anything', '/ping');
+    assert.deepEqual({ status: ping.status, body: ping.body }, { status: 200, body: 'OK' }, '--ping.entryPoint=web');
     await waitFor('an access log line for golf.tistory.kr', () => existsSync(accessLog) && readFileSync(accessLog, 'utf8').includes('golf'), 3_000);
     await engine.docker('stack', 'rm', 'golf');
     stacks.delete('golf');
