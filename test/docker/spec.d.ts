@@ -1,4 +1,4 @@
-// Types for spec.js, which is plain ESM because the test project compiles only e2e/, helpers/ and bench/*.ts.
+// Types for spec.js, which is plain ESM because the test project compiles only e2e/ and bench/*.ts.
 /** Where the spec is read from: $DOCKER_API_SPEC, else the copy in test/docker/engine-api/. */
 export declare function specPath(): string;
 

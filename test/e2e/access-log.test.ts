@@ -10,9 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { definePlugin, startGateway, Type, type EmbeddedGateway, type WharfContext } from '@wharf/core';
-import { closedPort } from '../helpers/backend.js';
-import { spawnWharf } from '../helpers/cli.js';
-import { eventually } from '../helpers/proc.js';
+import { closedPort, eventually, spawnWharf } from '@wharf/test-helpers';
 
 const requireLogin = definePlugin({
   name: 'requirelogin',

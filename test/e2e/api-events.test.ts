@@ -3,8 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { request } from '../helpers/http.js';
+import { request, startBackend, type Backend } from '@wharf/test-helpers';
 
 interface ServerSentEvent {
   event: string;

@@ -6,8 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { request } from '../helpers/http.js';
+import { request, startBackend, type Backend } from '@wharf/test-helpers';
 
 const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 // Bound for waiting on the page; only there so a broken dashboard fails instead of hanging.

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { definePlugin, startGateway, Type, type WharfContext } from '@wharf/core';
+import { startServer, type Listening } from '@wharf/test-helpers';
 import metrics from './index.js';
 
 /** A test middleware that answers 429 itself, as a rate limiter would. */
@@ -17,13 +16,11 @@ const refuse = definePlugin({
     },
 });
 
-async function backend(status: number): Promise<{ url: string; close(): void }> {
-  const server = http.createServer((_req, res) => {
+function backend(status: number): Promise<Listening> {
+  return startServer((_req, res) => {
     res.statusCode = status;
     res.end('x');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
 /** Value of one sample line `name{labels} value` in the exposition text, 0 when absent. */
@@ -84,8 +81,8 @@ test('metrics after a known traffic pattern', async () => {
     assert.ok(sample(after, 'wharf_open_connections', { entrypoint: 'traefik' }) >= 1);
   } finally {
     await gateway.stop();
-    ok.close();
-    failing.close();
+    await ok.close();
+    await failing.close();
   }
 });
 
@@ -135,6 +132,6 @@ test('buckets, and entrypoint and service families turned off by their flags', a
     assert.ok(!/^wharf_service_requests_total\{/m.test(text), 'no service samples with addServicesLabels=false');
   } finally {
     await gateway.stop();
-    ok.close();
+    await ok.close();
   }
 });

@@ -1,4 +1,5 @@
 // An in-process gateway for end-to-end tests: startGateway on 127.0.0.1:0 with a dynamic configuration.
+// Not in @wharf/test-helpers: that package must not import @wharf/core, whose own tests import the package.
 import { startGateway, type EmbeddedGateway, type StartOptions } from '@wharf/core';
 
 export interface TestGateway {
