@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { closedPort, listen, makeCert, startServer, type Listening } from '@wharf/test-helpers';
+import { closedPort, eventually, listen, makeCert, startServer, type Listening } from '@wharf/test-helpers';
 import { createLoadBalancerHandler } from './handler.js';
 import { request, startGateway } from './harness.test.helper.js';
 import { PoolRegistry, poolKey } from './pool.js';
@@ -45,9 +45,11 @@ describe('PoolRegistry', () => {
 
 describe('pools across configuration generations', () => {
   let slow: Listening;
+  let slowRequests = 0;
   let fast: Listening;
   before(async () => {
     slow = await startServer((_req, res) => {
+      slowRequests++;
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('slow ');
       setTimeout(() => res.end('done'), 300);
@@ -66,7 +68,7 @@ describe('pools across configuration generations', () => {
     try {
       // An in-flight slow response on generation 1...
       const inflight = request(gateway.url);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await eventually(() => slowRequests === 1, 'the first request in flight on the slow server');
 
       // ...while generation 2 (fast only) is built, swapped in, and generation 1 retired.
       const fastBefore = registry.acquire(fast.url);
