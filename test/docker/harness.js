@@ -3,7 +3,7 @@
 import { Agent, createServer, request } from 'node:http';
 import { pino } from 'pino';
 import { startGateway } from '@wharf/core';
-import { eventually, sleep } from '@wharf/test-helpers';
+import { eventually, listen, sleep } from '@wharf/test-helpers';
 
 // The bench imports sleep from here.
 export { sleep };
@@ -19,11 +19,8 @@ export async function startBackend(name, host = '127.0.0.1', port = 0) {
     res.end(body);
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
-  const bound = server.address().port;
+  // Its own close() below: graceful, unlike listen()'s, so a stopped task finishes what it is serving.
+  const { port: bound } = await listen(server, { host, port });
   return {
     name,
     host,

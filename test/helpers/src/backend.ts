@@ -12,7 +12,7 @@ export interface Listening<S extends AnyHttpServer = http.Server> {
   server: S;
   host: string;
   port: number;
-  /** `http://host:port` (IPv6 hosts in brackets). */
+  /** `http://host:port`, `https://…` for a TLS server (IPv6 hosts in brackets). */
   url: string;
   /** Closes the server and every connection it still holds. */
   close(): Promise<void>;
