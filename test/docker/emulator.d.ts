@@ -1,4 +1,4 @@
-// Types for emulator.js, which is plain ESM because the test project compiles only e2e/, helpers/ and bench/*.ts.
+// Types for emulator.js, which is plain ESM because the test project compiles only e2e/ and bench/*.ts.
 export declare const API_VERSION = "1.41";
 
 /** One response the emulator sent (each /events message counts as one), for validation against the spec. */

@@ -1,4 +1,4 @@
-// Types for engine.js, which is plain ESM because the test project compiles only e2e/, helpers/ and bench/*.ts.
+// Types for engine.js, which is plain ESM because the test project compiles only e2e/ and bench/*.ts.
 /** The start/stop script beside this module. */
 export declare const ENGINE_SCRIPT: string;
 

@@ -1,5 +1,6 @@
-// Types for harness.js, which is plain ESM because the test project compiles only e2e/, helpers/ and bench/*.ts.
+// Types for harness.js, which is plain ESM because the test project compiles only e2e/ and bench/*.ts.
 import { type EmbeddedGateway, type Logger } from '@wharf/core';
+import type { Truthy } from '@wharf/test-helpers';
 
 export interface Backend {
   name: string;
@@ -47,11 +48,8 @@ export interface Reply {
 /** GET through the gateway with a Host header; network errors reject. */
 export declare function get(port: number, host: string, path?: string): Promise<Reply>;
 
-/**
-* Polls `check` until it returns something other than undefined/false, or fails after `deadlineMs` with
-* `what` and the last value seen. Deadlines are functional (the issue's "within 1 s"), not timing assertions.
-*/
-export declare function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, deadlineMs?: number, intervalMs?: number): Promise<T>;
+/** `eventually(check, what, deadlineMs, intervalMs)` under its old name and argument order, for test/bench only. */
+export declare function waitFor<T>(what: string, check: () => Promise<T> | T, deadlineMs?: number, intervalMs?: number): Promise<Truthy<T>>;
 
 /** Polls until the gateway answers `host` with 200 and a body passing `accept`; returns the time it took. */
 export declare function routable(port: number, host: string, deadlineMs: number, accept?: (body: string) => boolean): Promise<number>;
@@ -59,7 +57,7 @@ export declare function routable(port: number, host: string, deadlineMs: number,
 /** Polls until `host` answers `status` (404 once its router is gone). */
 export declare function answers(port: number, host: string, status: number, deadlineMs: number): Promise<number>;
 
-export declare function sleep(ms: number): Promise<void>;
+export { sleep } from '@wharf/test-helpers';
 
 export interface LoadStats {
   requests: number;

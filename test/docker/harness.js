@@ -3,6 +3,10 @@
 import { Agent, createServer, request } from 'node:http';
 import { pino } from 'pino';
 import { startGateway } from 'wharf';
+import { eventually, listen, sleep } from '@wharf/test-helpers';
+
+// The bench imports sleep from here.
+export { sleep };
 
 /** An HTTP server on a loopback address answering `name` (and the path it got) to every request. */
 export async function startBackend(name, host = '127.0.0.1', port = 0) {
@@ -15,11 +19,8 @@ export async function startBackend(name, host = '127.0.0.1', port = 0) {
     res.end(body);
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
-  const bound = server.address().port;
+  // Its own close() below: graceful, unlike listen()'s, so a stopped task finishes what it is serving.
+  const { port: bound } = await listen(server, { host, port });
   return {
     name,
     host,
@@ -66,25 +67,11 @@ export function get(port, host, path = '/', via = agent) {
 }
 
 /**
-* Polls `check` until it returns something other than undefined/false, or fails after `deadlineMs` with
-* `what` and the last value seen. Deadlines are functional (the issue's "within 1 s"), not timing assertions.
-*/
-export async function waitFor(what, check, deadlineMs = 5_000, intervalMs = 20) {
-  const start = Date.now();
-  let last;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-      last = value;
-    }
-    catch (err) {
-      last = err;
-    }
-    if (Date.now() - start > deadlineMs)
-      throw new Error(`${what}: not reached within ${deadlineMs} ms (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await sleep(intervalMs);
-  }
+ * The old name and argument order of `eventually` (what first), kept only for test/bench/docker-rollout.js;
+ * tests call `eventually` from @wharf/test-helpers.
+ */
+export function waitFor(what, check, deadlineMs = 5_000, intervalMs = 20) {
+  return eventually(check, what, deadlineMs, intervalMs);
 }
 
 /** Polls until the gateway answers `host` with 200 and a body passing `accept`; returns the time it took. */
@@ -92,10 +79,10 @@ export async function routable(port, host, deadlineMs, accept = () => true) {
   const start = Date.now();
   let last;
   try {
-    await waitFor(`${host} routable`, async () => {
+    await eventually(async () => {
       last = await get(port, host);
       return last.status === 200 && accept(last.body);
-    }, deadlineMs, 10);
+    }, `${host} routable`, deadlineMs, 10);
   }
   catch (err) {
     throw new Error(`${err.message}; last answer: ${last ? `${last.status} ${last.body.slice(0, 200)}` : 'none'}`);
@@ -106,12 +93,8 @@ export async function routable(port, host, deadlineMs, accept = () => true) {
 /** Polls until `host` answers `status` (404 once its router is gone). */
 export async function answers(port, host, status, deadlineMs) {
   const start = Date.now();
-  await waitFor(`${host} answering ${status}`, async () => (await get(port, host)).status === status, deadlineMs, 10);
+  await eventually(async () => (await get(port, host)).status === status, `${host} answering ${status}`, deadlineMs, 10);
   return Date.now() - start;
-}
-
-export function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** A bounded closed-loop load: `concurrency` keep-alive clients on 127.0.0.1 asking for `host` until stopped. */

@@ -1,5 +1,5 @@
-// Types for spec.js, which is plain ESM because the test project compiles only e2e/, helpers/ and bench/*.ts.
-/** Where the spec is read from: $DOCKER_API_SPEC, else ../shared/docker-engine-api/swagger.yaml next to the repository. */
+// Types for spec.js, which is plain ESM because the test project compiles only e2e/ and bench/*.ts.
+/** Where the spec is read from: $DOCKER_API_SPEC, else the copy in test/docker/engine-api/. */
 export declare function specPath(): string;
 
 export interface SpecViolation {

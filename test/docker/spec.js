@@ -2,19 +2,20 @@
 // everything the emulator sends is checked against the response schema of the operation it answers.
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'); // test/docker → repo root
+// Vendored beside this module (see engine-api/NOTICE), so a plain clone needs nothing outside the repository.
+const VENDORED = join(dirname(fileURLToPath(import.meta.url)), 'engine-api', 'swagger.yaml');
 
-const SPEC_HELP = 'get the official file: https://raw.githubusercontent.com/moby/moby/master/api/swagger.yaml (or api/swagger.yaml of any moby/moby release) ' +
-  'and put it at ../shared/docker-engine-api/swagger.yaml beside the repository, or point DOCKER_API_SPEC at it';
+const SPEC_HELP = 'the repository ships it as test/docker/engine-api/swagger.yaml; the official file is api/swagger.yaml of any moby/moby release ' +
+  '(https://raw.githubusercontent.com/moby/moby/master/api/swagger.yaml), or point DOCKER_API_SPEC at one';
 
-/** Where the spec is read from: $DOCKER_API_SPEC, else ../shared/docker-engine-api/swagger.yaml next to the repository. */
+/** Where the spec is read from: $DOCKER_API_SPEC, else the copy in test/docker/engine-api/. */
 export function specPath() {
-  return process.env.DOCKER_API_SPEC || join(REPO_ROOT, '..', 'shared', 'docker-engine-api', 'swagger.yaml');
+  return process.env.DOCKER_API_SPEC || VENDORED;
 }
 
 export class EngineSpec {

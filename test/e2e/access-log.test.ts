@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { definePlugin, Type, type EmbeddedGateway, type WharfContext } from '@wharf/core';
 import { startGateway } from 'wharf';
-import { closedPort } from '../helpers/backend.js';
-import { spawnWharf } from '../helpers/cli.js';
-import { eventually } from '../helpers/proc.js';
+import { closedPort, eventually, spawnWharf } from '@wharf/test-helpers';
 
 const requireLogin = definePlugin({
   name: 'requirelogin',

@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { type EmbeddedGateway } from '@wharf/core';
 import { startGateway } from 'wharf';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { request } from '../helpers/http.js';
+import { request, startBackend, type Backend } from '@wharf/test-helpers';
 
 interface ServerSentEvent {
   event: string;

@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { decodeStatic, definePlugin, PluginRegistry, readStaticSources, Type, type EmbeddedGateway } from '@wharf/core';
 import { startGateway } from 'wharf';
 import api from '@wharf/plugin-api';
-import { spawnWharf } from '../helpers/cli.js';
-import { request } from '../helpers/http.js';
+import { request, spawnWharf } from '@wharf/test-helpers';
 
 const API_PATHS = ['/api/overview', '/api/version', '/api/rawdata', '/api/http/routers', '/api/entrypoints', '/api/events', '/dashboard/', '/dashboard'];
 

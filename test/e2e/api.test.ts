@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { definePlugin, Duration, Secret, Type, type EmbeddedGateway } from '@wharf/core';
 import { startGateway } from 'wharf';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { request, type Reply } from '../helpers/http.js';
+import { request, startBackend, type Backend, type Reply } from '@wharf/test-helpers';
 
 const SECRET_TOKEN = 's3cr3t-t0ken';
 const coreVersion = (createRequire(import.meta.url)('@wharf/core/package.json') as { version: string }).version;

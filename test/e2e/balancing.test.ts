@@ -1,9 +1,8 @@
 // End-to-end load balancing: smooth weighted round-robin over servers, and `weighted` services over services.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBackends, type Backend, type EchoBody } from '../helpers/backend.js';
-import { get, json } from '../helpers/http.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { get, json, startBackends, type Backend, type EchoBody } from '@wharf/test-helpers';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** Sends `n` requests one after another and counts which backend answered each. */
 async function countBackends(port: number, path: string, n: number): Promise<Record<string, number>> {

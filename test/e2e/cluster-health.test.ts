@@ -3,11 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { spawnWharf, type WharfProcess } from '../helpers/cli.js';
-import { tempDir, type TempDir } from '../helpers/fs.js';
-import { get } from '../helpers/http.js';
-import { eventually } from '../helpers/proc.js';
+import { startBackend, type Backend, spawnWharf, type WharfProcess, tempDir, type TempDir, get, eventually } from '@wharf/test-helpers';
 
 const WORKERS = 2;
 

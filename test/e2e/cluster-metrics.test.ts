@@ -2,11 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { spawnWharf, type WharfProcess } from '../helpers/cli.js';
-import { tempDir, type TempDir } from '../helpers/fs.js';
-import { get, request, type Reply } from '../helpers/http.js';
-import { childPids, eventually, sleep } from '../helpers/proc.js';
+import { childPids, eventually, get, request, sleep, spawnWharf, startBackend, tempDir, type Backend, type Reply, type TempDir, type WharfProcess } from '@wharf/test-helpers';
 
 const WORKERS = 2;
 // Each on a new connection, so the primary hands them to the workers in turn: each worker counts about half.

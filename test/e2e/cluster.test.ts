@@ -1,11 +1,7 @@
 // End-to-end cluster mode (--workers=2): every worker gets each configuration, and a killed worker is replaced.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { spawnWharf, type Exit, type WharfProcess } from '../helpers/cli.js';
-import { tempDir, type TempDir } from '../helpers/fs.js';
-import { get } from '../helpers/http.js';
-import { childPids, eventually, isAlive } from '../helpers/proc.js';
+import { childPids, eventually, get, isAlive, spawnWharf, startBackend, tempDir, type Backend, type Exit, type TempDir, type WharfProcess } from '@wharf/test-helpers';
 
 const WORKERS = 2;
 

@@ -3,9 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { definePlugin, Type, type RouterInfo, type WharfContext, type Next } from '@wharf/core';
 import stripPrefix from '@wharf/plugin-stripprefix';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { get } from '../helpers/http.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { get, startBackend, type Backend } from '@wharf/test-helpers';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** Stands in for a rate limiter so a typo of its name has something to be suggested. */
 const rateLimit = definePlugin({

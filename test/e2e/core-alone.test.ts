@@ -7,7 +7,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { tempDir } from '../helpers/fs.js';
+import { tempDir } from '@wharf/test-helpers';
 
 const run = promisify(execFile);
 const coreDir = fileURLToPath(new URL('../../../core', import.meta.url));

@@ -2,10 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startBackend, type Backend, type EchoBody } from '../helpers/backend.js';
-import { ROOT, runWharf, spawnWharf, type Exit, type WharfProcess } from '../helpers/cli.js';
-import { tempDir, type TempDir } from '../helpers/fs.js';
-import { get, json } from '../helpers/http.js';
+import { get, json, ROOT, runWharf, spawnWharf, startBackend, tempDir, type Backend, type EchoBody, type Exit, type TempDir, type WharfProcess } from '@wharf/test-helpers';
 
 const EXAMPLE_DIR = join(ROOT, 'examples', 'custom-plugin');
 

@@ -7,8 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { type EmbeddedGateway } from '@wharf/core';
 import { startGateway } from 'wharf';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { request } from '../helpers/http.js';
+import { request, startBackend, type Backend } from '@wharf/test-helpers';
 
 const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 // Bound for waiting on the page; only there so a broken dashboard fails instead of hanging.

@@ -4,15 +4,15 @@
 // emulator sent is validated against the official Engine API spec at the end.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { EngineEmulator } from '@wharf/test/docker/emulator.js';
-import { EngineSpec } from '@wharf/test/docker/spec.js';
-import { Load, answers, stopAllLoads, get, routable, sleep, startBackend, startTestGateway, waitFor, type Backend, type TestGateway } from '@wharf/test/docker/harness.js';
+import { EngineSpec, specPath } from '@wharf/test/docker/spec.js';
+import { Load, answers, stopAllLoads, get, routable, startBackend, startTestGateway, type Backend, type TestGateway } from '@wharf/test/docker/harness.js';
+import { eventually, makeCA, makeCert, sleep } from '@wharf/test-helpers';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'wharf-docker-emulator-'));
@@ -120,7 +120,7 @@ describe('docker provider through the Engine API emulator', () => {
     const g = await gateway([`--providers.swarm.endpoint=${engine.endpoint}`]);
     await routable(g.port, 'shop.test', 2_000);
     const load = new Load(g.port, 'shop.test', 16);
-    await waitFor('load running on all three', () => olds.every((b) => load.served(b.name) > 0), 3_000);
+    await eventually(() => olds.every((b) => load.served(b.name) > 0), 'load running on all three', 3_000);
 
     engine.updateService(service, { updateState: 'updating', labels: { ...labels, version: '2' } });
     const leaveTimes: number[] = [];
@@ -130,7 +130,7 @@ describe('docker provider through the Engine API emulator', () => {
       const newTask = engine.addTask(service, { ip: fresh.host, slot: slot + 1, state: 'starting' });
       await sleep(150);
       engine.setTaskState(newTask, 'running'); // start-first: the new task runs before the old one is told to stop
-      await waitFor(`${fresh.name} in rotation`, () => load.served(fresh.name) > 0, 1_000);
+      await eventually(() => load.served(fresh.name) > 0, `${fresh.name} in rotation`, 1_000);
       const shutdownAt = Date.now();
       engine.setTaskDesiredState(oldTask.id, 'shutdown');
       await sleep(1_000); // the task's stop grace period: in-flight requests finish, new ones must have moved on
@@ -160,11 +160,11 @@ describe('docker provider through the Engine API emulator', () => {
     await sleep(700);
     assert.deepEqual(servers(g, 'svc@swarm'), [`http://${a!.host}:${a!.port}`], 'a starting task is not served');
     engine.setTaskState(task, 'running');
-    await waitFor('running task joins', () => servers(g, 'svc@swarm').length === 2, 1_000);
+    await eventually(() => servers(g, 'svc@swarm').length === 2, 'running task joins', 1_000);
     const first = engine.tasksOf(service)[0]!;
     engine.setTaskState(first.id, 'failed');
     engine.updateService(service, { labels: { 'wharf.http.services.svc.loadbalancer.server.port': String(a!.port) } });
-    await waitFor('failed task leaves', () => servers(g, 'svc@swarm').length === 1 && servers(g, 'svc@swarm')[0]!.includes(b!.host), 1_000);
+    await eventually(() => servers(g, 'svc@swarm').length === 1 && servers(g, 'svc@swarm')[0]!.includes(b!.host), 'failed task leaves', 1_000);
     engine.removeService(service);
     await answers(g.port, 'svc', 404, 1_000);
   });
@@ -269,7 +269,7 @@ describe('docker provider through the Engine API emulator', () => {
   });
 
   it('reaches an engine over TCP with TLS (ca, cert, key, and insecureSkipVerify) and honours DOCKER_HOST', async () => {
-    const certs = makeCertificates(join(dir, 'tls'));
+    const certs = await makeCertificates(join(dir, 'tls'));
     const engine = await EngineEmulator.start({ tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true } });
     emulators.push(engine);
     engine.addNetwork({ name: 'front', driver: 'bridge', scope: 'local' });
@@ -327,7 +327,7 @@ describe('docker provider through the Engine API emulator', () => {
   it('sent only responses that match the official Engine API specification', () => {
     const served = emulators.flatMap((e) => e.served);
     const violations = served.flatMap((r) => spec.validate(r.path, r.status, r.body));
-    assert.deepEqual(violations.slice(0, 20), [], `${violations.length} responses do not match ${join(REPO, '..', 'shared', 'docker-engine-api', 'swagger.yaml')}`);
+    assert.deepEqual(violations.slice(0, 20), [], `${violations.length} responses do not match ${specPath()}`);
     const operations = new Set(served.map((r) => spec.operationOf(r.path)));
     for (const op of ['/_ping', '/version', '/containers/json', '/containers/{id}/json', '/services', '/tasks', '/nodes', '/networks', '/events']) {
       if (op === '/_ping' || op === '/info') continue; // not used by the provider; checked on their own below
@@ -406,22 +406,21 @@ interface Certificates {
   clientKeyFile: string;
 }
 
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl for the TLS endpoint test. */
-function makeCertificates(into: string): Certificates {
+/** A CA, a server certificate for 127.0.0.1 and a client certificate, for the TLS endpoint test (files for the flags). */
+async function makeCertificates(into: string): Promise<Certificates> {
   mkdirSync(into, { recursive: true });
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: into, stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=wharf-test-ca');
-  for (const [name, ext] of [['server', 'subjectAltName=IP:127.0.0.1'], ['client', 'extendedKeyUsage=clientAuth']] as const) {
-    writeFileSync(join(into, `${name}.ext`), `${ext}\n`);
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '1', '-extfile', `${name}.ext`);
-  }
+  const ca = await makeCA('wharf-test-ca');
+  const [server, client] = await Promise.all([makeCert(['127.0.0.1'], { ca, cn: 'server' }), makeCert([], { ca, cn: 'client', usage: 'client' })]);
+  const write = (name: string, text: string) => {
+    writeFileSync(join(into, name), text);
+    return join(into, name);
+  };
   return {
-    ca: readFileSync(join(into, 'ca.pem')),
-    caFile: join(into, 'ca.pem'),
-    serverKey: readFileSync(join(into, 'server.key')),
-    serverCert: readFileSync(join(into, 'server.pem')),
-    clientCertFile: join(into, 'client.pem'),
-    clientKeyFile: join(into, 'client.key'),
+    ca: Buffer.from(ca.cert),
+    caFile: write('ca.pem', ca.cert),
+    serverKey: Buffer.from(server.key),
+    serverCert: Buffer.from(server.cert),
+    clientCertFile: write('client.pem', client.cert),
+    clientKeyFile: write('client.key', client.key),
   };
 }

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineEmulator } from '@wharf/test/docker/emulator.js';
-import { routable, startBackend, startTestGateway, waitFor, type Backend, type TestGateway } from '@wharf/test/docker/harness.js';
+import { routable, startBackend, startTestGateway, type Backend, type TestGateway } from '@wharf/test/docker/harness.js';
+import { eventually } from '@wharf/test-helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'wharf-docker-transport-'));
 let engine: EngineEmulator | undefined;
@@ -44,7 +45,7 @@ test('a serversTransport defined in labels disables the services using it, with 
   gateway = await startTestGateway(['--providers.providersThrottleDuration=100ms', `--providers.docker.endpoint=${engine.endpoint}`]);
 
   await routable(gateway.port, 'web.test', 2_000);
-  const service = await waitFor('secure@docker built', () => gateway!.gateway.info.services['secure@docker'], 2_000);
+  const service = await eventually(() => gateway!.gateway.info.services['secure@docker'], 'secure@docker built', 2_000);
   assert.equal(service.status, 'disabled');
   assert.deepEqual(service.errors, [
     `serversTransport 'internal@docker' is invalid: container "app": label wharf.http.serversTransports.internal.serverName: ` +

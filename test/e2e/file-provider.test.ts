@@ -1,11 +1,7 @@
 // End-to-end file provider through the CLI: YAML errors keep the last good config, JSON files, directories, duplicates.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { spawnWharf, type WharfProcess } from '../helpers/cli.js';
-import { tempDir, type TempDir } from '../helpers/fs.js';
-import { get } from '../helpers/http.js';
-import { eventually } from '../helpers/proc.js';
+import { eventually, get, spawnWharf, startBackend, tempDir, type Backend, type TempDir, type WharfProcess } from '@wharf/test-helpers';
 
 /** YAML for one router `name` on PathPrefix(`/name`) to service `svc`, plus the service when `url` is given. */
 function routerYaml(name: string, svc: string, url?: string): string {

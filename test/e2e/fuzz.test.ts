@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import fc from 'fast-check';
 import { compileRule, decode, flatToTree, WharfError, PluginRegistry } from '@wharf/core';
-import { startBackend } from '../helpers/backend.js';
-import { startTestGateway, httpConfig } from '../helpers/gateway.js';
-import { request } from '../helpers/http.js';
+import { request, startBackend } from '@wharf/test-helpers';
+import { startTestGateway, httpConfig } from './gateway.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 

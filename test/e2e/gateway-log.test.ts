@@ -3,11 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { spawnWharf } from '../helpers/cli.js';
-import { tempDir } from '../helpers/fs.js';
-import { closedPort, startBackend } from '../helpers/backend.js';
-import { get } from '../helpers/http.js';
-import { eventually, sleep } from '../helpers/proc.js';
+import { closedPort, eventually, get, sleep, spawnWharf, startBackend, tempDir } from '@wharf/test-helpers';
 
 /** The dynamic file: a working router with a health-checked server, and a router whose rule cannot parse. */
 function dynamicYaml(server: string): string {

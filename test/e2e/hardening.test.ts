@@ -3,9 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { startTestGateway, httpConfig, type TestGateway } from '../helpers/gateway.js';
-import { json, request } from '../helpers/http.js';
+import { closedPort, json, request, startBackend, type Backend } from '@wharf/test-helpers';
+import { startTestGateway, httpConfig, type TestGateway } from './gateway.js';
 
 let backend: Backend;
 let admin: Backend;
@@ -237,7 +236,7 @@ test('secrets (a Redis password, Authorization) never reach the gateway log', as
   const { pino } = await import('pino');
   let logged = '';
   const sink = new Writable({ write: (chunk, _enc, done) => ((logged += chunk.toString()), done()) });
-  const closed = await (await import('../helpers/backend.js')).closedPort();
+  const closed = await closedPort();
   const gwSecret = await startTestGateway(
     {
       http: {

@@ -2,9 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { startBackend, echo, type Backend, type EchoBody } from '../helpers/backend.js';
-import { json, request } from '../helpers/http.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { echo, json, request, startBackend, type Backend, type EchoBody } from '@wharf/test-helpers';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 const SPOOFED = {
   'x-forwarded-for': '203.0.113.7',

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { UpstreamFailureEvent } from '@wharf/core';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** A server process: answers its name after a short delay, so requests are in flight when it is killed. */
 const SERVER = `

@@ -6,10 +6,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { HealthEvent } from '@wharf/core';
-import { makeCA, makeCert, type Pem } from '../helpers/certs.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { get } from '../helpers/http.js';
-import { eventually } from '../helpers/proc.js';
+import { eventually, get, makeCA, makeCert, type Pem } from '@wharf/test-helpers';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** What an https backend saw of one request: the SNI of its connection and its Host header. */
 interface Seen {

@@ -5,10 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { flatToTree, type HealthEvent } from '@wharf/core';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { get } from '../helpers/http.js';
-import { eventually, sleep } from '../helpers/proc.js';
+import { eventually, get, sleep, startBackend, type Backend } from '@wharf/test-helpers';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** Room for timers and the event loop on a busy machine, added to functional deadlines. */
 const SLACK = 500;

@@ -2,11 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startBackends, type Backend } from '../helpers/backend.js';
-import { spawnWharf, type WharfProcess } from '../helpers/cli.js';
-import { tempDir, type TempDir } from '../helpers/fs.js';
-import { request } from '../helpers/http.js';
-import { eventually, sleep } from '../helpers/proc.js';
+import { eventually, request, sleep, spawnWharf, startBackends, tempDir, type Backend, type TempDir, type WharfProcess } from '@wharf/test-helpers';
 
 const CONNECTIONS = 50;
 const VERSIONS = 20;

@@ -2,9 +2,8 @@
 // negative, non-ASCII rule lengths), because both come from routerPriority().
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBackends, type Backend, type EchoBody } from '../helpers/backend.js';
-import { get, json, request } from '../helpers/http.js';
-import { httpConfig, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { httpConfig, startTestGateway, type TestGateway } from './gateway.js';
+import { startBackends, type Backend, type EchoBody, get, json, request } from '@wharf/test-helpers';
 
 const RULES = {
   negative: 'PathPrefix(`/prio/negative/and/longest`)',

@@ -1,10 +1,8 @@
 // End-to-end routing: Host, PathPrefix, Path, priorities, || and !, the 404 answer and absolute-form targets.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBackends, type Backend } from '../helpers/backend.js';
-import { get, json, rawExchange, request } from '../helpers/http.js';
-import { httpConfig, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import type { EchoBody } from '../helpers/backend.js';
+import { get, json, rawExchange, request, startBackends, type Backend, type EchoBody } from '@wharf/test-helpers';
+import { httpConfig, startTestGateway, type TestGateway } from './gateway.js';
 
 describe('routing', () => {
   let backends: Record<string, Backend>;

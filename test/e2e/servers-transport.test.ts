@@ -7,14 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { pino } from 'pino';
-import { makeCA, makeCert, type Pem } from '../helpers/certs.js';
+import { eventually, get, makeCA, makeCert, spawnWharf, startBackend, tempDir, type Backend, type Pem, type TempDir } from '@wharf/test-helpers';
 import type { HealthEvent, Logger } from '@wharf/core';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { spawnWharf } from '../helpers/cli.js';
-import { tempDir, type TempDir } from '../helpers/fs.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { get } from '../helpers/http.js';
-import { eventually } from '../helpers/proc.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 /** A leaf certificate signed by `ca`: for 127.0.0.1 as a server, or named `name` as a client. */
 function makeLeaf(name: string, ca: Pem, use: 'server' | 'client'): Promise<Pem> {

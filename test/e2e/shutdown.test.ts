@@ -2,11 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { spawnWharf, type Exit, type WharfProcess } from '../helpers/cli.js';
-import { tempDir, type TempDir } from '../helpers/fs.js';
-import { canConnect, request, type Reply } from '../helpers/http.js';
-import { eventually } from '../helpers/proc.js';
+import { canConnect, eventually, request, spawnWharf, startBackend, tempDir, type Backend, type Exit, type Reply, type TempDir, type WharfProcess } from '@wharf/test-helpers';
 
 /** Backend: /slow/<ms> answers after that many milliseconds, anything else at once. */
 function delayed(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -2,10 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startBackend, closedPort, type Backend, type EchoBody } from '../helpers/backend.js';
-import { runWharf, spawnWharf, type Exit, type WharfProcess } from '../helpers/cli.js';
-import { tempDir, type TempDir } from '../helpers/fs.js';
-import { canConnect, get, json, request } from '../helpers/http.js';
+import { canConnect, closedPort, get, json, request, runWharf, spawnWharf, startBackend, tempDir, type Backend, type EchoBody, type Exit, type TempDir, type WharfProcess } from '@wharf/test-helpers';
 
 type Run = Exit & { stdout: string; stderr: string };
 

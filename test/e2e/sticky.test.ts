@@ -2,9 +2,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, dynamicSchema, flatToTree, PluginRegistry } from '@wharf/core';
-import { startBackends, type Backend } from '../helpers/backend.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { json, request } from '../helpers/http.js';
+import { json, request, startBackends, type Backend } from '@wharf/test-helpers';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 let backends: Backend[];
 let gw: TestGateway;

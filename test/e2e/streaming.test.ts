@@ -3,11 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
-import { startBackend, type Backend } from '../helpers/backend.js';
-import { spawnWharf, type WharfProcess } from '../helpers/cli.js';
-import { tempDir, type TempDir } from '../helpers/fs.js';
-import { request } from '../helpers/http.js';
-import { rssBytes } from '../helpers/proc.js';
+import { request, rssBytes, spawnWharf, startBackend, tempDir, type Backend, type TempDir, type WharfProcess } from '@wharf/test-helpers';
 
 const SIZE = 256 * 1024 * 1024;
 // Far below SIZE: a gateway that buffered even a quarter of the body would exceed it.

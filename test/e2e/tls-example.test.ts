@@ -7,7 +7,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import { join } from 'node:path';
-import { ROOT } from '../helpers/cli.js';
+import { ROOT } from '@wharf/test-helpers';
 
 const CERTS = join(ROOT, 'examples', 'tls', 'certs');
 // Upper bound so a broken example fails the test instead of hanging it.

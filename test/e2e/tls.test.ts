@@ -10,9 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { startBackend, type Backend, type EchoBody } from '../helpers/backend.js';
-import { makeCA, makeCert, type Pem } from '../helpers/certs.js';
-import { spawnWharf, type WharfProcess } from '../helpers/cli.js';
+import { makeCA, makeCert, spawnWharf, startBackend, type Backend, type EchoBody, type Pem, type WharfProcess } from '@wharf/test-helpers';
 
 /** The dynamic file: one router to the backend, and the certificates listed (as file paths). */
 function dynamicYaml(backend: string, certs: Array<{ cert: string; key: string }>): string {

@@ -2,10 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { closedPort, startBackend, type Backend } from '../helpers/backend.js';
-import { get } from '../helpers/http.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { eventually } from '../helpers/proc.js';
+import { closedPort, eventually, get, startBackend, type Backend } from '@wharf/test-helpers';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 describe('upstream errors', () => {
   let silent: Backend;

@@ -6,9 +6,8 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
-import { closeServer } from '../helpers/backend.js';
-import { eventually } from '../helpers/proc.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { closeServer, eventually } from '@wharf/test-helpers';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 interface EchoServer {
   url: string;

@@ -8,11 +8,9 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCert } from '../helpers/certs.js';
+import { closeServer, eventually, makeCert, sleep } from '@wharf/test-helpers';
 import { WebSocket, WebSocketServer } from 'ws';
-import { closeServer } from '../helpers/backend.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { eventually, sleep } from '../helpers/proc.js';
+import { startTestGateway, type TestGateway } from './gateway.js';
 
 const WRITE_TIMEOUT_MS = 500;
 // Several times writeTimeout, so a cut and a complete body cannot be confused however slow the machine.

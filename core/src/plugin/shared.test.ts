@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '@wharf/test-helpers';
 import { answerSharedCall, defineReducer, type SharedCall } from './shared.js';
 import type { CallRequest, Outcome } from './shared.test.helper.js';
 
@@ -76,14 +77,6 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-function eventually(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  return new Promise((resolve, reject) => {
-    const poll = () => (check() ? resolve() : Date.now() > deadline ? reject(new Error(`timed out waiting for ${what}`)) : setTimeout(poll, 10));
-    poll();
-  });
-}
-
 test('a call is answered by the reducer in the primary, in order', async () => {
   const worker = await startWorker(5_000, () => 'answer');
   try {
@@ -130,7 +123,7 @@ test('the channel closing rejects the pending call at once, and a call made afte
   const worker = await startWorker(60_000, () => 'drop');
   try {
     worker.call('pending', 'test:lost', 'k');
-    await eventually(() => worker.received.length === 1, 'the call to reach the primary');
+    await eventually(() => worker.received.length === 1, 'the call to reach the primary', WAIT_MS);
     worker.child.disconnect();
     const pending = await worker.outcome('pending');
     assert.match(pending.error ?? '', /^shared reducer 'test:lost': the IPC channel to the cluster primary is closed/);

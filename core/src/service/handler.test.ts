@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Middleware, WharfState } from '../context.js';
 import type { IncomingMessage } from 'node:http';
+import { closedPort, startServer, type Listening } from '@wharf/test-helpers';
 import { createLoadBalancerHandler, createWeightedHandler, retryDelayMs, type LoadBalancerOptions } from './handler.js';
-import { generated, refusedPort, request, silentTcpServer, startBackend, startGateway, type Listening } from './harness.test.helper.js';
+import { generated, request, silentTcpServer, startGateway } from './harness.test.helper.js';
 import { PoolRegistry } from './pool.js';
 import type { ProxyLogger } from './proxy.js';
 
@@ -21,7 +22,7 @@ function recordingLogger(): ProxyLogger & { warnings: Warning[] } {
 /** Backend that answers with its name and counts the requests it got. */
 async function namedBackend(name: string): Promise<Listening & { hits: number }> {
   const backend = { hits: 0 } as Listening & { hits: number };
-  const listening = await startBackend(async (req, res) => {
+  const listening = await startServer(async (req, res) => {
     backend.hits++;
     for await (const _chunk of req) {
       // Drain the body.
@@ -41,8 +42,8 @@ describe('createLoadBalancerHandler', () => {
   before(async () => {
     a = await namedBackend('a');
     b = await namedBackend('b');
-    refused = `http://127.0.0.1:${await refusedPort()}`;
-    refused2 = `http://127.0.0.1:${await refusedPort()}`;
+    refused = `http://127.0.0.1:${await closedPort()}`;
+    refused2 = `http://127.0.0.1:${await closedPort()}`;
   });
   after(async () => {
     await pools.closeAll();
@@ -215,7 +216,7 @@ describe('createLoadBalancerHandler with a retry policy (ctx.wharf.retry)', () =
   before(async () => {
     const requests: Array<{ method: string; bytes: number }> = [];
     good = Object.assign(
-      await startBackend(async (req, res) => {
+      await startServer(async (req, res) => {
         let bytes = 0;
         for await (const chunk of req) bytes += (chunk as Buffer).length;
         requests.push({ method: req.method!, bytes });
@@ -225,15 +226,15 @@ describe('createLoadBalancerHandler with a retry policy (ctx.wharf.retry)', () =
     );
     const hits = { hits: 0 };
     closer = Object.assign(
-      await startBackend((req: IncomingMessage) => {
+      await startServer((req: IncomingMessage) => {
         hits.hits++;
         req.socket.destroy();
       }),
       hits,
     );
     Object.defineProperty(closer, 'hits', { get: () => hits.hits });
-    refused = `http://127.0.0.1:${await refusedPort()}`;
-    refused2 = `http://127.0.0.1:${await refusedPort()}`;
+    refused = `http://127.0.0.1:${await closedPort()}`;
+    refused2 = `http://127.0.0.1:${await closedPort()}`;
   });
   after(async () => {
     await pools.closeAll();

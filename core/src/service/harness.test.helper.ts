@@ -1,43 +1,11 @@
-// Test harness for the service layer: real backends and a tiny Koa gateway on 127.0.0.1.
-import http, { ServerResponse, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+// Test harness for the service layer: a tiny Koa gateway on 127.0.0.1 mounting the handler as the core does, and
+// clients and servers specific to these tests. Backends and closed ports come from @wharf/test-helpers.
+import http, { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import Koa from 'koa';
+import { listen, type Listening } from '@wharf/test-helpers';
 import type { Middleware, WharfState } from '../context.js';
-
-export interface Listening {
-  server: Server;
-  port: number;
-  url: string;
-  close(): Promise<void>;
-}
-
-/** Listens on 127.0.0.1:0 and returns the address; close() drops every connection. */
-export async function listen(server: Server): Promise<Listening> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    server,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-export function startBackend(handler: RequestListener): Promise<Listening> {
-  return listen(http.createServer(handler));
-}
-
-/** A port nothing listens on (bound, then released). */
-export async function refusedPort(): Promise<number> {
-  const probe = await listen(http.createServer());
-  await probe.close();
-  return probe.port;
-}
 
 /** TCP server that accepts and never says a word (a TLS handshake to it never completes). */
 export async function silentTcpServer(): Promise<{ port: number; close(): Promise<void> }> {

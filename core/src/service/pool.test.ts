@@ -1,14 +1,11 @@
 // Tests for upstream pools: registry reuse across generations, graceful close, keep-alive, TLS server name.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { closedPort, eventually, listen, makeCert, startServer, type Listening } from '@wharf/test-helpers';
 import { createLoadBalancerHandler } from './handler.js';
-import { listen, refusedPort, request, startBackend, startGateway, type Listening } from './harness.test.helper.js';
+import { request, startGateway } from './harness.test.helper.js';
 import { PoolRegistry, poolKey } from './pool.js';
 import type { ProxyLogger } from './proxy.js';
 
@@ -48,14 +45,16 @@ describe('PoolRegistry', () => {
 
 describe('pools across configuration generations', () => {
   let slow: Listening;
+  let slowRequests = 0;
   let fast: Listening;
   before(async () => {
-    slow = await startBackend((_req, res) => {
+    slow = await startServer((_req, res) => {
+      slowRequests++;
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('slow ');
       setTimeout(() => res.end('done'), 300);
     });
-    fast = await startBackend((_req, res) => res.end('fast'));
+    fast = await startServer((_req, res) => res.end('fast'));
   });
   after(async () => {
     await slow.close();
@@ -69,7 +68,7 @@ describe('pools across configuration generations', () => {
     try {
       // An in-flight slow response on generation 1...
       const inflight = request(gateway.url);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await eventually(() => slowRequests === 1, 'the first request in flight on the slow server');
 
       // ...while generation 2 (fast only) is built, swapped in, and generation 1 retired.
       const fastBefore = registry.acquire(fast.url);
@@ -97,7 +96,7 @@ describe('pools across configuration generations', () => {
 
   it('reuses upstream connections (keep-alive) unless disabled', async () => {
     const ports: number[] = [];
-    const backend = await startBackend((req, res) => {
+    const backend = await startServer((req, res) => {
       ports.push(req.socket.remotePort!);
       res.end('ok');
     });
@@ -126,32 +125,13 @@ describe('pools across configuration generations', () => {
   });
 });
 
-/** Self-signed certificate for CN/SAN localhost, or undefined when openssl is not installed. */
-function selfSignedCertificate(): { key: Buffer; cert: Buffer } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'wharf-tls-'));
-  try {
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
-      { stdio: 'ignore' },
-    );
-    return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-  } catch {
-    return undefined;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 describe('https upstreams', () => {
-  const certificate = selfSignedCertificate();
-  let backend: Listening;
+  let backend: Listening<https.Server>;
   const seen: { servername: string | false | null; host: string | undefined; port: number }[] = [];
 
   before(async () => {
-    if (!certificate) return;
+    // Self-signed for CN/SAN localhost.
+    const certificate = await makeCert(['localhost']);
     backend = await listen(
       https.createServer(certificate, (req, res) => {
         seen.push({
@@ -167,7 +147,7 @@ describe('https upstreams', () => {
     await backend?.close();
   });
 
-  it('sends the server URL\'s name as SNI while passing the client Host, on one connection', { skip: !certificate && 'openssl not available' }, async () => {
+  it('sends the server URL\'s name as SNI while passing the client Host, on one connection', async () => {
     const registry = new PoolRegistry();
     const handler = createLoadBalancerHandler({
       service: 'tls@test',
@@ -192,7 +172,7 @@ describe('https upstreams', () => {
     }
   });
 
-  it('sends no SNI to an IP address, or serverName when configured', { skip: !certificate && 'openssl not available' }, async () => {
+  it('sends no SNI to an IP address, or serverName when configured', async () => {
     const registry = new PoolRegistry();
     const byIP = createLoadBalancerHandler({
       service: 'tls@test',
@@ -222,7 +202,7 @@ describe('https upstreams', () => {
     }
   });
 
-  it('verifies upstream certificates unless insecureSkipVerify', { skip: !certificate && 'openssl not available' }, async () => {
+  it('verifies upstream certificates unless insecureSkipVerify', async () => {
     const registry = new PoolRegistry();
     const warnings: unknown[] = [];
     const log: ProxyLogger = { warn: (obj) => warnings.push(obj) };
@@ -249,7 +229,7 @@ describe('https upstreams', () => {
     const handler = createLoadBalancerHandler({
       service: 'tls@test',
       pools: registry,
-      servers: [{ url: `https://127.0.0.1:${await refusedPort()}` }],
+      servers: [{ url: `https://127.0.0.1:${await closedPort()}` }],
     });
     const gateway = await startGateway(handler);
     try {

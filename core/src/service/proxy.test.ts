@@ -7,19 +7,17 @@ import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { once } from 'node:events';
 import WebSocket, { WebSocketServer } from 'ws';
+import { closedPort, startServer, type Listening } from '@wharf/test-helpers';
 import type { Middleware, WharfState } from '../context.js';
 import { onResponseHeaders } from '../context.js';
 import {
   MiB,
   generated,
   peakRssGrowth,
-  refusedPort,
   request,
   silentTcpServer,
-  startBackend,
   startGateway,
   type Gateway,
-  type Listening,
 } from './harness.test.helper.js';
 import { createPool, type ServersTransport } from './pool.js';
 import { createProxyStep, createProxyTarget, type ProxyLogger } from './proxy.js';
@@ -65,7 +63,7 @@ async function proxyTo(url: string, options: ProxyOptions = {}): Promise<Gateway
 
 /** Backend answering with the request headers it received, as JSON. */
 function echoHeadersBackend(): Promise<Listening> {
-  return startBackend((req, res) => {
+  return startServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(req.headers));
   });
@@ -174,7 +172,7 @@ describe('proxy: request headers', () => {
   });
 
   it('sends the request path and query as the plugins left them', async () => {
-    const target = await startBackend((req, res) => res.end(req.url));
+    const target = await startServer((req, res) => res.end(req.url));
     const gateway = await proxyTo(target.url, {
       before: async (ctx) => {
         ctx.path = ctx.path.replace(/^\/api/, '') || '/';
@@ -192,7 +190,7 @@ describe('proxy: request headers', () => {
 
 describe('proxy: responses', () => {
   it('strips hop-by-hop response headers, runs header hooks, records the upstream', async () => {
-    const backend = await startBackend((_req, res) => {
+    const backend = await startServer((_req, res) => {
       res.setHeader('connection', 'keep-alive, X-Resp');
       res.setHeader('x-resp', 'hop only');
       res.setHeader('proxy-authenticate', 'Basic');
@@ -235,7 +233,7 @@ describe('proxy: responses', () => {
   });
 
   it('streams a chunked upload and a chunked download', async () => {
-    const backend = await startBackend(async (req, res) => {
+    const backend = await startServer(async (req, res) => {
       const hash = createHash('sha256');
       for await (const chunk of req) hash.update(chunk as Buffer);
       res.write(`te=${req.headers['transfer-encoding']};`);
@@ -254,7 +252,7 @@ describe('proxy: responses', () => {
   });
 
   it('relays trailers only to clients that sent TE: trailers', async () => {
-    const backend = await startBackend((req, res) => {
+    const backend = await startServer((req, res) => {
       res.setHeader('trailer', 'x-checksum');
       res.setHeader('x-te-seen', String(req.headers.te));
       res.write('part 1;');
@@ -281,7 +279,7 @@ describe('proxy: responses', () => {
   });
 
   it('answers HEAD without a body, keeping Content-Length', async () => {
-    const backend = await startBackend((req, res) => {
+    const backend = await startServer((req, res) => {
       res.setHeader('content-length', '1234');
       res.setHeader('x-method', req.method!);
       res.end();
@@ -302,7 +300,7 @@ describe('proxy: responses', () => {
   });
 
   it('lets an Expect: 100-continue client send its body', async () => {
-    const backend = await startBackend(async (req, res) => {
+    const backend = await startServer(async (req, res) => {
       let size = 0;
       for await (const chunk of req) size += (chunk as Buffer).length;
       res.end(`expect=${req.headers.expect};size=${size}`);
@@ -338,7 +336,7 @@ describe('proxy: responses', () => {
   });
 
   it('relays 103 Early Hints before the final response', async () => {
-    const backend = await startBackend((_req, res) => {
+    const backend = await startServer((_req, res) => {
       res.writeEarlyHints({ link: '</app.css>; rel=preload; as=style' });
       setTimeout(() => res.end('page'), 20);
     });
@@ -366,7 +364,7 @@ describe('proxy: responses', () => {
 describe('proxy: upstream failures', () => {
   it('answers 502 Bad Gateway on a refused connection and logs it once', async () => {
     const log = recordingLogger();
-    const url = `http://127.0.0.1:${await refusedPort()}`;
+    const url = `http://127.0.0.1:${await closedPort()}`;
     const gateway = await proxyTo(url, { log });
     try {
       const reply = await request(gateway.url);
@@ -386,7 +384,7 @@ describe('proxy: upstream failures', () => {
   });
 
   it('answers 504 Gateway Timeout when response headers do not come in time', async () => {
-    const silent = await startBackend(() => {
+    const silent = await startServer(() => {
       // Never answers.
     });
     const log = recordingLogger();
@@ -423,7 +421,7 @@ describe('proxy: upstream failures', () => {
   });
 
   it('cuts the client connection when the upstream fails mid-body', async () => {
-    const backend = await startBackend((_req, res) => {
+    const backend = await startServer((_req, res) => {
       res.writeHead(200, { 'content-length': '100' });
       res.write('only part of it');
       setTimeout(() => res.socket!.destroy(), 20);
@@ -442,7 +440,7 @@ describe('proxy: upstream failures', () => {
   it('aborts the upstream request when the client goes away', async () => {
     let upstreamClosed!: () => void;
     const upstreamAborted = new Promise<void>((resolve) => (upstreamClosed = resolve));
-    const backend = await startBackend((_req, res) => {
+    const backend = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('first chunk');
       const timer = setInterval(() => res.write('.'), 50);
@@ -476,7 +474,7 @@ describe('proxy: upstream failures', () => {
   it('aborts the upstream request when the client abandons its upload', async () => {
     let upstreamClosed!: () => void;
     const upstreamAborted = new Promise<void>((resolve) => (upstreamClosed = resolve));
-    const backend = await startBackend((req, res) => {
+    const backend = await startServer((req, res) => {
       req.on('data', () => undefined);
       req.on('error', () => undefined);
       res.on('close', () => {
@@ -506,7 +504,7 @@ describe('proxy: large bodies stream with flat memory', () => {
   const size = 200 * MiB;
 
   it(`uploads ${size / MiB} MiB`, async () => {
-    const backend = await startBackend(async (req, res) => {
+    const backend = await startServer(async (req, res) => {
       let received = 0;
       for await (const chunk of req) received += (chunk as Buffer).length;
       res.end(String(received));
@@ -532,7 +530,7 @@ describe('proxy: large bodies stream with flat memory', () => {
   });
 
   it(`downloads ${size / MiB} MiB`, async () => {
-    const backend = await startBackend((_req, res) => {
+    const backend = await startServer((_req, res) => {
       res.setHeader('content-length', size);
       generated(size).pipe(res);
     });
@@ -574,7 +572,7 @@ describe('proxy: large bodies stream with flat memory', () => {
 
 describe('proxy: upgrades', () => {
   it('tunnels a WebSocket echo', async () => {
-    const backend = await startBackend((_req, res) => res.end('not a websocket'));
+    const backend = await startServer((_req, res) => res.end('not a websocket'));
     const wss = new WebSocketServer({ server: backend.server });
     let forwardedProto: string | undefined;
     wss.on('connection', (socket, req: IncomingMessage) => {
@@ -612,7 +610,7 @@ describe('proxy: upgrades', () => {
   });
 
   it('relays a refused upgrade as a normal response and closes the socket', async () => {
-    const backend = await startBackend((_req, res) => res.end());
+    const backend = await startServer((_req, res) => res.end());
     const wss = new WebSocketServer({
       server: backend.server,
       verifyClient: (_info, callback) => callback(false, 401, 'Unauthorized'),
@@ -632,7 +630,7 @@ describe('proxy: upgrades', () => {
   });
 
   it('sends the bytes that arrived with the upgrade request first', async () => {
-    const backend = await startBackend((_req, res) => res.end());
+    const backend = await startServer((_req, res) => res.end());
     backend.server.on('upgrade', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
       socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${req.headers.upgrade}\r\n\r\n`);
       if (head.length > 0) socket.write(head);

@@ -1,40 +1,10 @@
-// Test helpers: loopback backends, raw HTTP requests, a gateway with the access log, a gateway log that can be awaited.
-import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Test helpers: raw HTTP requests, a gateway with the access log, a gateway log that can be awaited. Backends,
+// closed ports and temp directories come from @wharf/test-helpers.
+import http, { type IncomingHttpHeaders } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { startGateway, type EmbeddedGateway, type Logger, type Plugin } from '@wharf/core';
 import accessLog from './index.js';
-
-export interface Backend {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** A node:http server on 127.0.0.1:0. */
-export async function startBackend(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Backend> {
-  const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-/** A port nothing listens on (bound, then released), for 502s. */
-export async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export interface Answer {
   status: number;
@@ -54,12 +24,6 @@ export function request(url: string, options: { method?: string; headers?: Recor
     req.on('error', reject);
     req.end(options.body);
   });
-}
-
-/** A temporary directory, removed by the returned cleanup. */
-export function tempDir(): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'wharf-accesslog-'));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Non-empty lines of a file ([] when it does not exist). */

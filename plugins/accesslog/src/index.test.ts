@@ -5,13 +5,14 @@ import http from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { definePlugin, onResponseHeaders, Type, type WharfContext, type Next } from '@wharf/core';
-import { closedPort, gateway, memoryLog, readLines, request, route, startBackend, tempDir } from './harness.test.helper.js';
+import { closedPort, startServer, tempDir } from '@wharf/test-helpers';
+import { gateway, memoryLog, readLines, request, route } from './harness.test.helper.js';
 
 const HELLO = 'hello\n';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 function helloBackend() {
-  return startBackend((req, res) => {
+  return startServer((req, res) => {
     req.resume();
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(HELLO), 'set-cookie': 'sid=secret', 'x-backend': 'b1' });
     res.end(HELLO);
@@ -43,8 +44,8 @@ const KEEP_UA_REFERER = ['--accessLog.fields.headers.names.User-Agent=keep', '--
 for (const format of ['common', 'genericCLF'] as const) {
   test(`${format}: the exact line for a known proxied request`, async () => {
     const backend = await helloBackend();
-    const tmp = tempDir();
-    const file = join(tmp.dir, 'access.log');
+    const tmp = tempDir('wharf-accesslog-');
+    const file = join(tmp.path, 'access.log');
     const gw = await gateway({ args: [`--accessLog.format=${format}`, `--accessLog.filePath=${file}`, ...KEEP_UA_REFERER], dynamic: route('hello', backend.url) });
     try {
       const before = Date.now();
@@ -67,8 +68,8 @@ for (const format of ['common', 'genericCLF'] as const) {
 
 test('json: Traefik field names and values for a known proxied request', async () => {
   const backend = await helloBackend();
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'access.log');
+  const tmp = tempDir('wharf-accesslog-');
+  const file = join(tmp.path, 'access.log');
   const gw = await gateway({ args: ['--accessLog.format=json', `--accessLog.filePath=${file}`, ...KEEP_UA_REFERER], dynamic: route('hello', backend.url) });
   try {
     const before = Date.now();
@@ -128,9 +129,9 @@ function utf8Bytes(text: string): string {
 
 test('UTF-8 on the wire is logged as the text the client sent, invalid bytes as U+FFFD, in json and CLF', async () => {
   const backend = await helloBackend();
-  const tmp = tempDir();
-  const jsonFile = join(tmp.dir, 'json.log');
-  const clfFile = join(tmp.dir, 'clf.log');
+  const tmp = tempDir('wharf-accesslog-');
+  const jsonFile = join(tmp.path, 'json.log');
+  const clfFile = join(tmp.path, 'clf.log');
   const args = [...KEEP_UA_REFERER, '--entrypoints.web.forwardedHeaders.insecure=true'];
   const json = await gateway({ args: ['--accessLog.format=json', `--accessLog.filePath=${jsonFile}`, ...args], dynamic: route('hello', backend.url) });
   const clf = await gateway({ args: [`--accessLog.filePath=${clfFile}`, ...args], dynamic: route('hello', backend.url) });
@@ -154,8 +155,8 @@ test('UTF-8 on the wire is logged as the text the client sent, invalid bytes as 
 
 test('json: ClientHost is X-Forwarded-For only from a trusted peer', async () => {
   const backend = await helloBackend();
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'access.log');
+  const tmp = tempDir('wharf-accesslog-');
+  const file = join(tmp.path, 'access.log');
   const gw = await gateway({
     args: ['--accessLog.format=json', `--accessLog.filePath=${file}`, '--entrypoints.trusted.address=127.0.0.1:0', '--entrypoints.trusted.forwardedHeaders.insecure=true'],
     dynamic: route('hello', backend.url),
@@ -185,8 +186,8 @@ const reject429 = definePlugin({
 });
 
 test('unmatched 404, upstream 502 and a plugin 429 keep their status, router and service', async () => {
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'access.log');
+  const tmp = tempDir('wharf-accesslog-');
+  const file = join(tmp.path, 'access.log');
   const dead = `http://127.0.0.1:${await closedPort()}`;
   const gw = await gateway({
     args: [`--accessLog.filePath=${file}`],
@@ -226,8 +227,8 @@ test('unmatched 404, upstream 502 and a plugin 429 keep their status, router and
 });
 
 test('json: a 502 has no origin status, a 429 names its service but no URL', async () => {
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'access.log');
+  const tmp = tempDir('wharf-accesslog-');
+  const file = join(tmp.path, 'access.log');
   const dead = `http://127.0.0.1:${await closedPort()}`;
   const gw = await gateway({
     args: ['--accessLog.format=json', `--accessLog.filePath=${file}`],
@@ -278,8 +279,8 @@ test('filters: status codes, retry attempts and minDuration; any match keeps the
   ];
   try {
     for (const c of cases) {
-      const tmp = tempDir();
-      const file = join(tmp.dir, 'access.log');
+      const tmp = tempDir('wharf-accesslog-');
+      const file = join(tmp.path, 'access.log');
       const dynamic = {
         http: {
           routers: { app: { rule: 'Path(`/ok`) || Path(`/retried`)', service: 'app', middlewares: ['mark'] } },
@@ -311,9 +312,9 @@ test('invalid filters and unknown field names fail at start-up, naming the optio
 
 test('fields: defaultMode drop with named keeps; StartUTC dropped switches CLF to local time', async () => {
   const backend = await helloBackend();
-  const tmp = tempDir();
+  const tmp = tempDir('wharf-accesslog-');
   try {
-    const jsonFile = join(tmp.dir, 'json.log');
+    const jsonFile = join(tmp.path, 'json.log');
     const gw = await gateway({
       args: ['--accessLog.format=json', `--accessLog.filePath=${jsonFile}`, '--accessLog.fields.defaultMode=drop', '--accessLog.fields.names.RequestPath=keep', '--accessLog.fields.names.downstreamstatus=keep'],
       dynamic: route('app', backend.url),
@@ -324,7 +325,7 @@ test('fields: defaultMode drop with named keeps; StartUTC dropped switches CLF t
     assert.deepEqual(Object.keys(json!).sort(), ['DownstreamStatus', 'RequestPath', 'level', 'msg', 'time']);
     assert.equal(json!.RequestPath, '/kept');
 
-    const clfFile = join(tmp.dir, 'common.log');
+    const clfFile = join(tmp.path, 'common.log');
     const clf = await gateway({
       args: [`--accessLog.filePath=${clfFile}`, '--accessLog.fields.names.StartUTC=drop', '--accessLog.fields.names.ClientHost=drop', '--accessLog.fields.names.RouterName=drop'],
       dynamic: route('app', backend.url),
@@ -356,9 +357,9 @@ const tagResponse = definePlugin({
 
 test('queryParameters: dropped (Traefik) or redacted by name in RequestPath, json and CLF alike', async () => {
   const backend = await helloBackend();
-  const tmp = tempDir();
-  const jsonFile = join(tmp.dir, 'json.log');
-  const clfFile = join(tmp.dir, 'clf.log');
+  const tmp = tempDir('wharf-accesslog-');
+  const jsonFile = join(tmp.path, 'json.log');
+  const clfFile = join(tmp.path, 'clf.log');
   const query = ['--accessLog.fields.queryParameters.defaultMode=drop', '--accessLog.fields.queryParameters.names.page=keep', '--accessLog.fields.queryParameters.names.token=redact'];
   const json = await gateway({ args: ['--accessLog.format=json', `--accessLog.filePath=${jsonFile}`, ...query], dynamic: route('hello', backend.url) });
   const clf = await gateway({ args: [`--accessLog.filePath=${clfFile}`, '--accessLog.fields.queryParameters.defaultMode=drop'], dynamic: route('hello', backend.url) });
@@ -378,8 +379,8 @@ test('queryParameters: dropped (Traefik) or redacted by name in RequestPath, jso
 
 test('headers: kept, redacted and dropped; credentials never in clear; origin vs downstream', async () => {
   const backend = await helloBackend();
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'access.log');
+  const tmp = tempDir('wharf-accesslog-');
+  const file = join(tmp.path, 'access.log');
   const gw = await gateway({
     args: [
       '--accessLog.format=json',
@@ -427,8 +428,8 @@ test('headers: kept, redacted and dropped; credentials never in clear; origin vs
 
 test('observability: router and entrypoint opt-outs; a router can opt back in on a quiet entrypoint', async () => {
   const backend = await helloBackend();
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'access.log');
+  const tmp = tempDir('wharf-accesslog-');
+  const file = join(tmp.path, 'access.log');
   const service = { loadBalancer: { servers: [{ url: backend.url }] } };
   const gw = await gateway({
     args: ['--accessLog.format=json', `--accessLog.filePath=${file}`, '--entrypoints.quiet.address=127.0.0.1:0', '--entrypoints.quiet.observability.accessLogs=false'],
@@ -480,8 +481,8 @@ const health = definePlugin({
 
 test('internals: entrypoint answers (/ping) and @internal services are logged only with addInternals', async () => {
   for (const addInternals of [false, true]) {
-    const tmp = tempDir();
-    const file = join(tmp.dir, 'access.log');
+    const tmp = tempDir('wharf-accesslog-');
+    const file = join(tmp.path, 'access.log');
     const gw = await gateway({
       args: ['--accessLog.format=json', `--accessLog.filePath=${file}`, `--accessLog.addInternals=${addInternals}`],
       plugins: [health],
@@ -504,7 +505,7 @@ test('internals: entrypoint answers (/ping) and @internal services are logged on
 
 test('bodies: a streamed response and an uploaded body are counted to the byte', async () => {
   const chunk = Buffer.alloc(10_000, 'x');
-  const backend = await startBackend((req, res) => {
+  const backend = await startServer((req, res) => {
     let received = 0;
     req.on('data', (c: Buffer) => (received += c.length));
     req.on('end', () => {
@@ -518,8 +519,8 @@ test('bodies: a streamed response and an uploaded body are counted to the byte',
       pump();
     });
   });
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'access.log');
+  const tmp = tempDir('wharf-accesslog-');
+  const file = join(tmp.path, 'access.log');
   const gw = await gateway({ args: ['--accessLog.format=json', `--accessLog.filePath=${file}`], dynamic: route('stream', backend.url) });
   try {
     const res = await request(`${gw.web}/upload`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' }, body: Buffer.alloc(7_777, 'u') });
@@ -540,9 +541,9 @@ test('bodies: a streamed response and an uploaded body are counted to the byte',
 test('a client that leaves before the answer is logged as 499 once the exchange ends', async () => {
   let arrived!: () => void;
   const reached = new Promise<void>((resolve) => (arrived = resolve));
-  const backend = await startBackend(() => arrived());
-  const tmp = tempDir();
-  const file = join(tmp.dir, 'access.log');
+  const backend = await startServer(() => arrived());
+  const tmp = tempDir('wharf-accesslog-');
+  const file = join(tmp.path, 'access.log');
   const gw = await gateway({ args: ['--accessLog.format=json', `--accessLog.filePath=${file}`], dynamic: route('slow', backend.url) });
   try {
     const req = http.request(`${gw.web}/slow`, { agent: false });
@@ -564,8 +565,8 @@ test('a client that leaves before the answer is logged as 499 once the exchange 
 for (const failure of ['ENOTDIR: a path under a regular file', 'ENOSPC: /dev/full'] as const) {
   test(`a failing destination (${failure}) is reported once and serving continues`, async () => {
     const backend = await helloBackend();
-    const tmp = tempDir();
-    const blocker = join(tmp.dir, 'not-a-directory');
+    const tmp = tempDir('wharf-accesslog-');
+    const blocker = join(tmp.path, 'not-a-directory');
     writeFileSync(blocker, '');
     const file = failure.startsWith('ENOTDIR') ? join(blocker, 'access.log') : '/dev/full';
     const memory = memoryLog();
@@ -590,8 +591,8 @@ for (const failure of ['ENOTDIR: a path under a regular file', 'ENOSPC: /dev/ful
 
 test('SIGUSR1 reopens a destination that failed, once the path is usable again', async () => {
   const backend = await helloBackend();
-  const tmp = tempDir();
-  const blocker = join(tmp.dir, 'logs');
+  const tmp = tempDir('wharf-accesslog-');
+  const blocker = join(tmp.path, 'logs');
   writeFileSync(blocker, '');
   const file = join(blocker, 'access.log');
   const memory = memoryLog();

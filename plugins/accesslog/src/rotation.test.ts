@@ -1,39 +1,15 @@
 // logrotate under load: the `wharf` CLI in a child process, the file renamed and SIGUSR1 sent mid-load, no line lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { readLines, startBackend, tempDir } from './harness.test.helper.js';
+import { join } from 'node:path';
+import { spawnWharf, startServer, tempDir } from '@wharf/test-helpers';
+import { readLines } from './harness.test.helper.js';
 
-const wharfBin = join(dirname(createRequire(import.meta.url).resolve('wharf/package.json')), 'bin', 'wharf.js'); // the distribution's command
 const CONCURRENCY = 16;
 const BEFORE_ROTATION = 600;
 const AFTER_ROTATION = 600;
-
-/** Resolves with the first stdout JSON record (the gateway log) that matches. */
-function waitForLog(child: ReturnType<typeof spawn>, match: (msg: string) => RegExpExecArray | null): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let pending = '';
-    const onData = (chunk: Buffer) => {
-      pending += chunk.toString('utf8');
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) {
-        const found = line.startsWith('{') ? match((JSON.parse(line) as { msg: string }).msg) : null;
-        if (found) {
-          child.stdout!.off('data', onData);
-          resolve(found);
-          return;
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`wharf exited (${code}) before logging what the test waits for`)));
-  });
-}
 
 function get(agent: http.Agent, port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -65,26 +41,22 @@ async function load(agent: http.Agent, port: number, more: (sent: number) => boo
 }
 
 test('SIGUSR1 mid-load: every request has its line, split between the renamed file and the new one', async () => {
-  const backend = await startBackend((req, res) => {
+  const backend = await startServer((req, res) => {
     req.resume();
     res.end('ok');
   });
-  const tmp = tempDir();
-  const dynamic = join(tmp.dir, 'dynamic.yml');
+  const tmp = tempDir('wharf-accesslog-');
+  const dynamic = join(tmp.path, 'dynamic.yml');
   writeFileSync(dynamic, `http:\n  routers:\n    app:\n      rule: PathPrefix(\`/\`)\n      service: app\n  services:\n    app:\n      loadBalancer:\n        servers:\n          - url: ${backend.url}\n`);
-  const file = join(tmp.dir, 'access.log');
-  const rotated = join(tmp.dir, 'access.log.1');
-  const child = spawn(
-    process.execPath,
-    [wharfBin, '--entrypoints.web.address=127.0.0.1:0', `--providers.file.filename=${dynamic}`, '--providers.file.watch=false', '--log.format=json', '--accessLog.format=json', `--accessLog.filePath=${file}`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const file = join(tmp.path, 'access.log');
+  const rotated = join(tmp.path, 'access.log.1');
+  const wharf = spawnWharf([
+    '--entrypoints.web.address=127.0.0.1:0', `--providers.file.filename=${dynamic}`, '--providers.file.watch=false', '--log.format=json', '--accessLog.format=json', `--accessLog.filePath=${file}`,
+  ]);
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
-    const listening = waitForLog(child, (msg) => /^entrypoint web listening on 127\.0\.0\.1:(\d+)$/.exec(msg));
-    const routed = waitForLog(child, (msg) => /^configuration \d+ applied: 1 routers/.exec(msg));
-    const port = Number((await listening)[1]);
-    await routed;
+    const port = Number((await wharf.waitFor(/entrypoint web listening on 127\.0\.0\.1:(\d+)/))[1]);
+    await wharf.waitFor(/configuration \d+ applied: 1 routers/);
 
     let signalled = false;
     const rotateOnce = (done: number) => {
@@ -92,7 +64,7 @@ test('SIGUSR1 mid-load: every request has its line, split between the renamed fi
       // logrotate's move-then-signal, while the other workers keep requests in flight.
       signalled = true;
       renameSync(file, rotated);
-      child.kill('SIGUSR1');
+      wharf.child.kill('SIGUSR1');
     };
     let total = await load(agent, port, (sent) => sent < BEFORE_ROTATION, rotateOnce);
     // Keep the load on until the gateway has reopened the path, then some more.
@@ -107,9 +79,7 @@ test('SIGUSR1 mid-load: every request has its line, split between the renamed fi
       () => undefined,
     );
     agent.destroy();
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    assert.equal((await wharf.stop('SIGTERM')).code, 0);
 
     const before = readLines(rotated);
     const after = readLines(file);
@@ -119,7 +89,7 @@ test('SIGUSR1 mid-load: every request has its line, split between the renamed fi
     assert.equal(paths.size, total, 'every request exactly once, no torn line');
   } finally {
     agent.destroy();
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await wharf.stop('SIGKILL');
     await backend.close();
     tmp.remove();
   }

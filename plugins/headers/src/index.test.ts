@@ -1,20 +1,17 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startGateway } from '@wharf/core';
+import { startServer, type Listening } from '@wharf/test-helpers';
 import headers from './index.js';
 
 /** A backend that echoes the request headers and sends a few response headers of its own. */
-async function backend(): Promise<{ url: string; close(): void }> {
-  const server = http.createServer((req, res) => {
+function backend(): Promise<Listening> {
+  return startServer((req, res) => {
     res.setHeader('x-powered-by', 'backend');
     res.setHeader('x-keep', 'yes');
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(req.headers));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
 const b = await backend();
@@ -43,7 +40,7 @@ const gateway = await startGateway({
 });
 after(async () => {
   await gateway.stop();
-  b.close();
+  await b.close();
 });
 const base = `http://127.0.0.1:${gateway.address('web').port}`;
 

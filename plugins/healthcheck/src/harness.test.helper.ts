@@ -1,7 +1,7 @@
 // Test harness: backends on 127.0.0.1 whose health path can be switched, and a gateway with this plugin.
 import http, { type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startGateway, type EmbeddedGateway, type HealthEvent } from '@wharf/core';
+import { startServer } from '@wharf/test-helpers';
 import healthCheck from './index.js';
 
 /** ok: 200; fail: 500; hang: never answers; slow: answers 200 after `slowMs`. */
@@ -29,7 +29,7 @@ export interface HealthBackend {
 
 export async function startHealthBackend(name: string, options: { slowMs?: number } = {}): Promise<HealthBackend> {
   const backend = { name, mode: 'ok', trafficStatus: 200, probes: [] as Probe[], served: 0 } as HealthBackend;
-  const server = http.createServer((req, res) => {
+  const listening = await startServer((req, res) => {
     if (req.url?.startsWith('/health')) {
       backend.probes.push({ method: req.method ?? '', url: req.url, headers: req.headers });
       if (backend.mode === 'hang') return;
@@ -46,14 +46,9 @@ export async function startHealthBackend(name: string, options: { slowMs?: numbe
     res.setHeader('x-backend', name);
     res.end(name);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  backend.port = (server.address() as AddressInfo).port;
-  backend.url = `http://127.0.0.1:${backend.port}`;
-  backend.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  backend.port = listening.port;
+  backend.url = listening.url;
+  backend.close = listening.close;
   return backend;
 }
 
@@ -108,17 +103,4 @@ export function serviceConfig(urls: string[], lb: Record<string, unknown>, extra
       ...(extra.middlewares ? { middlewares: extra.middlewares } : {}),
     },
   };
-}
-
-/** Polls until `check` holds; fails after `boundMs` (a functional deadline, not a measurement). */
-export async function eventually(check: () => boolean, what: string, boundMs: number, everyMs = 10): Promise<void> {
-  const deadline = performance.now() + boundMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`not within ${boundMs}ms: ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

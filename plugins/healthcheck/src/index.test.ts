@@ -1,7 +1,8 @@
 // The plugin in a real gateway: when checks run, how verdicts combine, what reloads keep and stop.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, serviceConfig, sleep, startHealthBackend, startTestGateway, type HealthBackend, type HealthMode, type TestGateway } from './harness.test.helper.js';
+import { eventually, freePort, sleep } from '@wharf/test-helpers';
+import { serviceConfig, startHealthBackend, startTestGateway, type HealthBackend, type HealthMode, type TestGateway } from './harness.test.helper.js';
 
 const S = 's@inline';
 /** Room for timers and the event loop on a busy machine, added to every functional deadline. */
@@ -264,12 +265,3 @@ describe('passive checks', () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -1,9 +1,8 @@
 // One check against real servers on 127.0.0.1: where it goes, what it sends, how its answer is judged.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { decode } from '@wharf/core';
+import { closedPort, startServer, type Listening } from '@wharf/test-helpers';
 import { createProbeClients, probe, probeTarget, type ProbeClients } from './probe.js';
 import { HealthCheckSchema, type HealthCheckConfig } from './schema.js';
 
@@ -40,7 +39,7 @@ describe('probeTarget', () => {
 });
 
 describe('probe', () => {
-  let server: http.Server;
+  let server: Listening;
   let base: string;
   const sockets = new Set<unknown>();
   const seen: Array<{ method: string; url: string; host?: string; probe?: string }> = [];
@@ -48,7 +47,7 @@ describe('probe', () => {
   const never = new AbortController().signal;
 
   before(async () => {
-    server = http.createServer((req, res) => {
+    server = await startServer((req, res) => {
       seen.push({ method: req.method!, url: req.url!, host: req.headers.host, probe: req.headers['x-probe'] as string | undefined });
       sockets.add(req.socket);
       const status = Number(new URL(req.url!, 'http://x').searchParams.get('status') ?? 200);
@@ -61,14 +60,12 @@ describe('probe', () => {
       res.statusCode = status;
       res.end('body');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = server.url;
     clients = createProbeClients();
   });
   after(async () => {
     await clients.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   });
 
   const cases: Array<{ desc: string; config: Record<string, unknown>; up: boolean; reason?: RegExp }> = [
@@ -91,10 +88,7 @@ describe('probe', () => {
   }
 
   test('a refused connection is down, with the cause', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedPort();
     const result = await probe(probeTarget(`http://127.0.0.1:${port}`, settings({})), clients, never);
     assert.equal(result.up, false);
     assert.match(result.reason ?? '', /ECONNREFUSED/);

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { definePlugin, startGateway, Type, type WharfContext } from '@wharf/core';
+import { eventually, startServer, type Listening } from '@wharf/test-helpers';
 import metrics from './index.js';
 
 /** A test middleware that answers 429 itself, as a rate limiter would. */
@@ -17,13 +16,11 @@ const refuse = definePlugin({
     },
 });
 
-async function backend(status: number): Promise<{ url: string; close(): void }> {
-  const server = http.createServer((_req, res) => {
+function backend(status: number): Promise<Listening> {
+  return startServer((_req, res) => {
     res.statusCode = status;
     res.end('x');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
 /** Value of one sample line `name{labels} value` in the exposition text, 0 when absent. */
@@ -61,9 +58,13 @@ test('metrics after a known traffic pattern', async () => {
     for (let i = 0; i < 2; i++) await (await fetch(`${web}/limited`)).text();
     await (await fetch(`${web}/quiet`)).text();
     await (await fetch(`${web}/nowhere`)).text();
-    await new Promise((r) => setTimeout(r, 50));
-    const text = await (await fetch(`http://127.0.0.1:${gateway.address('traefik').port}/metrics`)).text();
     const ep = { entrypoint: 'web', method: 'GET', protocol: 'http' };
+    // A request is counted when its response finishes, which can be just after the client has read it.
+    const text = await eventually(async () => {
+      const t = await (await fetch(`http://127.0.0.1:${gateway.address('traefik').port}/metrics`)).text();
+      const counted = ['200', '503', '429', '404'].reduce((n, code) => n + sample(t, 'wharf_entrypoint_requests_total', { ...ep, code }), 0);
+      return counted === 12 && t;
+    }, 'the 12 requests counted');
     assert.equal(sample(text, 'wharf_entrypoint_requests_total', { ...ep, code: '200' }), 6);
     assert.equal(sample(text, 'wharf_entrypoint_requests_total', { ...ep, code: '503' }), 3);
     assert.equal(sample(text, 'wharf_entrypoint_requests_total', { ...ep, code: '429' }), 2);
@@ -83,8 +84,8 @@ test('metrics after a known traffic pattern', async () => {
     assert.ok(sample(after, 'wharf_open_connections', { entrypoint: 'traefik' }) >= 1);
   } finally {
     await gateway.stop();
-    ok.close();
-    failing.close();
+    await ok.close();
+    await failing.close();
   }
 });
 
@@ -121,9 +122,12 @@ test('buckets, and entrypoint and service families turned off by their flags', a
   });
   try {
     for (let i = 0; i < 3; i++) await (await fetch(`http://127.0.0.1:${gateway.address('web').port}/ok`)).text();
-    await new Promise((r) => setTimeout(r, 50));
-    const text = await (await fetch(`http://127.0.0.1:${gateway.address('traefik').port}/metrics`)).text();
     const router = { router: 'ok@inline', service: 'ok@inline', code: '200', method: 'GET', protocol: 'http' };
+    // A request is counted when its response finishes, which can be just after the client has read it.
+    const text = await eventually(async () => {
+      const t = await (await fetch(`http://127.0.0.1:${gateway.address('traefik').port}/metrics`)).text();
+      return sample(t, 'wharf_router_requests_total', router) === 3 && t;
+    }, 'the 3 requests counted');
     assert.equal(sample(text, 'wharf_router_requests_total', router), 3);
     const buckets = text.split('\n').filter((l) => l.startsWith('wharf_router_request_duration_seconds_bucket{')).map((l) => /le="([^"]+)"/.exec(l)?.[1]);
     assert.deepEqual(buckets, ['0.25', '2', '+Inf']);
@@ -132,6 +136,6 @@ test('buckets, and entrypoint and service families turned off by their flags', a
     assert.ok(!/^wharf_service_requests_total\{/m.test(text), 'no service samples with addServicesLabels=false');
   } finally {
     await gateway.stop();
-    ok.close();
+    await ok.close();
   }
 });

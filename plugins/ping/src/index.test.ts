@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startGateway } from '@wharf/core';
+import { startServer } from '@wharf/test-helpers';
 import ping from './index.js';
 
 test('ping answers GET and HEAD /ping on its entrypoint before any router, and only there', async () => {
@@ -64,15 +64,14 @@ function request(port: number, path: string, method = 'GET'): Promise<{ status: 
 }
 
 test('while the gateway drains, /ping answers terminatingStatusCode (503) and routers still serve until requestAcceptGraceTimeout', async () => {
-  const backend = http.createServer((_req, res) => res.end('app'));
-  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  const backend = await startServer((_req, res) => res.end('app'));
   const gateway = await startGateway({
     plugins: [ping],
     args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.web.transport.lifeCycle.requestAcceptGraceTimeout=1s', '--ping.entryPoint=web'],
     dynamic: {
       http: {
         routers: { app: { rule: 'PathPrefix(`/app`)', service: 'app' } },
-        services: { app: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` }] } } },
+        services: { app: { loadBalancer: { servers: [{ url: backend.url }] } } },
       },
     },
   });
@@ -88,8 +87,7 @@ test('while the gateway drains, /ping answers terminatingStatusCode (503) and ro
     await assert.rejects(request(port, '/ping'), /ECONNREFUSED/);
   } finally {
     await (stopping ?? gateway.stop());
-    backend.closeAllConnections();
-    await new Promise<void>((resolve) => backend.close(() => resolve()));
+    await backend.close();
   }
 });
 

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accuracy, backend, childCpuTicks, eventually, freePort, get, overloads, WharfProcess } from './harness.test.helper.js';
+import { eventually, freePort } from '@wharf/test-helpers';
+import { accuracy, backend, childCpuTicks, get, overloads, WharfProcess } from './harness.test.helper.js';
 
 const b = await backend();
 const dir = await mkdtemp(join(tmpdir(), 'wharf-ratelimit-cluster-'));
@@ -36,7 +37,7 @@ test('three workers, load spread over all of them, serve one limit together (±5
     const status = await get(`${base}/ready`, {}, true).then((a) => a.status, () => 0);
     streak = status === 200 ? streak + 1 : 0;
     return streak >= 12;
-  }, 'three ready workers', 400, 25);
+  }, 'three ready workers', 30_000, 25);
   const before = await childCpuTicks(wharf.pid);
   assert.equal(before.size, 3, 'three worker processes');
   const [r] = await overloads([{ urls: [`${base}/api`], options: { perSecond: 100, durationMs: 5000, maxInFlight: 30, fresh: true } }]);

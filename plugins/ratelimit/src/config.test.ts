@@ -5,8 +5,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode, flatToTree, formatIssues, markedSection, optionRows, optionTable, startGateway } from '@wharf/core';
+import { eventually } from '@wharf/test-helpers';
 import rateLimit, { limitsOf, schema, type RateLimitConfig } from './index.js';
-import { eventually } from './harness.test.helper.js';
 
 // Every option, spelled as people write labels: some lower-case, some in Traefik's camelCase.
 const LABELS: Record<string, string> = {

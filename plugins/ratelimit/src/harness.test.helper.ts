@@ -1,28 +1,20 @@
 // Test helpers: backend, redis-server and wharf processes, an arrival clock, and a bounded load generator that counts answers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { definePlugin, Type, type Next, type WharfContext } from '@wharf/core';
+import { freePort, startServer } from '@wharf/test-helpers';
 
 /** A backend answering 200 `ok` to everything; counts what reached it. */
 export async function backend(): Promise<{ url: string; hits: () => number; close(): Promise<void> }> {
   let hits = 0;
-  const server = http.createServer((_req, res) => {
+  const { url, close } = await startServer((_req, res) => {
     hits++;
     res.setHeader('content-type', 'text/plain');
     res.end('ok');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    hits: () => hits,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
+  return { url, hits: () => hits, close };
 }
 
 /**
@@ -54,15 +46,6 @@ export function arrivalClock() {
     },
     reset: () => windows.clear(),
   };
-}
-
-/** A port nobody listens on right now (for processes that must be told their port up front). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 // Children still running when the test process exits (a failed hook, an interrupted run) are killed with it.
@@ -318,15 +301,6 @@ async function overloadHere(urls: string[], options: LoadOptions): Promise<LoadR
   agent.destroy();
   result.seconds = (last - (firstAnswer ?? start)) / 1000;
   return result;
-}
-
-/** Polls `check` until it holds (each poll is a real observation, not a timing assumption); fails after `attempts`. */
-export async function eventually(check: () => Promise<boolean> | boolean, what: string, attempts = 100, everyMs = 50): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (await check()) return;
-    await sleep(everyMs);
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 /**

@@ -5,12 +5,13 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { RateLimiterCompatibleAbstract, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import type { Logger, SharedState } from '@wharf/core';
+import { eventually } from '@wharf/test-helpers';
 import { BucketTable, type BucketLimits } from './bucket.js';
 import { BucketRes, StoreUnavailableError, type BucketLimiter } from './limiter.js';
 import { MemoryBucketLimiter, SharedBucketLimiter, sharedReducer } from './memory.js';
 import { InsuredRedisLimiter, MAX_BATCHES_IN_FLIGHT, redisLimiter, RedisBucketLimiter, retainClient } from './redis.js';
 import type { RedisConfig } from './schema.js';
-import { eventually, RedisServer } from './harness.test.helper.js';
+import { RedisServer } from './harness.test.helper.js';
 
 // A token every 10 s, so the few milliseconds between calls change no assertion below.
 const TEN_SECONDS = 10_000;

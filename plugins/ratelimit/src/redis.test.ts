@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createLogger, startGateway } from '@wharf/core';
+import { eventually, freePort, sleep } from '@wharf/test-helpers';
 import rateLimit from './index.js';
-import { accuracy, arrivalClock, backend, eventually, freePort, get, overloads, RedisServer, volley, WharfProcess } from './harness.test.helper.js';
+import { accuracy, arrivalClock, backend, get, overloads, RedisServer, volley, WharfProcess } from './harness.test.helper.js';
 
 const redis = await RedisServer.start();
 const b = await backend();
@@ -110,7 +110,7 @@ http:
       if (gateways[i]!.exited) throw new Error(`wharf ${i} exited:\n${gateways[i]!.log}`);
       await get(`http://127.0.0.1:${port}/warm`, { 'x-gateway': String(i) }).catch(() => undefined);
       return (await redisKeys(`wharf:rl:warm-rl@file:hdr:${i}`)).length === 1;
-    }, `gateway ${i} deciding in Redis`, 200);
+    }, `gateway ${i} deciding in Redis`);
   }
   const [r] = await overloads([{ urls: ports.map((p) => `http://127.0.0.1:${p}/api`), options: { perSecond: 100, durationMs: 5000, maxInFlight: 64 } }]);
   const { ideal, error } = accuracy(r!.served, 50, 50, r!.seconds);

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import { startServer, type Listening } from '@wharf/test-helpers';
 import redirectScheme, { redirectLocation, redirectStatus, type RequestURL } from './index.js';
 
 test('redirectLocation', () => {
@@ -47,12 +48,11 @@ function send(port: number, path: string, options: { method?: string; host?: str
 describe('redirectScheme as a router middleware', () => {
   let gateway: EmbeddedGateway;
   let port: number;
-  let backend: http.Server;
+  let backend: Listening;
 
   before(async () => {
-    backend = http.createServer((_req, res) => res.end('backend'));
-    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(backend.address() as { port: number }).port}`;
+    backend = await startServer((_req, res) => res.end('backend'));
+    const url = backend.url;
     gateway = await startGateway({
       plugins: [redirectScheme],
       args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.web.forwardedHeaders.insecure=true'],
@@ -72,7 +72,7 @@ describe('redirectScheme as a router middleware', () => {
 
   after(async () => {
     await gateway.stop();
-    await new Promise((resolve) => backend.close(resolve));
+    await backend.close();
   });
 
   test('GET → 301 to https on the configured port, path and query kept', async () => {

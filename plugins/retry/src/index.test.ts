@@ -2,9 +2,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { decode, definePlugin, flatToTree, formatDuration, startGateway, Type, type EmbeddedGateway, type TSchema, type WharfState } from '@wharf/core';
+import { closedPort, closeServer, startServer, type Listening } from '@wharf/test-helpers';
 import retry, { schema } from './index.js';
 
 const labels = (o: Record<string, string>) => flatToTree(Object.entries(o));
@@ -61,9 +61,9 @@ describe('options', () => {
 
 describe('retries through the gateway', () => {
   /** Reads the request head, then closes the connection without answering. */
-  let closer: http.Server;
+  let closer: Listening;
   let closerUrl: string;
-  let good: http.Server;
+  let good: Listening;
   let goodUrl: string;
   let refusedUrl: string;
   const policies: Array<WharfState['retry']> = [];
@@ -78,17 +78,15 @@ describe('retries through the gateway', () => {
   });
 
   before(async () => {
-    closer = await listen(http.createServer((req) => req.socket.destroy()));
-    closerUrl = urlOf(closer);
-    good = await listen(http.createServer((_req, res) => res.end('good')));
-    goodUrl = urlOf(good);
-    const gone = await listen(http.createServer());
-    refusedUrl = urlOf(gone);
-    await close(gone);
+    closer = await startServer((req) => req.socket.destroy());
+    closerUrl = closer.url;
+    good = await startServer((_req, res) => res.end('good'));
+    goodUrl = good.url;
+    refusedUrl = `http://127.0.0.1:${await closedPort()}`;
   });
   after(async () => {
-    await close(closer);
-    await close(good);
+    await closer.close();
+    await good.close();
   });
 
   async function gatewayWith(servers: string[], retryOptions: Record<string, unknown> | undefined): Promise<{ gateway: EmbeddedGateway; port: number }> {
@@ -147,23 +145,10 @@ describe('retries through the gateway', () => {
       assert.deepEqual(await get(port), { status: 200, body: 'revived' });
     } finally {
       await gateway.stop();
-      if (revived) await close(revived);
+      if (revived) await closeServer(revived);
     }
   });
 });
-
-function listen(server: http.Server): Promise<http.Server> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function urlOf(server: http.Server): string {
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function close(server: http.Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
 
 function get(port: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -1,18 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startGateway } from '@wharf/core';
+import { startServer, type Listening } from '@wharf/test-helpers';
 import stripPrefix from './index.js';
 
 /** A backend that answers with the path and the X-Forwarded-Prefix it received. */
-async function echoBackend(): Promise<{ url: string; close(): void }> {
-  const server = http.createServer((req, res) => {
+function echoBackend(): Promise<Listening> {
+  return startServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ url: req.url, prefix: req.headers['x-forwarded-prefix'] ?? null }));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
 const backend = await echoBackend();
@@ -29,7 +26,7 @@ const gateway = await startGateway({
 });
 after(async () => {
   await gateway.stop();
-  backend.close();
+  await backend.close();
 });
 const base = `http://127.0.0.1:${gateway.address('web').port}`;
 

@@ -2,8 +2,8 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { makeCert, tempDir, type Pem } from '@wharf/test-helpers';
 import { CertificateIndex, generateDefaultCertificate, GENERATED_CN, loadCertificate, namesOf, pemSource, type LoadedCertificate } from './certificates.js';
-import { makeCert, tempDir, type Pem } from './certs.test.helper.js';
 
 let exact: Pem;
 let wildcard: Pem;
@@ -75,7 +75,7 @@ test('errors name the file (or the inline field) and never contain key material'
     const key = dir.write('k.pem', exact.key);
     const otherKey = dir.write('other.pem', wildcard.key);
     const cases: Array<{ desc: string; cert: string; key: string; expected: RegExp }> = [
-      { desc: 'missing file', cert: `${dir.dir}/missing.pem`, key, expected: /^tls\.certificates\[0\]\.certFile: cannot read .*missing\.pem \(ENOENT\); give a readable PEM file path or the PEM text itself$/ },
+      { desc: 'missing file', cert: dir.file('missing.pem'), key, expected: /^tls\.certificates\[0\]\.certFile: cannot read .*missing\.pem \(ENOENT\); give a readable PEM file path or the PEM text itself$/ },
       { desc: 'not a certificate', cert: key, key, expected: /k\.pem: not a PEM certificate/ },
       { desc: 'not a key', cert, key: cert, expected: /c\.pem: not a PEM private key/ },
       { desc: 'key of another certificate', cert, key: otherKey, expected: /other\.pem: the private key does not match the certificate .*c\.pem/ },

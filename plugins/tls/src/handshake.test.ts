@@ -7,8 +7,9 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { definePlugin, startGateway, Type, type EmbeddedGateway, type Logger, type WharfContext } from '@wharf/core';
+import { makeCA, makeCert, tempDir, type Pem } from '@wharf/test-helpers';
 import tlsPlugin from './index.js';
-import { captureLog, handshake, httpsRequest, makeCA, makeCert, servedCN, startEchoBackend, tempDir, type Pem } from './certs.test.helper.js';
+import { captureLog, handshake, httpsRequest, servedCN, startEchoBackend } from './harness.test.helper.js';
 
 /** Answers what the TLS connection under the request looks like, as an access log would read it. */
 const tlsInfo = definePlugin({

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RouterInfo, RuntimeInfo } from '@wharf/core';
 import { buildHostOptions, optionsFor, resolveOptionsName } from './hosts.js';
-import { captureLog } from './certs.test.helper.js';
+import { captureLog } from './harness.test.helper.js';
 
 const known = new Set(['default', 'modern@file', 'strict@docker', 'shared@file', 'shared@kv']);
 

@@ -2,13 +2,13 @@
 // and idle keep-alive connections do not hold the stop until graceTimeOut.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { startGateway } from '@wharf/core';
+import { makeCert, startServer } from '@wharf/test-helpers';
 import tlsPlugin from './index.js';
-import { handshake, httpsRequest, makeCert } from './certs.test.helper.js';
+import { handshake, httpsRequest } from './harness.test.helper.js';
 
 // Far beyond the test timeout: if the stop waited for it, the test would fail instead of passing slowly.
 const GRACE = '600s';
@@ -31,14 +31,13 @@ test('stop: an h2 stream in flight completes, idle connections of every kind are
   const released = new Promise<void>((resolve) => (release = resolve));
   let arrived!: () => void;
   const inFlight = new Promise<void>((resolve) => (arrived = resolve));
-  const backend = http.createServer((req, res) => {
+  const backend = await startServer((req, res) => {
     req.resume();
     if (req.url !== '/slow') return void res.end('fast');
     arrived();
     void released.then(() => res.end('slow done'));
   });
-  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-  const { gateway, port } = await start(`http://127.0.0.1:${(backend.address() as AddressInfo).port}`);
+  const { gateway, port } = await start(backend.url);
   const agent = new https.Agent({ keepAlive: true });
   try {
     // An idle HTTP/1.1 keep-alive connection, a handshake-only connection and a raw TCP connection that never says hello.
@@ -72,6 +71,6 @@ test('stop: an h2 stream in flight completes, idle connections of every kind are
     session.destroy();
   } finally {
     agent.destroy();
-    await new Promise((resolve) => backend.close(resolve));
+    await backend.close();
   }
 });

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSecureContext } from 'node:tls';
 import { decode } from '@wharf/core';
+import { makeCA, tempDir } from '@wharf/test-helpers';
 import { compileOptions } from './options.js';
 import { TLSOptionsSchema, type TLSOptionsConfig } from './schema.js';
-import { makeCA, tempDir } from './certs.test.helper.js';
 
 /** Options as a user writes them, with the schema's defaults filled in (as the decoder does). */
 function options(raw: Record<string, unknown>): TLSOptionsConfig {

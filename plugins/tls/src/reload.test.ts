@@ -7,8 +7,9 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { writeFileSync } from 'node:fs';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import { makeCert, tempDir, type Pem } from '@wharf/test-helpers';
 import tlsPlugin from './index.js';
-import { captureLog, handshake, httpsRequest, makeCert, servedCN, startEchoBackend, tempDir, type LogLine, type Pem } from './certs.test.helper.js';
+import { captureLog, handshake, httpsRequest, servedCN, startEchoBackend, type LogLine } from './harness.test.helper.js';
 
 interface Setup {
   gateway: EmbeddedGateway;

@@ -1,4 +1,5 @@
 // An in-process gateway for end-to-end tests: startGateway on 127.0.0.1:0 with a dynamic configuration.
+// Not in @wharf/test-helpers: that package must not import @wharf/core, whose own tests import the package.
 import type { EmbeddedGateway } from '@wharf/core';
 import { startGateway, type DistributionStartOptions as StartOptions } from 'wharf';
 

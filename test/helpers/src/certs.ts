@@ -1,4 +1,5 @@
-// Certificates for the TLS tests: a private CA and the server or client certificates it signs (EC P-256, selfsigned).
+// Certificates for TLS tests, made in-process with selfsigned (no openssl binary needed): a private CA and the
+// server or client certificates it signs, EC P-256.
 import { isIP } from 'node:net';
 import { generate } from 'selfsigned';
 
@@ -10,12 +11,12 @@ export interface Pem {
 const EC = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
 
 /** A CA that can sign server and client certificates. */
-export async function makeCA(cn = 'Wharf e2e CA'): Promise<Pem> {
+export async function makeCA(cn = 'Wharf test CA'): Promise<Pem> {
   const pems = await generate([{ name: 'commonName', value: cn }], {
     ...EC,
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, digitalSignature: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     ],
   });
   return { cert: pems.cert, key: pems.private };

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The monorepo root (test/dist/helpers → ../../..). */
+/** The monorepo root (test/helpers/dist → ../../..). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const WHARF_BIN = fileURLToPath(new URL('../../../wharf/bin/wharf.js', import.meta.url));
 

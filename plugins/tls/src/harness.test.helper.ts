@@ -1,61 +1,10 @@
-// Test helpers: certificates made on the fly (selfsigned), temp files, a capturing logger, a backend and TLS clients.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+// Test helpers for the TLS plugin: a capturing logger, a backend that reports what it received, and TLS clients.
+// Certificates and temp directories come from @wharf/test-helpers.
+import type http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import tls, { type TLSSocket } from 'node:tls';
-import { generate } from 'selfsigned';
 import type { Logger } from '@wharf/core';
-
-export interface Pem {
-  cert: string;
-  key: string;
-}
-
-const EC = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
-
-/** A CA that can sign server and client certificates. */
-export async function makeCA(cn = 'Wharf Test CA'): Promise<Pem> {
-  const pems = await generate([{ name: 'commonName', value: cn }], {
-    ...EC,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
-
-/** A certificate for `names` (SAN DNS), CN = the first name, signed by `ca` (or self-signed without one). */
-export async function makeCert(names: string[], options: { ca?: Pem; cn?: string; usage?: 'server' | 'client' } = {}): Promise<Pem> {
-  const pems = await generate([{ name: 'commonName', value: options.cn ?? names[0] ?? 'client' }], {
-    ...EC,
-    ...(options.ca ? { ca: { key: options.ca.key, cert: options.ca.cert } } : {}),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true },
-      { name: 'extKeyUsage', serverAuth: options.usage !== 'client', clientAuth: options.usage === 'client' },
-      ...(names.length > 0 ? [{ name: 'subjectAltName' as const, altNames: names.map((value) => ({ type: 2 as const, value })) }] : []),
-    ],
-  });
-  return { cert: pems.cert, key: pems.private };
-}
-
-/** A temporary directory removed by `remove()`. */
-export function tempDir(): { dir: string; write(name: string, content: string): string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'wharf-tls-test-'));
-  return {
-    dir,
-    write(name, content) {
-      const path = join(dir, name);
-      writeFileSync(path, content);
-      return path;
-    },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
+import { startServer } from '@wharf/test-helpers';
 
 export interface LogLine {
   level: string;
@@ -100,7 +49,7 @@ export function captureLog(): { log: Logger; lines: LogLine[]; waitFor(match: (l
 
 /** An HTTP backend answering JSON `{ name, host, proto }` from what it received. */
 export async function startEchoBackend(name = 'backend'): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
+  const { url, close } = await startServer((req, res) => {
     req.resume();
     req.on('end', () => {
       const body = JSON.stringify({ name, host: req.headers.host, proto: req.headers['x-forwarded-proto'], method: req.method, url: req.url });
@@ -108,15 +57,7 @@ export async function startEchoBackend(name = 'backend'): Promise<{ url: string;
       res.end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url, close };
 }
 
 export interface Handshake {

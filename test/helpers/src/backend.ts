@@ -1,6 +1,49 @@
-// Test backends: small node:http servers on 127.0.0.1:0 that record every request they receive.
-import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+// Test backends: small node:http servers on loopback (127.0.0.1:0 unless told otherwise), a plain one for any
+// handler and a recording one that echoes what it received; ports where nothing listens.
+import http, { type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+
+/** An HTTP or HTTPS server (both can drop their connections on close). */
+export type AnyHttpServer = http.Server | https.Server;
+
+export interface Listening<S extends AnyHttpServer = http.Server> {
+  server: S;
+  host: string;
+  port: number;
+  /** `http://host:port`, `https://…` for a TLS server (IPv6 hosts in brackets). */
+  url: string;
+  /** Closes the server and every connection it still holds. */
+  close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  /** Default 127.0.0.1; other loopback addresses (127.0.0.2, ::1) work too. */
+  host?: string;
+  /** Default 0: a free port chosen by the system. */
+  port?: number;
+}
+
+/** Starts `server` listening (rejecting on EADDRINUSE and the like) and returns where it listens. */
+export async function listen<S extends AnyHttpServer>(server: S, options: ListenOptions = {}): Promise<Listening<S>> {
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const scheme = server instanceof tls.Server ? 'https' : 'http';
+  return { server, host, port, url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`, close: () => closeServer(server) };
+}
+
+/** A node:http server answering with `handler`. */
+export function startServer(handler: RequestListener, options: ListenOptions = {}): Promise<Listening> {
+  return listen(http.createServer(handler), options);
+}
 
 /** What a backend saw of one request (the body is counted, not kept, so huge uploads stay cheap). */
 export interface RecordedRequest {
@@ -38,7 +81,7 @@ export interface EchoBody {
   bodyBytes: number;
 }
 
-/** Starts a recording backend; `handler` decides the answer (default: JSON echo once the body is read). */
+/** Starts a recording backend on 127.0.0.1:0; `handler` decides the answer (default: JSON echo once the body is read). */
 export async function startBackend(name: string, handler: BackendHandler = echo(name)): Promise<Backend> {
   const requests: RecordedRequest[] = [];
   let waiters: Array<(r: RecordedRequest) => void> = [];
@@ -50,16 +93,15 @@ export async function startBackend(name: string, handler: BackendHandler = echo(
     for (const w of notify) w(recorded);
     handler(req, res, recorded);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, url, close } = await listen(server);
   return {
     name,
     port,
-    url: `http://127.0.0.1:${port}`,
+    url,
     server,
     requests,
     nextRequest: () => new Promise((resolve) => waiters.push(resolve)),
-    close: () => closeServer(server),
+    close,
   };
 }
 
@@ -102,7 +144,7 @@ export function echo(name: string): BackendHandler {
 }
 
 /** Closes a server and every connection it still holds. */
-export function closeServer(server: http.Server): Promise<void> {
+export function closeServer(server: AnyHttpServer): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
@@ -114,11 +156,15 @@ export function startBackends(...names: string[]): Promise<Backend[]> {
   return Promise.all(names.map((n) => startBackend(n)));
 }
 
-/** A port that was free a moment ago (listen on 0, close): nothing answers there. */
-export async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await closeServer(server);
+/**
+ * A port that was free a moment ago (listen on 0, close): nothing answers there (connections are refused), and a
+ * process told to listen on it can (nothing else took it in between, on loopback, in practice).
+ */
+export async function closedPort(host = '127.0.0.1'): Promise<number> {
+  const { port, close } = await listen(http.createServer(), { host });
+  await close();
   return port;
 }
+
+/** `closedPort` under the name that reads right when the port is for a process to listen on. */
+export const freePort = closedPort;

@@ -33,18 +33,3 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
-
-/** Polls `check` until it returns a truthy value; throws after `boundMs` so a broken run fails instead of hanging. */
-export async function eventually<T>(check: () => T | Promise<T>, what: string, boundMs = 10_000, everyMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
