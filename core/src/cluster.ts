@@ -42,13 +42,13 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
   let seq = 0;
   let stopping = false;
   const broadcast = (msg: ToWorker) => {
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.isConnected() && worker.send(msg);
+    for (const worker of Object.values(cluster.workers ?? {})) if (worker?.isConnected()) worker.send(msg);
   };
   // Health checks and other once-per-gateway work run here, not once per worker.
   const hooks = new PrimaryHooks({ config, registry, log, broadcast });
   await hooks.start();
   /** The configuration message for one worker: the first connected worker reports the generation it builds. */
-  const configFor = (worker: Worker, reporter: boolean): ConfigMessage => ({
+  const configFor = (reporter: boolean): ConfigMessage => ({
     type: 'wharf:config',
     configs: latest ?? [],
     seq,
@@ -69,7 +69,7 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
       // adopts the verdicts in force first, and reports the generation if no worker did (the reporter died).
       else {
         for (const verdict of hooks.snapshot()) worker.send(verdict satisfies ToWorker);
-        worker.send(configFor(worker, true) satisfies ToWorker);
+        worker.send(configFor(true) satisfies ToWorker);
       }
     } else if (msg?.type === 'wharf:reload') {
       hooks.reload(msg.seq, msg.info);
@@ -90,7 +90,7 @@ export async function runPrimary(options: ClusterOptions & { workers: number }):
     apply: (configs) => {
       latest = configs;
       seq++;
-      connectedWorkers().forEach((worker, i) => worker.send(configFor(worker, i === 0) satisfies ToWorker));
+      connectedWorkers().forEach((worker, i) => worker.send(configFor(i === 0) satisfies ToWorker));
     },
   });
   const providers = providersFor(config, registry);

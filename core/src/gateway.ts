@@ -8,18 +8,16 @@ import { staticSchema, type StaticConfig } from './config/static.js';
 import { Entrypoint } from './entrypoint/entrypoint.js';
 import { messageOf } from './errors.js';
 import type { Logger } from './log.js';
-import type { Plugin, PluginEvents, PluginHost, PrimaryHost, SharedState } from './plugin/contract.js';
+import type { Plugin, PluginEvents, PluginHost, PrimaryHost, ServerFactory, SharedState } from './plugin/contract.js';
 import { pluginSection, type PluginRegistry } from './plugin/registry.js';
 import type { Provider } from './provider/provider.js';
 import { ConfigWatcher } from './provider/watcher.js';
 import { createDispatch } from './router/dispatch.js';
 import { buildRuntime } from './runtime/build.js';
-import { Runtime } from './runtime/runtime.js';
+import type { Runtime } from './runtime/runtime.js';
 import { PoolRegistry } from './service/pool.js';
 import { localSharedState } from './plugin/shared.js';
 import { HealthRegistry } from './service/health.js';
-import type { ServerFactory } from './plugin/contract.js';
-import { messageOf as errorText } from './errors.js';
 
 export interface GatewayOptions {
   staticConfig: StaticConfig;
@@ -178,7 +176,7 @@ export class Gateway extends EventEmitter {
       try {
         listener(sections);
       } catch (err) {
-        this.log.error({ plugin }, `plugin ${plugin} rejected the ${key} configuration: ${errorText(err)}`);
+        this.log.error({ plugin }, `plugin ${plugin} rejected the ${key} configuration: ${messageOf(err)}`);
       }
     }
   }

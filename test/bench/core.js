@@ -1,5 +1,4 @@
 // The `core` suite: Wharf (empty chain, stripPrefix+headers, 10,000 routers) against the backend, the reference proxy, http-proxy and nginx.
-import { join } from 'node:path';
 import { measureFreshRounds, printChecks, printTable, rpsRatio, standardColumns, warnIfContended, withRatios } from './lib.js';
 import { origin, startBackend, startHttpProxy, startNginx, startReferenceProxy, startWharf } from './targets.js';
 import { profiling } from './profile-summary.js';

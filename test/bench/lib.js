@@ -84,7 +84,7 @@ export async function startProcess({ name, command, args = [], cwd = repoRoot, e
     await withTimeout(readiness(handle, readyLine, readyProbe), timeoutMs, `${name}: not ready after ${timeoutMs} ms`);
   } catch (err) {
     await stopProcess(handle, 1000);
-    throw new Error(`${err.message}\n--- ${name} output ---\n${handle.output.text()}`);
+    throw new Error(`${err.message}\n--- ${name} output ---\n${handle.output.text()}`, { cause: err });
   }
   return handle;
 }

@@ -17,7 +17,7 @@ async function script(command) {
   }
   catch (err) {
     const e = err;
-    throw new Error(`the Docker Engine could not be ${command === 'stop' ? 'stopped' : 'started'} by ${ENGINE_SCRIPT} ${command}: ${(e.stderr || e.message).trim()}`);
+    throw new Error(`the Docker Engine could not be ${command === 'stop' ? 'stopped' : 'started'} by ${ENGINE_SCRIPT} ${command}: ${(e.stderr || e.message).trim()}`, { cause: err });
   }
 }
 
@@ -36,7 +36,7 @@ export async function startEngine() {
       }
       catch (err) {
         const e = err;
-        throw new Error(`docker ${args.join(' ')}: ${(e.stderr || e.message).trim()}`);
+        throw new Error(`docker ${args.join(' ')}: ${(e.stderr || e.message).trim()}`, { cause: err });
       }
     },
     kill: async () => void (await script('kill')),

@@ -85,7 +85,7 @@ export async function routable(port, host, deadlineMs, accept = () => true) {
     }, `${host} routable`, deadlineMs, 10);
   }
   catch (err) {
-    throw new Error(`${err.message}; last answer: ${last ? `${last.status} ${last.body.slice(0, 200)}` : 'none'}`);
+    throw new Error(`${err.message}; last answer: ${last ? `${last.status} ${last.body.slice(0, 200)}` : 'none'}`, { cause: err });
   }
   return Date.now() - start;
 }

@@ -6,16 +6,20 @@ import { type EmbeddedGateway } from '@wharf/core';
 import { startGateway } from 'wharf';
 import { request, startBackend, type Backend } from '@wharf/test-helpers';
 
+// Event payloads are read field by field in the assertions; their shapes are the API's, checked there.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 interface ServerSentEvent {
   event: string;
-  data: any;
+  data: Json;
 }
 
 /** A subscription to /api/events that queues parsed events and hands them out by name. */
 interface EventStream {
   headers: http.IncomingHttpHeaders;
   /** The next event of this name (earlier events of other names are skipped). */
-  next(event: string, accept?: (data: any) => boolean): Promise<any>;
+  next(event: string, accept?: (data: Json) => boolean): Promise<Json>;
   close(): void;
 }
 

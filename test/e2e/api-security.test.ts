@@ -67,10 +67,10 @@ describe('api: not exposed unless configured', () => {
     const decode = (...args: string[]) => decodeStatic(readStaticSources(args, {}), registry);
     const insecure = decode('--entrypoints.web.address=:80', '--api.insecure=true');
     assert.equal(insecure.entryPoints.traefik?.address, ':8080');
-    assert.deepEqual((insecure as Record<string, any>).api, { insecure: true, dashboard: true, basePath: '/' });
+    assert.deepEqual((insecure as Record<string, unknown>).api, { insecure: true, dashboard: true, basePath: '/' });
     const secure = decode('--entrypoints.web.address=:80', '--api');
     assert.deepEqual(Object.keys(secure.entryPoints), ['web']);
-    assert.equal((secure as Record<string, any>).api.insecure, false, 'api.insecure is off by default');
+    assert.equal((secure.api as { insecure: boolean }).insecure, false, 'api.insecure is off by default');
     const declared = decode('--entrypoints.traefik.address=127.0.0.1:9999', '--api.insecure');
     assert.equal(declared.entryPoints.traefik?.address, '127.0.0.1:9999', 'a declared traefik entrypoint is kept');
   });

@@ -69,8 +69,8 @@ test(`/metrics sums every worker: ${REQUESTS} requests, plus each earlier scrape
   for (let i = 0; i < REQUESTS; i++) assert.equal((await get(web, `/app-${i}`)).status, 200);
   // Scrapes are requests on the traefik entrypoint too: each shows the ones before it, never itself.
   let scrapes = 0;
-  let seen = { web: 0, durations: 0, scrapes: 0 };
-  let text = '';
+  let seen: { web: number; durations: number; scrapes: number };
+  let text: string;
   const deadline = Date.now() + SETTLE_MS;
   do {
     const reply = await get(traefik, '/metrics');

@@ -1,5 +1,6 @@
 // wharf_tls_certs_not_after: the metrics plugin reports the expiry of every certificate the TLS plugin serves.
 import { test } from 'node:test';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { startGateway } from 'wharf';
 
@@ -28,7 +29,7 @@ test('a rate-limited request counts in wharf_middleware_rejections_total under i
   const http = await import('node:http');
   const backend = http.createServer((_req, res) => res.end('ok'));
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
-  const port = (backend.address() as import('node:net').AddressInfo).port;
+  const port = (backend.address() as AddressInfo).port;
   const gateway = await startGateway({
     args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.traefik.address=127.0.0.1:0', '--metrics.prometheus'],
     dynamic: {

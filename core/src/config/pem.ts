@@ -81,9 +81,9 @@ export function readKeyPair(certValue: string, keyValue: string, field: string):
     return { cert, key, keyType: parseKeyPair(cert, key).keyType };
   } catch (err) {
     if (!(err instanceof KeyPairError)) throw err;
-    if (err.part === 'certificate') throw new Error(`${field}.certFile: ${describe(certValue)} is not a valid PEM certificate`);
-    if (err.part === 'key') throw new Error(`${field}.keyFile: ${describe(keyValue)} is not a PEM private key (or it is encrypted)`);
-    throw new Error(`${field}.keyFile: ${describe(keyValue)} is not the private key of the certificate ${describe(certValue)}`);
+    if (err.part === 'certificate') throw new Error(`${field}.certFile: ${describe(certValue)} is not a valid PEM certificate`, { cause: err });
+    if (err.part === 'key') throw new Error(`${field}.keyFile: ${describe(keyValue)} is not a PEM private key (or it is encrypted)`, { cause: err });
+    throw new Error(`${field}.keyFile: ${describe(keyValue)} is not the private key of the certificate ${describe(certValue)}`, { cause: err });
   }
 }
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { TSchema } from '@sinclair/typebox';
+import type { TObject, TSchema } from '@sinclair/typebox';
 import { Type, type Static, Duration, MapOf, Section, StringList } from './schema.js';
 import { decode, flatToTree, formatIssues, splitKey, NODE_VALUE, type DecodeIssue, type TreeObject } from './decode.js';
 import { WharfError } from '../errors.js';
@@ -120,8 +120,7 @@ function coreStaticProperties(entryPoint: TSchema = EntryPointSchema, providerSe
   };
 }
 
-const CoreStaticSchema = Type.Object(coreStaticProperties(), { additionalProperties: false });
-type CoreStatic = Static<typeof CoreStaticSchema>;
+type CoreStatic = Static<TObject<ReturnType<typeof coreStaticProperties>>>;
 export type EntryPointConfig = Static<typeof EntryPointSchema> & Record<string, unknown>;
 /** The decoded static configuration: the core's fields plus one section per plugin. */
 export type StaticConfig = Omit<CoreStatic, 'entryPoints' | 'providers'> & {

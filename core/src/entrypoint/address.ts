@@ -12,7 +12,7 @@ export function parseAddress(address: string, entrypoint: string): ListenAddress
   if (/\/udp$/i.test(text)) {
     throw new WharfError('WHARF_ERR_STATIC_CONFIG', `entryPoints.${entrypoint}.address: UDP entrypoints are not supported (got "${address}")`);
   }
-  const m = /^(?:\[([0-9a-fA-F:.%\w]+)\]|([^:\[\]]*))?:(\d{1,5})$/.exec(text);
+  const m = /^(?:\[([0-9a-fA-F:.%\w]+)\]|([^:[\]]*))?:(\d{1,5})$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) {
     throw new WharfError(

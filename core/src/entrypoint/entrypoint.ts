@@ -91,7 +91,7 @@ export class Entrypoint {
       return what ? { status: 400, reason: `the path contains ${what}, which this entrypoint does not allow` } : undefined;
     };
     const name = this.name;
-    const self = this;
+    const draining = () => this.draining;
     // Plain functions returning next()'s promise: an async wrapper per step costs a promise per request.
     app.use(function initState(ctx, next) {
       const clientIP = unmapIPv4(ctx.req.socket.remoteAddress ?? '');
@@ -101,7 +101,7 @@ export class Entrypoint {
       if (head) ctx.wharf.upgradeHead = head;
       adoptTargetAuthority(ctx.req);
       if (!trusted) dropForwardedHeaders(ctx.req.headers);
-      if (self.draining) ctx.set('Connection', 'close');
+      if (draining()) ctx.set('Connection', 'close');
       const problem = framingProblem(ctx.req) ?? encodedProblem(ctx.req.url ?? '/');
       if (problem) {
         refuse(ctx, problem.status, problem.reason);

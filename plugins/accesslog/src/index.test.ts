@@ -405,7 +405,7 @@ test('headers: kept, redacted and dropped; credentials never in clear; origin vs
     await request(`${gw.web}/h`, { headers: { authorization: 'Bearer s3cret', cookie: 'sid=1', 'x-api-key': 'k', 'x-trace': 't1' } });
     await gw.stop();
     const [fields] = readLines(file).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const { level, time, msg, ...headers } = fields!;
+    const { level: _level, time: _time, msg: _msg, ...headers } = fields!;
     assert.deepEqual(headers, {
       request_Authorization: 'REDACTED',
       'request_X-Api-Key': 'REDACTED',

@@ -6,6 +6,7 @@ import { localTime, utcTime, type Fields } from './format.js';
 import { clientHost, host, originDuration, peer, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
 
 // Characters JSON.stringify escapes: quote, backslash, controls and lone surrogates; other text goes as it is.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** A JSON string literal, exactly as JSON.stringify writes it; most values need no escaping at all. */

@@ -76,6 +76,7 @@ export function clientHost(x: Exchange): string {
 
 // Node and undici decode the request target and header values byte for byte (latin1); the bytes are UTF-8.
 const HIGH_BYTES = /[\u0080-\u00ff]/;
+// eslint-disable-next-line no-control-regex -- a range over every byte value, not a stray control character
 const BEYOND_BYTES = /[^\u0000-\u00ff]/;
 
 /**

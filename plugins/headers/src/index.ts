@@ -1,5 +1,5 @@
 // headers: set or remove request headers before forwarding and response headers before the client sees them.
-import { definePlugin, onResponseHeaders, Type, type WharfContext, type Next } from '@wharf/core';
+import { definePlugin, onResponseHeaders, Type, type Static, type WharfContext, type Next } from '@wharf/core';
 import type { OutgoingHttpHeaders } from 'node:http';
 
 const HeaderMap = (description: string) =>
@@ -24,7 +24,7 @@ const schema = Type.Object(
   { additionalProperties: false },
 );
 
-type Options = import('@wharf/core').Static<typeof schema>;
+type Options = Static<typeof schema>;
 
 /** Splits a name→value map into lower-cased headers to set and headers to remove. */
 function plan(map: Record<string, string> | undefined): { set: [string, string][]; remove: string[] } {

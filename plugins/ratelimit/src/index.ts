@@ -13,7 +13,7 @@ import {
   type HeaderPolicy,
 } from './answer.js';
 import type { BucketLimits } from './bucket.js';
-import { bucketRes, BucketLimiter, BucketRes, StoreUnavailableError } from './limiter.js';
+import { bucketRes, type BucketLimiter, BucketRes, StoreUnavailableError } from './limiter.js';
 import { MemoryBucketLimiter, retainTable, SharedBucketLimiter } from './memory.js';
 import { checkRedis, redisLimiter } from './redis.js';
 import { schema, type RateLimitConfig } from './schema.js';

@@ -52,9 +52,9 @@ export function loadCertificate(certFile: PemSource, keyFile: PemSource): Loaded
     x509 = parseKeyPair(cert, key).x509;
   } catch (err) {
     if (!(err instanceof KeyPairError)) throw err;
-    if (err.part === 'certificate') throw new Error(`${certFile.label}: ${err.message}`);
-    if (err.part === 'key') throw new Error(`${keyFile.label}: ${err.message}`);
-    throw new Error(`${keyFile.label}: ${err.message} ${certFile.label}`);
+    if (err.part === 'certificate') throw new Error(`${certFile.label}: ${err.message}`, { cause: err });
+    if (err.part === 'key') throw new Error(`${keyFile.label}: ${err.message}`, { cause: err });
+    throw new Error(`${keyFile.label}: ${err.message} ${certFile.label}`, { cause: err });
   }
   return freeze(cert, key, namesOf(x509), [certFile.file, keyFile.file].filter((f): f is string => f !== undefined), certFile.label, x509.validTo);
 }

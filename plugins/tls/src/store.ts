@@ -233,8 +233,15 @@ export class TLSStore {
     };
     for (const { value } of this.sections) {
       const section = value as TLSSection;
-      for (const c of section.certificates ?? []) (add(c.certFile), add(c.keyFile));
-      for (const store of Object.values(section.stores ?? {})) if (store.defaultCertificate) (add(store.defaultCertificate.certFile), add(store.defaultCertificate.keyFile));
+      for (const c of section.certificates ?? []) {
+        add(c.certFile);
+        add(c.keyFile);
+      }
+      for (const store of Object.values(section.stores ?? {})) {
+        if (!store.defaultCertificate) continue;
+        add(store.defaultCertificate.certFile);
+        add(store.defaultCertificate.keyFile);
+      }
       for (const o of Object.values(section.options ?? {})) for (const ca of o.clientAuth?.caFiles ?? []) add(ca);
     }
     return files;

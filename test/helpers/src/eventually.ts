@@ -22,7 +22,7 @@ export async function eventually<T>(
   intervalMs = 50,
 ): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
-  let last: { value: unknown } | { error: unknown } = { value: undefined };
+  let last: { value: unknown } | { error: unknown };
   for (;;) {
     try {
       const value = await check();

@@ -13,7 +13,7 @@ export function rssBytes(pid: number): number {
 export function childPids(pid: number): number[] {
   const pids = new Set<number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
     } catch {
