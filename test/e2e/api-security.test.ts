@@ -2,7 +2,8 @@
 // secured mode through a user router on api@internal behind the user's own middleware.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeStatic, definePlugin, PluginRegistry, readStaticSources, Type, type EmbeddedGateway } from '@wharf/core';
+import { definePlugin, Type, type EmbeddedGateway } from '@wharf/core';
+import { decodeStatic, PluginRegistry, readStaticSources } from '@wharf/core/config';
 import { startGateway } from 'wharf';
 import api from '@wharf/plugin-api';
 import { request, spawnWharf } from '@wharf/test-helpers';

@@ -5,7 +5,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import fc from 'fast-check';
-import { compileRule, decode, flatToTree, WharfError, PluginRegistry } from '@wharf/core';
+import { WharfError } from '@wharf/core';
+import { compileRule, decode, flatToTree, PluginRegistry } from '@wharf/core/config';
 import { request, startBackend } from '@wharf/test-helpers';
 import { startTestGateway, httpConfig } from './gateway.js';
 
@@ -39,7 +40,7 @@ test('label decoder: any flat label map decodes to a value and issues, never thr
   const { default: stripPrefix } = await import('@wharf/plugin-stripprefix');
   const { default: headers } = await import('@wharf/plugin-headers');
   const registry = new PluginRegistry().register(stripPrefix).register(headers);
-  const { dynamicSchema } = await import('@wharf/core');
+  const { dynamicSchema } = await import('@wharf/core/config');
   const schema = dynamicSchema(registry);
   const segment = fc.oneof(
     fc.constantFrom('http', 'routers', 'services', 'middlewares', 'rule', 'service', 'priority', 'loadbalancer', 'servers', 'url', 'stripprefix', 'prefixes', 'headers', 'customrequestheaders', 'tls', 'entrypoints', '[0]', '[10]', 'r', 'S'),
@@ -61,7 +62,7 @@ test('label decoder: any flat label map decodes to a value and issues, never thr
 });
 
 test('static flag parser: any argv is accepted or rejected with a message naming the problem', async () => {
-  const { readStaticSources, decodeStatic } = await import('@wharf/core');
+  const { readStaticSources, decodeStatic } = await import('@wharf/core/config');
   const flag = fc.oneof(
     fc.tuple(fc.constantFrom('--entrypoints.web.address', '--ping', '--log.level', '--providers.providersThrottleDuration', '--workers', '--entryPoints.a.transport.respondingTimeouts.readTimeout', '--x.y'), fc.oneof(fc.constant(''), fc.string({ maxLength: 8 }).map((v) => `=${v}`))).map(([k, v]) => k + v),
     fc.string({ maxLength: 12 }),

@@ -4,7 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { flatToTree, type HealthEvent } from '@wharf/core';
+import { type HealthEvent } from '@wharf/core';
+import { flatToTree } from '@wharf/core/config';
 import { eventually, get, sleep, startBackend, type Backend } from '@wharf/test-helpers';
 import { startTestGateway, type TestGateway } from './gateway.js';
 

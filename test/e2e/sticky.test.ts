@@ -1,7 +1,7 @@
 // Sticky sessions: loadBalancer.sticky.cookie pins a client to one server, from files and from labels alike.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode, dynamicSchema, flatToTree, PluginRegistry } from '@wharf/core';
+import { decode, dynamicSchema, flatToTree, PluginRegistry } from '@wharf/core/config';
 import { json, request, startBackends, type Backend } from '@wharf/test-helpers';
 import { startTestGateway, type TestGateway } from './gateway.js';
 

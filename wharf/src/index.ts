@@ -1,7 +1,8 @@
 // The Wharf distribution: which plugins and providers the `wharf` command ships, the command itself, and
 // startGateway with them registered. Core names none of them; a build of your own can list others.
 import { readFileSync } from 'node:fs';
-import { startGateway as startCore, type EmbeddedGateway, type Plugin, type ProviderDefinition, type StartOptions } from '@wharf/core';
+import { startGateway as startCore, type EmbeddedGateway, type Plugin, type StartOptions } from '@wharf/core';
+import { type ProviderDefinition } from '@wharf/core/provider';
 import { main as runCommand } from '@wharf/core/cli';
 import accessLog from '@wharf/plugin-accesslog';
 import api from '@wharf/plugin-api';

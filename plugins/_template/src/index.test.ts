@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decode, flatToTree, startGateway, type EmbeddedGateway } from '@wharf/core';
+import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import { decode, flatToTree } from '@wharf/core/config';
 import template, { schema } from './index.js';
 
 describe('template options', () => {

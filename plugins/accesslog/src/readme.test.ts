@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { markedSection, optionRows, optionTable, Type } from '@wharf/core';
+import { Type } from '@wharf/core';
+import { markedSection, optionRows, optionTable } from '@wharf/core/config';
 import { accessLogSchema, entryPointFields } from './schema.js';
 
 test('the README option table is the one the schemas render', async () => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { markedSection, optionRows, optionTable } from '@wharf/core';
+import { markedSection, optionRows, optionTable } from '@wharf/core/config';
 import { staticSchema } from './index.js';
 
 test('the README option table is the one the schema renders', async () => {

@@ -62,10 +62,9 @@ test('headers sets and removes response headers on a streamed upstream response'
 });
 
 test('a header map from labels decodes into the same options', async () => {
-  const { flatToTree, decode, Type } = await import('@wharf/core');
+  const { flatToTree, decode } = await import('@wharf/core/config');
   const tree = flatToTree(Object.entries({ 'customresponseheaders.X-Served-By': 'wharf', 'customrequestheaders.X-Removed': '', framedeny: 'true' }));
   const { value, issues } = decode(headers.schema, tree);
   assert.deepEqual(issues, []);
   assert.deepEqual(value, { customResponseHeaders: { 'X-Served-By': 'wharf' }, customRequestHeaders: { 'X-Removed': '' }, frameDeny: true });
-  assert.ok(Type);
 });

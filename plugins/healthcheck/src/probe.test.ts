@@ -1,7 +1,7 @@
 // One check against real servers on 127.0.0.1: where it goes, what it sends, how its answer is judged.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode } from '@wharf/core';
+import { decode } from '@wharf/core/config';
 import { closedPort, startServer, type Listening } from '@wharf/test-helpers';
 import { createProbeClients, probe, probeTarget, type ProbeClients } from './probe.js';
 import { HealthCheckSchema, type HealthCheckConfig } from './schema.js';

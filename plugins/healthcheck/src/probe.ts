@@ -1,6 +1,7 @@
 // One active health check: an HTTP request to a server, judged by its status, bounded by a timeout.
 import { Agent, interceptors, type Dispatcher } from 'undici';
-import { formatDuration, upstreamConnector, type ServiceInfo } from '@wharf/core';
+import { formatDuration, type ServiceInfo } from '@wharf/core';
+import { upstreamConnector } from '@wharf/core/tls';
 import type { HealthCheckConfig } from './schema.js';
 
 /** The service's resolved serversTransport, as the core hands it out (ServiceInfo.transport). */

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { markedSections, optionRows, optionTable } from '@wharf/core';
+import { markedSections, optionRows, optionTable } from '@wharf/core/config';
 import { HealthCheckSchema, PassiveHealthCheckSchema } from './schema.js';
 
 /** Every table of the README, by marker name. */

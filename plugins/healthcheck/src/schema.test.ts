@@ -1,7 +1,8 @@
 // The healthCheck and passiveHealthCheck schemas: Traefik's defaults, label coercion, errors naming the field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decode, flatToTree, type TSchema } from '@wharf/core';
+import { type TSchema } from '@wharf/core';
+import { decode, flatToTree } from '@wharf/core/config';
 import { HealthCheckSchema, PassiveHealthCheckSchema } from './schema.js';
 
 const labels = (o: Record<string, string>) => flatToTree(Object.entries(o));

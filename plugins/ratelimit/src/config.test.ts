@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decode, flatToTree, formatIssues, markedSection, optionRows, optionTable, startGateway } from '@wharf/core';
+import { startGateway } from '@wharf/core';
+import { decode, flatToTree, formatIssues, markedSection, optionRows, optionTable } from '@wharf/core/config';
 import { eventually } from '@wharf/test-helpers';
 import rateLimit, { limitsOf, schema, type RateLimitConfig } from './index.js';
 

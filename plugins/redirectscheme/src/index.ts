@@ -2,7 +2,8 @@
 // entrypoint through Traefik's `entryPoints.<name>.http.redirections.entryPoint`.
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { definePlugin, parseAddress, Type, type Next, type PluginHost, type Static, type StaticConfig, type WharfContext } from '@wharf/core';
+import { definePlugin, Type, type Next, type PluginHost, type Static, type StaticConfig, type WharfContext } from '@wharf/core';
+import { parseAddress } from '@wharf/core/config';
 
 const schema = Type.Object(
   {

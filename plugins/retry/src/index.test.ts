@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { decode, definePlugin, flatToTree, formatDuration, startGateway, Type, type EmbeddedGateway, type TSchema, type WharfState } from '@wharf/core';
+import { definePlugin, formatDuration, startGateway, Type, type EmbeddedGateway, type TSchema, type WharfState } from '@wharf/core';
+import { decode, flatToTree } from '@wharf/core/config';
 import { closedPort, closeServer, startServer, type Listening } from '@wharf/test-helpers';
 import retry, { schema } from './index.js';
 

@@ -1,6 +1,6 @@
 // Certificates: PEM from files or inline text, the names they cover (SAN, CN) and the SNI lookup (exact, then wildcard).
 import { X509Certificate, randomBytes } from 'node:crypto';
-import { isInlinePem, KeyPairError, parseKeyPair, readPemValue } from '@wharf/core';
+import { isInlinePem, KeyPairError, parseKeyPair, readPemValue } from '@wharf/core/tls';
 import { generate } from 'selfsigned';
 
 /** Where a PEM comes from: a file path, or the PEM text written straight into the configuration. */

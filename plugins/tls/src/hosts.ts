@@ -1,6 +1,7 @@
 // Which TLS options each host uses on an entrypoint (from the routers' Host rules), and the 421 answer to domain fronting.
 import type { TLSSocket } from 'node:tls';
-import { compileRule, qualify, type Logger, type Next, type RouterInfo, type RuntimeInfo, type WharfContext } from '@wharf/core';
+import { qualify, type Logger, type Next, type RouterInfo, type RuntimeInfo, type WharfContext } from '@wharf/core';
+import { compileRule } from '@wharf/core/config';
 import { normalizeName } from './certificates.js';
 
 export const DEFAULT_OPTIONS = 'default';

@@ -1,5 +1,6 @@
 // tls: TLS termination for entrypoints with `http.tls` — SNI certificates, TLS options, mTLS, HTTP/2 via ALPN, live reload.
-import { definePlugin, isTLSEntryPoint, Type, type PluginHost, type RuntimeInfo, type StaticConfig } from '@wharf/core';
+import { definePlugin, Type, type PluginHost, type RuntimeInfo, type StaticConfig } from '@wharf/core';
+import { isTLSEntryPoint } from '@wharf/core/config';
 import { generateDefaultCertificate, type LoadedCertificate } from './certificates.js';
 import { buildHostOptions, misdirectedRequestCheck, type HostOptions } from './hosts.js';
 import { EntryPointTLSSchema, TLSSectionSchema, type EntryPointTLSConfig } from './schema.js';

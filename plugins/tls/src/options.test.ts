@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSecureContext } from 'node:tls';
-import { decode } from '@wharf/core';
+import { decode } from '@wharf/core/config';
 import { makeCA, tempDir } from '@wharf/test-helpers';
 import { compileOptions } from './options.js';
 import { TLSOptionsSchema, type TLSOptionsConfig } from './schema.js';

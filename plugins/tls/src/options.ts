@@ -1,7 +1,7 @@
 // TLS options (Traefik/Go names) translated to Node's: versions, cipher suites, curves, ALPN and client-certificate policy.
 import { constants } from 'node:crypto';
 import type { SecureContextOptions, SecureVersion } from 'node:tls';
-import { readCertificates } from '@wharf/core';
+import { readCertificates } from '@wharf/core/tls';
 import { pemSource } from './certificates.js';
 import type { ClientAuthType, TLSOptionsConfig } from './schema.js';
 

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { markedSections, optionRows, optionTable as table, type TSchema } from '@wharf/core';
+import { type TSchema } from '@wharf/core';
+import { markedSections, optionRows, optionTable as table } from '@wharf/core/config';
 import { EntryPointTLSSchema, TLSOptionsSchema, TLSSectionSchema } from './schema.js';
 
 /** Every table of the README, by marker name. */

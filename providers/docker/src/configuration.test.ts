@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, Duration, PluginRegistry, StringList } from '@wharf/core';
+import { definePlugin, Duration, StringList } from '@wharf/core';
+import { PluginRegistry } from '@wharf/core/config';
 import { buildConfiguration, type BuildOptions } from './configuration.js';
 import { compileTemplate } from './template.js';
 import { DEFAULT_RULE } from './options.js';
