@@ -12,7 +12,10 @@ export function flagLines(schema: TSchema, prefix = ''): FlagLine[] {
   const lines: FlagLine[] = [];
   const props = schema.properties as Record<string, TSchema> | undefined;
   if (props) {
-    if (prefix && schema['x-wharf-enable']) lines.push({ flag: prefix, description: `Enable ${prefix.split('.').pop()} with defaults.` });
+    if (prefix && schema['x-wharf-enable']) {
+      const what = typeof schema.description === 'string' ? ` ${schema.description}` : '';
+      lines.push({ flag: prefix, description: `Enable ${prefix.split('.').pop()} with defaults.${what}` });
+    }
     for (const [key, child] of Object.entries(props)) lines.push(...flagLines(child, prefix ? `${prefix}.${key}` : key));
     return lines;
   }

@@ -139,7 +139,10 @@ export function staticSchema(registry: PluginRegistry = new PluginRegistry()): T
     for (const [path, schema] of Object.entries(plugin.config?.entryPoint ?? {})) entryPoint = withField(entryPoint, path.split('.'), schema);
   }
   const providers: Record<string, TSchema> = {};
-  for (const provider of registry.providerDefinitions()) providers[provider.name] = Type.Optional(Section(provider.schema));
+  for (const provider of registry.providerDefinitions()) {
+    const schema = provider.description ? { ...provider.schema, description: provider.description } : provider.schema;
+    providers[provider.name] = Type.Optional(Section(schema));
+  }
   return Type.Object({ ...coreStaticProperties(entryPoint, providers), ...extra }, { additionalProperties: false });
 }
 
