@@ -38,13 +38,7 @@ export function createDispatch(options: DispatchOptions): Middleware {
       runtime.leave();
       return Promise.reject(err);
     }
-    return running.then(
-      () => runtime.leave(),
-      (err: unknown) => {
-        runtime.leave();
-        throw err;
-      },
-    );
+    return running.then(runtime.leaveAfter, runtime.leaveAfterError);
   };
 }
 

@@ -309,6 +309,13 @@ function switchingProtocolsHead(headers: OutgoingHttpHeaders): string {
   return head + '\r\n';
 }
 
+const EXCHANGE = Symbol('wharf.exchange');
+type ExchangeResponse = ServerResponse & { [EXCHANGE]?: Exchange | undefined };
+
+function onClientClose(this: ServerResponse): void {
+  (this as ExchangeResponse)[EXCHANGE]?.clientClosed();
+}
+
 /** One request/response exchange with the upstream: undici calls these as the response arrives. */
 class Exchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -317,7 +324,6 @@ class Exchange implements Dispatcher.DispatchHandler {
   private clientGone = false;
   private settled = false;
   private relayTrailers = false;
-  private drainArmed = false;
   private readonly req: IncomingMessage;
   private readonly res: ServerResponse;
   private readonly startTime = process.hrtime.bigint();
@@ -332,19 +338,20 @@ class Exchange implements Dispatcher.DispatchHandler {
   ) {
     this.req = ctx.req;
     this.res = ctx.res;
-    this.res.once('close', this.onClientClose);
+    // One shared listener finding the exchange on the response, and on/off rather than once(): nothing per request.
+    (this.res as ExchangeResponse)[EXCHANGE] = this;
+    this.res.on('close', onClientClose);
   }
 
+  /** Built the first time the client is slower than the upstream. */
+  private onDrain: (() => void) | undefined = undefined;
+
   /** Client went away before the response was complete: stop the upstream work too. */
-  private readonly onClientClose = (): void => {
+  clientClosed(): void {
     if (this.settled) return;
     this.clientGone = true;
     this.controller?.abort(clientClosed);
-  };
-
-  private readonly onDrain = (): void => {
-    this.controller?.resume();
-  };
+  }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
@@ -378,8 +385,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.upstream.bytes += chunk.length;
     if (this.res.write(chunk)) return;
     controller.pause();
-    if (!this.drainArmed) {
-      this.drainArmed = true;
+    if (this.onDrain === undefined) {
+      this.onDrain = () => this.controller?.resume();
       this.res.on('drain', this.onDrain);
     }
   }
@@ -438,7 +445,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     runResponseHooks(this.ctx, statusCode, headers);
     // Throwing here (invalid hook output) makes undici report the error, answered as a 502.
     client.write(switchingProtocolsHead(headers));
-    this.res.off('close', this.onClientClose);
+    this.res.off('close', onClientClose);
     this.tunnel(client, socket);
   }
 
@@ -473,8 +480,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     this.upstream.durationNs = process.hrtime.bigint() - this.startTime;
-    this.res.off('close', this.onClientClose);
-    if (this.drainArmed) this.res.off('drain', this.onDrain);
+    this.res.off('close', onClientClose);
+    (this.res as ExchangeResponse)[EXCHANGE] = undefined;
+    if (this.onDrain !== undefined) this.res.off('drain', this.onDrain);
     this.resolve(result);
   }
 }
