@@ -215,10 +215,6 @@ function clientErrorStatus(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, 
   return lineEnd === -1 || lineEnd >= headerLimit ? '414 URI Too Long' : '431 Request Header Fields Too Large';
 }
 
-export function unmapIPv4(address: string): string {
-  return unwrapMappedIPv4(address);
-}
-
 /** What Wharf decides once per connection about its peer. */
 interface Peer {
   /** The TCP peer, IPv4-mapped IPv6 unwrapped. */
