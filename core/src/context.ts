@@ -1,6 +1,7 @@
 // Per-request state shared by the entrypoint, router dispatch, plugins and the proxy step.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { ParameterizedContext } from 'koa';
+import type { RequestTarget } from './router/request-facts.js';
 
 /** What Wharf knows about one request; `ctx.wharf` on every Koa context the gateway creates. */
 export interface WharfState {
@@ -41,6 +42,8 @@ export interface WharfState {
    * so plugins can add, replace or remove response headers on a streamed response.
    */
   responseHeaderHooks?: ResponseHeaderHook[];
+  /** The request target as the entrypoint split it (routing reuses it while req.url is unchanged); internal. */
+  target?: RequestTarget;
 }
 
 export interface UpstreamInfo {

@@ -32,6 +32,16 @@ export function startHttpProxy(backend, { nodeArgs = [] } = {}) {
   });
 }
 
+/** @fastify/http-proxy: the maintained undici-based Node proxy (fastify + @fastify/reply-from). */
+export function startFastifyProxy(backend, { nodeArgs = [] } = {}) {
+  return startProcess({
+    name: '@fastify/http-proxy',
+    command: process.execPath,
+    args: [...nodeArgs, join(benchDir, 'fastify-proxy-server.js'), '0', origin(backend)],
+    readyLine: LISTENING,
+  });
+}
+
 /**
  * nginx as an equivalent keep-alive reverse proxy, one worker like one Node process; undefined when nginx is not
  * installed. With `tls` ({ certFile, keyFile }) it also terminates TLS on a second port (`handle.tlsPort`); the
@@ -114,12 +124,15 @@ http {
  * `node wharf/bin/wharf.js` (one process) with a file-provider dynamic configuration written to a temp
  * dir. Ready once `probe` (path + Host) answers 200, i.e. the routes are loaded, not just the port.
  * `dynamic` is the dynamic configuration object; `nodeArgs` go before the script (e.g. --cpu-prof).
+ * `args` may be a function of that directory (to put an access log beside the configuration); `watch`
+ * turns the file provider's watch on, as users run it.
  */
-export async function startWharf({ name = 'wharf', dynamic, probe, args = [], nodeArgs = [], timeoutMs = 60_000 }) {
+export async function startWharf({ name = 'wharf', dynamic, probe, args = [], nodeArgs = [], watch = false, timeoutMs = 60_000 }) {
   const dir = tempDir('wharf');
   const file = join(dir, 'dynamic.yml');
   writeFileSync(file, toYaml(dynamic));
   const port = await freePort();
+  const extra = typeof args === 'function' ? args(dir) : args;
   return startProcess({
     name,
     command: process.execPath,
@@ -128,9 +141,9 @@ export async function startWharf({ name = 'wharf', dynamic, probe, args = [], no
       wharfBin,
       `--entrypoints.web.address=127.0.0.1:${port}`,
       `--providers.file.filename=${file}`,
-      '--providers.file.watch=false',
+      `--providers.file.watch=${watch}`,
       '--log.level=ERROR',
-      ...args,
+      ...extra,
     ],
     port,
     readyProbe: probe,

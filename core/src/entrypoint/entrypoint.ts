@@ -4,12 +4,14 @@ import { BlockList, isIPv6, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Koa from 'koa';
 import compose from 'koa-compose';
-import type { Middleware } from '../context.js';
+import type { Middleware, WharfContext } from '../context.js';
 import type { EntryPointConfig } from '../config/static.js';
 import { WharfError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseAddress } from './address.js';
-import { encodedCharacterCheck, framingProblem, type EncodedCharacters } from './hygiene.js';
+import { unwrapMappedIPv4, splitTarget } from '../router/request-facts.js';
+import { encodedCharacterCheck, framingProblem, type EncodedCharacters, type Rejection } from './hygiene.js';
+import { contextClass, RequestState, respond } from './request-context.js';
 import { withWriteTimeout } from './write-timeout.js';
 
 export interface EntrypointOptions {
@@ -78,40 +80,41 @@ export class Entrypoint {
   }
 
   private buildHandler(): http.RequestListener {
+    // Koa's application is kept for what plugins reach through the context (ctx.app, the 'error' event, the
+    // context/request/response prototypes); its per-request machinery is replaced by the steps below.
     const app = new Koa();
     app.silent = true;
     app.on('error', (err: Error & { status?: number; expose?: boolean }) => {
       if (!err.status || err.status >= 500) this.log.error({ err }, `request failed: ${messageOf(err)}`);
     });
-    const trust = trustChecker(this.options.config.forwardedHeaders);
-    const encodedCheck = encodedCharacterCheck(this.options.config.http.encodedCharacters as unknown as EncodedCharacters);
-    const encodedProblem = (url: string) => {
-      const q = url.indexOf('?');
-      const what = encodedCheck(q === -1 ? url : url.slice(0, q));
-      return what ? { status: 400, reason: `the path contains ${what}, which this entrypoint does not allow` } : undefined;
-    };
+    const Context = contextClass(app);
+    const peers = peerCache(trustChecker(this.options.config.forwardedHeaders));
+    const encodedProblem = encodedProblemCheck(this.options.config.http.encodedCharacters as unknown as EncodedCharacters);
+    const steps = [...this.options.middlewares, this.options.dispatch];
+    const chain = steps.length === 1 ? steps[0]! : (compose(steps) as unknown as Middleware);
     const name = this.name;
-    const draining = () => this.draining;
-    // Plain functions returning next()'s promise: an async wrapper per step costs a promise per request.
-    app.use(function initState(ctx, next) {
-      const clientIP = unmapIPv4(ctx.req.socket.remoteAddress ?? '');
-      const trusted = trust(clientIP);
-      ctx.wharf = { entrypoint: name, startTime: process.hrtime.bigint(), clientIP, trustForwarded: trusted, retryAttempts: 0 };
-      const head = (ctx.req as IncomingMessage & { wharfUpgradeHead?: Buffer }).wharfUpgradeHead;
-      if (head) ctx.wharf.upgradeHead = head;
-      adoptTargetAuthority(ctx.req);
-      if (!trusted) dropForwardedHeaders(ctx.req.headers);
-      if (draining()) ctx.set('Connection', 'close');
-      const problem = framingProblem(ctx.req) ?? encodedProblem(ctx.req.url ?? '/');
+    const isDraining = () => this.draining;
+    return function handleRequest(req: IncomingMessage, res: ServerResponse): void {
+      const peer = peers(req.socket);
+      const target = splitTarget(req.url ?? '/');
+      const wharf = new RequestState(name, process.hrtime.bigint(), peer.clientIP, peer.trusted);
+      wharf.target = target;
+      const head = (req as IncomingMessage & { wharfUpgradeHead?: Buffer }).wharfUpgradeHead;
+      if (head) wharf.upgradeHead = head;
+      const ctx = new Context(req, res, wharf);
+      // Koa's default: a chain that answers nothing answers 404.
+      res.statusCode = 404;
+      if (target.authority !== undefined) req.headers.host = target.authority;
+      if (!peer.trusted) dropForwardedHeaders(req.headers);
+      if (isDraining()) res.setHeader('Connection', 'close');
+      const problem = framingProblem(req) ?? encodedProblem(target.rawPath);
       if (problem) {
         refuse(ctx, problem.status, problem.reason);
-        return Promise.resolve();
+        finish(ctx);
+        return;
       }
-      return next();
-    });
-    const steps = [...this.options.middlewares, this.options.dispatch];
-    app.use(steps.length === 1 ? steps[0]! : compose(steps));
-    return app.callback();
+      run(chain, ctx);
+    };
   }
 
   /** Upgrade requests run the same chain with a response bound to the raw socket, so plugins can still refuse them. */
@@ -128,8 +131,44 @@ export class Entrypoint {
   }
 }
 
+const RESOLVED = Promise.resolve();
+const endOfChain = (): Promise<void> => RESOLVED;
+
+/** Runs the chain, then writes what it answered (unless the proxy step did); an error is answered by Koa's ctx.onerror. */
+function run(chain: Middleware, ctx: WharfContext): void {
+  let running: Promise<void>;
+  try {
+    running = chain(ctx, endOfChain);
+  } catch (err) {
+    fail(ctx, err);
+    return;
+  }
+  running.then(
+    () => finish(ctx),
+    (err: unknown) => fail(ctx, err),
+  );
+}
+
+function finish(ctx: WharfContext): void {
+  if (ctx.respond === false) return;
+  try {
+    respond(ctx);
+  } catch (err) {
+    fail(ctx, err);
+  }
+}
+
+function fail(ctx: WharfContext, err: unknown): void {
+  try {
+    ctx.onerror(err as Error);
+  } catch {
+    // onerror itself failed (a hostile error object): the connection is all that is left to close.
+    ctx.res.destroy();
+  }
+}
+
 /** Answers a request refused before routing, and closes the connection: its framing cannot be trusted. */
-function refuse(ctx: Koa.Context, status: number, reason: string): void {
+function refuse(ctx: WharfContext, status: number, reason: string): void {
   ctx.status = status;
   ctx.set('Connection', 'close');
   ctx.type = 'text/plain; charset=utf-8';
@@ -160,21 +199,6 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex, headerLimit: 
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
-
-/**
- * RFC 9112 §3.2.2: the authority of an absolute-form target replaces the Host header (Go's server does the
- * same), so the rules, the plugins and the service all see the host the request was routed by.
- */
-function adoptTargetAuthority(req: IncomingMessage): void {
-  const url = req.url;
-  if (url === undefined || url.charCodeAt(0) === 0x2f /* '/' */) return;
-  const authority = ABSOLUTE_FORM.exec(url)?.[1];
-  if (authority === undefined) return;
-  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
-  if (hostPort !== '') req.headers.host = hostPort;
-}
-
 // Forwarded headers that plugins set (stripPrefix sets X-Forwarded-Prefix): from an untrusted peer they are
 // dropped before any plugin runs, so a client cannot pose as an earlier proxy.
 const FORWARDED_FROM_PLUGINS = ['x-forwarded-prefix', 'x-forwarded-uri', 'x-forwarded-method', 'x-forwarded-tls-client-cert', 'x-forwarded-tls-client-cert-info'];
@@ -191,11 +215,39 @@ function clientErrorStatus(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, 
   return lineEnd === -1 || lineEnd >= headerLimit ? '414 URI Too Long' : '431 Request Header Fields Too Large';
 }
 
-export function unmapIPv4(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+/** What Wharf decides once per connection about its peer. */
+interface Peer {
+  /** The TCP peer, IPv4-mapped IPv6 unwrapped. */
+  readonly clientIP: string;
+  /** Whether its forwarded headers are trusted. */
+  readonly trusted: boolean;
 }
 
-/** forwardedHeaders.trustedIPs / insecure → a per-request check against the TCP peer. */
+const PEER = Symbol('wharf.peer');
+type PeerSocket = Socket & { [PEER]?: Peer };
+
+/** The peer facts of a connection, computed on its first request and kept on the socket for the next ones. */
+function peerCache(trust: (ip: string) => boolean): (socket: Socket) => Peer {
+  return (socket) => {
+    const known = (socket as PeerSocket)[PEER];
+    if (known !== undefined) return known;
+    const clientIP = unwrapMappedIPv4(socket.remoteAddress ?? '');
+    const peer: Peer = { clientIP, trusted: trust(clientIP) };
+    (socket as PeerSocket)[PEER] = peer;
+    return peer;
+  };
+}
+
+/** The entrypoint's encodedCharacters switches as one check of the raw path (RFC 3986 path, query excluded). */
+function encodedProblemCheck(config: EncodedCharacters): (rawPath: string) => Rejection | undefined {
+  const check = encodedCharacterCheck(config);
+  return (rawPath) => {
+    const what = check(rawPath);
+    return what ? { status: 400, reason: `the path contains ${what}, which this entrypoint does not allow` } : undefined;
+  };
+}
+
+/** forwardedHeaders.trustedIPs / insecure → a check against the TCP peer. */
 function trustChecker(config: EntryPointConfig['forwardedHeaders']): (ip: string) => boolean {
   if (config.insecure) return () => true;
   if (config.trustedIPs.length === 0) return () => false;

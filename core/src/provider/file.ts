@@ -1,7 +1,7 @@
 // File provider: dynamic configuration from one YAML/JSON file or a directory of them, watched for changes.
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { decode } from '../config/decode.js';
 import { dynamicSchema, problemsFromDisabled, type DynamicConfig, type ElementKind, type ElementProblem, type HTTPConfig } from '../config/dynamic.js';
 import { parseConfigText } from '../config/static.js';
@@ -15,6 +15,8 @@ export interface FileProviderConfig {
 }
 
 const EXTENSIONS = new Set(['.yml', '.yaml', '.json']);
+// Quiet time after the last change before the files are read: an editor's save is several writes.
+const SETTLE_MS = 50;
 const KINDS: ElementKind[] = ['routers', 'services', 'middlewares', 'serversTransports'];
 
 export class FileProvider implements Provider {
@@ -31,14 +33,14 @@ export class FileProvider implements Provider {
   async start(context: ProviderContext): Promise<void> {
     await this.load(context);
     if (!this.config.watch) return;
-    await this.watch(context);
+    this.watch(context);
     // A change written before the watcher was ready raised no event: read once more (unchanged snapshots are skipped).
     await this.load(context);
   }
 
   async stop(): Promise<void> {
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
-    await this.watcher?.close();
+    this.watcher?.close();
   }
 
   /** Reads every file; a syntax error anywhere keeps the last good configuration of this provider. */
@@ -68,26 +70,36 @@ export class FileProvider implements Provider {
   private async files(): Promise<string[]> {
     if (this.config.filename) return [resolve(this.config.filename)];
     const dir = resolve(this.config.directory!);
-    const names = (await readdir(dir)).filter((n) => EXTENSIONS.has(extname(n)) && !n.startsWith('.')).sort();
+    const names = (await readdir(dir)).filter(isConfigFile).sort();
     return names.map((n) => join(dir, n));
   }
 
-  /** Watches the containing directory so editors that replace the file by rename are seen too. */
-  private watch(context: ProviderContext): Promise<void> {
+  /**
+   * One inotify-style watch on the containing directory (Node's fs.watch), with events filtered by file name:
+   * editors' rename-replace saves and a directory provider's new files are seen, and a file written next to
+   * the configuration (an access log) costs a name comparison per write. chokidar, used before, re-read and
+   * stat()ed the whole directory on every such write and polled the file every 10 ms while it kept changing.
+   * Reloads wait until the files were quiet for SETTLE_MS, as chokidar's awaitWriteFinish did.
+   */
+  private watch(context: ProviderContext): void {
     const target = this.config.filename ? resolve(this.config.filename) : resolve(this.config.directory!);
     const dir = this.config.filename ? dirname(target) : target;
-    const relevant = (path: string) => (this.config.filename ? resolve(path) === target : EXTENSIONS.has(extname(path)) && !basename(path).startsWith('.'));
-    this.watcher = watch(dir, { ignoreInitial: true, depth: 0, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } });
-    const onChange = (path: string) => {
-      if (!relevant(path)) return;
+    const wanted = this.config.filename ? basename(target) : undefined;
+    const relevant = (name: string | null) => name === null || (wanted === undefined ? isConfigFile(name) : name === wanted);
+    const onEvent = (_event: string, name: string | Buffer | null) => {
+      if (!relevant(name === null ? null : String(name))) return;
       if (this.reloadTimer) clearTimeout(this.reloadTimer);
-      this.reloadTimer = setTimeout(() => void this.load(context), 20);
+      this.reloadTimer = setTimeout(() => void this.load(context), SETTLE_MS);
     };
-    this.watcher.on('add', onChange).on('change', onChange).on('unlink', onChange);
-    this.watcher.on('error', (err) => context.log.error({ provider: this.name }, `file provider: watching ${dir} failed: ${messageOf(err)}`));
-    const watcher = this.watcher;
-    return new Promise((resolve) => watcher.once('ready', () => resolve()));
+    const watcher = fsWatch(dir, { persistent: true }, onEvent);
+    watcher.on('error', (err) => context.log.error({ provider: this.name }, `file provider: watching ${dir} failed: ${messageOf(err)}`));
+    this.watcher = watcher;
   }
+}
+
+/** A file a directory provider reads: a YAML or JSON file, not hidden. */
+function isConfigFile(path: string): boolean {
+  return EXTENSIONS.has(extname(path)) && !basename(path).startsWith('.');
 }
 
 /** Merges one file's elements, noting in `origins` (`kind.name` → files) every file that defines each one. */

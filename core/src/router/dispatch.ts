@@ -1,7 +1,9 @@
 // The routing step of an entrypoint: match the live configuration's table, then run the router's chain.
 import type { Middleware, WharfContext, Next } from '../context.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { requestFacts } from './request-facts.js';
+import { requestFacts, type RequestFacts } from './request-facts.js';
+
+const RESOLVED = Promise.resolve();
 
 export interface DispatchOptions {
   entrypoint: string;
@@ -13,19 +15,21 @@ export interface DispatchOptions {
 
 export function createDispatch(options: DispatchOptions): Middleware {
   const { entrypoint, current, sanitizePath } = options;
+  const factOptions = { sanitize: sanitizePath };
   return function route(ctx: WharfContext, next: Next): Promise<void> {
     const runtime = current();
-    const facts = requestFacts(ctx.req, ctx.wharf.clientIP, { sanitize: sanitizePath });
+    const wharf = ctx.wharf;
+    const facts = requestFacts(ctx.req, wharf.clientIP, factOptions, wharf.target);
     const entry = runtime.table(entrypoint)?.match(facts);
     if (!entry) {
       notFound(ctx);
-      return Promise.resolve();
+      return RESOLVED;
     }
-    forwardCleanPath(ctx, facts.path, facts.rawQuery);
+    forwardCleanPath(ctx, facts);
     const target = entry.value;
-    ctx.wharf.router = target.router;
-    ctx.wharf.service = target.service;
-    if (target.observability) ctx.wharf.observability = target.observability;
+    wharf.router = target.router;
+    wharf.service = target.service;
+    if (target.observability) wharf.observability = target.observability;
     runtime.enter();
     let running: Promise<void>;
     try {
@@ -34,13 +38,7 @@ export function createDispatch(options: DispatchOptions): Middleware {
       runtime.leave();
       return Promise.reject(err);
     }
-    return running.then(
-      () => runtime.leave(),
-      (err: unknown) => {
-        runtime.leave();
-        throw err;
-      },
-    );
+    return running.then(runtime.leaveAfter, runtime.leaveAfterError);
   };
 }
 
@@ -55,9 +53,10 @@ function notFound(ctx: WharfContext): void {
  * The service receives the path the rules saw (dot segments resolved, absolute-form reduced to origin-form),
  * so a router's decision cannot be bypassed by a path the backend would resolve differently.
  */
-function forwardCleanPath(ctx: WharfContext, path: string, rawQuery: string): void {
+function forwardCleanPath(ctx: WharfContext, facts: RequestFacts): void {
+  const { path, rawQuery } = facts;
   const url = ctx.req.url ?? '/';
-  const q = url.indexOf('?');
-  const rawPath = q === -1 ? url : url.slice(0, q);
-  if (rawPath !== path) ctx.req.url = rawQuery ? `${path}?${rawQuery}` : path;
+  // Already clean (the common case): the target is exactly the path, or the path then '?'.
+  if (url.length === path.length ? url === path : url.charCodeAt(path.length) === 0x3f /* '?' */ && url.startsWith(path)) return;
+  ctx.req.url = rawQuery ? `${path}?${rawQuery}` : path;
 }

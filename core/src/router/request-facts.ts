@@ -109,8 +109,10 @@ export function sanitizePath(path: string): string {
  * Facts for a Node request. `clientIP` is the TCP peer as the entrypoint saw it. Sanitization is on by
  * default, as Traefik's entryPoints.http.sanitizePath is.
  */
-export function requestFacts(req: IncomingMessage, clientIP: string, opts?: { sanitize?: boolean }): RequestFacts {
-  const target = splitTarget(req.url ?? '/');
+export function requestFacts(req: IncomingMessage, clientIP: string, opts?: { sanitize?: boolean }, split?: RequestTarget): RequestFacts {
+  // The entrypoint split the target already (`split`) unless a step before routing rewrote req.url since.
+  const url = req.url ?? '/';
+  const target = split !== undefined && split.url === url ? split : splitTarget(url);
   const host = target.authority !== undefined ? normalizeHost(target.authority) : normalizeHost(hostHeaderOf(req));
   const normalized = matchingPath(target.rawPath);
   const sanitize = opts?.sanitize ?? true;
@@ -124,7 +126,10 @@ export function createRequestFacts(init: RequestFactsInit): RequestFacts {
   return new PlainRequestFacts(init);
 }
 
-interface RequestTarget {
+/** A request target split into its parts, once per request (the entrypoint's checks and routing share it). */
+export interface RequestTarget {
+  /** The target it was split from (req.url at the time). */
+  url: string;
   /** Set only for an absolute-form target with a non-empty authority, which wins over the Host header. */
   authority?: string;
   rawPath: string;
@@ -132,16 +137,16 @@ interface RequestTarget {
 }
 
 /** Split a request target without `new URL()`: it is slow and would normalize the path behind our back. */
-function splitTarget(url: string): RequestTarget {
-  if (url.startsWith('/') || url === '*') return splitPathAndQuery(url);
+export function splitTarget(url: string): RequestTarget {
+  if (url.charCodeAt(0) === 0x2f /* '/' */ || url === '*') return splitPathAndQuery(url, url);
   const absolute = splitAbsoluteForm(url);
-  return absolute ?? splitPathAndQuery(url);
+  return absolute ?? splitPathAndQuery(url, url);
 }
 
-function splitPathAndQuery(pathAndQuery: string): RequestTarget {
+function splitPathAndQuery(url: string, pathAndQuery: string): RequestTarget {
   const q = pathAndQuery.indexOf('?');
-  if (q === -1) return { rawPath: pathAndQuery, rawQuery: '' };
-  return { rawPath: pathAndQuery.slice(0, q), rawQuery: pathAndQuery.slice(q + 1) };
+  if (q === -1) return { url, authority: undefined, rawPath: pathAndQuery, rawQuery: '' };
+  return { url, authority: undefined, rawPath: pathAndQuery.slice(0, q), rawQuery: pathAndQuery.slice(q + 1) };
 }
 
 const SCHEME_AND_SLASHES = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -155,10 +160,10 @@ function splitAbsoluteForm(url: string): RequestTarget | undefined {
   while (end < url.length && url[end] !== '/' && url[end] !== '?' && url[end] !== '#') end++;
   const authority = url.slice(start, end);
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
-  const rest = splitPathAndQuery(url.slice(end));
+  const rest = splitPathAndQuery(url, url.slice(end));
   const rawPath = rest.rawPath === '' ? '/' : rest.rawPath;
   // Go (and so Traefik) falls back to the Host header when the target's authority is empty.
-  return hostPort === '' ? { rawPath, rawQuery: rest.rawQuery } : { authority: hostPort, rawPath, rawQuery: rest.rawQuery };
+  return { url, authority: hostPort === '' ? undefined : hostPort, rawPath, rawQuery: rest.rawQuery };
 }
 
 function hostHeaderOf(req: IncomingMessage): string | undefined {
@@ -170,7 +175,9 @@ function hostHeaderOf(req: IncomingMessage): string | undefined {
 
 /** `::ffff:1.2.3.4` -> `1.2.3.4`: dual-stack sockets report IPv4 peers in mapped form. */
 export function unwrapMappedIPv4(ip: string): string {
-  return ip.length > 7 && ip.slice(0, 7).toLowerCase() === '::ffff:' && ip.includes('.') ? ip.slice(7) : ip;
+  // Checked by character first: most addresses (IPv4 ones) are ruled out without building a string.
+  if (ip.length <= 7 || ip.charCodeAt(0) !== 0x3a /* ':' */ || ip.charCodeAt(6) !== 0x3a) return ip;
+  return ip.slice(0, 7).toLowerCase() === '::ffff:' && ip.includes('.') ? ip.slice(7) : ip;
 }
 
 class NodeRequestFacts implements RequestFacts {

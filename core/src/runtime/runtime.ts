@@ -35,6 +35,14 @@ export class Runtime {
     return this.tables.get(entrypoint);
   }
 
+  /** leave() as a reaction for a request's promise: made once per generation, not once per request. */
+  readonly leaveAfter = (): void => this.leave();
+  /** leave() then pass the error on, for a request's promise. */
+  readonly leaveAfterError = (err: unknown): never => {
+    this.leave();
+    throw err;
+  };
+
   /** Marks a request as running on this generation, so its pools stay open until it ends. */
   enter(): void {
     this.inflight++;

@@ -48,6 +48,7 @@ interface Member {
 }
 
 const NO_SERVER = 'Service Unavailable: no available server';
+const RESOLVED = Promise.resolve();
 
 /**
  * Picks a server by smooth weighted round-robin and proxies to it. When the server cannot be
@@ -95,27 +96,50 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
     return chosen;
   }
 
-  async function handle(ctx: WharfContext): Promise<void> {
-    let member = pick(ctx);
+  /**
+   * Not async: a request that reaches its server the first time (nearly all) costs the proxy step's promise and
+   * one reaction; the retry loop is entered only once a try failed.
+   */
+  function handle(ctx: WharfContext): Promise<void> {
+    const member = pick(ctx);
     if (member === undefined) {
       respondPlain(ctx, 503, NO_SERVER);
-      return;
+      return RESOLVED;
     }
     const policy = ctx.wharf.retry;
     const replay: Replay = policy === undefined ? isReplayable(ctx.req) : isResendable(ctx.req) ? 'unanswered' : true;
-    let tried: Member[] | undefined;
-    let lastError: Error | undefined;
-    for (let attempt = 1; ; attempt++) {
-      const error = await step.forward(ctx, member.target!, replay);
+    return step.forward(ctx, member.target!, replay).then((error) => {
       if (error === undefined) {
-        const status = ctx.wharf.upstream?.status;
-        if (onServerFailure && status !== undefined && status >= 500) onServerFailure(member.url, { status });
-        else if (onServerFailure && status === undefined && ctx.status >= 502) onServerFailure(member.url, { error: `answered ${ctx.status}` });
+        reportAnswer(ctx, member);
+        return undefined;
+      }
+      return retry(ctx, member, error, replay);
+    });
+  }
+
+  /** Passive health: a 5xx answer (or a gateway error in its place) counts against the server. */
+  function reportAnswer(ctx: WharfContext, member: Member): void {
+    if (onServerFailure === undefined) return;
+    const status = ctx.wharf.upstream?.status;
+    if (status !== undefined && status >= 500) onServerFailure(member.url, { status });
+    else if (status === undefined && ctx.status >= 502) onServerFailure(member.url, { error: `answered ${ctx.status}` });
+  }
+
+  /** After a failed first try: other servers (or the retry policy's attempts), then 502/504. */
+  async function retry(ctx: WharfContext, first: Member, firstError: Error, replay: Replay): Promise<void> {
+    const policy = ctx.wharf.retry;
+    let member = first;
+    let error: Error | undefined = firstError;
+    const tried: Member[] = [];
+    let lastError: Error = firstError;
+    for (let attempt = 1; ; attempt++) {
+      if (error === undefined) {
+        reportAnswer(ctx, member);
         break;
       }
       onServerFailure?.(member.url, { error: error.message });
       lastError = error;
-      (tried ??= []).push(member);
+      tried.push(member);
       let next: Member | undefined;
       if (policy === undefined) {
         next = nextServer(tried, false);
@@ -131,20 +155,19 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
       }
       ctx.wharf.retryAttempts++;
       member = next;
+      error = await step.forward(ctx, member.target!, replay);
     }
-    if (tried !== undefined) {
-      log?.warn(
-        {
-          err: lastError,
-          router: ctx.wharf.router,
-          service,
-          server: member.url,
-          failedServers: tried.map((m) => m.url),
-          retryAttempts: ctx.wharf.retryAttempts,
-        },
-        'upstream connection failed, request retried on another server',
-      );
-    }
+    log?.warn(
+      {
+        err: lastError,
+        router: ctx.wharf.router,
+        service,
+        server: member.url,
+        failedServers: tried.map((m) => m.url),
+        retryAttempts: ctx.wharf.retryAttempts,
+      },
+      'upstream connection failed, request retried on another server',
+    );
   }
 
   function hasAvailableServer(): boolean {
@@ -209,7 +232,7 @@ export function createWeightedHandler(children: readonly WeightedChild[], option
     const child = balancer.next(available);
     if (child === undefined) {
       respondPlain(ctx, 503, NO_SERVER);
-      return Promise.resolve();
+      return RESOLVED;
     }
     return child.handler(ctx, next);
   };

@@ -108,6 +108,10 @@ function setForwardedHeaders(
 ): void {
   const trusted = state.trustForwarded;
   const clientIP = state.clientIP;
+  if (!trusted) {
+    setOwnForwardedHeaders(out, req, clientIP);
+    return;
+  }
   const priorFor = trusted ? out['x-forwarded-for'] : undefined;
   out['x-forwarded-for'] =
     priorFor === undefined || priorFor === '' ? clientIP : `${joinValues(priorFor)}, ${clientIP}`;
@@ -123,6 +127,19 @@ function setForwardedHeaders(
   }
   out['x-forwarded-server'] = gatewayHostname;
   if (!trusted || out['x-real-ip'] === undefined) out['x-real-ip'] = clientIP;
+}
+
+/** From an untrusted peer every forwarded header is the gateway's own: written without reading the client's. */
+function setOwnForwardedHeaders(out: UpstreamRequestHeaders, req: IncomingMessage, clientIP: string): void {
+  const proto = forwardedProto(req);
+  const host = req.headers.host;
+  out['x-forwarded-for'] = clientIP;
+  out['x-forwarded-proto'] = proto;
+  if (host === undefined) delete out['x-forwarded-host'];
+  else out['x-forwarded-host'] = host;
+  out['x-forwarded-port'] = forwardedPort(host, proto);
+  out['x-forwarded-server'] = gatewayHostname;
+  out['x-real-ip'] = clientIP;
 }
 
 function joinValues(value: string | string[]): string {

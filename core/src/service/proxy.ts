@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerR
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import { util, type Dispatcher } from 'undici';
 import type { UpstreamInfo, WharfContext } from '../context.js';
 import { hasToken, isUpgrade, prepareRequestHeaders, stripResponseHopByHop } from './headers.js';
 import { parseUpstreamUrl, upstreamHostname } from './pool.js';
@@ -112,7 +112,7 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
       try {
         target.pool.dispatch(dispatchOptions, exchange);
       } catch (err) {
-        exchange.onResponseError(undefined, err as Error);
+        exchange.onError(err as Error);
       }
     });
   }
@@ -309,15 +309,26 @@ function switchingProtocolsHead(headers: OutgoingHttpHeaders): string {
   return head + '\r\n';
 }
 
+const EXCHANGE = Symbol('wharf.exchange');
+type ExchangeResponse = ServerResponse & { [EXCHANGE]?: Exchange | undefined };
+
+function onClientClose(this: ServerResponse): void {
+  (this as ExchangeResponse)[EXCHANGE]?.clientClosed();
+}
+
 /** One request/response exchange with the upstream: undici calls these as the response arrives. */
+const { parseHeaders } = util;
+
 class Exchange implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
+  /** From undici once the request is on a connection: stops the exchange (reported back through onError). */
+  private abort: ((reason: Error) => void) | undefined = undefined;
+  /** From undici with the response head: resumes reading the upstream after onData returned false. */
+  private resume: (() => void) | undefined = undefined;
   /** undici handed the request to a connection: bytes may have reached the server. */
   private sent = false;
   private clientGone = false;
   private settled = false;
   private relayTrailers = false;
-  private drainArmed = false;
   private readonly req: IncomingMessage;
   private readonly res: ServerResponse;
   private readonly startTime = process.hrtime.bigint();
@@ -332,36 +343,41 @@ class Exchange implements Dispatcher.DispatchHandler {
   ) {
     this.req = ctx.req;
     this.res = ctx.res;
-    this.res.once('close', this.onClientClose);
+    // One shared listener finding the exchange on the response, and on/off rather than once(): nothing per request.
+    (this.res as ExchangeResponse)[EXCHANGE] = this;
+    this.res.on('close', onClientClose);
   }
 
+  /** Built the first time the client is slower than the upstream. */
+  private onDrain: (() => void) | undefined = undefined;
+
   /** Client went away before the response was complete: stop the upstream work too. */
-  private readonly onClientClose = (): void => {
+  clientClosed(): void {
     if (this.settled) return;
     this.clientGone = true;
-    this.controller?.abort(clientClosed);
-  };
+    this.abort?.(clientClosed);
+  }
 
-  private readonly onDrain = (): void => {
-    this.controller?.resume();
-  };
+  // undici's own handler interface (onConnect, onHeaders, …): its newer controller interface (onRequestStart, …)
+  // is adapted onto this one per request with two more objects and a parse of the (usually absent) trailers.
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
+  onConnect(abort: (reason: Error) => void): void {
+    this.abort = abort;
     if (this.clientGone) {
-      controller.abort(clientClosed);
+      abort(clientClosed);
       return;
     }
     this.sent = true;
     sendContinueIfPending(this.req, this.res);
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
-  ): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusMessage?: string): boolean {
+    this.resume = resume;
+    this.responseStart(statusCode, parseHeaders(rawHeaders) as IncomingHttpHeaders, statusMessage);
+    return true;
+  }
+
+  private responseStart(statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (statusCode < 200) {
       relayInformational(this.req, this.res, statusCode, headers);
       return;
@@ -374,23 +390,24 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.res.writeHead(statusCode, statusMessage || undefined, headers);
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  /** false pauses the upstream until the client drained what it was sent. */
+  onData(chunk: Buffer): boolean {
     this.upstream.bytes += chunk.length;
-    if (this.res.write(chunk)) return;
-    controller.pause();
-    if (!this.drainArmed) {
-      this.drainArmed = true;
+    if (this.res.write(chunk)) return true;
+    if (this.onDrain === undefined) {
+      this.onDrain = () => this.resume?.();
       this.res.on('drain', this.onDrain);
     }
+    return false;
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
-    if (this.relayTrailers && Object.keys(trailers).length > 0) this.res.addTrailers(trailers as OutgoingHttpHeaders);
+  onComplete(rawTrailers: Buffer[] | string[] | null): void {
+    if (this.relayTrailers && rawTrailers && rawTrailers.length > 0) this.res.addTrailers(parseHeaders(rawTrailers) as OutgoingHttpHeaders);
     this.res.end();
     this.settle(undefined);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+  onError(error: Error): void {
     try {
       this.handleError(error);
     } catch {
@@ -420,12 +437,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     return this.upstream.status === undefined && !this.res.headersSent && !isTimeout(error);
   }
 
-  onRequestUpgrade(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    socket: Duplex,
-  ): void {
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Duplex): void {
+    const headers = parseHeaders(rawHeaders ?? []) as IncomingHttpHeaders;
     this.upstream.status = statusCode;
     const client = socketOf(this.req, this.res);
     if (client === null || client.destroyed) {
@@ -438,7 +451,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     runResponseHooks(this.ctx, statusCode, headers);
     // Throwing here (invalid hook output) makes undici report the error, answered as a 502.
     client.write(switchingProtocolsHead(headers));
-    this.res.off('close', this.onClientClose);
+    this.res.off('close', onClientClose);
     this.tunnel(client, socket);
   }
 
@@ -473,8 +486,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settled = true;
     this.upstream.durationNs = process.hrtime.bigint() - this.startTime;
-    this.res.off('close', this.onClientClose);
-    if (this.drainArmed) this.res.off('drain', this.onDrain);
+    this.res.off('close', onClientClose);
+    (this.res as ExchangeResponse)[EXCHANGE] = undefined;
+    if (this.onDrain !== undefined) this.res.off('drain', this.onDrain);
     this.resolve(result);
   }
 }
