@@ -6,12 +6,15 @@ import { decode, type DecodeIssue, type ElementKind, type ElementProblem, type M
 import type { LabelPredicate } from './constraints.js';
 import {
   addDefaultElements,
+  hasHTTP,
   issueMessage,
   labelKey,
   labelSchema,
+  labelsUnder,
   labelTree,
   serversTransportLabels,
   takeServersTransports,
+  takeUnsupported,
   treeElementNames,
   type LabelConfig,
   type LabelServer,
@@ -74,20 +77,25 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   const prefix = options.labelPrefix;
   const tree = labelTree(w.labels, prefix);
   const transports = takeServersTransports(tree);
-  addDefaultElements(tree, w.name);
+  const unsupported = takeUnsupported(tree);
+  // As Traefik: a container labelled for TCP or UDP only gets no default HTTP router and service.
+  const layer4Only = (unsupported.includes('tcp') || unsupported.includes('udp')) && !hasHTTP(tree);
+  if (!layer4Only) addDefaultElements(tree, w.name);
   const decoded = decode<LabelConfig>(labelSchema(options.registry), tree, { describe: (written) => labelKey(prefix, written) });
   const value = decoded.value ?? {};
   const enabled = value.enable ?? options.exposedByDefault;
   if (decoded.issues.length === 0 && !enabled) return `it is not enabled (set ${prefix}.enable=true)`;
-  const lbswarm = value.docker?.lbswarm === true;
-  const ready = w.ready || (lbswarm && w.virtualIPs.length > 0);
-  if (!ready && !options.allowEmptyServices) return `not served: ${w.notReady ?? 'not ready'}`;
-  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, problems: [], warnings: [] };
+  const own = providerLabels(w, value, options);
+  const ready = w.ready || (own.lbswarm && w.virtualIPs.length > 0);
+  if (!ready && !options.allowEmptyServices && !own.allowNonRunning) return `not served: ${w.notReady ?? 'not ready'}`;
+  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, problems: [], warnings: [...own.warnings] };
   c.problems.push(...transports.map((name) => transportInLabels(w, name, prefix)));
+  c.problems.push(...unsupportedProblems(w, unsupported, prefix));
   const describe = (issue: DecodeIssue) => issueMessage(w.title, issue, w.labels);
-  if (decoded.issues.length > 0) {
-    // A label outside every element (enable, docker.*, an unknown namespace) concerns the whole workload.
-    const messages = decoded.issues.map(describe);
+  const workloadErrors = [...decoded.issues.map(describe), ...(own.error ? [own.error] : [])];
+  if (workloadErrors.length > 0) {
+    // A label outside every element (enable, docker.*, swarm.*, an unknown namespace) concerns the whole workload.
+    const messages = workloadErrors;
     for (const kind of ['routers', 'services', 'middlewares'] as const) {
       for (const name of treeElementNames(tree, kind)) c.problems.push({ kind, name, messages });
     }
@@ -100,9 +108,81 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   const http = value.http ?? {};
   Object.assign(c.middlewares, http.middlewares);
   const serviceNames = treeElementNames(tree, 'services');
-  for (const [name, service] of Object.entries(http.services ?? {})) addService(c, w, name, service, { ready, lbswarm, network: value.docker?.network ?? options.network }, options);
+  for (const [name, service] of Object.entries(http.services ?? {})) addService(c, w, name, service, { ready, ...own }, options);
   for (const [name, router] of Object.entries(http.routers ?? {})) addRouter(c, w, name, router, serviceNames, options);
   return c;
+}
+
+/** What the provider's own labels (`docker.*`, `swarm.*`) say for one workload, with Traefik's precedence. */
+interface ProviderLabels {
+  network?: string;
+  lbswarm: boolean;
+  /** The label that set lbswarm, for messages. */
+  lbswarmLabel: string;
+  allowNonRunning: boolean;
+  warnings: string[];
+  /** Set when the labels contradict each other: the workload is not served. */
+  error?: string;
+}
+
+/**
+ * Traefik 3's docker provider reads `docker.*` (network, allowNonRunning) and ignores `swarm.*`; its swarm
+ * provider reads `swarm.*`, still accepts `docker.*` with a deprecation warning, rejects both at once, and
+ * ignores allowNonRunning. Wharf's providers.docker with swarmMode reads swarm services the same way.
+ */
+function providerLabels(w: Workload, value: LabelConfig, options: BuildOptions): ProviderLabels {
+  const prefix = options.labelPrefix;
+  const list = (namespace: string, field?: string) => labelsUnder(w.labels, `${prefix}.${namespace}${field ? `.${field}` : ''}`).join(', ');
+  if (w.kind === 'container') {
+    const warnings = value.swarm ? [`${w.title}: ${list('swarm')}: ${prefix}.swarm.* labels are read by the swarm provider only; ignored for containers`] : [];
+    const docker = value.docker ?? {};
+    return { network: docker.network ?? options.network, lbswarm: docker.lbswarm === true, lbswarmLabel: `${prefix}.docker.lbswarm`, allowNonRunning: docker.allowNonRunning === true, warnings };
+  }
+  const warnings: string[] = [];
+  if (value.docker?.allowNonRunning !== undefined) warnings.push(`${w.title}: ${list('docker', 'allownonrunning')}: has no effect on swarm services (Traefik reads it for containers only); ignored`);
+  if (value.docker && value.swarm) {
+    const error = `${w.title}: labels ${list('docker')} and ${list('swarm')}: both ${prefix}.docker.* and ${prefix}.swarm.* are set; keep only ${prefix}.swarm.*`;
+    return { lbswarm: false, lbswarmLabel: '', allowNonRunning: false, warnings, error };
+  }
+  // Only the v3 form (providers.swarm) calls docker.* deprecated: they are the v2 form's own names.
+  const deprecated = value.docker && options.provider === 'swarm' && (value.docker.network !== undefined || value.docker.lbswarm !== undefined);
+  if (deprecated) warnings.push(`${w.title}: ${list('docker')}: ${prefix}.docker.* labels on swarm services are deprecated (Traefik 3); use ${prefix}.swarm.* instead`);
+  const namespace = value.swarm ? 'swarm' : 'docker';
+  const source = value.swarm ?? value.docker ?? {};
+  return { network: source.network ?? options.network, lbswarm: source.lbswarm === true, lbswarmLabel: `${prefix}.${namespace}.lbswarm`, allowNonRunning: false, warnings };
+}
+
+/**
+ * TCP, UDP and TLS labels, one error per workload and kind of routing, reported as a disabled router so it shows
+ * in the API (Wharf has no TCP/UDP or TLS section there). The name `<workload>.tcp-udp` / `<workload>.tls` has a
+ * dot, which a label-defined router name cannot have, so it never replaces a real router.
+ */
+function unsupportedProblems(w: Workload, found: readonly string[], prefix: string): ElementProblem[] {
+  const problems: ElementProblem[] = [];
+  const layer4 = found.filter((n) => n === 'tcp' || n === 'udp');
+  if (layer4.length > 0) {
+    const labels = layer4.flatMap((n) => labelsUnder(w.labels, `${prefix}.${n}`));
+    const protocols = layer4.map((n) => n.toUpperCase()).join(' and ');
+    problems.push(
+      problem('routers', `${w.name}.tcp-udp`, `${w.title}: ${plural(labels)}: ${protocols} routing is not supported by Wharf yet; these labels are ignored (the ${w.kind}'s HTTP labels are not affected)`),
+    );
+  }
+  if (found.includes('tls')) {
+    const labels = labelsUnder(w.labels, `${prefix}.tls`);
+    problems.push(
+      problem(
+        'routers',
+        `${w.name}.tls`,
+        `${w.title}: ${plural(labels)}: TLS options and stores are not read from labels (Traefik reads only tls.stores.default there, and ignores the rest); ` +
+          'define them in a file (providers.file) under tls.options and tls.stores; these labels are ignored',
+      ),
+    );
+  }
+  return problems;
+}
+
+function plural(labels: readonly string[]): string {
+  return `label${labels.length > 1 ? 's' : ''} ${labels.join(', ')}`;
 }
 
 /** serversTransports are not read from labels (as in Traefik): an error on the transport, so services using it say why. */
@@ -140,6 +220,7 @@ function addRouter(c: Contribution, w: Workload, name: string, router: Partial<R
 interface ServerContext {
   ready: boolean;
   lbswarm: boolean;
+  lbswarmLabel: string;
   network?: string;
 }
 
@@ -171,7 +252,7 @@ function serversFor(w: Workload, service: string, server: LabelServer, context: 
   if (typeof port === 'string') return `${port}; set ${label('port')}`;
   const scheme = server.scheme ?? 'http';
   const warnings: string[] = [];
-  const hosts = context.lbswarm ? virtualIP(w, port, context.network) : instanceHosts(w, port, context.network, options, warnings);
+  const hosts = context.lbswarm ? virtualIP(w, port, context) : instanceHosts(w, port, context.network, options, warnings);
   if (typeof hosts === 'string') return hosts;
   const urls = [...new Set(hosts.map((host) => `${scheme}://${host}`))].sort();
   return { servers: urls.map((url) => ({ url, ...extra })), warnings };
@@ -183,9 +264,9 @@ function defaultPort(w: Workload): number | string {
   return `${w.title} exposes several ports (${w.ports.join(', ')}) and no server.port label says which one to use`;
 }
 
-function virtualIP(w: Workload, port: number, network: string | undefined): string[] | string {
+function virtualIP(w: Workload, port: number, { network, lbswarmLabel }: ServerContext): string[] | string {
   const chosen = (network && w.virtualIPs.find((v) => v.network === network)) || w.virtualIPs[0];
-  if (!chosen) return `${w.title}: docker.lbswarm=true but the service has no virtual IP (endpoint mode dnsrr, or host network)`;
+  if (!chosen) return `${w.title}: ${lbswarmLabel}=true but the service has no virtual IP (endpoint mode dnsrr, or host network)`;
   return [`${hostPart(chosen.ip)}:${port}`];
 }
 

@@ -27,10 +27,22 @@ export interface LabelHTTP {
   middlewares?: Record<string, MiddlewareConfig>;
 }
 
+/** `<prefix>.swarm.*`: Traefik 3's names for the swarm provider's own labels. */
+export interface LabelSwarm {
+  network?: string;
+  lbswarm?: boolean;
+}
+
+/** `<prefix>.docker.*`: the docker provider's own labels (and Traefik 2's names for swarm's). */
+export interface LabelDocker extends LabelSwarm {
+  allowNonRunning?: boolean;
+}
+
 /** The decoded labels of one container or service. */
 export interface LabelConfig {
   enable?: boolean;
-  docker?: { network?: string; lbswarm?: boolean };
+  docker?: LabelDocker;
+  swarm?: LabelSwarm;
   http?: LabelHTTP;
 }
 
@@ -73,18 +85,27 @@ export function labelSchema(registry: PluginRegistry): TSchema {
       docker: Type.Optional(
         Type.Object(
           {
-            network: Type.Optional(Type.String({ minLength: 1, description: 'Network whose address the servers use.' })),
-            lbswarm: Type.Optional(Type.Boolean({ description: 'Swarm: use the service virtual IP instead of task IPs.' })),
+            ...providerLabelProperties(),
+            allowNonRunning: Type.Optional(Type.Boolean({ description: 'Docker: keep a container that is not running (or not healthy) in the configuration, without servers.' })),
           },
           { additionalProperties: false },
         ),
       ),
+      swarm: Type.Optional(Type.Object(providerLabelProperties(), { additionalProperties: false })),
       http: Type.Optional(labelHTTP),
     },
     { additionalProperties: false },
   );
   cache.set(dynamic, schema);
   return schema;
+}
+
+/** network and lbswarm, written under `docker.` (containers, Traefik 2 swarm) or `swarm.` (Traefik 3 swarm). */
+function providerLabelProperties() {
+  return {
+    network: Type.Optional(Type.String({ minLength: 1, description: 'Network whose address the servers use.' })),
+    lbswarm: Type.Optional(Type.Boolean({ description: 'Swarm: use the service virtual IP instead of task IPs.' })),
+  };
 }
 
 /** The model's server schema turned into the label form: everything optional, plus port and scheme. */
@@ -154,13 +175,49 @@ export function takeServersTransports(tree: TreeObject): string[] {
 
 /** The labels (as written) that define serversTransport `name`, sorted. */
 export function serversTransportLabels(labels: Readonly<Record<string, string>>, prefix: string, name: string): string[] {
-  const start = `${prefix}.http.serverstransports.${name}`.toLowerCase();
+  return labelsUnder(labels, `${prefix}.http.serverstransports.${name}`);
+}
+
+/** The labels (as written) at `path` or below it, matched case-insensitively, sorted. */
+export function labelsUnder(labels: Readonly<Record<string, string>>, path: string): string[] {
+  const start = path.toLowerCase();
   return Object.keys(labels)
     .filter((key) => {
       const lower = key.toLowerCase();
       return lower === start || lower.startsWith(`${start}.`) || lower.startsWith(`${start}[`);
     })
     .sort();
+}
+
+/** Top-level label namespaces Traefik reads that Wharf does not build elements from (yet). */
+export const UNSUPPORTED_NAMESPACES = ['tcp', 'udp', 'tls'] as const;
+export type UnsupportedNamespace = (typeof UNSUPPORTED_NAMESPACES)[number];
+
+/**
+ * Takes the `tcp`, `udp` and `tls` subtrees out of the tree and returns which were there. Decoding them with
+ * the rest would make one unsupported label an issue of the whole workload and disable its HTTP routers too;
+ * taken out, they are reported on their own and the HTTP part decodes as if they were not there.
+ */
+export function takeUnsupported(tree: TreeObject): UnsupportedNamespace[] {
+  const found: UnsupportedNamespace[] = [];
+  for (const namespace of UNSUPPORTED_NAMESPACES) {
+    for (const key of Object.keys(tree).filter((k) => k.toLowerCase() === namespace)) {
+      delete tree[key];
+      if (!found.includes(namespace)) found.push(namespace);
+    }
+  }
+  return found;
+}
+
+/** Whether the tree has any `http.*` label (Traefik adds no default HTTP router to a TCP/UDP-only container). */
+export function hasHTTP(tree: TreeObject): boolean {
+  return Object.keys(tree).some((k) => k.toLowerCase() === 'http');
+}
+
+/** Whether `<prefix>.docker.allowNonRunning` is true (before decoding: the provider lists stopped containers with it). */
+export function allowsNonRunning(labels: Readonly<Record<string, string>>, prefix: string): boolean {
+  const key = `${prefix}.docker.allownonrunning`.toLowerCase();
+  return Object.entries(labels).some(([k, v]) => k.toLowerCase() === key && v.trim().toLowerCase() === 'true');
 }
 
 /** Adds what Traefik adds: a service named after the workload when none is labelled, and a router when there is one service. */
