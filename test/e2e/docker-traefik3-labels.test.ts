@@ -51,7 +51,7 @@ after(async () => {
 });
 
 describe('Traefik 3 labels through the Engine API emulator', () => {
-  it('a container with HTTP and TCP labels keeps serving HTTP; the TCP labels are one error in the API and the log', async () => {
+  it('a container with HTTP, TCP and TLS labels keeps serving HTTP; the TCP and tls.options labels are errors in the API and the log', async () => {
     const engine = await emulator('tcp');
     engine.addNetwork({ name: 'front', driver: 'bridge', scope: 'local' });
     const app = await backend('app', '127.0.7.1');
@@ -65,6 +65,9 @@ describe('Traefik 3 labels through the Engine API emulator', () => {
         'traefik.http.services.web.loadbalancer.server.port': String(app.port),
         'traefik.tcp.routers.db.rule': 'HostSNI(`*`)',
         'Traefik.TCP.Services.db.LoadBalancer.Server.Port': '5432',
+        // Read by Traefik (and here, into the tls plugin's section); tls.options are not (reported).
+        'traefik.tls.stores.default.defaultgeneratedcert.resolver': 'le',
+        'traefik.tls.options.modern.minversion': 'VersionTLS13',
       },
     });
     const g = await gateway([
@@ -80,13 +83,18 @@ describe('Traefik 3 labels through the Engine API emulator', () => {
       const list = (await api(g, '/api/http/routers')) as Array<{ name: string; status: string; error?: string[] }>;
       return list.some((r) => r.name === 'app.tcp-udp@docker') && list;
     }, 'the TCP labels reported in the API', 2_000);
+    const tls =
+      'container "app": label traefik.tls.options.modern.minversion: only traefik.tls.stores.default.* is read from labels (Traefik ignores the rest too); ' +
+      'define TLS options and certificates in a file (providers.file) under tls.options and tls.certificates; these labels are ignored';
     assert.deepEqual(
       routers.map((r) => [r.name, r.status, r.error]),
       [
         ['app.tcp-udp@docker', 'disabled', [expected]],
+        ['app.tls@docker', 'disabled', [tls]],
         ['web@docker', 'enabled', undefined],
       ],
     );
+    assert.ok(!g.lines.some((l) => /rejected the tls configuration/.test(l.msg)), 'the tls plugin took the default store');
     assert.ok(g.lines.some((l) => l.msg === `router app.tcp-udp@docker: ${expected}`), 'logged once as the router error');
     assert.equal((await get(g.port, 'web.test')).status, 200, 'HTTP still served');
   });

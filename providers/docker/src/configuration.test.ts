@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, Duration, StringList } from '@wharf/core';
+import { definePlugin, Duration, MapOf, StringList } from '@wharf/core';
 import { PluginRegistry } from '@wharf/core/config';
 import { buildConfiguration, type BuildOptions } from './configuration.js';
 import { compileTemplate } from './template.js';
@@ -405,11 +405,15 @@ test('docker configuration: TCP, UDP and TLS labels are reported once per contai
       problems: { 'routers/web.tcp-udp': /label traefik\.udp\.services\.dns\.loadbalancer\.server\.port: UDP routing is not supported/ },
     },
     {
-      desc: 'TLS options and stores in labels',
+      desc: 'TLS options in labels (Traefik ignores them): reported; the default store without the tls plugin: reported',
       workloads: [container('web', { ...http, 'traefik.tls.options.modern.minVersion': 'VersionTLS13', 'traefik.tls.stores.default.defaultCertificate.certFile': '/c.pem' })],
       http: web,
       problems: {
-        'routers/web.tls': /^container "web": labels traefik\.tls\.options\.modern\.minVersion, traefik\.tls\.stores\.default\.defaultCertificate\.certFile: TLS options and stores are not read from labels \(Traefik reads only tls\.stores\.default there, and ignores the rest\); define them in a file/,
+        'routers/web.tls': new RegExp(
+          '^container "web": label traefik\\.tls\\.options\\.modern\\.minVersion: only traefik\\.tls\\.stores\\.default\\.\\* is read from labels \\(Traefik ignores the rest too\\); ' +
+            'define TLS options and certificates in a file \\(providers\\.file\\) under tls\\.options and tls\\.certificates; these labels are ignored\n' +
+            'container "web": label traefik\\.tls\\.stores\\.default\\.defaultCertificate\\.certFile: no plugin handles tls \\(the tls plugin is not loaded\\); these labels are ignored$',
+        ),
       },
     },
     {
@@ -429,6 +433,72 @@ test('docker configuration: TCP, UDP and TLS labels are reported once per contai
   for (const c of cases) {
     const { config } = buildConfiguration(c.workloads, options({ labelPrefix: 'traefik' }));
     assert.deepEqual(config.config.http, c.http, `${c.desc}: http`);
+    const got = Object.fromEntries(config.problems.map((p) => [`${p.kind}/${p.name}`, p.messages.join('\n')]));
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(c.problems).sort(), `${c.desc}: problems ${JSON.stringify(got)}`);
+    for (const [key, re] of Object.entries(c.problems)) assert.match(got[key]!, re, `${c.desc}: ${key}`);
+  }
+});
+
+// A plugin owning the dynamic `tls` section, shaped as the tls plugin's stores (the provider only sees the schema).
+const tlsOwner = definePlugin({
+  name: 'tlsOwner',
+  schema: Type.Object({}, { additionalProperties: false }),
+  config: {
+    dynamic: {
+      key: 'tls',
+      schema: Type.Object(
+        {
+          stores: Type.Optional(
+            MapOf(
+              Type.Object(
+                {
+                  defaultCertificate: Type.Optional(Type.Object({ certFile: Type.String(), keyFile: Type.String() }, { additionalProperties: false })),
+                  defaultGeneratedCert: Type.Optional(Type.Object({ resolver: Type.Optional(Type.String()) }, { additionalProperties: false })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    },
+  },
+  setup: () => {},
+});
+
+test('docker configuration: tls.stores.default from labels becomes the provider tls section, as Traefik reads it', () => {
+  const withTLS = new PluginRegistry().register(tlsOwner);
+  const http = { 'traefik.http.routers.web.rule': 'Host(`web`)' };
+  const cert = { 'traefik.tls.stores.default.defaultCertificate.certFile': '/certs/c.pem', 'Traefik.TLS.Stores.Default.DefaultCertificate.KeyFile': '/certs/k.pem' };
+  const store = { defaultCertificate: { certFile: '/certs/c.pem', keyFile: '/certs/k.pem' } };
+  const cases: { desc: string; workloads: Workload[]; tls: unknown; problems: Record<string, RegExp> }[] = [
+    { desc: 'one container, mixed case', workloads: [container('web', { ...http, ...cert })], tls: { stores: { default: store } }, problems: {} },
+    { desc: "Traefik's ACME form is accepted", workloads: [container('proxy', { 'traefik.tls.stores.default.defaultgeneratedcert.resolver': 'le' })], tls: { stores: { default: { defaultGeneratedCert: { resolver: 'le' } } } }, problems: {} },
+    { desc: 'replicas with the same labels share it', workloads: [container('web', cert), container('web', cert, { id: 'id-2', title: 'container "web-2"' })], tls: { stores: { default: store } }, problems: {} },
+    {
+      desc: 'two containers disagree: neither is used, the conflict is reported',
+      workloads: [container('a', cert), container('b', { 'traefik.tls.stores.default.defaultgeneratedcert.resolver': 'le' })],
+      tls: undefined,
+      problems: { 'routers/tls.stores.default': /^tls store default is defined differently by container "a" and container "b"; neither is used/ },
+    },
+    {
+      desc: 'a bad store label: reported on <name>.tls; HTTP untouched',
+      workloads: [container('web', { ...http, 'traefik.tls.stores.default.defaultCertificate.certFle': '/c.pem' })],
+      tls: undefined,
+      problems: { 'routers/web.tls': /^container "web": label traefik\.tls\.stores\.default\.defaultCertificate\.certFle="\/c\.pem": unknown field 'certFle'/ },
+    },
+    {
+      desc: 'another store: ignored by Traefik, reported here',
+      workloads: [container('web', { 'traefik.tls.stores.other.defaultgeneratedcert.resolver': 'le' })],
+      tls: undefined,
+      problems: { 'routers/web.tls': /label traefik\.tls\.stores\.other\.defaultgeneratedcert\.resolver: only traefik\.tls\.stores\.default\.\* is read from labels/ },
+    },
+  ];
+  for (const c of cases) {
+    const { config } = buildConfiguration(c.workloads, options({ labelPrefix: 'traefik', registry: withTLS }));
+    assert.deepEqual(config.config.tls, c.tls, `${c.desc}: tls`);
+    assert.ok(config.config.http?.routers && Object.keys(config.config.http.routers).length > 0, `${c.desc}: HTTP routers kept`);
     const got = Object.fromEntries(config.problems.map((p) => [`${p.kind}/${p.name}`, p.messages.join('\n')]));
     assert.deepEqual(Object.keys(got).sort(), Object.keys(c.problems).sort(), `${c.desc}: problems ${JSON.stringify(got)}`);
     for (const [key, re] of Object.entries(c.problems)) assert.match(got[key]!, re, `${c.desc}: ${key}`);

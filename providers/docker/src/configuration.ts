@@ -2,7 +2,7 @@
 // only port, router with defaultRule), servers from addresses, then replicas merged by element name.
 // A problem disables only the elements it touches and is kept, with who and which label, in `problems`.
 import { isDeepStrictEqual } from 'node:util';
-import { decode, type DecodeIssue, type ElementKind, type ElementProblem, type MiddlewareConfig, type PluginRegistry, type ProviderConfig, type RouterConfig, type ServerConfig, type ServiceConfig } from '@wharf/core/provider';
+import { decode, type TreeObject, type DecodeIssue, type ElementKind, type ElementProblem, type MiddlewareConfig, type PluginRegistry, type ProviderConfig, type RouterConfig, type ServerConfig, type ServiceConfig } from '@wharf/core/provider';
 import type { LabelPredicate } from './constraints.js';
 import {
   addDefaultElements,
@@ -13,9 +13,12 @@ import {
   labelsUnder,
   labelTree,
   serversTransportLabels,
+  takeOtherNamespaces,
   takeServersTransports,
-  takeUnsupported,
+  tlsStoreSchema,
+  treeChild,
   treeElementNames,
+  type OtherNamespace,
   type LabelConfig,
   type LabelServer,
   type LabelService,
@@ -52,6 +55,8 @@ interface Contribution {
   middlewares: Record<string, MiddlewareConfig>;
   problems: ElementProblem[];
   warnings: string[];
+  /** `tls.stores.default` from labels (the only TLS part Traefik reads there). */
+  tlsStore?: Record<string, unknown>;
 }
 
 export function buildConfiguration(workloads: readonly Workload[], options: BuildOptions): BuildResult {
@@ -77,9 +82,9 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   const prefix = options.labelPrefix;
   const tree = labelTree(w.labels, prefix);
   const transports = takeServersTransports(tree);
-  const unsupported = takeUnsupported(tree);
+  const others = takeOtherNamespaces(tree);
   // As Traefik: a container labelled for TCP or UDP only gets no default HTTP router and service.
-  const layer4Only = (unsupported.includes('tcp') || unsupported.includes('udp')) && !hasHTTP(tree);
+  const layer4Only = (others.tcp !== undefined || others.udp !== undefined) && !hasHTTP(tree);
   if (!layer4Only) addDefaultElements(tree, w.name);
   const decoded = decode<LabelConfig>(labelSchema(options.registry), tree, { describe: (written) => labelKey(prefix, written) });
   const value = decoded.value ?? {};
@@ -90,15 +95,17 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   if (!ready && !options.allowEmptyServices && !own.allowNonRunning) return `not served: ${w.notReady ?? 'not ready'}`;
   const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, problems: [], warnings: [...own.warnings] };
   c.problems.push(...transports.map((name) => transportInLabels(w, name, prefix)));
-  c.problems.push(...unsupportedProblems(w, unsupported, prefix));
+  c.problems.push(...layer4Problems(w, others, prefix));
+  if (others.tls) addTLS(c, w, others.tls, options);
   const describe = (issue: DecodeIssue) => issueMessage(w.title, issue, w.labels);
   const workloadErrors = [...decoded.issues.map(describe), ...(own.error ? [own.error] : [])];
   if (workloadErrors.length > 0) {
-    // A label outside every element (enable, docker.*, swarm.*, an unknown namespace) concerns the whole workload.
-    const messages = workloadErrors;
+    // A label outside every element (enable, docker.*, swarm.*, an unknown namespace) concerns the whole workload,
+    // its TLS store included: whether it is served at all is unknown.
     for (const kind of ['routers', 'services', 'middlewares'] as const) {
-      for (const name of treeElementNames(tree, kind)) c.problems.push({ kind, name, messages });
+      for (const name of treeElementNames(tree, kind)) c.problems.push({ kind, name, messages: workloadErrors });
     }
+    delete c.tlsStore;
     return c;
   }
   for (const [path, issues] of decoded.disabled) {
@@ -153,32 +160,52 @@ function providerLabels(w: Workload, value: LabelConfig, options: BuildOptions):
 }
 
 /**
- * TCP, UDP and TLS labels, one error per workload and kind of routing, reported as a disabled router so it shows
- * in the API (Wharf has no TCP/UDP or TLS section there). The name `<workload>.tcp-udp` / `<workload>.tls` has a
- * dot, which a label-defined router name cannot have, so it never replaces a real router.
+ * TCP and UDP labels: one error per workload, reported as a disabled router so it shows in the API (Wharf has no
+ * TCP/UDP section there). The name `<workload>.tcp-udp` has a dot, which a label-defined router name cannot
+ * have, so it never replaces a real router.
  */
-function unsupportedProblems(w: Workload, found: readonly string[], prefix: string): ElementProblem[] {
-  const problems: ElementProblem[] = [];
-  const layer4 = found.filter((n) => n === 'tcp' || n === 'udp');
-  if (layer4.length > 0) {
-    const labels = layer4.flatMap((n) => labelsUnder(w.labels, `${prefix}.${n}`));
-    const protocols = layer4.map((n) => n.toUpperCase()).join(' and ');
-    problems.push(
-      problem('routers', `${w.name}.tcp-udp`, `${w.title}: ${plural(labels)}: ${protocols} routing is not supported by Wharf yet; these labels are ignored (the ${w.kind}'s HTTP labels are not affected)`),
+function layer4Problems(w: Workload, others: Partial<Record<OtherNamespace, TreeObject>>, prefix: string): ElementProblem[] {
+  const layer4 = (['tcp', 'udp'] as const).filter((n) => others[n] !== undefined);
+  if (layer4.length === 0) return [];
+  const labels = layer4.flatMap((n) => labelsUnder(w.labels, `${prefix}.${n}`));
+  const protocols = layer4.map((n) => n.toUpperCase()).join(' and ');
+  return [problem('routers', `${w.name}.tcp-udp`, `${w.title}: ${plural(labels)}: ${protocols} routing is not supported by Wharf yet; these labels are ignored (the ${w.kind}'s HTTP labels are not affected)`)];
+}
+
+/**
+ * `tls.*` labels as Traefik reads them: `tls.stores.default.*` is decoded (against the tls plugin's schema) into
+ * the provider's `tls` section; the rest (options, other stores, certificates) Traefik ignores, and Wharf reports.
+ * Errors go to one disabled router `<workload>.tls` (see layer4Problems for the name); HTTP is not affected.
+ */
+function addTLS(c: Contribution, w: Workload, tls: TreeObject, options: BuildOptions): void {
+  const prefix = options.labelPrefix;
+  const storeLabels = labelsUnder(w.labels, `${prefix}.tls.stores.default`);
+  const otherLabels = labelsUnder(w.labels, `${prefix}.tls`).filter((l) => !storeLabels.includes(l));
+  const messages: string[] = [];
+  if (otherLabels.length > 0) {
+    messages.push(
+      `${w.title}: ${plural(otherLabels)}: only ${prefix}.tls.stores.default.* is read from labels (Traefik ignores the rest too); ` +
+        'define TLS options and certificates in a file (providers.file) under tls.options and tls.certificates; these labels are ignored',
     );
   }
-  if (found.includes('tls')) {
-    const labels = labelsUnder(w.labels, `${prefix}.tls`);
-    problems.push(
-      problem(
-        'routers',
-        `${w.name}.tls`,
-        `${w.title}: ${plural(labels)}: TLS options and stores are not read from labels (Traefik reads only tls.stores.default there, and ignores the rest); ` +
-          'define them in a file (providers.file) under tls.options and tls.stores; these labels are ignored',
-      ),
-    );
-  }
-  return problems;
+  const store = storeLabels.length > 0 ? defaultStore(w, tls, options) : undefined;
+  if (typeof store === 'string') messages.push(store);
+  else if (store) c.tlsStore = store;
+  if (messages.length > 0) c.problems.push({ kind: 'routers', name: `${w.name}.tls`, messages });
+}
+
+/** The decoded `tls.stores.default` labels, or why they cannot be used. */
+function defaultStore(w: Workload, tls: TreeObject, options: BuildOptions): Record<string, unknown> | string {
+  const prefix = options.labelPrefix;
+  const schema = tlsStoreSchema(options.registry);
+  const labels = labelsUnder(w.labels, `${prefix}.tls.stores.default`);
+  if (!schema) return `${w.title}: ${plural(labels)}: no plugin handles tls (the tls plugin is not loaded); these labels are ignored`;
+  const stores = treeChild(tls, 'stores', false);
+  const store = stores && treeChild(stores, 'default', false);
+  if (!store) return `${w.title}: ${plural(labels)}: expected ${prefix}.tls.stores.default.<field>=<value>`;
+  const decoded = decode<Record<string, unknown>>(schema, store, { describe: (written) => labelKey(prefix, ['tls', 'stores', 'default', ...written]) });
+  if (decoded.issues.length > 0) return decoded.issues.map((issue) => issueMessage(w.title, issue, w.labels)).join('; ');
+  return decoded.value;
 }
 
 function plural(labels: readonly string[]): string {
@@ -318,6 +345,9 @@ function problem(kind: ElementKind, name: string, message: string): ElementProbl
 
 type Kind = 'routers' | 'services' | 'middlewares';
 
+/** Where a default-store conflict is reported: a router name no label can produce (it has dots), shown in the API. */
+const TLS_STORE_ELEMENT = 'tls.stores.default';
+
 interface Entry {
   config: RouterConfig | ServiceConfig | MiddlewareConfig;
   owners: string[];
@@ -327,9 +357,12 @@ interface Entry {
 class Merger {
   private readonly elements: Record<Kind, Map<string, Entry>> = { routers: new Map(), services: new Map(), middlewares: new Map() };
   private readonly problems = new Map<string, ElementProblem>();
+  private tlsStore?: { config: Record<string, unknown>; owners: string[] };
+  private tlsConflict = false;
 
   add(c: Contribution): void {
     for (const p of c.problems) this.addProblem(p.kind, p.name, p.messages);
+    if (c.tlsStore) this.addTLSStore(c.tlsStore, c.owner);
     for (const kind of ['routers', 'services', 'middlewares'] as const) {
       for (const [name, config] of Object.entries(c[kind])) this.addElement(kind, name, structuredClone(config), c.owner);
     }
@@ -352,6 +385,14 @@ class Merger {
     this.addProblem(kind, name, [`${singular} ${name} is defined differently by ${existing.owners[0]} and ${owner}; give each its own name or the same labels`]);
   }
 
+  /** As Traefik's merge: workloads defining the default store identically share it; differently, none is used. */
+  private addTLSStore(config: Record<string, unknown>, owner: string): void {
+    if (!this.tlsStore) return void (this.tlsStore = { config, owners: [owner] });
+    if (isDeepStrictEqual(this.tlsStore.config, config)) return void this.tlsStore.owners.push(owner);
+    this.tlsConflict = true;
+    this.addProblem('routers', TLS_STORE_ELEMENT, [`tls store default is defined differently by ${this.tlsStore.owners[0]} and ${owner}; neither is used (give them the same labels, or define it in one place)`]);
+  }
+
   private addProblem(kind: ElementKind, name: string, messages: string[]): void {
     const key = `${kind}/${name}`;
     const existing = this.problems.get(key);
@@ -370,7 +411,8 @@ class Merger {
       if (Object.keys(out).length > 0) http[kind] = out;
     }
     const problems = [...this.problems.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
-    return { config: Object.keys(http).length > 0 ? { http } : {}, problems };
+    const tls = this.tlsStore && !this.tlsConflict ? { tls: { stores: { default: this.tlsStore.config } } } : {};
+    return { config: { ...(Object.keys(http).length > 0 && { http }), ...tls }, problems };
   }
 }
 

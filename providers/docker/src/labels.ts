@@ -189,24 +189,35 @@ export function labelsUnder(labels: Readonly<Record<string, string>>, path: stri
     .sort();
 }
 
-/** Top-level label namespaces Traefik reads that Wharf does not build elements from (yet). */
-export const UNSUPPORTED_NAMESPACES = ['tcp', 'udp', 'tls'] as const;
-export type UnsupportedNamespace = (typeof UNSUPPORTED_NAMESPACES)[number];
+/** Top-level label namespaces Traefik reads that are decoded apart from `http`, each reported on its own. */
+export const OTHER_NAMESPACES = ['tcp', 'udp', 'tls'] as const;
+export type OtherNamespace = (typeof OTHER_NAMESPACES)[number];
 
 /**
- * Takes the `tcp`, `udp` and `tls` subtrees out of the tree and returns which were there. Decoding them with
- * the rest would make one unsupported label an issue of the whole workload and disable its HTTP routers too;
- * taken out, they are reported on their own and the HTTP part decodes as if they were not there.
+ * Takes the `tcp`, `udp` and `tls` subtrees out of the tree and returns them. Decoding them with the rest would
+ * make one of their labels an issue of the whole workload and disable its HTTP routers too; taken out, each is
+ * handled and reported on its own and the HTTP part decodes as if they were not there.
  */
-export function takeUnsupported(tree: TreeObject): UnsupportedNamespace[] {
-  const found: UnsupportedNamespace[] = [];
-  for (const namespace of UNSUPPORTED_NAMESPACES) {
+export function takeOtherNamespaces(tree: TreeObject): Partial<Record<OtherNamespace, TreeObject>> {
+  const found: Partial<Record<OtherNamespace, TreeObject>> = {};
+  for (const namespace of OTHER_NAMESPACES) {
     for (const key of Object.keys(tree).filter((k) => k.toLowerCase() === namespace)) {
+      const value = tree[key]!;
       delete tree[key];
-      if (!found.includes(namespace)) found.push(namespace);
+      // `traefik.tcp=x` has no children: kept as an empty subtree so it is still reported.
+      found[namespace] = typeof value === 'string' ? {} : value;
     }
   }
   return found;
+}
+
+/**
+ * The schema of `tls.stores.default` from the tls plugin's dynamic section, or undefined when no plugin owns
+ * `tls`. Traefik decodes only this part of `tls.*` from labels (pkg/config/label: filter traefik.tls.stores.default).
+ */
+export function tlsStoreSchema(registry: PluginRegistry): TSchema | undefined {
+  const stores = property(property(dynamicSchema(registry), 'tls'), 'stores');
+  return stores?.additionalProperties as TSchema | undefined;
 }
 
 /** Whether the tree has any `http.*` label (Traefik adds no default HTTP router to a TCP/UDP-only container). */
