@@ -303,7 +303,7 @@ test('docker configuration: provider labels as Traefik 3 reads them (docker.*, s
       provider: 'swarm',
       workload: swarmService('s', { 'traefik.docker.network': 'front' }),
       urls: ['http://10.2.0.5:80'],
-      warnings: [/^service "s": traefik\.docker\.network: traefik\.docker\.\* labels on swarm services are deprecated \(Traefik 3\); use traefik\.swarm\.\* instead$/],
+      warnings: [/^service "s": label traefik\.docker\.network: traefik\.docker\.\* labels on swarm services are deprecated \(Traefik 3\); use traefik\.swarm\.\* instead$/],
     },
     { desc: 'swarm mode of providers.docker: docker.* are its own names, no warning', provider: 'docker', workload: swarmService('s', { 'traefik.docker.lbswarm': 'true' }), urls: ['http://10.1.0.100:80'], warnings: [] },
     {
@@ -318,7 +318,7 @@ test('docker configuration: provider labels as Traefik 3 reads them (docker.*, s
       provider: 'swarm',
       workload: swarmService('s', { 'traefik.docker.allownonrunning': 'true' }),
       urls: ['http://10.1.0.5:80'],
-      warnings: [/^service "s": traefik\.docker\.allownonrunning: has no effect on swarm services \(Traefik reads it for containers only\); ignored$/],
+      warnings: [/^service "s": label traefik\.docker\.allownonrunning: has no effect on swarm services \(Traefik reads it for containers only\); ignored$/],
     },
     {
       desc: 'swarm: allownonrunning keeps no service without tasks',
@@ -333,7 +333,7 @@ test('docker configuration: provider labels as Traefik 3 reads them (docker.*, s
       provider: 'docker',
       workload: container('c', { 'traefik.swarm.network': 'nope' }),
       urls: ['http://10.0.0.2:80'],
-      warnings: [/^container "c": traefik\.swarm\.network: traefik\.swarm\.\* labels are read by the swarm provider only; ignored for containers$/],
+      warnings: [/^container "c": label traefik\.swarm\.network: traefik\.swarm\.\* labels are read by the swarm provider only; ignored for containers$/],
     },
     { desc: 'docker: a stopped container is not served', provider: 'docker', workload: container('c', {}, stopped), skipped: /container "c": not served: it is not running/ },
     { desc: 'docker: allownonrunning keeps a stopped container, without servers', provider: 'docker', workload: container('c', { 'traefik.docker.AllowNonRunning': 'true' }, stopped), urls: [] },

@@ -140,20 +140,21 @@ interface ProviderLabels {
 function providerLabels(w: Workload, value: LabelConfig, options: BuildOptions): ProviderLabels {
   const prefix = options.labelPrefix;
   const list = (namespace: string, field?: string) => labelsUnder(w.labels, `${prefix}.${namespace}${field ? `.${field}` : ''}`).join(', ');
+  const labels = (namespace: string, field?: string) => plural(labelsUnder(w.labels, `${prefix}.${namespace}${field ? `.${field}` : ''}`));
   if (w.kind === 'container') {
-    const warnings = value.swarm ? [`${w.title}: ${list('swarm')}: ${prefix}.swarm.* labels are read by the swarm provider only; ignored for containers`] : [];
+    const warnings = value.swarm ? [`${w.title}: ${labels('swarm')}: ${prefix}.swarm.* labels are read by the swarm provider only; ignored for containers`] : [];
     const docker = value.docker ?? {};
     return { network: docker.network ?? options.network, lbswarm: docker.lbswarm === true, lbswarmLabel: `${prefix}.docker.lbswarm`, allowNonRunning: docker.allowNonRunning === true, warnings };
   }
   const warnings: string[] = [];
-  if (value.docker?.allowNonRunning !== undefined) warnings.push(`${w.title}: ${list('docker', 'allownonrunning')}: has no effect on swarm services (Traefik reads it for containers only); ignored`);
+  if (value.docker?.allowNonRunning !== undefined) warnings.push(`${w.title}: ${labels('docker', 'allownonrunning')}: has no effect on swarm services (Traefik reads it for containers only); ignored`);
   if (value.docker && value.swarm) {
     const error = `${w.title}: labels ${list('docker')} and ${list('swarm')}: both ${prefix}.docker.* and ${prefix}.swarm.* are set; keep only ${prefix}.swarm.*`;
     return { lbswarm: false, lbswarmLabel: '', allowNonRunning: false, warnings, error };
   }
   // Only the v3 form (providers.swarm) calls docker.* deprecated: they are the v2 form's own names.
   const deprecated = value.docker && options.provider === 'swarm' && (value.docker.network !== undefined || value.docker.lbswarm !== undefined);
-  if (deprecated) warnings.push(`${w.title}: ${list('docker')}: ${prefix}.docker.* labels on swarm services are deprecated (Traefik 3); use ${prefix}.swarm.* instead`);
+  if (deprecated) warnings.push(`${w.title}: ${labels('docker')}: ${prefix}.docker.* labels on swarm services are deprecated (Traefik 3); use ${prefix}.swarm.* instead`);
   const namespace = value.swarm ? 'swarm' : 'docker';
   const source = value.swarm ?? value.docker ?? {};
   return { network: source.network ?? options.network, lbswarm: source.lbswarm === true, lbswarmLabel: `${prefix}.${namespace}.lbswarm`, allowNonRunning: false, warnings };
