@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from '@sinclair/typebox';
-import { definePlugin, Duration, StringList } from '@wharf/core';
+import { definePlugin, Duration, MapOf, StringList } from '@wharf/core';
 import { PluginRegistry } from '@wharf/core/config';
 import { buildConfiguration, type BuildOptions } from './configuration.js';
 import { compileTemplate } from './template.js';
@@ -249,7 +249,7 @@ test('docker configuration: every error names who, the label, its value and what
       desc: 'lbswarm without a VIP',
       workloads: [container('svc', { 'wharf.docker.lbswarm': 'true' }, { kind: 'service', title: 'service "svc"' })],
       kept: ['routers/svc'],
-      problems: { 'services/svc': /service "svc": docker\.lbswarm=true but the service has no virtual IP/ },
+      problems: { 'services/svc': /service "svc": wharf\.docker\.lbswarm=true but the service has no virtual IP/ },
     },
   ];
   for (const c of cases) {
@@ -278,4 +278,229 @@ test('docker configuration: the traefik prefix reads a Traefik stack unchanged',
     routers: { 'golf-api': { rule: 'Host(`golf.tistory.kr`)', entryPoints: ['web'], service: 'golf-api' } },
     services: { 'golf-api': { loadBalancer: { passHostHeader: true, servers: [{ url: 'http://10.0.1.7:8083' }] } } },
   });
+});
+
+// ---- Traefik 3 label names: docker.* / swarm.* per provider, allowNonRunning ----
+
+function swarmService(name: string, labels: Record<string, string>, more: Partial<Workload> = {}): Workload {
+  return container(name, labels, {
+    kind: 'service',
+    title: `service "${name}"`,
+    instances: [{ id: 't1', networks: [{ network: 'back', ip: '10.1.0.5' }, { network: 'front', ip: '10.2.0.5' }], bindings: [] }],
+    virtualIPs: [{ network: 'back', ip: '10.1.0.100' }, { network: 'front', ip: '10.2.0.100' }],
+    ...more,
+  });
+}
+
+test('docker configuration: provider labels as Traefik 3 reads them (docker.*, swarm.*, allowNonRunning), both providers', () => {
+  const stopped = { ready: false, notReady: 'it is not running' };
+  const cases: { desc: string; provider: 'docker' | 'swarm'; workload: Workload; urls?: string[]; skipped?: RegExp; warnings?: RegExp[]; problems?: RegExp }[] = [
+    { desc: 'swarm: swarm.network picks the task network', provider: 'swarm', workload: swarmService('s', { 'traefik.swarm.network': 'front' }), urls: ['http://10.2.0.5:80'] },
+    { desc: 'swarm: swarm.lbswarm uses the VIP of swarm.network', provider: 'swarm', workload: swarmService('s', { 'traefik.swarm.network': 'front', 'traefik.swarm.lbswarm': 'true' }), urls: ['http://10.2.0.100:80'] },
+    { desc: 'swarm mode of providers.docker reads swarm.* too, mixed case', provider: 'docker', workload: swarmService('s', { 'Traefik.Swarm.Network': 'front', 'traefik.swarm.LBSwarm': 'TRUE' }), urls: ['http://10.2.0.100:80'] },
+    {
+      desc: 'swarm: docker.* still works on providers.swarm, with a deprecation warning',
+      provider: 'swarm',
+      workload: swarmService('s', { 'traefik.docker.network': 'front' }),
+      urls: ['http://10.2.0.5:80'],
+      warnings: [/^service "s": label traefik\.docker\.network: traefik\.docker\.\* labels on swarm services are deprecated \(Traefik 3\); use traefik\.swarm\.\* instead$/],
+    },
+    { desc: 'swarm mode of providers.docker: docker.* are its own names, no warning', provider: 'docker', workload: swarmService('s', { 'traefik.docker.lbswarm': 'true' }), urls: ['http://10.1.0.100:80'], warnings: [] },
+    {
+      desc: 'swarm: docker.* and swarm.* together are rejected, as in Traefik',
+      provider: 'swarm',
+      workload: swarmService('s', { 'traefik.docker.network': 'back', 'traefik.swarm.network': 'front' }),
+      urls: [],
+      problems: /^service "s": labels traefik\.docker\.network and traefik\.swarm\.network: both traefik\.docker\.\* and traefik\.swarm\.\* are set; keep only traefik\.swarm\.\*$/,
+    },
+    {
+      desc: 'swarm: docker.allownonrunning is ignored with a warning',
+      provider: 'swarm',
+      workload: swarmService('s', { 'traefik.docker.allownonrunning': 'true' }),
+      urls: ['http://10.1.0.5:80'],
+      warnings: [/^service "s": label traefik\.docker\.allownonrunning: has no effect on swarm services \(Traefik reads it for containers only\); ignored$/],
+    },
+    {
+      desc: 'swarm: allownonrunning keeps no service without tasks',
+      provider: 'docker',
+      workload: swarmService('s', { 'traefik.docker.allownonrunning': 'true' }, { ready: false, instances: [], notReady: 'it has no running task' }),
+      skipped: /service "s": not served: it has no running task/,
+    },
+    { desc: 'swarm: a bad swarm.lbswarm value names the label', provider: 'swarm', workload: swarmService('s', { 'traefik.swarm.lbswarm': 'yes' }), urls: [], problems: /service "s": label traefik\.swarm\.lbswarm: expected true or false \(got "yes"\)/ },
+    { desc: 'swarm: unknown swarm.* field', provider: 'swarm', workload: swarmService('s', { 'traefik.swarm.allownonrunning': 'true' }), urls: [], problems: /label traefik\.swarm\.allownonrunning="true": unknown field 'allownonrunning'/ },
+    {
+      desc: 'docker: swarm.* labels on a container are ignored with a warning',
+      provider: 'docker',
+      workload: container('c', { 'traefik.swarm.network': 'nope' }),
+      urls: ['http://10.0.0.2:80'],
+      warnings: [/^container "c": label traefik\.swarm\.network: traefik\.swarm\.\* labels are read by the swarm provider only; ignored for containers$/],
+    },
+    { desc: 'docker: a stopped container is not served', provider: 'docker', workload: container('c', {}, stopped), skipped: /container "c": not served: it is not running/ },
+    { desc: 'docker: allownonrunning keeps a stopped container, without servers', provider: 'docker', workload: container('c', { 'traefik.docker.AllowNonRunning': 'true' }, stopped), urls: [] },
+    { desc: 'docker: allownonrunning on a running container changes nothing', provider: 'docker', workload: container('c', { 'traefik.docker.allownonrunning': 'true' }), urls: ['http://10.0.0.2:80'] },
+    { desc: 'docker: allownonrunning=false', provider: 'docker', workload: container('c', { 'traefik.docker.allownonrunning': 'false' }, stopped), skipped: /not served/ },
+  ];
+  for (const c of cases) {
+    const r = buildConfiguration([c.workload], options({ provider: c.provider, labelPrefix: 'traefik' }));
+    const services = r.config.config.http?.services ?? {};
+    const problems = r.config.problems.map((p) => `${p.kind}/${p.name}: ${p.messages.join('; ')}`);
+    if (c.skipped) {
+      assert.equal(r.skipped.length, 1, `${c.desc}: skipped`);
+      assert.match(r.skipped[0]!, c.skipped, c.desc);
+      continue;
+    }
+    assert.deepEqual(r.skipped, [], `${c.desc}: not skipped`);
+    if (c.urls) assert.deepEqual(Object.values(services).flatMap((s) => s.loadBalancer!.servers.map((x) => x.url)), c.urls, `${c.desc}: urls`);
+    if (c.problems) {
+      assert.deepEqual(r.config.problems.map((p) => `${p.kind}/${p.name}`), ['routers/s', 'services/s'], `${c.desc}: the workload's elements are disabled`);
+      for (const p of r.config.problems) assert.match(p.messages.join('\n'), c.problems, c.desc);
+    } else assert.deepEqual(problems, [], `${c.desc}: no problems`);
+    if (c.warnings) {
+      assert.equal(r.warnings.length, c.warnings.length, `${c.desc}: warnings ${JSON.stringify(r.warnings)}`);
+      c.warnings.forEach((re, i) => assert.match(r.warnings[i]!, re, c.desc));
+    }
+  }
+  const kept = buildConfiguration([container('c', { 'traefik.docker.allownonrunning': 'true' }, stopped)], options({ labelPrefix: 'traefik' }));
+  assert.deepEqual(kept.config.config.http, {
+    routers: { c: { rule: 'Host(`c`)', service: 'c' } },
+    services: { c: { loadBalancer: { passHostHeader: true, servers: [] } } },
+  }, 'router and service kept, answering 503 as in Traefik');
+});
+
+// ---- One kind's labels never take down another's: tcp, udp and tls reported on their own ----
+
+test('docker configuration: TCP, UDP and TLS labels are reported once per container; its HTTP elements keep serving', () => {
+  const http = { 'traefik.http.routers.web.rule': 'Host(`web`)', 'traefik.http.services.web.loadbalancer.server.port': '80' };
+  const web = { routers: { web: { rule: 'Host(`web`)', service: 'web' } }, services: { web: { loadBalancer: { passHostHeader: true, servers: [{ url: 'http://10.0.0.2:80' }] } } } };
+  const tcp = (labels: string) => new RegExp(`^container "web": ${labels}: TCP routing is not supported by Wharf yet; these labels are ignored \\(the container's HTTP labels are not affected\\)$`);
+  const cases: { desc: string; workloads: Workload[]; http: unknown; problems: Record<string, RegExp> }[] = [
+    {
+      desc: 'HTTP and TCP on one container',
+      workloads: [container('web', { ...http, 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)', 'traefik.tcp.services.db.loadbalancer.server.port': '5432' })],
+      http: web,
+      problems: { 'routers/web.tcp-udp': tcp('labels traefik\\.tcp\\.routers\\.db\\.rule, traefik\\.tcp\\.services\\.db\\.loadbalancer\\.server\\.port') },
+    },
+    {
+      desc: 'mixed-case keys, a TCP router named like the HTTP one',
+      workloads: [container('web', { ...http, 'Traefik.TCP.Routers.web.Rule': 'HostSNI(`*`)', 'TRAEFIK.tcp.routers.web.TLS': 'true' })],
+      http: web,
+      problems: { 'routers/web.tcp-udp': tcp('labels TRAEFIK\\.tcp\\.routers\\.web\\.TLS, Traefik\\.TCP\\.Routers\\.web\\.Rule') },
+    },
+    {
+      desc: 'TCP and UDP: one error naming both',
+      workloads: [container('web', { ...http, 'traefik.udp.routers.dns.entrypoints': 'dns', 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)' })],
+      http: web,
+      problems: { 'routers/web.tcp-udp': /^container "web": labels traefik\.tcp\.routers\.db\.rule, traefik\.udp\.routers\.dns\.entrypoints: TCP and UDP routing is not supported/ },
+    },
+    {
+      desc: 'a TCP-only container gets no default HTTP router or service (as in Traefik)',
+      workloads: [container('web', { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)' })],
+      http: undefined,
+      problems: { 'routers/web.tcp-udp': tcp('label traefik\\.tcp\\.routers\\.db\\.rule') },
+    },
+    {
+      desc: 'a UDP-only container with an invalid value: still one report, nothing decoded',
+      workloads: [container('web', { 'traefik.udp.services.dns.loadbalancer.server.port': 'not-a-port' })],
+      http: undefined,
+      problems: { 'routers/web.tcp-udp': /label traefik\.udp\.services\.dns\.loadbalancer\.server\.port: UDP routing is not supported/ },
+    },
+    {
+      desc: 'TLS options in labels (Traefik ignores them): reported; the default store without the tls plugin: reported',
+      workloads: [container('web', { ...http, 'traefik.tls.options.modern.minVersion': 'VersionTLS13', 'traefik.tls.stores.default.defaultCertificate.certFile': '/c.pem' })],
+      http: web,
+      problems: {
+        'routers/web.tls': new RegExp(
+          '^container "web": label traefik\\.tls\\.options\\.modern\\.minVersion: only traefik\\.tls\\.stores\\.default\\.\\* is read from labels \\(Traefik ignores the rest too\\); ' +
+            'define TLS options and certificates in a file \\(providers\\.file\\) under tls\\.options and tls\\.certificates; these labels are ignored\n' +
+            'container "web": label traefik\\.tls\\.stores\\.default\\.defaultCertificate\\.certFile: no plugin handles tls \\(the tls plugin is not loaded\\); these labels are ignored$',
+        ),
+      },
+    },
+    {
+      desc: 'a bad HTTP label and a TCP label: each reported on its own, the rest serves',
+      workloads: [container('web', { ...http, 'traefik.http.routers.web.priority': 'high', 'traefik.http.routers.ok.rule': 'Host(`ok`)', 'traefik.http.routers.ok.service': 'web', 'traefik.tcp.routers.db.rule': 'x' })],
+      http: { routers: { ok: { rule: 'Host(`ok`)', service: 'web' } }, services: web.services },
+      problems: { 'routers/web': /label traefik\.http\.routers\.web\.priority: expected a whole number/, 'routers/web.tcp-udp': tcp('label traefik\\.tcp\\.routers\\.db\\.rule') },
+    },
+    {
+      desc: 'replicas: one element, one message per container',
+      workloads: [container('web', { ...http, 'traefik.tcp.routers.db.rule': 'x' }), container('web', { ...http, 'traefik.tcp.routers.db.rule': 'x' }, { id: 'id-web-2', title: 'container "web-2"' })],
+      http: web,
+      problems: { 'routers/web.tcp-udp': /^container "web-2": label traefik\.tcp\.routers\.db\.rule: TCP[^\n]*\ncontainer "web": label traefik\.tcp\.routers\.db\.rule: TCP/ },
+    },
+    { desc: 'not enabled: nothing reported', workloads: [container('web', { 'traefik.enable': 'false', 'traefik.tcp.routers.db.rule': 'x' })], http: undefined, problems: {} },
+  ];
+  for (const c of cases) {
+    const { config } = buildConfiguration(c.workloads, options({ labelPrefix: 'traefik' }));
+    assert.deepEqual(config.config.http, c.http, `${c.desc}: http`);
+    const got = Object.fromEntries(config.problems.map((p) => [`${p.kind}/${p.name}`, p.messages.join('\n')]));
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(c.problems).sort(), `${c.desc}: problems ${JSON.stringify(got)}`);
+    for (const [key, re] of Object.entries(c.problems)) assert.match(got[key]!, re, `${c.desc}: ${key}`);
+  }
+});
+
+// A plugin owning the dynamic `tls` section, shaped as the tls plugin's stores (the provider only sees the schema).
+const tlsOwner = definePlugin({
+  name: 'tlsOwner',
+  schema: Type.Object({}, { additionalProperties: false }),
+  config: {
+    dynamic: {
+      key: 'tls',
+      schema: Type.Object(
+        {
+          stores: Type.Optional(
+            MapOf(
+              Type.Object(
+                {
+                  defaultCertificate: Type.Optional(Type.Object({ certFile: Type.String(), keyFile: Type.String() }, { additionalProperties: false })),
+                  defaultGeneratedCert: Type.Optional(Type.Object({ resolver: Type.Optional(Type.String()) }, { additionalProperties: false })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    },
+  },
+  setup: () => {},
+});
+
+test('docker configuration: tls.stores.default from labels becomes the provider tls section, as Traefik reads it', () => {
+  const withTLS = new PluginRegistry().register(tlsOwner);
+  const http = { 'traefik.http.routers.web.rule': 'Host(`web`)' };
+  const cert = { 'traefik.tls.stores.default.defaultCertificate.certFile': '/certs/c.pem', 'Traefik.TLS.Stores.Default.DefaultCertificate.KeyFile': '/certs/k.pem' };
+  const store = { defaultCertificate: { certFile: '/certs/c.pem', keyFile: '/certs/k.pem' } };
+  const cases: { desc: string; workloads: Workload[]; tls: unknown; problems: Record<string, RegExp> }[] = [
+    { desc: 'one container, mixed case', workloads: [container('web', { ...http, ...cert })], tls: { stores: { default: store } }, problems: {} },
+    { desc: "Traefik's ACME form is accepted", workloads: [container('proxy', { 'traefik.tls.stores.default.defaultgeneratedcert.resolver': 'le' })], tls: { stores: { default: { defaultGeneratedCert: { resolver: 'le' } } } }, problems: {} },
+    { desc: 'replicas with the same labels share it', workloads: [container('web', cert), container('web', cert, { id: 'id-2', title: 'container "web-2"' })], tls: { stores: { default: store } }, problems: {} },
+    {
+      desc: 'two containers disagree: neither is used, the conflict is reported',
+      workloads: [container('a', cert), container('b', { 'traefik.tls.stores.default.defaultgeneratedcert.resolver': 'le' })],
+      tls: undefined,
+      problems: { 'routers/tls.stores.default': /^tls store default is defined differently by container "a" and container "b"; neither is used/ },
+    },
+    {
+      desc: 'a bad store label: reported on <name>.tls; HTTP untouched',
+      workloads: [container('web', { ...http, 'traefik.tls.stores.default.defaultCertificate.certFle': '/c.pem' })],
+      tls: undefined,
+      problems: { 'routers/web.tls': /^container "web": label traefik\.tls\.stores\.default\.defaultCertificate\.certFle="\/c\.pem": unknown field 'certFle'/ },
+    },
+    {
+      desc: 'another store: ignored by Traefik, reported here',
+      workloads: [container('web', { 'traefik.tls.stores.other.defaultgeneratedcert.resolver': 'le' })],
+      tls: undefined,
+      problems: { 'routers/web.tls': /label traefik\.tls\.stores\.other\.defaultgeneratedcert\.resolver: only traefik\.tls\.stores\.default\.\* is read from labels/ },
+    },
+  ];
+  for (const c of cases) {
+    const { config } = buildConfiguration(c.workloads, options({ labelPrefix: 'traefik', registry: withTLS }));
+    assert.deepEqual(config.config.tls, c.tls, `${c.desc}: tls`);
+    assert.ok(config.config.http?.routers && Object.keys(config.config.http.routers).length > 0, `${c.desc}: HTTP routers kept`);
+    const got = Object.fromEntries(config.problems.map((p) => [`${p.kind}/${p.name}`, p.messages.join('\n')]));
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(c.problems).sort(), `${c.desc}: problems ${JSON.stringify(got)}`);
+    for (const [key, re] of Object.entries(c.problems)) assert.match(got[key]!, re, `${c.desc}: ${key}`);
+  }
 });

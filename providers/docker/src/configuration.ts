@@ -2,17 +2,23 @@
 // only port, router with defaultRule), servers from addresses, then replicas merged by element name.
 // A problem disables only the elements it touches and is kept, with who and which label, in `problems`.
 import { isDeepStrictEqual } from 'node:util';
-import { decode, type DecodeIssue, type ElementKind, type ElementProblem, type MiddlewareConfig, type PluginRegistry, type ProviderConfig, type RouterConfig, type ServerConfig, type ServiceConfig } from '@wharf/core/provider';
+import { decode, type TreeObject, type DecodeIssue, type ElementKind, type ElementProblem, type MiddlewareConfig, type PluginRegistry, type ProviderConfig, type RouterConfig, type ServerConfig, type ServiceConfig } from '@wharf/core/provider';
 import type { LabelPredicate } from './constraints.js';
 import {
   addDefaultElements,
+  hasHTTP,
   issueMessage,
   labelKey,
   labelSchema,
+  labelsUnder,
   labelTree,
   serversTransportLabels,
+  takeOtherNamespaces,
   takeServersTransports,
+  tlsStoreSchema,
+  treeChild,
   treeElementNames,
+  type OtherNamespace,
   type LabelConfig,
   type LabelServer,
   type LabelService,
@@ -49,6 +55,8 @@ interface Contribution {
   middlewares: Record<string, MiddlewareConfig>;
   problems: ElementProblem[];
   warnings: string[];
+  /** `tls.stores.default` from labels (the only TLS part Traefik reads there). */
+  tlsStore?: Record<string, unknown>;
 }
 
 export function buildConfiguration(workloads: readonly Workload[], options: BuildOptions): BuildResult {
@@ -74,23 +82,30 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   const prefix = options.labelPrefix;
   const tree = labelTree(w.labels, prefix);
   const transports = takeServersTransports(tree);
-  addDefaultElements(tree, w.name);
+  const others = takeOtherNamespaces(tree);
+  // As Traefik: a container labelled for TCP or UDP only gets no default HTTP router and service.
+  const layer4Only = (others.tcp !== undefined || others.udp !== undefined) && !hasHTTP(tree);
+  if (!layer4Only) addDefaultElements(tree, w.name);
   const decoded = decode<LabelConfig>(labelSchema(options.registry), tree, { describe: (written) => labelKey(prefix, written) });
   const value = decoded.value ?? {};
   const enabled = value.enable ?? options.exposedByDefault;
   if (decoded.issues.length === 0 && !enabled) return `it is not enabled (set ${prefix}.enable=true)`;
-  const lbswarm = value.docker?.lbswarm === true;
-  const ready = w.ready || (lbswarm && w.virtualIPs.length > 0);
-  if (!ready && !options.allowEmptyServices) return `not served: ${w.notReady ?? 'not ready'}`;
-  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, problems: [], warnings: [] };
+  const own = providerLabels(w, value, options);
+  const ready = w.ready || (own.lbswarm && w.virtualIPs.length > 0);
+  if (!ready && !options.allowEmptyServices && !own.allowNonRunning) return `not served: ${w.notReady ?? 'not ready'}`;
+  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, problems: [], warnings: [...own.warnings] };
   c.problems.push(...transports.map((name) => transportInLabels(w, name, prefix)));
+  c.problems.push(...layer4Problems(w, others, prefix));
+  if (others.tls) addTLS(c, w, others.tls, options);
   const describe = (issue: DecodeIssue) => issueMessage(w.title, issue, w.labels);
-  if (decoded.issues.length > 0) {
-    // A label outside every element (enable, docker.*, an unknown namespace) concerns the whole workload.
-    const messages = decoded.issues.map(describe);
+  const workloadErrors = [...decoded.issues.map(describe), ...(own.error ? [own.error] : [])];
+  if (workloadErrors.length > 0) {
+    // A label outside every element (enable, docker.*, swarm.*, an unknown namespace) concerns the whole workload,
+    // its TLS store included: whether it is served at all is unknown.
     for (const kind of ['routers', 'services', 'middlewares'] as const) {
-      for (const name of treeElementNames(tree, kind)) c.problems.push({ kind, name, messages });
+      for (const name of treeElementNames(tree, kind)) c.problems.push({ kind, name, messages: workloadErrors });
     }
+    delete c.tlsStore;
     return c;
   }
   for (const [path, issues] of decoded.disabled) {
@@ -100,9 +115,102 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   const http = value.http ?? {};
   Object.assign(c.middlewares, http.middlewares);
   const serviceNames = treeElementNames(tree, 'services');
-  for (const [name, service] of Object.entries(http.services ?? {})) addService(c, w, name, service, { ready, lbswarm, network: value.docker?.network ?? options.network }, options);
+  for (const [name, service] of Object.entries(http.services ?? {})) addService(c, w, name, service, { ready, ...own }, options);
   for (const [name, router] of Object.entries(http.routers ?? {})) addRouter(c, w, name, router, serviceNames, options);
   return c;
+}
+
+/** What the provider's own labels (`docker.*`, `swarm.*`) say for one workload, with Traefik's precedence. */
+interface ProviderLabels {
+  network?: string;
+  lbswarm: boolean;
+  /** The label that set lbswarm, for messages. */
+  lbswarmLabel: string;
+  allowNonRunning: boolean;
+  warnings: string[];
+  /** Set when the labels contradict each other: the workload is not served. */
+  error?: string;
+}
+
+/**
+ * Traefik 3's docker provider reads `docker.*` (network, allowNonRunning) and ignores `swarm.*`; its swarm
+ * provider reads `swarm.*`, still accepts `docker.*` with a deprecation warning, rejects both at once, and
+ * ignores allowNonRunning. Wharf's providers.docker with swarmMode reads swarm services the same way.
+ */
+function providerLabels(w: Workload, value: LabelConfig, options: BuildOptions): ProviderLabels {
+  const prefix = options.labelPrefix;
+  const list = (namespace: string, field?: string) => labelsUnder(w.labels, `${prefix}.${namespace}${field ? `.${field}` : ''}`).join(', ');
+  const labels = (namespace: string, field?: string) => plural(labelsUnder(w.labels, `${prefix}.${namespace}${field ? `.${field}` : ''}`));
+  if (w.kind === 'container') {
+    const warnings = value.swarm ? [`${w.title}: ${labels('swarm')}: ${prefix}.swarm.* labels are read by the swarm provider only; ignored for containers`] : [];
+    const docker = value.docker ?? {};
+    return { network: docker.network ?? options.network, lbswarm: docker.lbswarm === true, lbswarmLabel: `${prefix}.docker.lbswarm`, allowNonRunning: docker.allowNonRunning === true, warnings };
+  }
+  const warnings: string[] = [];
+  if (value.docker?.allowNonRunning !== undefined) warnings.push(`${w.title}: ${labels('docker', 'allownonrunning')}: has no effect on swarm services (Traefik reads it for containers only); ignored`);
+  if (value.docker && value.swarm) {
+    const error = `${w.title}: labels ${list('docker')} and ${list('swarm')}: both ${prefix}.docker.* and ${prefix}.swarm.* are set; keep only ${prefix}.swarm.*`;
+    return { lbswarm: false, lbswarmLabel: '', allowNonRunning: false, warnings, error };
+  }
+  // Only the v3 form (providers.swarm) calls docker.* deprecated: they are the v2 form's own names.
+  const deprecated = value.docker && options.provider === 'swarm' && (value.docker.network !== undefined || value.docker.lbswarm !== undefined);
+  if (deprecated) warnings.push(`${w.title}: ${labels('docker')}: ${prefix}.docker.* labels on swarm services are deprecated (Traefik 3); use ${prefix}.swarm.* instead`);
+  const namespace = value.swarm ? 'swarm' : 'docker';
+  const source = value.swarm ?? value.docker ?? {};
+  return { network: source.network ?? options.network, lbswarm: source.lbswarm === true, lbswarmLabel: `${prefix}.${namespace}.lbswarm`, allowNonRunning: false, warnings };
+}
+
+/**
+ * TCP and UDP labels: one error per workload, reported as a disabled router so it shows in the API (Wharf has no
+ * TCP/UDP section there). The name `<workload>.tcp-udp` has a dot, which a label-defined router name cannot
+ * have, so it never replaces a real router.
+ */
+function layer4Problems(w: Workload, others: Partial<Record<OtherNamespace, TreeObject>>, prefix: string): ElementProblem[] {
+  const layer4 = (['tcp', 'udp'] as const).filter((n) => others[n] !== undefined);
+  if (layer4.length === 0) return [];
+  const labels = layer4.flatMap((n) => labelsUnder(w.labels, `${prefix}.${n}`));
+  const protocols = layer4.map((n) => n.toUpperCase()).join(' and ');
+  return [problem('routers', `${w.name}.tcp-udp`, `${w.title}: ${plural(labels)}: ${protocols} routing is not supported by Wharf yet; these labels are ignored (the ${w.kind}'s HTTP labels are not affected)`)];
+}
+
+/**
+ * `tls.*` labels as Traefik reads them: `tls.stores.default.*` is decoded (against the tls plugin's schema) into
+ * the provider's `tls` section; the rest (options, other stores, certificates) Traefik ignores, and Wharf reports.
+ * Errors go to one disabled router `<workload>.tls` (see layer4Problems for the name); HTTP is not affected.
+ */
+function addTLS(c: Contribution, w: Workload, tls: TreeObject, options: BuildOptions): void {
+  const prefix = options.labelPrefix;
+  const storeLabels = labelsUnder(w.labels, `${prefix}.tls.stores.default`);
+  const otherLabels = labelsUnder(w.labels, `${prefix}.tls`).filter((l) => !storeLabels.includes(l));
+  const messages: string[] = [];
+  if (otherLabels.length > 0) {
+    messages.push(
+      `${w.title}: ${plural(otherLabels)}: only ${prefix}.tls.stores.default.* is read from labels (Traefik ignores the rest too); ` +
+        'define TLS options and certificates in a file (providers.file) under tls.options and tls.certificates; these labels are ignored',
+    );
+  }
+  const store = storeLabels.length > 0 ? defaultStore(w, tls, options) : undefined;
+  if (typeof store === 'string') messages.push(store);
+  else if (store) c.tlsStore = store;
+  if (messages.length > 0) c.problems.push({ kind: 'routers', name: `${w.name}.tls`, messages });
+}
+
+/** The decoded `tls.stores.default` labels, or why they cannot be used. */
+function defaultStore(w: Workload, tls: TreeObject, options: BuildOptions): Record<string, unknown> | string {
+  const prefix = options.labelPrefix;
+  const schema = tlsStoreSchema(options.registry);
+  const labels = labelsUnder(w.labels, `${prefix}.tls.stores.default`);
+  if (!schema) return `${w.title}: ${plural(labels)}: no plugin handles tls (the tls plugin is not loaded); these labels are ignored`;
+  const stores = treeChild(tls, 'stores', false);
+  const store = stores && treeChild(stores, 'default', false);
+  if (!store) return `${w.title}: ${plural(labels)}: expected ${prefix}.tls.stores.default.<field>=<value>`;
+  const decoded = decode<Record<string, unknown>>(schema, store, { describe: (written) => labelKey(prefix, ['tls', 'stores', 'default', ...written]) });
+  if (decoded.issues.length > 0) return decoded.issues.map((issue) => issueMessage(w.title, issue, w.labels)).join('; ');
+  return decoded.value;
+}
+
+function plural(labels: readonly string[]): string {
+  return `label${labels.length > 1 ? 's' : ''} ${labels.join(', ')}`;
 }
 
 /** serversTransports are not read from labels (as in Traefik): an error on the transport, so services using it say why. */
@@ -140,6 +248,7 @@ function addRouter(c: Contribution, w: Workload, name: string, router: Partial<R
 interface ServerContext {
   ready: boolean;
   lbswarm: boolean;
+  lbswarmLabel: string;
   network?: string;
 }
 
@@ -171,7 +280,7 @@ function serversFor(w: Workload, service: string, server: LabelServer, context: 
   if (typeof port === 'string') return `${port}; set ${label('port')}`;
   const scheme = server.scheme ?? 'http';
   const warnings: string[] = [];
-  const hosts = context.lbswarm ? virtualIP(w, port, context.network) : instanceHosts(w, port, context.network, options, warnings);
+  const hosts = context.lbswarm ? virtualIP(w, port, context) : instanceHosts(w, port, context.network, options, warnings);
   if (typeof hosts === 'string') return hosts;
   const urls = [...new Set(hosts.map((host) => `${scheme}://${host}`))].sort();
   return { servers: urls.map((url) => ({ url, ...extra })), warnings };
@@ -183,9 +292,9 @@ function defaultPort(w: Workload): number | string {
   return `${w.title} exposes several ports (${w.ports.join(', ')}) and no server.port label says which one to use`;
 }
 
-function virtualIP(w: Workload, port: number, network: string | undefined): string[] | string {
+function virtualIP(w: Workload, port: number, { network, lbswarmLabel }: ServerContext): string[] | string {
   const chosen = (network && w.virtualIPs.find((v) => v.network === network)) || w.virtualIPs[0];
-  if (!chosen) return `${w.title}: docker.lbswarm=true but the service has no virtual IP (endpoint mode dnsrr, or host network)`;
+  if (!chosen) return `${w.title}: ${lbswarmLabel}=true but the service has no virtual IP (endpoint mode dnsrr, or host network)`;
   return [`${hostPart(chosen.ip)}:${port}`];
 }
 
@@ -237,6 +346,9 @@ function problem(kind: ElementKind, name: string, message: string): ElementProbl
 
 type Kind = 'routers' | 'services' | 'middlewares';
 
+/** Where a default-store conflict is reported: a router name no label can produce (it has dots), shown in the API. */
+const TLS_STORE_ELEMENT = 'tls.stores.default';
+
 interface Entry {
   config: RouterConfig | ServiceConfig | MiddlewareConfig;
   owners: string[];
@@ -246,9 +358,12 @@ interface Entry {
 class Merger {
   private readonly elements: Record<Kind, Map<string, Entry>> = { routers: new Map(), services: new Map(), middlewares: new Map() };
   private readonly problems = new Map<string, ElementProblem>();
+  private tlsStore?: { config: Record<string, unknown>; owners: string[] };
+  private tlsConflict = false;
 
   add(c: Contribution): void {
     for (const p of c.problems) this.addProblem(p.kind, p.name, p.messages);
+    if (c.tlsStore) this.addTLSStore(c.tlsStore, c.owner);
     for (const kind of ['routers', 'services', 'middlewares'] as const) {
       for (const [name, config] of Object.entries(c[kind])) this.addElement(kind, name, structuredClone(config), c.owner);
     }
@@ -271,6 +386,14 @@ class Merger {
     this.addProblem(kind, name, [`${singular} ${name} is defined differently by ${existing.owners[0]} and ${owner}; give each its own name or the same labels`]);
   }
 
+  /** As Traefik's merge: workloads defining the default store identically share it; differently, none is used. */
+  private addTLSStore(config: Record<string, unknown>, owner: string): void {
+    if (!this.tlsStore) return void (this.tlsStore = { config, owners: [owner] });
+    if (isDeepStrictEqual(this.tlsStore.config, config)) return void this.tlsStore.owners.push(owner);
+    this.tlsConflict = true;
+    this.addProblem('routers', TLS_STORE_ELEMENT, [`tls store default is defined differently by ${this.tlsStore.owners[0]} and ${owner}; neither is used (give them the same labels, or define it in one place)`]);
+  }
+
   private addProblem(kind: ElementKind, name: string, messages: string[]): void {
     const key = `${kind}/${name}`;
     const existing = this.problems.get(key);
@@ -289,7 +412,8 @@ class Merger {
       if (Object.keys(out).length > 0) http[kind] = out;
     }
     const problems = [...this.problems.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
-    return { config: Object.keys(http).length > 0 ? { http } : {}, problems };
+    const tls = this.tlsStore && !this.tlsConflict ? { tls: { stores: { default: this.tlsStore.config } } } : {};
+    return { config: { ...(Object.keys(http).length > 0 && { http }), ...tls }, problems };
   }
 }
 

@@ -21,6 +21,13 @@ export interface EngineEvent {
 
 export type Filters = Record<string, string[]>;
 
+/** The fields of a container list entry the provider reads. */
+export interface ContainerSummary {
+  Id: string;
+  State: string;
+  Labels?: Record<string, string> | null;
+}
+
 export class EngineClient {
   private constructor(
     /** Negotiated version, e.g. `1.41`. */
@@ -40,8 +47,9 @@ export class EngineClient {
     return new EngineClient(version, api, stream);
   }
 
-  listContainers(): Promise<Array<{ Id: string }>> {
-    return this.api.listContainers() as Promise<Array<{ Id: string }>>;
+  /** Every container, stopped ones included: the provider filters on State and labels. */
+  listContainers(): Promise<ContainerSummary[]> {
+    return this.api.listContainers({ all: true }) as Promise<ContainerSummary[]>;
   }
 
   inspectContainer(id: string): Promise<EngineContainer> {

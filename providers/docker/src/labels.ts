@@ -27,10 +27,22 @@ export interface LabelHTTP {
   middlewares?: Record<string, MiddlewareConfig>;
 }
 
+/** `<prefix>.swarm.*`: Traefik 3's names for the swarm provider's own labels. */
+export interface LabelSwarm {
+  network?: string;
+  lbswarm?: boolean;
+}
+
+/** `<prefix>.docker.*`: the docker provider's own labels (and Traefik 2's names for swarm's). */
+export interface LabelDocker extends LabelSwarm {
+  allowNonRunning?: boolean;
+}
+
 /** The decoded labels of one container or service. */
 export interface LabelConfig {
   enable?: boolean;
-  docker?: { network?: string; lbswarm?: boolean };
+  docker?: LabelDocker;
+  swarm?: LabelSwarm;
   http?: LabelHTTP;
 }
 
@@ -73,18 +85,27 @@ export function labelSchema(registry: PluginRegistry): TSchema {
       docker: Type.Optional(
         Type.Object(
           {
-            network: Type.Optional(Type.String({ minLength: 1, description: 'Network whose address the servers use.' })),
-            lbswarm: Type.Optional(Type.Boolean({ description: 'Swarm: use the service virtual IP instead of task IPs.' })),
+            ...providerLabelProperties(),
+            allowNonRunning: Type.Optional(Type.Boolean({ description: 'Docker: keep a container that is not running (or not healthy) in the configuration, without servers.' })),
           },
           { additionalProperties: false },
         ),
       ),
+      swarm: Type.Optional(Type.Object(providerLabelProperties(), { additionalProperties: false })),
       http: Type.Optional(labelHTTP),
     },
     { additionalProperties: false },
   );
   cache.set(dynamic, schema);
   return schema;
+}
+
+/** network and lbswarm, written under `docker.` (containers, Traefik 2 swarm) or `swarm.` (Traefik 3 swarm). */
+function providerLabelProperties() {
+  return {
+    network: Type.Optional(Type.String({ minLength: 1, description: 'Network whose address the servers use.' })),
+    lbswarm: Type.Optional(Type.Boolean({ description: 'Swarm: use the service virtual IP instead of task IPs.' })),
+  };
 }
 
 /** The model's server schema turned into the label form: everything optional, plus port and scheme. */
@@ -154,13 +175,60 @@ export function takeServersTransports(tree: TreeObject): string[] {
 
 /** The labels (as written) that define serversTransport `name`, sorted. */
 export function serversTransportLabels(labels: Readonly<Record<string, string>>, prefix: string, name: string): string[] {
-  const start = `${prefix}.http.serverstransports.${name}`.toLowerCase();
+  return labelsUnder(labels, `${prefix}.http.serverstransports.${name}`);
+}
+
+/** The labels (as written) at `path` or below it, matched case-insensitively, sorted. */
+export function labelsUnder(labels: Readonly<Record<string, string>>, path: string): string[] {
+  const start = path.toLowerCase();
   return Object.keys(labels)
     .filter((key) => {
       const lower = key.toLowerCase();
       return lower === start || lower.startsWith(`${start}.`) || lower.startsWith(`${start}[`);
     })
     .sort();
+}
+
+/** Top-level label namespaces Traefik reads that are decoded apart from `http`, each reported on its own. */
+export const OTHER_NAMESPACES = ['tcp', 'udp', 'tls'] as const;
+export type OtherNamespace = (typeof OTHER_NAMESPACES)[number];
+
+/**
+ * Takes the `tcp`, `udp` and `tls` subtrees out of the tree and returns them. Decoding them with the rest would
+ * make one of their labels an issue of the whole workload and disable its HTTP routers too; taken out, each is
+ * handled and reported on its own and the HTTP part decodes as if they were not there.
+ */
+export function takeOtherNamespaces(tree: TreeObject): Partial<Record<OtherNamespace, TreeObject>> {
+  const found: Partial<Record<OtherNamespace, TreeObject>> = {};
+  for (const namespace of OTHER_NAMESPACES) {
+    for (const key of Object.keys(tree).filter((k) => k.toLowerCase() === namespace)) {
+      const value = tree[key]!;
+      delete tree[key];
+      // `traefik.tcp=x` has no children: kept as an empty subtree so it is still reported.
+      found[namespace] = typeof value === 'string' ? {} : value;
+    }
+  }
+  return found;
+}
+
+/**
+ * The schema of `tls.stores.default` from the tls plugin's dynamic section, or undefined when no plugin owns
+ * `tls`. Traefik decodes only this part of `tls.*` from labels (pkg/config/label: filter traefik.tls.stores.default).
+ */
+export function tlsStoreSchema(registry: PluginRegistry): TSchema | undefined {
+  const stores = property(property(dynamicSchema(registry), 'tls'), 'stores');
+  return stores?.additionalProperties as TSchema | undefined;
+}
+
+/** Whether the tree has any `http.*` label (Traefik adds no default HTTP router to a TCP/UDP-only container). */
+export function hasHTTP(tree: TreeObject): boolean {
+  return Object.keys(tree).some((k) => k.toLowerCase() === 'http');
+}
+
+/** Whether `<prefix>.docker.allowNonRunning` is true (before decoding: the provider lists stopped containers with it). */
+export function allowsNonRunning(labels: Readonly<Record<string, string>>, prefix: string): boolean {
+  const key = `${prefix}.docker.allownonrunning`.toLowerCase();
+  return Object.entries(labels).some(([k, v]) => k.toLowerCase() === key && v.trim().toLowerCase() === 'true');
 }
 
 /** Adds what Traefik adds: a service named after the workload when none is labelled, and a router when there is one service. */

@@ -26,7 +26,7 @@ function commonProperties() {
     ),
     tls: Type.Optional(Section(TLSSchema)),
     exposedByDefault: Type.Boolean({ default: true, description: 'Expose containers without <prefix>.enable=true (default true).' }),
-    network: Type.Optional(Type.String({ description: 'Network whose address is used, unless <prefix>.docker.network says otherwise (default: the only or first one).' })),
+    network: Type.Optional(Type.String({ description: 'Network whose address is used, unless <prefix>.docker.network (swarm: <prefix>.swarm.network) says otherwise (default: the only or first one).' })),
     defaultRule: Type.String({ default: DEFAULT_RULE, minLength: 1, description: 'Rule template for routers without a rule (default Host(`{{ normalize .Name }}`)).' }),
     constraints: Type.Optional(Type.String({ description: 'Expression over labels selecting what is served: Label(`k`,`v`), LabelRegex(`k`,`re`), !, &&, ||.' })),
     useBindPortIP: Type.Boolean({ default: false, description: 'Use the host IP and port a container port is published on (default false).' }),

@@ -6,6 +6,7 @@ import { buildConfiguration, type BuildOptions } from './configuration.js';
 import { compileConstraints, type LabelPredicate } from './constraints.js';
 import { resolveEndpoint, type EngineEndpoint } from './endpoint.js';
 import { EngineClient, describeEngineError, isNotFound, type EngineEvent } from './engine.js';
+import { allowsNonRunning } from './labels.js';
 import type { DockerOptions } from './options.js';
 import { compileTemplate, type RuleTemplate } from './template.js';
 import {
@@ -31,6 +32,8 @@ const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const INSPECT_CONCURRENCY = 8;
+/** Container states the engine lists without all=true: the ones served unless labelled allowNonRunning. */
+const LISTED_STATES = new Set(['running', 'paused', 'restarting']);
 /** Signals that ask a process to reload or report, not to leave: such a kill keeps the container in rotation. */
 const NON_FATAL_SIGNALS = new Set(['1', '10', '12', '28', 'HUP', 'USR1', 'USR2', 'WINCH']);
 const CONTAINER_ACTIONS = new Set(['start', 'restart', 'die', 'kill', 'stop', 'destroy', 'pause', 'unpause', 'rename', 'update', 'oom']);
@@ -268,7 +271,9 @@ export class DockerProvider implements Provider {
 
   private async syncContainers(): Promise<void> {
     const client = this.client!;
-    const list = await client.listContainers();
+    // All containers, then those a default listing shows plus the stopped ones labelled allowNonRunning (Traefik's).
+    const all = await client.listContainers();
+    const list = all.filter((c) => LISTED_STATES.has(c.State) || allowsNonRunning(c.Labels ?? {}, this.options.labelPrefix));
     const present = new Set(list.map((c) => c.Id));
     for (const id of this.inspected.keys()) if (!present.has(id)) this.inspected.delete(id);
     for (const id of this.leaving) if (!present.has(id)) this.leaving.delete(id);

@@ -43,7 +43,7 @@ export interface Workload {
   ports: number[];
   /** The container itself, or the running tasks of the service. */
   instances: Instance[];
-  /** Swarm virtual IPs by network (for <prefix>.docker.lbswarm=true). */
+  /** Swarm virtual IPs by network (for <prefix>.swarm.lbswarm=true, or docker.lbswarm). */
   virtualIPs: NetworkAddress[];
 }
 
