@@ -5,6 +5,7 @@ import { startGateway as startCore, type EmbeddedGateway, type Plugin, type Star
 import { type ProviderDefinition } from '@wharf/core/provider';
 import { main as runCommand } from '@wharf/core/cli';
 import accessLog from '@wharf/plugin-accesslog';
+import addPrefix from '@wharf/plugin-addprefix';
 import api from '@wharf/plugin-api';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
@@ -20,7 +21,7 @@ import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The built-in plugins, in the order their process hooks are set up. */
-export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme] as Plugin[];
+export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, addPrefix] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
 export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, swarmProvider] as ProviderDefinition[];
