@@ -14,6 +14,7 @@ import ping from '@wharf/plugin-ping';
 import rateLimit from '@wharf/plugin-ratelimit';
 import redirectScheme from '@wharf/plugin-redirectscheme';
 import replacePath from '@wharf/plugin-replacepath';
+import replacePathRegex from '@wharf/plugin-replacepathregex';
 import retry from '@wharf/plugin-retry';
 import stripPrefix from '@wharf/plugin-stripprefix';
 import tls from '@wharf/plugin-tls';
@@ -22,7 +23,7 @@ import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The built-in plugins, in the order their process hooks are set up. */
-export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, addPrefix, replacePath] as Plugin[];
+export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, addPrefix, replacePath, replacePathRegex] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
 export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, swarmProvider] as ProviderDefinition[];
