@@ -17,13 +17,14 @@ import replacePath from '@wharf/plugin-replacepath';
 import replacePathRegex from '@wharf/plugin-replacepathregex';
 import retry from '@wharf/plugin-retry';
 import stripPrefix from '@wharf/plugin-stripprefix';
+import stripPrefixRegex from '@wharf/plugin-stripprefixregex';
 import tls from '@wharf/plugin-tls';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The built-in plugins, in the order their process hooks are set up. */
-export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, addPrefix, replacePath, replacePathRegex] as Plugin[];
+export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, addPrefix, replacePath, replacePathRegex, stripPrefixRegex] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
 export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, swarmProvider] as ProviderDefinition[];
