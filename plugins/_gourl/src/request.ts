@@ -45,11 +45,16 @@ export function writeURL(req: IncomingMessage, url: GoRequestURL): void {
   else delete (req as Marked)[EMPTY_PATH];
 }
 
-/** Header.Add: a value the request already has is kept and the new one follows it (two header lines upstream). */
+/**
+ * Header.Add: a value the request already has is kept and the new one follows it (two header lines upstream).
+ * A decoded path can hold any character; Go writes its UTF-8 bytes, so the value is handed on as those bytes
+ * (one latin1 character each) — Node would otherwise send é as one byte and refuse €.
+ */
 export function addHeader(req: IncomingMessage, name: string, value: string): void {
+  const wire = Buffer.from(value, 'utf8').toString('latin1');
   const current = req.headers[name];
-  if (current === undefined) req.headers[name] = value;
-  else req.headers[name] = [...(Array.isArray(current) ? current : [current]), value];
+  if (current === undefined) req.headers[name] = wire;
+  else req.headers[name] = [...(Array.isArray(current) ? current : [current]), wire];
 }
 
 /** http.Error: the message and a newline as text/plain, with nosniff, as Traefik's middlewares answer. */

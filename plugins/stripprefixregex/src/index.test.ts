@@ -48,6 +48,7 @@ describe('stripPrefixRegex through a gateway', () => {
     { desc: '%2F in the path matches a / in the expression', regex: ['/x/y/'], path: '/x%2Fy/z%20w', expected: { status: 200, url: '/z%20w', prefix: ['/x/y/'] } },
     { desc: 'a match that does not start the path is not a prefix', regex: ['/api/'], path: '/v1/api/x', expected: { status: 200, url: '/v1/api/x', prefix: [] } },
     { desc: 'expressions tried in order, the first that strips wins', regex: ['/nope/', '/a/', '/a/b/'], path: '/a/b/c', expected: { status: 200, url: '/b/c', prefix: ['/a/'] } },
+    { desc: 'a non-ASCII prefix goes out as its UTF-8 bytes, as Go writes it', regex: ['/c.{1,2}/'], path: '/c%E2%82%AC/x', expected: { status: 200, url: '/x', prefix: ['/c€/'] } },
     { desc: 'the query is kept', regex: ['/api'], path: '/api/x?q=%20', expected: { status: 200, url: '/x?q=%20', prefix: ['/api'] } },
     { desc: 'a result with a . element is refused', regex: ['/api'], path: '/api./foo', expected: { status: 400 } },
     { desc: 'a result with a .. element is refused', regex: ['/api'], path: '/api../foo', expected: { status: 400 } },
@@ -57,7 +58,9 @@ describe('stripPrefixRegex through a gateway', () => {
   let port: number;
 
   before(async () => {
-    backend = await startServer((req, res) => res.end(JSON.stringify({ url: req.url, prefix: req.headersDistinct['x-forwarded-prefix'] ?? [] })));
+    // Node reads header bytes as latin1: turned back into the UTF-8 text a Go backend would read.
+    const utf8 = (values: string[] = []) => values.map((v) => Buffer.from(v, 'latin1').toString('utf8'));
+    backend = await startServer((req, res) => res.end(JSON.stringify({ url: req.url, prefix: utf8(req.headersDistinct['x-forwarded-prefix']) })));
     const routers: Record<string, unknown> = { broken: { rule: 'Host(`broken.test`)', middlewares: ['broken'], service: 'b' } };
     const middlewares: Record<string, unknown> = { broken: { stripPrefixRegex: { regex: ['/a', '(?=x)'] } } };
     cases.forEach((c, i) => {
