@@ -389,6 +389,31 @@ function optionalPluginLabels(): { labels: Record<string, string>; checks: Array
       assert.equal(r.headers.location, 'https://moved.test/x');
     });
   }
+  // The rewrite and redirect plugins from labels: their options decode through the docker provider as from a file.
+  const rewrites: Array<{ plugin: string; router: string; options: Record<string, string>; path: string; expected: string }> = [
+    { plugin: 'addprefix', router: 'prefixed', options: { prefix: '/v2' }, path: '/x', expected: 'app /v2/x' },
+    { plugin: 'replacepath', router: 'replaced', options: { path: '/fixed' }, path: '/x?q=1', expected: 'app /fixed?q=1' },
+    { plugin: 'replacepathregex', router: 'rewritten', options: { regex: '^/old/(.*)', replacement: '/new/$1' }, path: '/old/a%2Fb', expected: 'app /new/a%2Fb' },
+    { plugin: 'stripprefixregex', router: 'tenants', options: { regex: '/t/[0-9]+,/u/' }, path: '/t/42/x', expected: 'app /x' },
+  ];
+  for (const r of rewrites.filter((c) => present(c.plugin))) {
+    for (const [key, value] of Object.entries(r.options)) labels[`wharf.http.middlewares.${r.router}-mw.${r.plugin}.${key}`] = value;
+    route(r.router, `${r.router}-mw`);
+    checks.push(async (g) => assert.equal((await get(g.port, `${r.router}.test`, r.path)).body, r.expected, `${r.plugin} from labels`));
+  }
+  if (present('redirectregex')) {
+    Object.assign(labels, {
+      'wharf.http.middlewares.rx.redirectregex.regex': '^http://rx\\.test/(.*)$',
+      'wharf.http.middlewares.rx.redirectregex.replacement': 'https://example.test/${1}',
+      'wharf.http.middlewares.rx.redirectregex.permanent': 'true',
+    });
+    route('rx', 'rx');
+    checks.push(async (g) => {
+      const r = await get(g.port, 'rx.test', '/x?y=1');
+      assert.equal(r.status, 301, 'redirectRegex from labels');
+      assert.equal(r.headers.location, 'https://example.test/x?y=1');
+    });
+  }
   if (present('healthcheck')) {
     // A plugin that extends loadBalancer (healthCheck) works in labels through the same schema.
     Object.assign(labels, { 'wharf.http.services.app.loadbalancer.healthcheck.path': '/', 'wharf.http.services.app.loadbalancer.healthcheck.interval': '10s' });

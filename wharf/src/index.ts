@@ -5,22 +5,27 @@ import { startGateway as startCore, type EmbeddedGateway, type Plugin, type Star
 import { type ProviderDefinition } from '@wharf/core/provider';
 import { main as runCommand } from '@wharf/core/cli';
 import accessLog from '@wharf/plugin-accesslog';
+import addPrefix from '@wharf/plugin-addprefix';
 import api from '@wharf/plugin-api';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
 import metrics from '@wharf/plugin-metrics';
 import ping from '@wharf/plugin-ping';
 import rateLimit from '@wharf/plugin-ratelimit';
+import redirectRegex from '@wharf/plugin-redirectregex';
 import redirectScheme from '@wharf/plugin-redirectscheme';
+import replacePath from '@wharf/plugin-replacepath';
+import replacePathRegex from '@wharf/plugin-replacepathregex';
 import retry from '@wharf/plugin-retry';
 import stripPrefix from '@wharf/plugin-stripprefix';
+import stripPrefixRegex from '@wharf/plugin-stripprefixregex';
 import tls from '@wharf/plugin-tls';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The built-in plugins, in the order their process hooks are set up. */
-export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme] as Plugin[];
+export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
 export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, swarmProvider] as ProviderDefinition[];

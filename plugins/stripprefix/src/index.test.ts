@@ -1,25 +1,40 @@
+// stripPrefix through a real gateway and echo backend: Traefik's rules (decoded match, encoded rest, 400 for an
+// unclean result), X-Forwarded-Prefix, and what forceSlash changes for the middleware after it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway } from '@wharf/core';
-import { startServer, type Listening } from '@wharf/test-helpers';
+import { get, json, startServer, type Listening } from '@wharf/test-helpers';
+import addPrefix from '@wharf/plugin-addprefix';
 import stripPrefix from './index.js';
 
-/** A backend that answers with the path and the X-Forwarded-Prefix it received. */
+/** A backend that answers with the path and the X-Forwarded-Prefix lines it received. */
 function echoBackend(): Promise<Listening> {
   return startServer((req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ url: req.url, prefix: req.headers['x-forwarded-prefix'] ?? null }));
+    const prefix = req.headersDistinct['x-forwarded-prefix'];
+    res.end(JSON.stringify({ url: req.url, prefix: prefix === undefined ? null : prefix.join(' | ') }));
   });
 }
 
 const backend = await echoBackend();
 const gateway = await startGateway({
-  plugins: [stripPrefix],
-  args: ['--entrypoints.web.address=127.0.0.1:0'],
+  plugins: [stripPrefix, addPrefix],
+  args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.web.forwardedHeaders.trustedIPs=127.0.0.1'],
   dynamic: {
     http: {
-      routers: { r: { rule: 'PathPrefix(`/`)', middlewares: ['strip'], service: 'b' } },
-      middlewares: { strip: { stripPrefix: { prefixes: ['/api', '/v1/'] } } },
+      routers: {
+        r: { rule: 'PathPrefix(`/`)', middlewares: ['strip'], service: 'b' },
+        unset: { rule: 'Host(`unset.test`)', middlewares: ['strip-all', 'add-v2'], service: 'b' },
+        off: { rule: 'Host(`off.test`)', middlewares: ['strip-all-off', 'add-v2'], service: 'b' },
+        on: { rule: 'Host(`on.test`)', middlewares: ['strip-all-on', 'add-v2'], service: 'b' },
+      },
+      middlewares: {
+        strip: { stripPrefix: { prefixes: ['/api', '/v1/'] } },
+        'strip-all': { stripPrefix: { prefixes: ['/api'] } },
+        'strip-all-off': { stripPrefix: { prefixes: ['/api'], forceSlash: false } },
+        'strip-all-on': { stripPrefix: { prefixes: ['/api'], forceSlash: true } },
+        'add-v2': { addPrefix: { prefix: '/v2' } },
+      },
       services: { b: { loadBalancer: { servers: [{ url: backend.url }] } } },
     },
   },
@@ -28,7 +43,7 @@ after(async () => {
   await gateway.stop();
   await backend.close();
 });
-const base = `http://127.0.0.1:${gateway.address('web').port}`;
+const port = gateway.address('web').port;
 
 test('stripPrefix removes the first matching prefix and reports it', async (t) => {
   const cases = [
@@ -37,12 +52,36 @@ test('stripPrefix removes the first matching prefix and reports it', async (t) =
     { desc: 'textual prefix match as Traefik does', path: '/apiv2', expected: { url: '/v2', prefix: '/api' } },
     { desc: 'prefix ending in slash keeps a leading slash', path: '/v1/items', expected: { url: '/items', prefix: '/v1/' } },
     { desc: 'no match leaves the path alone', path: '/other', expected: { url: '/other', prefix: null } },
+    { desc: 'what follows the prefix keeps its encoding', path: '/api/a%2Fb%20c', expected: { url: '/a%2Fb%20c', prefix: '/api' } },
+    { desc: 'the match is on the decoded path: %2F is a slash', path: '/v1%2Fitems', expected: { url: '/items', prefix: '/v1/' } },
+    { desc: "a trusted proxy's X-Forwarded-Prefix is kept, ours follows", path: '/api/x', headers: { 'x-forwarded-prefix': '/outer' }, expected: { url: '/x', prefix: '/outer | /api' } },
   ];
   for (const c of cases) {
     await t.test(c.desc, async () => {
-      const res = await fetch(base + c.path);
-      assert.equal(res.status, 200);
-      assert.deepEqual(await res.json(), c.expected);
+      const reply = await get(port, c.path, 'localhost', c.headers);
+      assert.equal(reply.status, 200);
+      assert.deepEqual(json(reply), c.expected);
+    });
+  }
+});
+
+test('a result that is not a clean path is refused with 400, as Traefik does', async () => {
+  const reply = await get(port, '/api./foo');
+  assert.equal(reply.status, 400);
+  assert.equal(reply.body, 'Bad Request\n');
+});
+
+test('forceSlash: a path stripped to nothing is empty for the next middleware (default, false) or / (true)', async (t) => {
+  const cases = [
+    { desc: 'unset (Traefik v3 default false)', host: 'unset.test', expected: '/v2' },
+    { desc: 'false', host: 'off.test', expected: '/v2' },
+    { desc: 'true', host: 'on.test', expected: '/v2/' },
+  ];
+  for (const c of cases) {
+    await t.test(c.desc, async () => {
+      assert.deepEqual(json(await get(port, '/api', c.host)), { url: c.expected, prefix: '/api' });
+      // A path that is not stripped to nothing is the same either way.
+      assert.deepEqual(json(await get(port, '/api/x', c.host)), { url: '/v2/x', prefix: '/api' });
     });
   }
 });

@@ -1,35 +1,65 @@
-// stripPrefix: removes the first matching prefix from the request path before it is forwarded.
-import { definePlugin, Type, type WharfContext, type Next } from '@wharf/core';
+// stripPrefix: removes the first matching prefix from the request path before it is forwarded (Traefik's stripPrefix).
+import { definePlugin, Type, type Next, type Static, type WharfContext } from '@wharf/core';
+import { addHeader, encodedPrefixLength, ensureLeadingSlash, goHttpError, readURL, sanitized, writeURL, type GoRequestURL } from '@wharf/gourl';
 
-const schema = Type.Object(
+export const schema = Type.Object(
   {
     prefixes: Type.Array(Type.String({ minLength: 1, pattern: '^/' }), {
       minItems: 1,
-      description: 'Prefixes to remove, tried in order; the first that matches is removed (e.g. /api).',
+      description: 'Prefixes to remove, tried in order; the first that starts the decoded path is removed (e.g. /api).',
     }),
-    forceSlash: Type.Optional(Type.Boolean({ description: 'Accepted for compatibility with Traefik v2; the result always starts with /.' })),
+    forceSlash: Type.Optional(
+      Type.Boolean({
+        description: 'Deprecated (Traefik v3 warns): true makes a path stripped to nothing / instead of empty for the middlewares after this one. Default false; the request is sent with / either way.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+export type StripPrefixConfig = Static<typeof schema>;
+
+const FORWARDED_PREFIX_HEADER = 'x-forwarded-prefix';
+
+export type Strip = { kind: 'unchanged' } | { kind: 'stripped'; url: GoRequestURL; prefix: string } | { kind: 'refused' };
+
+/**
+ * Traefik's getPathStripped: what is left gets a leading slash, except that nothing stays nothing unless
+ * forceSlash (then it is `/`). Only a later middleware can tell: `addPrefix /x` gives `/x` or `/x/`.
+ */
+function stripped(rest: string, forceSlash: boolean): string {
+  return forceSlash ? `/${rest.startsWith('/') ? rest.slice(1) : rest}` : ensureLeadingSlash(rest);
+}
+
+/** The first prefix that starts the decoded path is removed from it and, counted in decoded bytes, from the encoded form. */
+export function stripPrefixOf(url: GoRequestURL, prefixes: readonly string[], forceSlash: boolean): Strip {
+  const prefix = prefixes.find((p) => url.path.startsWith(p));
+  if (prefix === undefined) return { kind: 'unchanged' };
+  const path = stripped(url.path.slice(prefix.length), forceSlash);
+  const rawPath = url.rawPath === '' ? '' : stripped(url.rawPath.slice(encodedPrefixLength(url.rawPath, prefix)), forceSlash);
+  // `/api./foo` stripped of `/api` is `/./foo`: Traefik refuses what is not a clean path rather than forward it.
+  const clean = sanitized({ path, rawPath });
+  return clean ? { kind: 'stripped', url: { ...clean, query: url.query }, prefix } : { kind: 'refused' };
+}
 
 export default definePlugin({
   name: 'stripPrefix',
   description: 'Remove a path prefix before forwarding; the removed prefix is sent as X-Forwarded-Prefix.',
   schema,
-  create({ prefixes }) {
-    // Longest first would change Traefik's semantics; Traefik tries them in the order given.
-    // Works on req.url directly: Koa's ctx.path getter/setter parses and re-formats the URL each time.
+  create({ prefixes, forceSlash }, { log }) {
+    if (forceSlash !== undefined) log.warn('stripPrefix: `forceSlash` is deprecated (as in Traefik v3), please remove any usage of this option');
+    // Traefik trims each prefix and tries them in the order given (not longest first).
+    const trimmed = prefixes.map((p) => p.trim());
     return function stripPrefix(ctx: WharfContext, next: Next) {
-      const url = ctx.req.url ?? '/';
-      const q = url.indexOf('?');
-      const path = q === -1 ? url : url.slice(0, q);
-      for (const prefix of prefixes) {
-        if (path.startsWith(prefix)) {
-          const rest = path.slice(prefix.length);
-          ctx.req.url = (rest.startsWith('/') ? rest : `/${rest}`) + (q === -1 ? '' : url.slice(q));
-          ctx.req.headers['x-forwarded-prefix'] = prefix;
-          break;
-        }
+      const url = readURL(ctx.req);
+      const result = url ? stripPrefixOf(url, trimmed, forceSlash === true) : ({ kind: 'unchanged' } as const);
+      if (result.kind === 'refused') {
+        goHttpError(ctx, 400, 'Bad Request');
+        return Promise.resolve();
+      }
+      if (result.kind === 'stripped') {
+        addHeader(ctx.req, FORWARDED_PREFIX_HEADER, result.prefix);
+        writeURL(ctx.req, result.url);
       }
       return next();
     };
