@@ -37,13 +37,14 @@ export class SmoothWeightedBalancer<T extends Weighted> {
     let best = -1;
     for (let i = 0; i < items.length; i++) {
       // Unavailable peers are skipped without accumulating, as nginx does for down peers.
-      if (isAvailable !== undefined && !isAvailable(items[i])) continue;
-      current[i] += weights[i];
-      total += weights[i];
-      if (best === -1 || current[i] > current[best]) best = i;
+      // Indexes stay within the three arrays, built together with one entry per item.
+      if (isAvailable !== undefined && !isAvailable(items[i]!)) continue;
+      current[i]! += weights[i]!;
+      total += weights[i]!;
+      if (best === -1 || current[i]! > current[best]!) best = i;
     }
     if (best === -1) return undefined;
-    current[best] -= total;
+    current[best]! -= total;
     return items[best];
   }
 }

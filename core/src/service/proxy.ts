@@ -240,7 +240,7 @@ export function respondPlain(ctx: WharfContext, status: number, body: string): v
 function runResponseHooks(ctx: WharfContext, status: number, headers: OutgoingHttpHeaders): void {
   const hooks = ctx.wharf.responseHeaderHooks;
   if (hooks === undefined) return;
-  for (let i = 0; i < hooks.length; i++) hooks[i](status, headers);
+  for (let i = 0; i < hooks.length; i++) hooks[i]!(status, headers);
 }
 
 /**

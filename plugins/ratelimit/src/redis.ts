@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { RateLimiterRes, RLWrapperTimeouts, type RateLimiterCompatibleAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import { Deadlines, messageOf, type Logger } from '@wharf/core';
 import { readCertificates, readPemValue } from '@wharf/core/tls';
 import { idleTtlMs, tokensAt, type BucketLimits, type Take } from './bucket.js';
