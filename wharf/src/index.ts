@@ -8,6 +8,7 @@ import accessLog from '@wharf/plugin-accesslog';
 import api from '@wharf/plugin-api';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
+import ipAllowList, { ipWhiteList } from '@wharf/plugin-ipallowlist';
 import metrics from '@wharf/plugin-metrics';
 import ping from '@wharf/plugin-ping';
 import rateLimit from '@wharf/plugin-ratelimit';
@@ -20,7 +21,7 @@ import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The built-in plugins, in the order their process hooks are set up. */
-export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme] as Plugin[];
+export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, ipAllowList, ipWhiteList] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
 export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, swarmProvider] as ProviderDefinition[];
