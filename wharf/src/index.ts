@@ -7,6 +7,7 @@ import { main as runCommand } from '@wharf/core/cli';
 import accessLog from '@wharf/plugin-accesslog';
 import api from '@wharf/plugin-api';
 import basicAuth from '@wharf/plugin-basicauth';
+import digestAuth from '@wharf/plugin-digestauth';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
 import ipAllowList, { ipWhiteList } from '@wharf/plugin-ipallowlist';
@@ -22,7 +23,7 @@ import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The built-in plugins, in the order their process hooks are set up. */
-export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, ipAllowList, ipWhiteList, basicAuth] as Plugin[];
+export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, ipAllowList, ipWhiteList, basicAuth, digestAuth] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
 export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, swarmProvider] as ProviderDefinition[];
