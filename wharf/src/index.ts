@@ -10,6 +10,7 @@ import basicAuth from '@wharf/plugin-basicauth';
 import digestAuth from '@wharf/plugin-digestauth';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
+import inFlightReq from '@wharf/plugin-inflightreq';
 import ipAllowList, { ipWhiteList } from '@wharf/plugin-ipallowlist';
 import metrics from '@wharf/plugin-metrics';
 import ping from '@wharf/plugin-ping';
@@ -23,7 +24,7 @@ import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The built-in plugins, in the order their process hooks are set up. */
-export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, ipAllowList, ipWhiteList, basicAuth, digestAuth] as Plugin[];
+export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
 export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, swarmProvider] as ProviderDefinition[];
