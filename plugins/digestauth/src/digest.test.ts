@@ -35,6 +35,13 @@ test('digestParams: quoted and bare values, escapes, commas inside quotes; only 
     opaque: 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS',
     note: 'a, "b"',
   });
+  // Hostile headers (16 kB, the default header limit) parse in linear time; a pattern with adjacent overlapping
+  // quantifiers takes a quadratic time on some of them.
+  const started = process.hrtime.bigint();
+  for (const hostile of [`a=${' '.repeat(16_000)}x y`, `a=x${' '.repeat(16_000)}y`, `a="${'\\'.repeat(16_000)}`, 'a='.repeat(8_000), `${' '.repeat(16_000)}a`]) {
+    digestParams(`Digest ${hostile}`);
+  }
+  assert.ok(process.hrtime.bigint() - started < 1_000_000_000n, 'hostile headers parse in well under a second');
   for (const other of [undefined, 'Basic dGVzdDp0ZXN0', 'digest username="x"', 'Digest']) assert.equal(digestParams(other), undefined, String(other));
 });
 

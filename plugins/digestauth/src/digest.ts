@@ -19,7 +19,10 @@ export function digestParams(header: string | undefined): Map<string, string> | 
   const space = header.indexOf(' ');
   if (space === -1 || header.slice(0, space) !== 'Digest') return undefined;
   const params = new Map<string, string>();
-  const pair = /\s*([^=,\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,]*?))\s*(?:,|$)/gy;
+  // The header comes from the client, so the pattern must stay linear: no two quantifiers that can take the same
+  // characters next to each other (a bare token is non-empty and has no spaces, RFC 7616 §3.4, so it separates
+  // the spaces around it). Anything the pattern does not take ends the parse, and the check then fails.
+  const pair = /\s*([^=,\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s"]+))\s*(?:,|$)/gy;
   const text = header.slice(space + 1);
   let match: RegExpExecArray | null;
   while (pair.lastIndex < text.length && (match = pair.exec(text)) !== null) {
