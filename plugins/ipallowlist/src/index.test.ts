@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { definePlugin, onResponseHeaders, startGateway, Type, type EmbeddedGateway, type Next, type WharfContext } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
 import { eventually, get, startBackend, type Backend } from '@wharf/test-helpers';
-import ipAllowList, { ipWhiteList, schema } from './index.js';
+import ipAllowList, { ipWhiteList, ipWhiteListSchema, schema } from './index.js';
 
 describe('ipAllowList options', () => {
   const cases: Array<{ desc: string; labels: Record<string, string>; expected?: unknown; issues?: string[] }> = [
@@ -26,6 +26,13 @@ describe('ipAllowList options', () => {
       if (expected) assert.deepEqual(result.value, expected);
     });
   }
+
+  test('ipWhiteList takes the same options without rejectStatusCode, as in Traefik', () => {
+    const ok = decode(ipWhiteListSchema, flatToTree(Object.entries({ sourceRange: '10.0.0.0/8', 'ipStrategy.depth': '1' })));
+    assert.deepEqual([ok.issues, ok.value], [[], { sourceRange: ['10.0.0.0/8'], ipStrategy: { depth: 1 } }]);
+    const extra = decode(ipWhiteListSchema, flatToTree(Object.entries({ sourceRange: '10.0.0.0/8', rejectStatusCode: '404' })));
+    assert.match(extra.issues.map((i) => `${i.source}: ${i.message}`).join('\n'), /^rejectStatusCode: unknown field 'rejectStatusCode'/);
+  });
 
   test('validate names the field and the entry', () => {
     const invalid: Array<[Record<string, unknown>, string]> = [
