@@ -34,3 +34,5 @@ export { Gateway } from './gateway.js';
 export { startGateway, type StartOptions, type EmbeddedGateway } from './embed.js';
 export type { RuntimeInfo, RouterInfo, ServiceInfo, MiddlewareInfo, ElementStatus } from './config/runtime.js';
 export { qualify } from './runtime/build.js';
+/** Traefik's ipStrategy and IP lists (X-Forwarded-For depth/excludedIPs, CIDR matching, IPv6 subnets), for plugins. */
+export { ipMatcher, parseIPRange, forwardedIPPicker, maskIPv6, type ForwardedPicker } from './ip.js';

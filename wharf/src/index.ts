@@ -7,8 +7,12 @@ import { main as runCommand } from '@wharf/core/cli';
 import accessLog from '@wharf/plugin-accesslog';
 import addPrefix from '@wharf/plugin-addprefix';
 import api from '@wharf/plugin-api';
+import basicAuth from '@wharf/plugin-basicauth';
+import digestAuth from '@wharf/plugin-digestauth';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
+import inFlightReq from '@wharf/plugin-inflightreq';
+import ipAllowList, { ipWhiteList } from '@wharf/plugin-ipallowlist';
 import metrics from '@wharf/plugin-metrics';
 import ping from '@wharf/plugin-ping';
 import rateLimit from '@wharf/plugin-ratelimit';
@@ -25,7 +29,11 @@ import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The built-in plugins, in the order their process hooks are set up. */
-export const builtinPlugins: readonly Plugin[] = [stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme, addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex] as Plugin[];
+export const builtinPlugins: readonly Plugin[] = [
+  stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme,
+  addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex,
+  ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq,
+] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
 export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, swarmProvider] as ProviderDefinition[];

@@ -5,7 +5,7 @@ import { HeaderPolicy } from './headers.js';
 import { appendJsonFields, endJsonLine, jsonLine } from './json-line.js';
 import { compileQueryPolicy } from './query.js';
 import type { AccessLogConfig } from './schema.js';
-import { clientHost, host, originDuration, peer, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
+import { clientHost, clientUsername, host, originDuration, peer, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
 
 /** Every field Wharf fills, in output order (Traefik's names). */
 const CORE_FIELDS = [
@@ -55,7 +55,7 @@ function coreFields(x: Exchange, want: Wanted, json: boolean): Fields {
     ClientAddr: want.ClientAddr ? peer(x).addr : undefined,
     ClientHost: want.ClientHost ? clientHost(x) : undefined,
     ClientPort: want.ClientPort ? peer(x).port : undefined,
-    ClientUsername: '-',
+    ClientUsername: want.ClientUsername ? clientUsername(x) : undefined,
     RequestAddr: hostHeader,
     RequestHost: split?.[0],
     RequestPort: split?.[1],

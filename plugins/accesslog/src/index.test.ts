@@ -153,6 +153,46 @@ test('UTF-8 on the wire is logged as the text the client sent, invalid bytes as 
   }
 });
 
+/** Names the user of the X-User header (base64, as in Basic credentials) in ctx.state.clientUsername, as basicAuth does. */
+const namesUser = definePlugin({
+  name: 'namesuser',
+  schema: Type.Object({}),
+  create: () =>
+    async function namesUser(ctx: WharfContext, next: Next) {
+      const user = Buffer.from(ctx.get('x-user'), 'base64').toString('utf8');
+      if (user !== '') ctx.state.clientUsername = user;
+      await next();
+    },
+});
+
+test('ClientUsername is the user an auth middleware named, control characters escaped, in json and CLF', async () => {
+  const backend = await helloBackend();
+  const tmp = tempDir('wharf-accesslog-');
+  const jsonFile = join(tmp.path, 'json.log');
+  const clfFile = join(tmp.path, 'clf.log');
+  const dynamic = route('hello', backend.url, { middlewares: ['user'] });
+  (dynamic.http as Record<string, unknown>).middlewares = { user: { namesuser: {} } };
+  const json = await gateway({ args: ['--accessLog.format=json', `--accessLog.filePath=${jsonFile}`], dynamic, plugins: [namesUser] });
+  const clf = await gateway({ args: [`--accessLog.filePath=${clfFile}`], dynamic, plugins: [namesUser] });
+  try {
+    for (const gw of [json, clf]) {
+      for (const user of ['alice', 'eve\u001b[31m', '']) {
+        const headers: Record<string, string> = user === '' ? {} : { 'x-user': Buffer.from(user).toString('base64') };
+        assert.equal((await request(`${gw.web}/hello`, { headers })).status, 200);
+      }
+    }
+    await json.stop();
+    await clf.stop();
+    assert.deepEqual(readLines(jsonFile).map((l) => (JSON.parse(l) as { ClientUsername: string }).ClientUsername), ['alice', 'eve\\x1b[31m', '-']);
+    assert.deepEqual(readLines(clfFile).map((l) => l.split(' ')[2]), ['alice', 'eve\\x1b[31m', '-']);
+  } finally {
+    await json.stop();
+    await clf.stop();
+    await backend.close();
+    tmp.remove();
+  }
+});
+
 test('json: ClientHost is X-Forwarded-For only from a trusted peer', async () => {
   const backend = await helloBackend();
   const tmp = tempDir('wharf-accesslog-');

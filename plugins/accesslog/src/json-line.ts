@@ -3,7 +3,7 @@
 import type { Exchange } from './exchange.js';
 import type { Wanted } from './fields.js';
 import { localTime, utcTime, type Fields } from './format.js';
-import { clientHost, host, originDuration, peer, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
+import { clientHost, clientUsername, host, originDuration, peer, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
 
 // Characters JSON.stringify escapes: quote, backslash, controls and lone surrogates; other text goes as it is.
 // eslint-disable-next-line no-control-regex -- control characters are exactly what JSON must escape
@@ -73,7 +73,7 @@ export function jsonLine(x: Exchange, want: Wanted, nowMs: number): string {
   if (want.ClientAddr) out += `,"ClientAddr":${jsonString(peer(x).addr)}`;
   if (want.ClientHost) out += `,"ClientHost":${jsonString(clientHost(x))}`;
   if (want.ClientPort) out += `,"ClientPort":"${peer(x).port}"`;
-  if (want.ClientUsername) out += ',"ClientUsername":"-"';
+  if (want.ClientUsername) out += `,"ClientUsername":${jsonString(clientUsername(x))}`;
   if (hostHeader !== undefined) {
     if (want.RequestAddr) out += `,"RequestAddr":${jsonString(hostHeader)}`;
     if (want.RequestHost || want.RequestPort) {

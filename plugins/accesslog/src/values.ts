@@ -67,6 +67,18 @@ export function peer(x: Exchange): Peer {
   return known;
 }
 
+/**
+ * The user an authentication middleware (basicAuth, digestAuth) named in `ctx.state.clientUsername`, whether or
+ * not it let the request in (as Traefik logs it); `-` when none did. Control characters are escaped so a crafted
+ * user name cannot start a new log line.
+ */
+export function clientUsername(x: Exchange): string {
+  const name: unknown = (x.ctx.state as { clientUsername?: unknown } | undefined)?.clientUsername;
+  if (typeof name !== 'string' || name === '') return '-';
+  // eslint-disable-next-line no-control-regex -- exactly the control characters are what must not reach the line
+  return name.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** The peer address, or X-Forwarded-For as Traefik shows it, but only from a peer trusted to send it. */
 export function clientHost(x: Exchange): string {
   const forwarded = x.ctx.req.headers['x-forwarded-for'];

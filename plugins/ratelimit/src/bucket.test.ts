@@ -1,10 +1,9 @@
-// Unit tables for the pure parts: token-bucket steps, the bounded table, Go durations, IPv6 masks, endpoints.
+// Unit tables for the pure parts: token-bucket steps, the bounded table, Go durations, endpoints.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { goDuration, retryAfterSeconds } from './answer.js';
 import { BucketTable, idleTtlMs, takeToken, type Bucket, type BucketLimits } from './bucket.js';
 import { parseEndpoint } from './redis.js';
-import { maskIPv6 } from './source.js';
 
 // 10 tokens per second, burst 3, hold up to 150 ms.
 const LIMITS: BucketLimits = { ratePerMs: 0.01, burst: 3, maxDelayMs: 150 };
@@ -73,19 +72,6 @@ test('goDuration writes Go durations as Traefik does in X-Retry-In', () => {
   ];
   for (const [ms, text] of table) assert.equal(goDuration(ms), text, `${ms} ms`);
   assert.deepEqual([0.1, 999, 1000, 1001, 9999].map(retryAfterSeconds), [1, 1, 1, 2, 10]);
-});
-
-test('maskIPv6 keeps the prefix, leaves IPv4 alone', () => {
-  const table: [string, number, string][] = [
-    ['2001:db8:1:2:3:4:5:6', 64, '2001:db8:1:2::'],
-    ['2001:db8::1', 64, '2001:db8::'],
-    ['2001:db8:abcd:12ff::1', 56, '2001:db8:abcd:1200::'],
-    ['::1', 128, '::1'],
-    ['fe80::1', 0, '::'],
-    ['::ffff:1.2.3.4', 112, '::ffff:102:0'],
-    ['10.1.2.3', 64, '10.1.2.3'],
-  ];
-  for (const [ip, prefix, expected] of table) assert.equal(maskIPv6(ip, prefix), expected, `${ip}/${prefix}`);
 });
 
 test('parseEndpoint: host:port, bare host, bracketed IPv6', () => {

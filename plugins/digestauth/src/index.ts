@@ -1,0 +1,71 @@
+// digestAuth: HTTP Digest authentication (RFC 7616, MD5, qop=auth) against htdigest users — Traefik's DigestAuth.
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { definePlugin, type Next, type PluginContext, type WharfContext } from '@wharf/core';
+import { DigestAuthority, digestParams } from './digest.js';
+import { schema, type DigestAuthConfig } from './schema.js';
+import { digestUsers, readUsersFile, type DigestUsers } from './users.js';
+
+export { schema, type DigestAuthConfig } from './schema.js';
+export { DigestAuthority, digestParams, md5 } from './digest.js';
+
+/** How often usersFile's metadata is polled for a change (one stat per interval and middleware). */
+export const USERS_FILE_POLL_MS = 1000;
+
+function loadUsers(options: DigestAuthConfig): DigestUsers {
+  return digestUsers(options.usersFile ? readUsersFile(options.usersFile) : [], options.users);
+}
+
+/** Re-reads usersFile when it changes, until the generation retires; a broken edit keeps the previous users. */
+function watchUsersFile(options: DigestAuthConfig, context: PluginContext, replace: (users: DigestUsers) => void): void {
+  const path = options.usersFile;
+  if (!path) return;
+  const onChange = (now: Stats, before: Stats) => {
+    if (now.mtimeMs === before.mtimeMs && now.size === before.size && now.ino === before.ino) return;
+    try {
+      const users = loadUsers(options);
+      replace(users);
+      context.log.info(`usersFile: reloaded, ${users.size} users`);
+    } catch (err) {
+      context.log.error(`${err instanceof Error ? err.message : String(err)}; keeping the previous users`);
+    }
+  };
+  watchFile(path, { interval: USERS_FILE_POLL_MS, persistent: false }, onChange);
+  context.signal.addEventListener('abort', () => unwatchFile(path, onChange), { once: true });
+}
+
+export default definePlugin({
+  name: 'digestAuth',
+  description: 'Require HTTP Digest authentication (MD5, qop=auth) against htdigest users.',
+  schema,
+  validate(options) {
+    if (options.users.length > 0) digestUsers([], options.users);
+    else if (!options.usersFile) throw new Error('users: no users; set users or usersFile');
+  },
+  create(options, context) {
+    let users = loadUsers(options);
+    watchUsersFile(options, context, (next) => (users = next));
+    const authority = new DigestAuthority(options.realm, (user, realm) => users.get(`${user}:${realm}`));
+    const headerField = options.headerField?.toLowerCase();
+
+    function refuse(ctx: WharfContext, stale: boolean): void {
+      ctx.wharf.rejectedBy = context.name;
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', authority.challenge(stale));
+      ctx.type = 'text/plain';
+      ctx.body = '401 Unauthorized\n';
+    }
+
+    return async function digestAuth(ctx: WharfContext, next: Next): Promise<void> {
+      const params = digestParams(ctx.req.headers.authorization);
+      const named = params?.get('username');
+      // The user name reaches the access log (ClientUsername) whether or not it got in, as in Traefik.
+      if (named) ctx.state.clientUsername = named;
+      if (params === undefined) return refuse(ctx, false);
+      const verdict = authority.check(params, { method: ctx.method, url: ctx.req.url ?? '/' });
+      if (!('user' in verdict)) return refuse(ctx, 'stale' in verdict);
+      if (headerField !== undefined) ctx.req.headers[headerField] = verdict.user;
+      if (options.removeHeader) delete ctx.req.headers.authorization;
+      await next();
+    };
+  },
+});

@@ -1,0 +1,19 @@
+// Options of digestAuth: Traefik's names and defaults.
+import { SECRET, StringList, Type, type Static } from '@wharf/core';
+
+export const schema = Type.Object(
+  {
+    users: StringList({
+      default: [],
+      [SECRET]: true,
+      description: 'Allowed users as htdigest lines, `name:realm:HA1` (HA1 = MD5 of name:realm:password); never logged. They win over usersFile for the same name and realm.',
+    }),
+    usersFile: Type.Optional(Type.String({ minLength: 1, description: 'An htdigest file (one user per line, # comments): read at configuration time and re-read when it changes.' })),
+    realm: Type.String({ default: 'traefik', description: 'Realm sent in WWW-Authenticate; only users of this realm can log in (default traefik).' }),
+    headerField: Type.Optional(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$', description: 'Request header that carries the authenticated user name to the service (e.g. X-WebAuth-User).' })),
+    removeHeader: Type.Boolean({ default: false, description: 'Remove the Authorization header before forwarding (default false).' }),
+  },
+  { additionalProperties: false },
+);
+
+export type DigestAuthConfig = Static<typeof schema>;
