@@ -16,7 +16,11 @@ export interface RequestOptions {
   body?: string | Buffer;
   /** Default: a fresh connection per request (no keep-alive state shared between tests). */
   agent?: http.Agent | false;
+  /** Fail when no complete answer came within this time (default 30 s), instead of hanging the test. */
+  timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Sends one request to 127.0.0.1:port and reads the whole answer. */
 export function request(port: number, options: RequestOptions = {}): Promise<Reply> {
@@ -30,6 +34,8 @@ export function request(port: number, options: RequestOptions = {}): Promise<Rep
         res.on('error', reject);
       },
     );
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from 127.0.0.1:${port}${options.path ?? '/'} within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(options.body);
   });
