@@ -1,7 +1,7 @@
 // Go's net/url path rules and regexp replacement, as tables of what Go returns for the same input.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanPath, compileGoRegexp, encodedPrefixLength, escapedPath, replaceAllGo, sanitized, setPath, unescapePath } from './index.js';
+import { cleanPath, compileGoRegexp, encodedPrefixLength, escapePath, escapedPath, joinPath, replaceAllGo, sanitized, setPath, unescapePath } from './index.js';
 
 describe('paths (net/url)', () => {
   test('setPath keeps the raw form only when it is not the default encoding', () => {
@@ -75,5 +75,30 @@ describe('regexp (Go semantics over RE2)', () => {
     assert.throws(() => compileGoRegexp('regex', '^(.*'), /^Error: regex: invalid regular expression `\^\(\.\*`: missing closing \)/);
     assert.throws(() => compileGoRegexp('regex', '(?=x)'), /^Error: regex: invalid regular expression `\(\?=x\)`/);
     assert.throws(() => compileGoRegexp('regex', '(a)\\1'), /^Error: regex: invalid regular expression/);
+  });
+});
+
+describe('fast paths agree with the full computation', () => {
+  // Generated plain paths (Go's unescaped path characters, with empty, `.` and `..` segments mixed in).
+  const alphabet = ['a', 'Z', '9', '-', '_', '.', '~', '$', '&', '+', ',', ':', ';', '=', '@', '/', '..', '/./', '//'];
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const paths = Array.from({ length: 2000 }, () => {
+    const parts = Array.from({ length: 1 + Math.floor(random() * 8) }, () => alphabet[Math.floor(random() * alphabet.length)]!);
+    return (random() < 0.9 ? '/' : '') + parts.join('');
+  });
+
+  test('setPath of a plain path is the path itself, as decoding and re-encoding give', () => {
+    for (const p of paths) {
+      const path = unescapePath(p);
+      assert.deepEqual(setPath(p), { path, rawPath: escapePath(path) === p ? '' : p }, p);
+    }
+  });
+
+  test('sanitized of a plain path equals the cleaned round trip', () => {
+    for (const p of paths) {
+      const joined = joinPath({ path: p, rawPath: '' });
+      assert.deepEqual(sanitized({ path: p, rawPath: '' }), p === '' ? { path: p, rawPath: '' } : joined.path === p ? joined : undefined, p);
+    }
   });
 });

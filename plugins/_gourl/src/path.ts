@@ -65,8 +65,15 @@ function validEncoded(s: string): boolean {
   return true;
 }
 
+/** Characters Go's URL escaping leaves as they are in a path (unreserved and the path's reserved ones). */
+const PLAIN_PATH = /^[A-Za-z0-9\-_.~$&+,/:;=@]*$/;
+/** A `.` or `..` segment. */
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
 /** URL.setPath: decode, and keep the encoded form only when it is not the default one. Throws EscapeError. */
 export function setPath(p: string): GoPath {
+  // Most paths hold only characters Go never escapes in a path: decoding and re-encoding would give them back.
+  if (PLAIN_PATH.test(p)) return { path: p, rawPath: '' };
   const path = unescapePath(p);
   return { path, rawPath: escapePath(path) === p ? '' : p };
 }
@@ -125,6 +132,8 @@ export function joinPath(u: GoPath): GoPath {
  */
 export function sanitized(u: GoPath): GoPath | undefined {
   if (u.path === '') return u;
+  // A rooted plain path without empty, `.` or `..` segments is its own cleaned form: skip the round trip.
+  if (u.rawPath === '' && u.path.startsWith('/') && PLAIN_PATH.test(u.path) && !u.path.includes('//') && !DOT_SEGMENT.test(u.path)) return u;
   const joined = joinPath(u);
   return joined.path === u.path ? joined : undefined;
 }
