@@ -46,8 +46,14 @@ function shouldEscapePathByte(c: number): boolean {
   return !'-_.~$&+,/:;=@'.includes(String.fromCharCode(c));
 }
 
+/** Characters Go's URL escaping leaves as they are in a path: exactly those shouldEscapePathByte keeps. */
+const PLAIN_PATH = /^[A-Za-z0-9\-_.~$&+,/:;=@]*$/;
+/** A `.` or `..` segment. */
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
 /** url.escape(s, encodePath): the default encoding of a decoded path. */
 export function escapePath(s: string): string {
+  if (PLAIN_PATH.test(s)) return s;
   let out = '';
   for (const byte of Buffer.from(s, 'utf8')) {
     out += shouldEscapePathByte(byte) ? `%${byte.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(byte);
@@ -64,11 +70,6 @@ function validEncoded(s: string): boolean {
   }
   return true;
 }
-
-/** Characters Go's URL escaping leaves as they are in a path (unreserved and the path's reserved ones). */
-const PLAIN_PATH = /^[A-Za-z0-9\-_.~$&+,/:;=@]*$/;
-/** A `.` or `..` segment. */
-const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
 
 /** URL.setPath: decode, and keep the encoded form only when it is not the default one. Throws EscapeError. */
 export function setPath(p: string): GoPath {

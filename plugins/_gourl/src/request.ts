@@ -51,7 +51,8 @@ export function writeURL(req: IncomingMessage, url: GoRequestURL): void {
  * (one latin1 character each) — Node would otherwise send é as one byte and refuse €.
  */
 export function addHeader(req: IncomingMessage, name: string, value: string): void {
-  const wire = Buffer.from(value, 'utf8').toString('latin1');
+  // eslint-disable-next-line no-control-regex -- the ASCII range: such a value is already its own bytes
+  const wire = /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
   const current = req.headers[name];
   if (current === undefined) req.headers[name] = wire;
   else req.headers[name] = [...(Array.isArray(current) ? current : [current]), wire];
