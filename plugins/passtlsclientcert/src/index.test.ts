@@ -129,10 +129,14 @@ describe('passTLSClientCert through a gateway with mutual TLS', () => {
   let port: number;
   let client: Pem;
   let ca: Pem;
+  let intermediate: Pem;
+  let chained: Pem;
 
   before(async () => {
     ca = await makeCA('Client CA');
     client = await makeCert(['client.test', 'me@client.test'], { ca, subject: [{ shortName: 'O', value: 'Wharf tests' }, { shortName: 'CN', value: 'client one' }], usage: 'client' });
+    intermediate = await makeCA('Client intermediate CA', ca);
+    chained = await makeCert([], { ca: intermediate, cn: 'client two', usage: 'client' });
     const server = await makeCert(['required.test', 'optional.test']);
     backend = await startBackend('echo');
     const auth = (clientAuthType: string) => ({ clientAuth: { clientAuthType, caFiles: [ca.cert] } });
@@ -184,6 +188,13 @@ describe('passTLSClientCert through a gateway with mutual TLS', () => {
       assert.equal(headers['x-forwarded-tls-client-cert-info'], goQueryEscape(expectedInfo), host);
       assert.equal(decodeURIComponent(String(headers['x-forwarded-tls-client-cert-info']).replace(/\+/g, ' ')), expectedInfo, host);
     }
+  });
+
+  test('a chain the client sent: leaf then intermediate, without the root the gateway completed it with', async () => {
+    const { headers } = await send('required.test', { cert: `${chained.cert.trim()}\n${intermediate.cert}`, key: chained.key });
+    assert.equal(headers['x-forwarded-tls-client-cert'], `${strippedPEM(chained.cert)},${strippedPEM(intermediate.cert)}`);
+    const info = decodeURIComponent(String(headers['x-forwarded-tls-client-cert-info']).replace(/\+/g, ' '));
+    assert.match(info, /^Subject="CN=client two";Issuer="CN=Client intermediate CA";NA="\d+",Subject="CN=Client intermediate CA";Issuer="CN=Client CA";NA="\d+"$/);
   });
 
   test('without a client certificate the service receives neither header, even when the client sent them', async () => {

@@ -10,10 +10,11 @@ export interface Pem {
 
 const EC = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
 
-/** A CA that can sign server and client certificates. */
-export async function makeCA(cn = 'Wharf test CA'): Promise<Pem> {
+/** A CA that can sign server and client certificates; an intermediate one when `parent` signs it. */
+export async function makeCA(cn = 'Wharf test CA', parent?: Pem): Promise<Pem> {
   const pems = await generate([{ name: 'commonName', value: cn }], {
     ...EC,
+    ...(parent ? { ca: { key: parent.key, cert: parent.cert } } : {}),
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
