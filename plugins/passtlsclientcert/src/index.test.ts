@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import http2 from 'node:http2';
 import https from 'node:https';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
@@ -177,6 +178,24 @@ describe('passTLSClientCert through a gateway with mutual TLS', () => {
     });
   }
 
+  /** One request over HTTP/2 (ALPN h2), where the request's socket is the session's. */
+  async function sendH2(servername: string, cert: Pem): Promise<EchoBody> {
+    const session = http2.connect(`https://127.0.0.1:${port}`, { servername, cert: cert.cert, key: cert.key, rejectUnauthorized: false });
+    try {
+      return await new Promise((resolve, reject) => {
+        session.on('error', reject);
+        const stream = session.request({ ':path': '/', ':authority': servername });
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as EchoBody));
+        stream.on('error', reject);
+        stream.end();
+      });
+    } finally {
+      session.close();
+    }
+  }
+
   const spoofed = { 'X-Forwarded-Tls-Client-Cert': 'forged', 'X-Forwarded-Tls-Client-Cert-Info': 'Subject%3D%22CN%3Dadmin%22' };
 
   test("the client's certificate, and its details, reach the service in place of the client's own values", async () => {
@@ -195,6 +214,11 @@ describe('passTLSClientCert through a gateway with mutual TLS', () => {
     assert.equal(headers['x-forwarded-tls-client-cert'], `${strippedPEM(chained.cert)},${strippedPEM(intermediate.cert)}`);
     const info = decodeURIComponent(String(headers['x-forwarded-tls-client-cert-info']).replace(/\+/g, ' '));
     assert.match(info, /^Subject="CN=client two";Issuer="CN=Client intermediate CA";NA="\d+",Subject="CN=Client intermediate CA";Issuer="CN=Client CA";NA="\d+"$/);
+  });
+
+  test('over HTTP/2 too', async () => {
+    const { headers } = await sendH2('required.test', client);
+    assert.equal(headers['x-forwarded-tls-client-cert'], strippedPEM(client.cert));
   });
 
   test('without a client certificate the service receives neither header, even when the client sent them', async () => {
