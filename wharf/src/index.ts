@@ -14,6 +14,7 @@ import healthCheck from '@wharf/plugin-healthcheck';
 import inFlightReq from '@wharf/plugin-inflightreq';
 import ipAllowList, { ipWhiteList } from '@wharf/plugin-ipallowlist';
 import metrics from '@wharf/plugin-metrics';
+import passTLSClientCert from '@wharf/plugin-passtlsclientcert';
 import ping from '@wharf/plugin-ping';
 import rateLimit from '@wharf/plugin-ratelimit';
 import redirectRegex from '@wharf/plugin-redirectregex';
@@ -32,7 +33,7 @@ export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', impor
 export const builtinPlugins: readonly Plugin[] = [
   stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme,
   addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex,
-  ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq,
+  ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq, passTLSClientCert,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
