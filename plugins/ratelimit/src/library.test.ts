@@ -102,6 +102,13 @@ test('redis bucket: the same protocol, in Lua on Redis\' clock (get reads the pa
   await checkProtocol(new RedisBucketLimiter('wharf:rl:protocol@test:', SLOW, client));
 });
 
+/** Keeps the Redis server busy for ARGV[1] milliseconds (a script runs alone: other clients' commands wait). */
+const BUSY_SCRIPT = `
+local function now() local t = redis.call('TIME'); return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000 end
+local until_ms = now() + tonumber(ARGV[1])
+while now() < until_ms do end
+return 1`;
+
 test('redis bucket: takes of many event-loop turns go in several batches at once, never more than the bound, and stay exact', async () => {
   const client = retainClient(redisConfig(), closeClients.signal);
   await eventually(() => client.client.status === 'ready', 'the redis client');
@@ -109,13 +116,20 @@ test('redis bucket: takes of many event-loop turns go in several batches at once
   const bucket = new RedisBucketLimiter('wharf:rl:pipeline@test:', { ratePerMs: 1 / TEN_SECONDS, burst, maxDelayMs: 0 }, client);
   const outcomes: Promise<boolean>[] = [];
   let mostInFlight = 0;
-  // 30 turns of 5 takes each, one turn after the other: far quicker than a Redis round trip.
+  // Redis on loopback can answer a batch within one event-loop turn, and then no two would ever overlap: a
+  // script on another connection keeps the server busy for 300 ms, so batches sent meanwhile are all in flight.
+  const blocker = (client.client as Redis).duplicate(); // a single-node test server
+  await eventually(() => blocker.status === 'ready', 'the blocking connection');
+  const busy = blocker.eval(BUSY_SCRIPT, 0, 300);
+  // 30 turns of 5 takes each, one turn after the other: far quicker than the server's 300 ms of work.
   for (let turn = 0; turn < 30; turn++) {
     for (let i = 0; i < 5; i++) outcomes.push(bucket.consume('k').then(() => true, () => false));
     await new Promise((resolve) => setImmediate(resolve));
     mostInFlight = Math.max(mostInFlight, bucket.batchesInFlight);
   }
   const granted = (await Promise.all(outcomes)).filter(Boolean).length;
+  await busy;
+  blocker.disconnect();
   assert.equal(granted, burst, 'exactly burst granted out of 150, whatever the batching');
   assert.ok(mostInFlight > 1, `batches overlapped (most in flight: ${mostInFlight})`);
   assert.ok(mostInFlight <= MAX_BATCHES_IN_FLIGHT, `at most ${MAX_BATCHES_IN_FLIGHT} in flight, saw ${mostInFlight}`);
