@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
 import { checkSecret, md5Crypt, sameText, secretKind } from './hash.js';
 import { parseBasic } from './index.js';
-import { fileLines, splitBasic, unusableUsers, userTable } from './users.js';
+import { splitBasic, unusableUsers, userTable } from './users.js';
+import { fileLines } from '@wharf/core';
 import { VerifiedCache } from './cache.js';
 
 test('md5Crypt matches openssl passwd -apr1 / -1', () => {

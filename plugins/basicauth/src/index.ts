@@ -1,6 +1,5 @@
 // basicAuth: HTTP Basic authentication (RFC 7617) against htpasswd users — Traefik's BasicAuth middleware.
-import { watchFile, unwatchFile, type Stats } from 'node:fs';
-import { definePlugin, type Next, type PluginContext, type WharfContext } from '@wharf/core';
+import { definePlugin, followFile, messageOf, type Next, type PluginContext, type WharfContext } from '@wharf/core';
 import { headerKey, VerifiedCache } from './cache.js';
 import { checkSecret } from './hash.js';
 import { schema, type BasicAuthConfig } from './schema.js';
@@ -9,9 +8,6 @@ import { readUsersFile, splitBasic, unusableUsers, userTable, type UserTable } f
 export { schema, type BasicAuthConfig } from './schema.js';
 export { md5Crypt, checkSecret, sameText } from './hash.js';
 export { VerifiedCache } from './cache.js';
-
-/** How often usersFile's metadata is polled for a change (one stat per interval and middleware). */
-export const USERS_FILE_POLL_MS = 1000;
 
 /** The credentials of an `Authorization: Basic …` header as Go's Request.BasicAuth reads them, or undefined. */
 export function parseBasic(header: string | undefined): { user: string; password: Buffer } | undefined {
@@ -45,7 +41,7 @@ class Users {
     private readonly options: BasicAuthConfig,
     private readonly context: PluginContext,
   ) {
-    if (options.usersFile) this.watch(options.usersFile);
+    if (options.usersFile) followFile(options.usersFile, context.signal, () => this.reload());
   }
 
   /** Changes that make a cached success stale bump it; a verification caches only under the version it started with. */
@@ -53,21 +49,12 @@ class Users {
     return this.version;
   }
 
-  private watch(path: string): void {
-    const onChange = (now: Stats, before: Stats) => {
-      if (now.mtimeMs === before.mtimeMs && now.size === before.size && now.ino === before.ino) return;
-      this.reload();
-    };
-    watchFile(path, { interval: USERS_FILE_POLL_MS, persistent: false }, onChange);
-    this.context.signal.addEventListener('abort', () => unwatchFile(path, onChange), { once: true });
-  }
-
   private reload(): void {
     try {
       this.table = loadUsers(this.options, this.context);
     } catch (err) {
       // A broken edit keeps the users that worked; the next change is read again.
-      this.context.log.error(`${err instanceof Error ? err.message : String(err)}; keeping the previous users`);
+      this.context.log.error(`${messageOf(err)}; keeping the previous users`);
       return;
     }
     this.version++;

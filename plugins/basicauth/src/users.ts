@@ -1,6 +1,6 @@
 // The user table: `users` entries and usersFile lines (`name:secret`), as Traefik's getUsers. Errors and warnings
 // name the field and the entry's position or user, never a secret.
-import { readFileSync } from 'node:fs';
+import { readListFile } from '@wharf/core';
 import { secretKind } from './hash.js';
 
 export interface UserTable {
@@ -12,22 +12,9 @@ export interface UserTable {
   unusable: string[];
 }
 
-/** Lines of a users file: trimmed, without blank lines and `#` comments (Traefik's getLinesFromFile). */
-export function fileLines(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
 /** Reads usersFile now; the error names the field and the reason (not found, not readable). */
 export function readUsersFile(path: string): string[] {
-  try {
-    return fileLines(readFileSync(path, 'utf8'));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`usersFile: cannot read '${path}'${code ? ` (${code})` : ''}`, { cause: err });
-  }
+  return readListFile(path, 'usersFile');
 }
 
 /**

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DigestAuthority, digestParams, md5, NONCE_LIMIT, NONCE_TOLERANCE } from './digest.js';
-import { digestUsers, fileLines } from './users.js';
+import { digestUsers } from './users.js';
+import { fileLines } from '@wharf/core';
 
 const HA1_TEST = 'a2688e031edb4be6a3797f3882655c05';
 

@@ -1,15 +1,11 @@
 // digestAuth: HTTP Digest authentication (RFC 7616, MD5, qop=auth) against htdigest users — Traefik's DigestAuth.
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
-import { definePlugin, type Next, type PluginContext, type WharfContext } from '@wharf/core';
+import { definePlugin, followFile, messageOf, type Next, type PluginContext, type WharfContext } from '@wharf/core';
 import { DigestAuthority, digestParams } from './digest.js';
 import { schema, type DigestAuthConfig } from './schema.js';
 import { digestUsers, readUsersFile, type DigestUsers } from './users.js';
 
 export { schema, type DigestAuthConfig } from './schema.js';
 export { DigestAuthority, digestParams, md5 } from './digest.js';
-
-/** How often usersFile's metadata is polled for a change (one stat per interval and middleware). */
-export const USERS_FILE_POLL_MS = 1000;
 
 function loadUsers(options: DigestAuthConfig): DigestUsers {
   return digestUsers(options.usersFile ? readUsersFile(options.usersFile) : [], options.users);
@@ -19,18 +15,15 @@ function loadUsers(options: DigestAuthConfig): DigestUsers {
 function watchUsersFile(options: DigestAuthConfig, context: PluginContext, replace: (users: DigestUsers) => void): void {
   const path = options.usersFile;
   if (!path) return;
-  const onChange = (now: Stats, before: Stats) => {
-    if (now.mtimeMs === before.mtimeMs && now.size === before.size && now.ino === before.ino) return;
+  followFile(path, context.signal, () => {
     try {
       const users = loadUsers(options);
       replace(users);
       context.log.info(`usersFile: reloaded, ${users.size} users`);
     } catch (err) {
-      context.log.error(`${err instanceof Error ? err.message : String(err)}; keeping the previous users`);
+      context.log.error(`${messageOf(err)}; keeping the previous users`);
     }
-  };
-  watchFile(path, { interval: USERS_FILE_POLL_MS, persistent: false }, onChange);
-  context.signal.addEventListener('abort', () => unwatchFile(path, onChange), { once: true });
+  });
 }
 
 export default definePlugin({

@@ -1,27 +1,13 @@
 // The htdigest users (`name:realm:HA1`) from `users` and usersFile, as Traefik's getUsers with digestUserParser.
-// Errors name the field and the entry's position, never a secret. (basicAuth reads htpasswd the same way; plugins
-// share code only through @wharf/core, so this small reader is its own here.)
-import { readFileSync } from 'node:fs';
+// Errors name the field and the entry's position, never a secret; the file is read with core's list-file reader.
+import { readListFile } from '@wharf/core';
 
 /** `name:realm` → HA1 (32 hex digits of MD5(name:realm:password)). */
 export type DigestUsers = Map<string, string>;
 
-/** Lines of a users file: trimmed, without blank lines and `#` comments (Traefik's getLinesFromFile). */
-export function fileLines(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
 /** Reads usersFile now; the error names the field and the reason (not found, not readable). */
 export function readUsersFile(path: string): string[] {
-  try {
-    return fileLines(readFileSync(path, 'utf8'));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`usersFile: cannot read '${path}'${code ? ` (${code})` : ''}`, { cause: err });
-  }
+  return readListFile(path, 'usersFile');
 }
 
 /** The file's users, then `users` (which win for the same name and realm, as in Traefik). */
