@@ -65,3 +65,24 @@ export function goHttpError(ctx: WharfContext, status: number, message: string):
   ctx.type = 'text/plain; charset=utf-8';
   ctx.body = `${message}\n`;
 }
+
+/** What a strip did to the URL: nothing, removed `prefix`, or left a path that is not clean (refused). */
+export type Strip = { kind: 'unchanged' } | { kind: 'stripped'; url: GoRequestURL; prefix: string } | { kind: 'refused' };
+
+export const UNCHANGED: Strip = { kind: 'unchanged' };
+
+/**
+ * Applies a strip as Traefik's stripPrefix and stripPrefixRegex both do: a refused path answers 400; a stripped one
+ * adds the prefix as X-Forwarded-Prefix and is written back. True when the request goes on down the chain.
+ */
+export function applyStrip(ctx: WharfContext, strip: Strip): boolean {
+  if (strip.kind === 'refused') {
+    goHttpError(ctx, 400, 'Bad Request');
+    return false;
+  }
+  if (strip.kind === 'stripped') {
+    addHeader(ctx.req, 'x-forwarded-prefix', strip.prefix);
+    writeURL(ctx.req, strip.url);
+  }
+  return true;
+}

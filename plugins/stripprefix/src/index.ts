@@ -1,6 +1,6 @@
 // stripPrefix: removes the first matching prefix from the request path before it is forwarded (Traefik's stripPrefix).
 import { definePlugin, Type, type Next, type Static, type WharfContext } from '@wharf/core';
-import { addHeader, encodedPrefixLength, ensureLeadingSlash, goHttpError, readURL, sanitized, writeURL, type GoRequestURL } from '@wharf/gourl';
+import { applyStrip, encodedPrefixLength, ensureLeadingSlash, readURL, sanitized, UNCHANGED, type GoRequestURL, type Strip } from '@wharf/gourl';
 
 export const schema = Type.Object(
   {
@@ -19,9 +19,7 @@ export const schema = Type.Object(
 
 export type StripPrefixConfig = Static<typeof schema>;
 
-const FORWARDED_PREFIX_HEADER = 'x-forwarded-prefix';
-
-export type Strip = { kind: 'unchanged' } | { kind: 'stripped'; url: GoRequestURL; prefix: string } | { kind: 'refused' };
+export type { Strip } from '@wharf/gourl';
 
 /**
  * Traefik's getPathStripped: what is left gets a leading slash, except that nothing stays nothing unless
@@ -52,16 +50,7 @@ export default definePlugin({
     const trimmed = prefixes.map((p) => p.trim());
     return function stripPrefix(ctx: WharfContext, next: Next) {
       const url = readURL(ctx.req);
-      const result = url ? stripPrefixOf(url, trimmed, forceSlash === true) : ({ kind: 'unchanged' } as const);
-      if (result.kind === 'refused') {
-        goHttpError(ctx, 400, 'Bad Request');
-        return Promise.resolve();
-      }
-      if (result.kind === 'stripped') {
-        addHeader(ctx.req, FORWARDED_PREFIX_HEADER, result.prefix);
-        writeURL(ctx.req, result.url);
-      }
-      return next();
+      return applyStrip(ctx, url ? stripPrefixOf(url, trimmed, forceSlash === true) : UNCHANGED) ? next() : Promise.resolve();
     };
   },
 });

@@ -2,15 +2,15 @@
 // the removed part goes to X-Forwarded-Prefix (Traefik's stripPrefixRegex).
 import { definePlugin, Type, type Next, type Static, type WharfContext } from '@wharf/core';
 import {
-  addHeader,
+  applyStrip,
   compileGoRegexp,
   encodedPrefixLength,
   ensureLeadingSlash,
   findSubmatch,
-  goHttpError,
   readURL,
   sanitized,
-  writeURL,
+  UNCHANGED,
+  type Strip,
   type GoRegexp,
   type GoRequestURL,
 } from '@wharf/gourl';
@@ -27,9 +27,7 @@ export const schema = Type.Object(
 
 export type StripPrefixRegexConfig = Static<typeof schema>;
 
-const FORWARDED_PREFIX_HEADER = 'x-forwarded-prefix';
-
-export type Strip = { kind: 'unchanged' } | { kind: 'stripped'; url: GoRequestURL; prefix: string } | { kind: 'refused' };
+export type { Strip } from '@wharf/gourl';
 
 /**
  * Traefik's rule: the first expression whose (non-empty) match is a prefix of the decoded path wins; that prefix
@@ -64,16 +62,7 @@ export default definePlugin({
     const expressions = compileAll(regex);
     return function stripPrefixRegexMiddleware(ctx: WharfContext, next: Next) {
       const url = readURL(ctx.req);
-      const result = url ? stripPrefixRegex(url, expressions) : ({ kind: 'unchanged' } as const);
-      if (result.kind === 'refused') {
-        goHttpError(ctx, 400, 'Bad Request');
-        return Promise.resolve();
-      }
-      if (result.kind === 'stripped') {
-        addHeader(ctx.req, FORWARDED_PREFIX_HEADER, result.prefix);
-        writeURL(ctx.req, result.url);
-      }
-      return next();
+      return applyStrip(ctx, url ? stripPrefixRegex(url, expressions) : UNCHANGED) ? next() : Promise.resolve();
     };
   },
 });
