@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
-import { get, json, startServer, type Listening } from '@wharf/test-helpers';
+import { get, json, startServer, type Listening, routerPerCase } from '@wharf/test-helpers';
 import addPrefix, { schema } from './index.js';
 
 describe('addPrefix options', () => {
@@ -43,16 +43,10 @@ describe('addPrefix through a gateway', () => {
 
   before(async () => {
     backend = await startServer((req, res) => res.end(JSON.stringify({ url: req.url })));
-    const routers: Record<string, unknown> = { broken: { rule: 'Host(`broken.test`)', middlewares: ['broken'], service: 'b' } };
-    const middlewares: Record<string, unknown> = { broken: { addPrefix: { prefix: '' } } };
-    cases.forEach((c, i) => {
-      routers[`c${i}`] = { rule: `Host(\`c${i}.test\`)`, middlewares: [`m${i}`], service: 'b' };
-      middlewares[`m${i}`] = { addPrefix: { prefix: c.prefix } };
-    });
     gateway = await startGateway({
       plugins: [addPrefix],
       args: ['--entrypoints.web.address=127.0.0.1:0'],
-      dynamic: { http: { routers, middlewares, services: { b: { loadBalancer: { servers: [{ url: backend.url }] } } } } },
+      dynamic: routerPerCase(cases, (c) => ({ addPrefix: { prefix: c.prefix } }), backend.url, { addPrefix: { prefix: '' } }),
     });
     port = gateway.address('web').port;
   });

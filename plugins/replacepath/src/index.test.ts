@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
-import { get, json, startServer, type Listening } from '@wharf/test-helpers';
+import { get, json, startServer, type Listening, routerPerCase } from '@wharf/test-helpers';
 import replacePath, { schema } from './index.js';
 
 describe('replacePath options', () => {
@@ -46,16 +46,10 @@ describe('replacePath through a gateway', () => {
 
   before(async () => {
     backend = await startServer((req, res) => res.end(JSON.stringify({ url: req.url, replaced: req.headersDistinct['x-replaced-path'] ?? [] })));
-    const routers: Record<string, unknown> = { broken: { rule: 'Host(`broken.test`)', middlewares: ['broken'], service: 'b' } };
-    const middlewares: Record<string, unknown> = { broken: { replacePath: { path: '/a%zz' } } };
-    cases.forEach((c, i) => {
-      routers[`c${i}`] = { rule: `Host(\`c${i}.test\`)`, middlewares: [`m${i}`], service: 'b' };
-      middlewares[`m${i}`] = { replacePath: { path: c.replacement } };
-    });
     gateway = await startGateway({
       plugins: [replacePath],
       args: ['--entrypoints.web.address=127.0.0.1:0'],
-      dynamic: { http: { routers, middlewares, services: { b: { loadBalancer: { servers: [{ url: backend.url }] } } } } },
+      dynamic: routerPerCase(cases, (c) => ({ replacePath: { path: c.replacement } }), backend.url, { replacePath: { path: '/a%zz' } }),
     });
     port = gateway.address('web').port;
   });

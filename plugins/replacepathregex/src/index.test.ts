@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
-import { get, json, startServer, type Listening } from '@wharf/test-helpers';
+import { get, json, startServer, type Listening, routerPerCase } from '@wharf/test-helpers';
 import replacePathRegex, { schema } from './index.js';
 
 describe('replacePathRegex options', () => {
@@ -56,16 +56,10 @@ describe('replacePathRegex through a gateway', () => {
 
   before(async () => {
     backend = await startServer((req, res) => res.end(JSON.stringify({ url: req.url, replaced: req.headersDistinct['x-replaced-path'] ?? [] })));
-    const routers: Record<string, unknown> = { broken: { rule: 'Host(`broken.test`)', middlewares: ['broken'], service: 'b' } };
-    const middlewares: Record<string, unknown> = { broken: { replacePathRegex: { regex: '^(/a', replacement: '/' } } };
-    cases.forEach((c, i) => {
-      routers[`c${i}`] = { rule: `Host(\`c${i}.test\`)`, middlewares: [`m${i}`], service: 'b' };
-      middlewares[`m${i}`] = { replacePathRegex: { regex: c.regex, replacement: c.replacement } };
-    });
     gateway = await startGateway({
       plugins: [replacePathRegex],
       args: ['--entrypoints.web.address=127.0.0.1:0'],
-      dynamic: { http: { routers, middlewares, services: { b: { loadBalancer: { servers: [{ url: backend.url }] } } } } },
+      dynamic: routerPerCase(cases, (c) => ({ replacePathRegex: { regex: c.regex, replacement: c.replacement } }), backend.url, { replacePathRegex: { regex: '^(/a', replacement: '/' } }),
     });
     port = gateway.address('web').port;
   });

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
-import { get, json, startServer, type Listening } from '@wharf/test-helpers';
+import { get, json, startServer, type Listening, routerPerCase } from '@wharf/test-helpers';
 import stripPrefixRegex, { schema } from './index.js';
 
 describe('stripPrefixRegex options', () => {
@@ -61,16 +61,10 @@ describe('stripPrefixRegex through a gateway', () => {
     // Node reads header bytes as latin1: turned back into the UTF-8 text a Go backend would read.
     const utf8 = (values: string[] = []) => values.map((v) => Buffer.from(v, 'latin1').toString('utf8'));
     backend = await startServer((req, res) => res.end(JSON.stringify({ url: req.url, prefix: utf8(req.headersDistinct['x-forwarded-prefix']) })));
-    const routers: Record<string, unknown> = { broken: { rule: 'Host(`broken.test`)', middlewares: ['broken'], service: 'b' } };
-    const middlewares: Record<string, unknown> = { broken: { stripPrefixRegex: { regex: ['/a', '(?=x)'] } } };
-    cases.forEach((c, i) => {
-      routers[`c${i}`] = { rule: `Host(\`c${i}.test\`)`, middlewares: [`m${i}`], service: 'b' };
-      middlewares[`m${i}`] = { stripPrefixRegex: { regex: c.regex } };
-    });
     gateway = await startGateway({
       plugins: [stripPrefixRegex],
       args: ['--entrypoints.web.address=127.0.0.1:0'],
-      dynamic: { http: { routers, middlewares, services: { b: { loadBalancer: { servers: [{ url: backend.url }] } } } } },
+      dynamic: routerPerCase(cases, (c) => ({ stripPrefixRegex: { regex: c.regex } }), backend.url, { stripPrefixRegex: { regex: ['/a', '(?=x)'] } }),
     });
     port = gateway.address('web').port;
   });

@@ -7,3 +7,4 @@ export * from './eventually.js';
 export * from './fs.js';
 export * from './http.js';
 export * from './proc.js';
+export * from './config.js';
