@@ -4,43 +4,23 @@
 // emulator sent is validated against the official Engine API spec at the end.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { EngineEmulator } from '@wharf/test/docker/emulator.js';
+import { EmulatedStack } from './emulated.js';
 import { EngineSpec, specPath } from '@wharf/test/docker/spec.js';
-import { Load, answers, stopAllLoads, get, routable, startBackend, startTestGateway, type Backend, type TestGateway } from '@wharf/test/docker/harness.js';
+import { Load, answers, stopAllLoads, get, routable, startBackend, type Backend, type TestGateway } from '@wharf/test/docker/harness.js';
 import { eventually, makeCA, makeCert, sleep } from '@wharf/test-helpers';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'wharf-docker-emulator-'));
-const emulators: EngineEmulator[] = [];
-const gateways: TestGateway[] = [];
-const backends: Backend[] = [];
+const stack = new EmulatedStack('wharf-docker-emulator-');
+const { dir, emulators } = stack;
 let spec: EngineSpec;
-
-/** Throttle below the issue's 1 s deadlines (the default 2 s would only delay a change that follows another). */
-const THROTTLE = '--providers.providersThrottleDuration=100ms';
-
-async function emulator(name: string): Promise<EngineEmulator> {
-  const e = await EngineEmulator.start({ socketPath: join(dir, `${name}.sock`) });
-  emulators.push(e);
-  return e;
-}
-
-async function gateway(args: string[]): Promise<TestGateway> {
-  const g = await startTestGateway([THROTTLE, ...args]);
-  gateways.push(g);
-  return g;
-}
-
-async function backend(name: string, host: string, port = 0): Promise<Backend> {
-  const b = await startBackend(name, host, port);
-  backends.push(b);
-  return b;
-}
+const emulator = (name: string) => stack.emulator(name);
+const gateway = (args: string[]) => stack.gateway(args);
+const backend = (name: string, host: string, port = 0) => stack.backend(name, host, port);
 
 /** Backends on several loopback IPs sharing one port (a swarm service's tasks all listen on server.port). */
 async function backendsOnOnePort(prefix: string, ips: string[]): Promise<Backend[]> {
@@ -48,7 +28,7 @@ async function backendsOnOnePort(prefix: string, ips: string[]): Promise<Backend
     const started: Backend[] = [];
     try {
       for (const [i, ip] of ips.entries()) started.push(await startBackend(`${prefix}${i + 1}`, ip, started[0]?.port ?? 0));
-      backends.push(...started);
+      stack.track(...started);
       return started;
     } catch {
       await Promise.all(started.map((b) => b.close()));
@@ -69,10 +49,7 @@ before(() => {
 
 after(async () => {
   await stopAllLoads();
-  await Promise.allSettled(gateways.map((g) => g.stop()));
-  await Promise.allSettled(backends.map((b) => b.close()));
-  await Promise.allSettled(emulators.map((e) => e.stop()));
-  rmSync(dir, { recursive: true, force: true });
+  await stack.stop();
 });
 
 describe('docker provider through the Engine API emulator', () => {

@@ -4,37 +4,16 @@
 // keeps a stopped container's router, answering 503, as Traefik does.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { EngineEmulator } from '@wharf/test/docker/emulator.js';
+import { EmulatedStack } from './emulated.js';
 import { EngineSpec, specPath } from '@wharf/test/docker/spec.js';
-import { answers, get, routable, startBackend, startTestGateway, type Backend, type TestGateway } from '@wharf/test/docker/harness.js';
+import { answers, get, routable, type TestGateway } from '@wharf/test/docker/harness.js';
 import { eventually } from '@wharf/test-helpers';
 
-const dir = mkdtempSync(join(tmpdir(), 'wharf-docker-traefik3-'));
-const emulators: EngineEmulator[] = [];
-const gateways: TestGateway[] = [];
-const backends: Backend[] = [];
-const THROTTLE = '--providers.providersThrottleDuration=100ms';
-
-async function emulator(name: string): Promise<EngineEmulator> {
-  const e = await EngineEmulator.start({ socketPath: join(dir, `${name}.sock`) });
-  emulators.push(e);
-  return e;
-}
-
-async function gateway(args: string[]): Promise<TestGateway> {
-  const g = await startTestGateway([THROTTLE, ...args]);
-  gateways.push(g);
-  return g;
-}
-
-async function backend(name: string, host: string): Promise<Backend> {
-  const b = await startBackend(name, host);
-  backends.push(b);
-  return b;
-}
+const stack = new EmulatedStack('wharf-docker-traefik3-');
+const { emulators } = stack;
+const emulator = (name: string) => stack.emulator(name);
+const gateway = (args: string[]) => stack.gateway(args);
+const backend = (name: string, host: string) => stack.backend(name, host);
 
 /** GET on the API entrypoint `traefik`, parsed. */
 async function api(g: TestGateway, path: string): Promise<unknown> {
@@ -43,12 +22,7 @@ async function api(g: TestGateway, path: string): Promise<unknown> {
   return res.json();
 }
 
-after(async () => {
-  await Promise.allSettled(gateways.map((g) => g.stop()));
-  await Promise.allSettled(backends.map((b) => b.close()));
-  await Promise.allSettled(emulators.map((e) => e.stop()));
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => stack.stop());
 
 describe('Traefik 3 labels through the Engine API emulator', () => {
   it('a container with HTTP, TCP and TLS labels keeps serving HTTP; the TCP and tls.options labels are errors in the API and the log', async () => {
