@@ -1,6 +1,6 @@
 // One entrypoint: a listening HTTP server whose requests run the entrypoint middlewares, then routing.
 import http, { ServerResponse, type IncomingMessage, type Server } from 'node:http';
-import { BlockList, isIPv6, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Koa from 'koa';
 import compose from 'koa-compose';
@@ -8,6 +8,7 @@ import type { Middleware, WharfContext } from '../context.js';
 import type { EntryPointConfig } from '../config/static.js';
 import { WharfError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ipMatcher } from '../ip.js';
 import { parseAddress } from './address.js';
 import { unwrapMappedIPv4, splitTarget } from '../router/request-facts.js';
 import { encodedCharacterCheck, framingProblem, type EncodedCharacters, type Rejection } from './hygiene.js';
@@ -88,7 +89,7 @@ export class Entrypoint {
       if (!err.status || err.status >= 500) this.log.error({ err }, `request failed: ${messageOf(err)}`);
     });
     const Context = contextClass(app);
-    const peers = peerCache(trustChecker(this.options.config.forwardedHeaders));
+    const peers = peerCache(trustChecker(this.options.config.forwardedHeaders, `entryPoints.${this.name}.forwardedHeaders.trustedIPs`));
     const encodedProblem = encodedProblemCheck(this.options.config.http.encodedCharacters as unknown as EncodedCharacters);
     const steps = [...this.options.middlewares, this.options.dispatch];
     const chain = steps.length === 1 ? steps[0]! : (compose(steps) as unknown as Middleware);
@@ -248,15 +249,8 @@ function encodedProblemCheck(config: EncodedCharacters): (rawPath: string) => Re
 }
 
 /** forwardedHeaders.trustedIPs / insecure → a check against the TCP peer. */
-function trustChecker(config: EntryPointConfig['forwardedHeaders']): (ip: string) => boolean {
+function trustChecker(config: EntryPointConfig['forwardedHeaders'], field: string): (ip: string) => boolean {
   if (config.insecure) return () => true;
   if (config.trustedIPs.length === 0) return () => false;
-  const list = new BlockList();
-  for (const entry of config.trustedIPs) {
-    const [addr, bits] = entry.split('/');
-    const family = isIPv6(addr!) ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(addr!, family);
-    else list.addSubnet(addr!, Number(bits), family);
-  }
-  return (ip) => list.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
+  return ipMatcher(config.trustedIPs, field);
 }
