@@ -36,4 +36,4 @@ export { startGateway, type StartOptions, type EmbeddedGateway } from './embed.j
 export type { RuntimeInfo, RouterInfo, ServiceInfo, MiddlewareInfo, ElementStatus } from './config/runtime.js';
 export { qualify } from './runtime/build.js';
 /** Traefik's ipStrategy and IP lists (X-Forwarded-For depth/excludedIPs, CIDR matching, IPv6 subnets), for plugins. */
-export { ipMatcher, parseIPRange, forwardedIPPicker, maskIPv6, type ForwardedPicker } from './ip.js';
+export { ipMatcher, parseIPRange, forwardedIPPicker, maskIPv6, checkSourceCriterion, clientIPKey, type ForwardedPicker, type SourceCriterionConfig } from './ip.js';

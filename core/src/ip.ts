@@ -1,6 +1,7 @@
 // Client-IP helpers for plugins that follow Traefik's `ipStrategy` and IP lists (rateLimit, ipAllowList, …):
 // here once so every plugin reads X-Forwarded-For and matches CIDRs the same way (Traefik's pkg/ip).
 import { BlockList, isIP, isIPv6 } from 'node:net';
+import type { WharfContext } from './context.js';
 
 /** Parses an address or a CIDR range; the error names the field and the entry. */
 export function parseIPRange(entry: string, field: string): { address: string; prefix?: number; family: 'ipv4' | 'ipv6' } {
@@ -70,6 +71,37 @@ export function forwardedIPPicker(strategy: { depth?: number; excludedIPs?: read
       if (ip !== '' && !isExcluded(ip)) return ip;
     }
     return undefined;
+  };
+}
+
+/** Traefik's `sourceCriterion` as plugins decode it (rateLimit, inFlightReq). */
+export interface SourceCriterionConfig {
+  ipStrategy?: { depth?: number; excludedIPs?: readonly string[]; ipv6Subnet?: number };
+  requestHeaderName?: string;
+  requestHost?: boolean;
+}
+
+/** What a schema cannot check: at most one criterion, and excludedIPs that parse. Messages name the fields. */
+export function checkSourceCriterion(criterion: SourceCriterionConfig | undefined): void {
+  const set = (['ipStrategy', 'requestHeaderName', 'requestHost'] as const).filter((k) => criterion?.[k] !== undefined && criterion[k] !== false);
+  if (set.length > 1) {
+    throw new Error(`sourceCriterion: ${set.map((k) => `sourceCriterion.${k}`).join(' and ')} are mutually exclusive; set only one`);
+  }
+  ipMatcher(criterion?.ipStrategy?.excludedIPs ?? [], 'sourceCriterion.ipStrategy.excludedIPs');
+}
+
+/**
+ * The client-IP key of an ipStrategy (`ip:<address>`), built once per generation: a trusted peer's X-Forwarded-For
+ * picked by depth or excludedIPs, else — or when that names no address — the TCP peer; IPv6 masked to ipv6Subnet.
+ */
+export function clientIPKey(strategy: SourceCriterionConfig['ipStrategy']): (ctx: WharfContext) => string {
+  const pick = forwardedIPPicker(strategy ?? {}, 'sourceCriterion.ipStrategy');
+  const subnet = strategy?.ipv6Subnet;
+  return function ipSource(ctx) {
+    // Only a trusted peer's X-Forwarded-For counts; otherwise any client could choose its own key.
+    const forwarded = pick && ctx.wharf.trustForwarded ? pick(ctx.req.headers['x-forwarded-for']) : undefined;
+    const ip = forwarded !== undefined && isIP(forwarded) !== 0 ? forwarded : ctx.wharf.clientIP;
+    return `ip:${subnet !== undefined ? maskIPv6(ip, subnet) : ip}`;
   };
 }
 

@@ -1,17 +1,13 @@
 // Which count a request belongs to: Traefik's sourceCriterion (GetSourceExtractor), defaulting to requestHost for
 // inFlightReq. The X-Forwarded-For strategies are core's, shared with rateLimit and ipAllowList.
-import { isIP } from 'node:net';
-import { forwardedIPPicker, ipMatcher, maskIPv6, type WharfContext } from '@wharf/core';
+import { checkSourceCriterion as checkCriterion, clientIPKey, type WharfContext } from '@wharf/core';
 import type { InFlightReqConfig } from './schema.js';
 
 export type SourceOf = (ctx: WharfContext) => string;
 
 /** One criterion at most, addresses that parse; messages name the fields. */
 export function checkSourceCriterion(options: InFlightReqConfig): void {
-  const criterion = options.sourceCriterion ?? {};
-  const set = (['ipStrategy', 'requestHeaderName', 'requestHost'] as const).filter((k) => criterion[k] !== undefined && criterion[k] !== false);
-  if (set.length > 1) throw new Error(`sourceCriterion: ${set.map((k) => `sourceCriterion.${k}`).join(' and ')} are mutually exclusive; set only one`);
-  ipMatcher(criterion.ipStrategy?.excludedIPs ?? [], 'sourceCriterion.ipStrategy.excludedIPs');
+  checkCriterion(options.sourceCriterion);
 }
 
 /** The key function, built once per configuration generation. */
@@ -30,13 +26,5 @@ export function sourceOf(options: InFlightReqConfig): SourceOf {
       return `host:${ctx.host.toLowerCase()}`;
     };
   }
-  const strategy = criterion.ipStrategy;
-  const pick = forwardedIPPicker(strategy, 'sourceCriterion.ipStrategy');
-  const subnet = strategy.ipv6Subnet;
-  return function ipSource(ctx) {
-    // Only a trusted peer's X-Forwarded-For counts; else (or when it names no address) the TCP peer, as rateLimit.
-    const forwarded = pick && ctx.wharf.trustForwarded ? pick(ctx.req.headers['x-forwarded-for']) : undefined;
-    const ip = forwarded !== undefined && isIP(forwarded) !== 0 ? forwarded : ctx.wharf.clientIP;
-    return `ip:${subnet !== undefined ? maskIPv6(ip, subnet) : ip}`;
-  };
+  return clientIPKey(criterion.ipStrategy);
 }
