@@ -28,7 +28,8 @@ async function perCheck(check, { max = MAX_CHECKS } = {}) {
   const started = performance.now();
   let count = 0;
   while (count < max && (count < MIN_CHECKS || performance.now() - started < seconds * 1000)) {
-    await check(count);
+    const pending = check(count);
+    if (pending instanceof Promise) await pending; // a synchronous check is not charged a microtask turn
     count++;
   }
   const wallMs = performance.now() - started;
