@@ -23,6 +23,11 @@ export interface WharfState {
   /** Filled by the proxy step: what the upstream did. */
   upstream?: UpstreamInfo;
   /**
+   * Set when the service step answered itself — 502/504 after the upstream failed, 503 with no server to try —:
+   * the status and body size it wrote (Traefik's OriginStatus and OriginContentSize for such requests).
+   */
+  serviceAnswer?: { status: number; bytes: number };
+  /**
    * Qualified name of the middleware that answered the request itself instead of forwarding it
    * (rate limit 429, auth 401, …), for metrics and the access log.
    */

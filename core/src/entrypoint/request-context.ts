@@ -204,6 +204,7 @@ export class RequestState implements WharfState {
   service: string | undefined = undefined;
   observability: WharfState['observability'] = undefined;
   upstream: WharfState['upstream'] = undefined;
+  serviceAnswer: WharfState['serviceAnswer'] = undefined;
   rejectedBy: string | undefined = undefined;
   retryAttempts = 0;
   retry: WharfState['retry'] = undefined;

@@ -230,6 +230,7 @@ export function respondPlain(ctx: WharfContext, status: number, body: string): v
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
   };
+  ctx.wharf.serviceAnswer = { status, bytes: base['content-length'] as number };
   let headers: OutgoingHttpHeaders = { ...base };
   try {
     runResponseHooks(ctx, status, headers);
