@@ -39,6 +39,15 @@ const EntryPointSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    proxyProtocol: Type.Optional(
+      Type.Object(
+        {
+          trustedIPs: StringList({ default: [], description: 'Peers (IPs or CIDRs) whose PROXY protocol header (v1 or v2) gives the client address; others have theirs read and dropped.' }),
+          insecure: Type.Boolean({ default: false, description: 'Use the PROXY header of every peer (only behind a load balancer that always sends one).' }),
+        },
+        { additionalProperties: false, description: 'Read the PROXY protocol header a TCP load balancer sends before the connection (Traefik: proxyProtocol).' },
+      ),
+    ),
     forwardedHeaders: Type.Object(
       {
         trustedIPs: StringList({ default: [], description: 'Peers (IPs or CIDRs) whose X-Forwarded-* headers are kept.' }),
