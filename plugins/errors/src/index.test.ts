@@ -5,10 +5,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2 from 'node:http2';
 import { definePlugin, startGateway, Type, type EmbeddedGateway } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
+import tls from '@wharf/plugin-tls';
 import { closedPort, eventually, request, startServer, type Listening } from '@wharf/test-helpers';
 import errors, { compileQuery, parseRewrites, parseStatus, queryEscape, schema } from './index.js';
 
@@ -105,6 +107,7 @@ const answer = definePlugin({
 describe('errors through a gateway', () => {
   let app: Listening;
   let pages: Listening;
+  let sick: Listening;
   let gateway: EmbeddedGateway;
   let port: number;
   let releaseStream: (() => void) | undefined;
@@ -148,6 +151,12 @@ describe('errors through a gateway', () => {
     app = await startServer(application);
     app.server.on('connection', (socket) => appConnections.add(socket));
     pages = await startServer(pageService);
+    // Its own server: its health checks must not count among the application's connections.
+    sick = await startServer((req, res) => {
+      req.resume();
+      res.writeHead(500);
+      res.end('unhealthy');
+    });
     const down = `http://127.0.0.1:${await closedPort()}`;
     const route = (host: string, middlewares: string[], service = 'app') => ({ rule: `Host(\`${host}\`)`, middlewares, service });
     gateway = await startGateway({
@@ -196,7 +205,7 @@ describe('errors through a gateway', () => {
             down: { loadBalancer: { servers: [{ url: down }] } },
             gone: { loadBalancer: { servers: [{ url: down }] } },
             empty: { loadBalancer: { servers: [] } },
-            unhealthy: { loadBalancer: { servers: [{ url: app.url }], healthCheck: { path: '/status/500', interval: '100ms', timeout: '1s' } } },
+            unhealthy: { loadBalancer: { servers: [{ url: sick.url }], healthCheck: { path: '/health', interval: '100ms', timeout: '1s' } } },
           },
         },
       },
@@ -208,6 +217,7 @@ describe('errors through a gateway', () => {
     await gateway.stop();
     await app.close();
     await pages.close();
+    await sick.close();
   });
 
   const get = (host: string, path: string, extra: http.OutgoingHttpHeaders = {}, method = 'GET') => request(port, { path, method, headers: { host, ...extra } });
@@ -359,5 +369,67 @@ describe('errors through a gateway', () => {
     assert.match(missing.errors!.join('\n'), /middleware 'no-service@inline' is disabled: service: service 'nope@inline' does not exist/);
     assert.equal(gateway.info.routers['app@inline']!.status, 'enabled');
     assert.ok(gateway.info.services['pages@inline']!.usedBy.includes('pages-5xx@inline'));
+  });
+});
+
+describe('errors over TLS and HTTP/2', () => {
+  let app: Listening;
+  let pages: Listening;
+  let gateway: EmbeddedGateway;
+
+  before(async () => {
+    app = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(503);
+        res.end('down');
+      });
+    });
+    pages = await startServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers }));
+    });
+    gateway = await startGateway({
+      plugins: [errors, tls],
+      args: ['--entrypoints.websecure.address=127.0.0.1:0', '--entrypoints.websecure.http.tls=true'],
+      dynamic: {
+        http: {
+          routers: { app: { rule: 'Host(`app.test`)', middlewares: ['pages'], service: 'app' } },
+          middlewares: { pages: { errors: { status: ['503'], service: 'pages', query: '/page?url={url}', errorRequestHeaders: ['Authorization'] } } },
+          services: { app: { loadBalancer: { servers: [{ url: app.url }] } }, pages: { loadBalancer: { servers: [{ url: pages.url }] } } },
+        },
+      },
+    });
+  });
+
+  after(async () => {
+    await gateway.stop();
+    await app.close();
+    await pages.close();
+  });
+
+  test('an h2 POST with a body gets the page: a GET, headers filtered, {url} with https', async () => {
+    const session = http2.connect(`https://127.0.0.1:${gateway.address('websecure').port}`, { servername: 'app.test', rejectUnauthorized: false });
+    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      session.on('error', reject);
+      const req = session.request({ ':method': 'POST', ':path': '/cart?id=1', ':authority': 'app.test', authorization: 'Bearer x', cookie: 'a=b' });
+      let status = 0;
+      let body = '';
+      req.on('response', (headers) => (status = Number(headers[':status'])));
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => resolve({ status, body }));
+      req.on('error', reject);
+      req.end('a body');
+    });
+    session.close();
+    assert.equal(reply.status, 503);
+    const seen = JSON.parse(reply.body) as { method: string; url: string; headers: Record<string, string> };
+    assert.equal(seen.method, 'GET');
+    assert.equal(seen.url, '/page?url=https%3A%2F%2Fapp.test%2Fcart%3Fid%3D1');
+    assert.equal(seen.headers.authorization, 'Bearer x');
+    assert.equal(seen.headers.cookie, undefined);
+    assert.equal(seen.headers['x-forwarded-proto'], 'https');
   });
 });

@@ -63,7 +63,8 @@ interface Plan {
   ranges: StatusRanges;
   rewrites: StatusRewrite[];
   target: PageTarget;
-  headersFor: (incoming: IncomingHttpHeaders) => IncomingHttpHeaders;
+  /** Turns the client's request headers into the page request's, in place. */
+  filterHeaders: (headers: IncomingHttpHeaders) => void;
 }
 
 function plan(options: ErrorsConfig): Plan {
@@ -77,30 +78,25 @@ function plan(options: ErrorsConfig): Plan {
     ranges: parseStatus(options.status),
     rewrites: parseRewrites(options.statusRewrites ?? {}),
     target: compileQuery(options.query),
-    headersFor: names === undefined ? allHeaders : onlyHeaders(names.map((n) => n.toLowerCase())),
+    filterHeaders: names === undefined ? keepAll : keepOnly(new Set(names.map((n) => n.toLowerCase()))),
   };
 }
 
 /** What a page request never carries over: it is a GET without a body, not a protocol switch. */
 const NOT_FOR_PAGE = ['content-length', 'transfer-encoding', 'upgrade'] as const;
 
-function allHeaders(incoming: IncomingHttpHeaders): IncomingHttpHeaders {
-  const out = { ...incoming };
-  for (const name of NOT_FOR_PAGE) delete out[name];
-  return out;
+// In place: an HTTP/2 request's headers object cannot be replaced.
+function keepAll(headers: IncomingHttpHeaders): void {
+  for (const name of NOT_FOR_PAGE) delete headers[name];
 }
 
-/** Only the listed headers; Host always, as Traefik puts it in the page request's URL. */
-function onlyHeaders(names: readonly string[]): (incoming: IncomingHttpHeaders) => IncomingHttpHeaders {
-  return (incoming) => {
-    const out: IncomingHttpHeaders = {};
-    for (const name of Object.keys(incoming)) if (name.startsWith(':')) out[name] = incoming[name];
-    if (incoming.host !== undefined) out.host = incoming.host;
-    for (const name of names) {
-      const value = incoming[name];
-      if (value !== undefined && !(NOT_FOR_PAGE as readonly string[]).includes(name)) out[name] = value;
+/** Only the listed headers; Host always (Traefik puts it in the page request's URL), and HTTP/2 pseudo-headers. */
+function keepOnly(names: ReadonlySet<string>): (headers: IncomingHttpHeaders) => void {
+  return (headers) => {
+    for (const name of Object.keys(headers)) {
+      if (name !== 'host' && !name.startsWith(':') && !names.has(name)) delete headers[name];
     }
-    return out;
+    keepAll(headers);
   };
 }
 
@@ -159,7 +155,7 @@ export default definePlugin({
     plan(options);
   },
   create(options, context) {
-    const { ranges, rewrites, target, headersFor } = plan(options);
+    const { ranges, rewrites, target, filterHeaders } = plan(options);
     const page = pageService(context, options.service);
     const log: Logger = context.log;
 
@@ -172,9 +168,9 @@ export default definePlugin({
       const url = target(status, caught, () => queryEscape(requestURL((socket as Partial<TLSSocket>).encrypted === true, req.headers, entryTarget)));
       log.debug({ status: caught, rewritten: status, page: url }, 'caught an error status; answering with the error page');
       // The page request is the client's request made a GET for the page: Traefik copies its headers the same way.
-      req.socket = socket;
+      if (req.socket === null) req.socket = socket;
       req.method = 'GET';
-      req.headers = headersFor(req.headers);
+      filterHeaders(req.headers);
       req.url = url;
       dropCaughtAnswer(ctx, hooksAtEntry);
       wrapResponse(ctx, (inner: ResponseWriter) => new StatusWriter(inner, status));
