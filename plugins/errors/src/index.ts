@@ -118,7 +118,9 @@ const endOfChain = (): Promise<void> => RESOLVED;
 function caughtStatus(ctx: WharfContext, catcher: Catcher, ranges: StatusRanges): number | undefined {
   if (catcher.held) return catcher.status;
   if (catcher.headersSent || ctx.respond === false || ctx.res.headersSent) return undefined;
-  return inRanges(ranges, ctx.status) ? ctx.status : undefined;
+  // res.statusCode is what ctx.status reads, without building Koa's request/response pair.
+  const status = ctx.res.statusCode;
+  return inRanges(ranges, status) ? status : undefined;
 }
 
 /** Koa's answer to a thrown error: its `status` (or `statusCode`) when it is an error status, else 500. */
@@ -140,8 +142,9 @@ function dropCaughtAnswer(ctx: WharfContext, hooksAtEntry: number): void {
 }
 
 /**
- * The client connection. undici drops `req.socket` once it has sent a request body (nodejs/node#38505); the page
- * request is sent on behalf of the same connection, and the proxy reads it (TLS → X-Forwarded-Proto).
+ * The client connection. undici sets `req.socket` to null when it destroys a request body it has sent (its
+ * util.destroy); the page request is sent on behalf of the same connection, and the proxy reads it (TLS →
+ * X-Forwarded-Proto).
  */
 function connectionOf(ctx: WharfContext): Socket | null {
   return ctx.req.socket ?? ctx.res.socket;
