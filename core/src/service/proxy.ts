@@ -97,6 +97,9 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
     const upstream: UpstreamInfo = { url: target.url, bytes: 0 };
     ctx.wharf.upstream = upstream;
     if (isClientGone(req, ctx.res)) return Promise.resolve(undefined);
+    // A second forward of the same request (a retry, an error page) after undici destroyed the first body finds
+    // req.socket nulled by that destroy; the connection is still the response's, and headers read it (TLS or not).
+    if (req.socket === null) req.socket = socketOf(req, ctx.res)!;
     const path = originForm(req.url);
     if (path === undefined) {
       respondPlain(ctx, 400, 'Bad Request');
