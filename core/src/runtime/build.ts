@@ -92,10 +92,13 @@ class RuntimeBuilder {
 
   build(): Runtime {
     const entries = new Map<string, RouteEntry<RouteTarget>[]>();
-    for (const ep of Object.keys(this.context.staticConfig.entryPoints)) entries.set(ep, []);
+    for (const ep of Object.keys(this.context.staticConfig.entryPoints)) {
+      entries.set(tableKey(ep, false), []);
+      entries.set(tableKey(ep, true), []);
+    }
     for (const router of this.routers.values()) this.buildRouter(router, entries);
     const tables = new Map<string, RoutingTable<RouteTarget>>();
-    for (const [ep, list] of entries) tables.set(ep, new RoutingTable(list));
+    for (const [key, list] of entries) tables.set(key, new RoutingTable(list));
     this.logProblems();
     const abort = this.generationAbort;
     return new Runtime(this.info, tables, [() => abort.abort(), ...this.releases]);
@@ -144,23 +147,19 @@ class RuntimeBuilder {
       const chain = this.middlewareChain(names, router.name, info);
       if (!chain || !serviceHandler) continue;
       info.entryPoints.push(ep);
-      entries.get(ep)!.push({ name: router.name, rule, priority, value: { router: router.name, service, chain: composeChain(chain, serviceHandler), observability: config.observability } });
+      // Traefik decides TLS per router: on an entrypoint with http.tls every router is a TLS one; elsewhere a router
+      // with `tls` answers TLS connections only, one without plain connections only.
+      const secure = config.tls !== undefined || isTLSEntryPoint(this.context.staticConfig.entryPoints[ep]!);
+      entries.get(tableKey(ep, secure))!.push({ name: router.name, rule, priority, value: { router: router.name, service, chain: composeChain(chain, serviceHandler), observability: config.observability } });
     }
     if (info.status !== 'disabled' && info.entryPoints.length === 0 && !info.errors?.length) {
-      const why = config.tls !== undefined
-        ? 'it has tls set, and none of its entrypoints terminates TLS (set --entrypoints.<name>.http.tls on one)'
-        : 'it has no entrypoint';
-      addError(info, `the router is not attached to any entrypoint: ${why}`, true);
+      addError(info, 'the router is not attached to any entrypoint: it has no entrypoint', true);
     }
   }
 
-  /**
-   * Explicit entrypoints (unknown ones are errors), else the asDefault ones, else all. A router with `tls` is served
-   * only on TLS entrypoints; one without is served on both, taking the TLS entrypoint's `http.tls` (Traefik's model).
-   */
+  /** Explicit entrypoints (unknown ones are errors), else the asDefault ones, else all (Traefik's model). */
   private routerEntryPoints(config: RouterConfig, info: RouterInfo): string[] {
     const all = this.context.staticConfig.entryPoints;
-    const wantsTLS = config.tls !== undefined;
     let names: string[];
     if (config.entryPoints && config.entryPoints.length > 0) {
       names = [];
@@ -174,7 +173,7 @@ class RuntimeBuilder {
       const defaults = Object.keys(all).filter((n) => all[n]!.asDefault);
       names = defaults.length > 0 ? defaults : Object.keys(all);
     }
-    return names.filter((n) => !wantsTLS || isTLSEntryPoint(all[n]!));
+    return names;
   }
 
   private middlewareChain(names: string[], router: string, info: RouterInfo): Middleware[] | null {
@@ -391,6 +390,11 @@ function serviceProblem(info: ServiceInfo | undefined): string {
 function composeChain(middlewares: Middleware[], service: Middleware): Middleware {
   if (middlewares.length === 0) return service;
   return compose([...middlewares, service]) as unknown as Middleware;
+}
+
+/** The routing table of an entrypoint for its TLS connections or its plain ones. */
+export function tableKey(entrypoint: string, secure: boolean): string {
+  return secure ? `${entrypoint}\u0000tls` : entrypoint;
 }
 
 /** An entrypoint terminates TLS when a TLS plugin configured `http.tls` on it. */
