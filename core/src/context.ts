@@ -42,6 +42,12 @@ export interface WharfState {
    * so plugins can add, replace or remove response headers on a streamed response.
    */
   responseHeaderHooks?: ResponseHeaderHook[];
+  /**
+   * X-Forwarded-* (and X-Real-Ip) values a middleware set itself, lower-cased name → value ('' = send none): the
+   * proxy step writes them over its own, as Traefik's proxy keeps what its middlewares set (headers'
+   * customRequestHeaders). Undefined on most requests.
+   */
+  forwardedOverrides?: Record<string, string>;
   /** The request target as the entrypoint split it (routing reuses it while req.url is unchanged); internal. */
   target?: RequestTarget;
 }

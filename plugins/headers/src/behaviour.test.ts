@@ -219,6 +219,22 @@ const CASES: Case[] = [
     expect: { 'x-custom-response-header': null, 'x-served-by': 'wharf' }, seen: { 'x-script-name': 'test', 'x-custom-request-header': null },
   },
 
+  // Forwarded headers named in customRequestHeaders: what the middleware sets reaches the service (Traefik's proxy
+  // keeps it), whoever the peer is.
+  {
+    desc: 'customRequestHeaders X-Forwarded-Proto and X-Real-Ip reach the service from an untrusted peer',
+    options: { customRequestHeaders: { 'X-Forwarded-Proto': 'https', 'X-Real-Ip': '192.0.2.7' } }, send: { 'x-forwarded-proto': 'http' }, status: 200, forwarded: true,
+    seen: { 'x-forwarded-proto': 'https', 'x-real-ip': '192.0.2.7' },
+  },
+  { desc: 'customRequestHeaders X-Forwarded-For "" sends none (Go: a nil header is not populated)', options: { customRequestHeaders: { 'X-Forwarded-For': '' } }, send: { 'x-forwarded-for': '10.0.0.1' }, trusted: true, status: 200, forwarded: true, seen: { 'x-forwarded-for': null } },
+  { desc: 'customRequestHeaders X-Forwarded-For: the peer is still appended', options: { customRequestHeaders: { 'X-Forwarded-For': '10.0.0.1' } }, status: 200, forwarded: true, seen: { 'x-forwarded-for': '10.0.0.1, 127.0.0.1' } },
+  {
+    desc: 'customRequestHeaders Host: forwarded as Host, X-Forwarded-Host keeps the original',
+    options: { customRequestHeaders: { Host: 'inside.test' } }, send: { host: 'outside.test:8080' }, status: 200, forwarded: true,
+    seen: { host: 'inside.test', 'x-forwarded-host': 'outside.test:8080', 'x-forwarded-port': '8080' },
+  },
+  { desc: 'customRequestHeaders Host "" changes nothing (Go keeps Host outside the header map)', options: { customRequestHeaders: { Host: '', 'X-A': 'b' } }, status: 200, forwarded: true, seen: { host: 'app.test', 'x-a': 'b' } },
+
   // Deprecated options: accepted, no effect (Traefik 3.7 no longer hands them to unrolled/secure).
   { desc: 'sslRedirect: no redirect over plain HTTP', options: { sslRedirect: true, sslTemporaryRedirect: true, sslHost: 'secure.test', sslForceHost: true }, status: 200, forwarded: true, expect: { location: null } },
   { desc: 'featurePolicy: no Feature-Policy header', options: { featurePolicy: "camera 'none'", frameDeny: true }, status: 200, forwarded: true, expect: { 'feature-policy': null, 'x-frame-options': 'DENY' } },

@@ -70,3 +70,34 @@ export function headerReader(name: string): HeaderReader {
   if (key !== canonical) return (ctx) => (ctx.wharf.trustForwarded ? firstValue(ctx.req.headers[key]) : undefined);
   return (ctx) => (ctx.wharf.trustForwarded ? firstValue(ctx.req.headers[key]) : undefined) ?? entrypointValue(key, ctx);
 }
+
+/** The forwarded headers Wharf's proxy step writes itself (core's setForwardedHeaders). */
+const PROXY_WRITTEN = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-server', 'x-real-ip']);
+
+/**
+ * customRequestHeaders that name forwarded headers, as WharfState.forwardedOverrides: in Traefik the entrypoint
+ * writes those before the middlewares and the proxy keeps what they set, appending only the peer to
+ * X-Forwarded-For (and leaving it out when it was emptied). A custom Host leaves X-Forwarded-Host and -Port as the
+ * entrypoint derived them from the original Host. Undefined when no override is needed; read before the request
+ * headers are changed.
+ */
+export function forwardedOverrides(custom: Record<string, string> | undefined): ((ctx: WharfContext) => Record<string, string>) | undefined {
+  const fixed: Record<string, string> = {};
+  let forwardedFor: string | undefined;
+  let hostSet = false;
+  for (const [name, value] of Object.entries(custom ?? {})) {
+    const key = name.toLowerCase();
+    if (key === 'host' && value !== '') hostSet = true;
+    if (!PROXY_WRITTEN.has(key)) continue;
+    if (key === 'x-forwarded-for' && value !== '') forwardedFor = value;
+    else fixed[key] = value;
+  }
+  const fromOriginalHost = hostSet ? ['x-forwarded-host', 'x-forwarded-port'].filter((k) => !(k in fixed)).map((k) => [k, headerReader(k)] as const) : [];
+  if (forwardedFor === undefined && fromOriginalHost.length === 0) return Object.keys(fixed).length > 0 ? () => fixed : undefined;
+  return (ctx) => {
+    const out = { ...fixed };
+    if (forwardedFor !== undefined) out['x-forwarded-for'] = `${forwardedFor}, ${ctx.wharf.clientIP}`;
+    for (const [key, read] of fromOriginalHost) out[key] = read(ctx) ?? '';
+    return out;
+  };
+}

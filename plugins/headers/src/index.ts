@@ -3,7 +3,7 @@
 import { validateHeaderName, validateHeaderValue, type OutgoingHttpHeaders } from 'node:http';
 import { definePlugin, onResponseHeaders, type Logger, type Next, type WharfContext } from '@wharf/core';
 import { compileCors, isPreflight, type Cors } from './cors.js';
-import { firstValue } from './forwarded.js';
+import { firstValue, forwardedOverrides } from './forwarded.js';
 import { compileSecure } from './secure.js';
 import { DEPRECATED_OPTIONS, schema, type HeadersConfig } from './schema.js';
 
@@ -14,13 +14,17 @@ interface HeaderPlan {
   readonly remove: readonly string[];
 }
 
-/** Splits a name→value map into lower-cased headers to set and headers to remove (empty value). */
+/**
+ * Splits a name→value map into lower-cased headers to set and headers to remove (empty value). An empty Host is
+ * skipped: Go keeps the Host outside the header map, so Traefik's removal does nothing.
+ */
 function plan(map: Record<string, string> | undefined): HeaderPlan {
   const set: [string, string][] = [];
   const remove: string[] = [];
   for (const [name, value] of Object.entries(map ?? {})) {
-    if (value === '') remove.push(name.toLowerCase());
-    else set.push([name.toLowerCase(), value]);
+    const key = name.toLowerCase();
+    if (value !== '') set.push([key, value]);
+    else if (key !== 'host') remove.push(key);
   }
   return { set, remove };
 }
@@ -130,6 +134,7 @@ export default definePlugin({
     warnDeprecated(options, log);
     const parts = definedParts(options);
     const request = plan(options.customRequestHeaders);
+    const overrides = forwardedOverrides(options.customRequestHeaders);
     const response = plan(options.customResponseHeaders);
     const cors = parts.cors ? compileCors(options) : undefined;
     const corsOnResponse = cors?.touchesResponse === true ? cors : undefined;
@@ -146,7 +151,7 @@ export default definePlugin({
     return async function headers(ctx: WharfContext, next: Next): Promise<void> {
       if (cors !== undefined && isPreflight(ctx.req)) return answerPreflight(ctx, cors);
 
-      // An emptied X-Forwarded-For is written again by the proxy step (Traefik's proxy would omit it).
+      if (overrides !== undefined) ctx.wharf.forwardedOverrides = overrides(ctx);
       const reqHeaders = ctx.req.headers;
       for (const h of request.remove) delete reqHeaders[h];
       for (const [h, value] of request.set) reqHeaders[h] = value;
