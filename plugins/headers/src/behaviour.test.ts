@@ -209,6 +209,11 @@ const CASES: Case[] = [
     options: { contentSecurityPolicy: 'script-src $NONCE', contentSecurityPolicyReportOnly: 'script-src $NONCE' }, status: 200, forwarded: true,
     expect: { 'content-security-policy': /^script-src 'nonce-[A-Za-z0-9+/]{22}'$/, 'content-security-policy-report-only': /^script-src 'nonce-[A-Za-z0-9+/]{22}'$/ },
   },
+  {
+    desc: 'a $NONCE CSP next to fixed headers, over HTTPS',
+    options: { contentSecurityPolicy: "default-src 'self'; script-src $NONCE", frameDeny: true, stsSeconds: 5, sslProxyHeaders: { 'X-Lb-Tls': 'on' } }, send: { 'x-lb-tls': 'on' }, status: 200, forwarded: true,
+    expect: { 'content-security-policy': /^default-src 'self'; script-src 'nonce-[A-Za-z0-9+/]{22}'$/, 'x-frame-options': 'DENY', 'strict-transport-security': 'max-age=5' },
+  },
   { desc: 'permissionsPolicy', options: { permissionsPolicy: 'microphone=(),' }, status: 200, forwarded: true, expect: { 'permissions-policy': 'microphone=(),' } },
   { desc: 'referrerPolicy and contentTypeNosniff', options: { referrerPolicy: 'no-referrer', contentTypeNosniff: true }, status: 200, forwarded: true, expect: { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' } },
   { desc: 'customResponseHeaders win over security headers (applied after them)', options: { frameDeny: true, customResponseHeaders: { 'X-Frame-Options': '' } }, status: 200, forwarded: true, expect: { 'x-frame-options': null } },

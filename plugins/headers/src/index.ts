@@ -1,10 +1,10 @@
 // headers: Traefik's headers middleware — custom request and response headers, CORS (preflights answered here,
 // never forwarded), the allowedHosts check and the security response headers.
 import { validateHeaderName, validateHeaderValue, type OutgoingHttpHeaders } from 'node:http';
-import { definePlugin, onResponseHeaders, type Logger, type Next, type WharfContext } from '@wharf/core';
+import { definePlugin, onResponseHeaders, type Logger, type Next, type ResponseHeaderHook, type WharfContext } from '@wharf/core';
 import { compileCors, isPreflight, type Cors } from './cors.js';
 import { firstValue, forwardedOverrides } from './forwarded.js';
-import { compileSecure } from './secure.js';
+import { compileSecure, type HeaderList } from './secure.js';
 import { DEPRECATED_OPTIONS, schema, type HeadersConfig } from './schema.js';
 
 export { schema, type HeadersConfig } from './schema.js';
@@ -108,12 +108,14 @@ function answerBadHost(ctx: WharfContext): void {
   ctx.body = 'Bad Host\n';
 }
 
-/** Applies `edit` to an answer made inside the chain (Koa API), which the proxy's header hooks never see. */
-function editKoaAnswer(ctx: WharfContext, edit: (out: OutgoingHttpHeaders) => void): void {
+const NO_HEADERS: HeaderList = [];
+
+/** Applies a response hook to an answer made inside the chain (Koa API), which the proxy's hooks never see. */
+function editKoaAnswer(ctx: WharfContext, hook: ResponseHeaderHook): void {
   if (ctx.respond === false || ctx.res.headersSent) return;
   const current = ctx.response.headers as OutgoingHttpHeaders;
   const copy = { ...current };
-  edit(copy);
+  hook(ctx.status, copy);
   for (const name of Object.keys(current)) if (!(name in copy)) ctx.remove(name);
   for (const [name, value] of Object.entries(copy)) if (value !== undefined && value !== current[name]) ctx.set(name, value as string | string[]);
 }
@@ -148,10 +150,26 @@ export default definePlugin({
       corsOnResponse?.editResponse(out, origin);
     }
 
+    /** The response hook for one request: the security headers, then the header phase. */
+    function responseHook(security: HeaderList, origin: string): ResponseHeaderHook {
+      return (_status, out) => {
+        for (const [h, value] of security) out[h] = value;
+        headerPhase(out, origin);
+      };
+    }
+
+    // Without CORS on responses or a CSP nonce, nothing in the hook depends on the request: built once.
+    const lists = secure?.lists ?? [NO_HEADERS, NO_HEADERS];
+    const needed = lists.map((list) => list.length > 0 || secure?.withNonce !== undefined || customOnResponse || corsOnResponse !== undefined);
+    const fixedHooks = corsOnResponse === undefined && secure?.withNonce === undefined ? lists.map((list) => responseHook(list, '')) : undefined;
+
     return async function headers(ctx: WharfContext, next: Next): Promise<void> {
       if (cors !== undefined && isPreflight(ctx.req)) return answerPreflight(ctx, cors);
 
-      if (overrides !== undefined) ctx.wharf.forwardedOverrides = overrides(ctx);
+      if (overrides !== undefined) {
+        const prior = ctx.wharf.forwardedOverrides; // another headers middleware earlier in the chain
+        ctx.wharf.forwardedOverrides = prior === undefined ? overrides(ctx) : { ...prior, ...overrides(ctx) };
+      }
       const reqHeaders = ctx.req.headers;
       for (const h of request.remove) delete reqHeaders[h];
       for (const [h, value] of request.set) reqHeaders[h] = value;
@@ -160,19 +178,15 @@ export default definePlugin({
       if (secure !== undefined && !secure.hostAllowed(ctx)) {
         ctx.wharf.rejectedBy = name;
         answerBadHost(ctx);
-        editKoaAnswer(ctx, (out) => headerPhase(out, origin));
+        editKoaAnswer(ctx, (_status, out) => headerPhase(out, origin));
         return;
       }
-      const security = secure?.responseHeaders(ctx) ?? [];
-      if (security.length === 0 && !customOnResponse && corsOnResponse === undefined) return next();
-
-      const edit = (out: OutgoingHttpHeaders): void => {
-        for (const [h, value] of security) out[h] = value;
-        headerPhase(out, origin);
-      };
-      onResponseHeaders(ctx, (_status, out) => edit(out));
+      const variant = secure?.variant(ctx) ?? 0;
+      if (!needed[variant]) return next();
+      const hook = fixedHooks?.[variant] ?? responseHook(secure?.withNonce?.(lists[variant]) ?? lists[variant], origin);
+      onResponseHeaders(ctx, hook);
       await next();
-      editKoaAnswer(ctx, edit);
+      editKoaAnswer(ctx, hook);
     };
   },
 });

@@ -5,13 +5,17 @@ import type { WharfContext } from '@wharf/core';
 import { headerReader, isTLS, requestHost, type HeaderReader } from './forwarded.js';
 import type { HeadersConfig } from './schema.js';
 
-type HeaderList = ReadonlyArray<readonly [string, string]>;
+export type HeaderList = ReadonlyArray<readonly [string, string]>;
 
 export interface Secure {
   /** False when allowedHosts is set (and not isDevelopment) and the request's host is not in it. */
   hostAllowed(ctx: WharfContext): boolean;
-  /** The security headers for this request's response; the same precomputed list unless a CSP asks for a nonce. */
-  responseHeaders(ctx: WharfContext): HeaderList;
+  /** The security headers without nonces: [plain HTTP, HTTPS]; the same two lists for every request. */
+  readonly lists: readonly [HeaderList, HeaderList];
+  /** 1 when this request is HTTPS and that changes the headers (HSTS, HPKP), else 0. */
+  variant(ctx: WharfContext): 0 | 1;
+  /** Adds the CSP headers with a fresh nonce, when a CSP holds `$NONCE` (undefined otherwise). */
+  readonly withNonce: ((list: HeaderList) => HeaderList) | undefined;
 }
 
 const NONCE = '$NONCE';
@@ -34,9 +38,9 @@ export function compileSecure(o: HeadersConfig): Secure {
 
   return {
     hostAllowed: hostCheck ?? (() => true),
-    responseHeaders(ctx) {
-      const list = onlyHTTPS.length > 0 && isHTTPS(ctx) ? overHTTPS : always;
-      if (nonced.length === 0) return list;
+    lists: [always, overHTTPS],
+    variant: onlyHTTPS.length > 0 ? (ctx) => (isHTTPS(ctx) ? 1 : 0) : () => 0,
+    withNonce: nonced.length === 0 ? undefined : (list) => {
       // unrolled/secure: one fresh 16-byte nonce per request, base64 without padding, in both CSP headers.
       const nonce = `'nonce-${randomBytes(16).toString('base64').replace(/=+$/, '')}'`;
       return [...list, ...nonced.map(([name, parts]) => [name, parts.join(nonce)] as const)];
