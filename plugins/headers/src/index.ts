@@ -109,6 +109,7 @@ function answerBadHost(ctx: WharfContext): void {
 }
 
 const NO_HEADERS: HeaderList = [];
+const SWITCHING_PROTOCOLS = 101;
 
 /** Applies a response hook to an answer made inside the chain (Koa API), which the proxy's hooks never see. */
 function editKoaAnswer(ctx: WharfContext, hook: ResponseHeaderHook): void {
@@ -152,7 +153,9 @@ export default definePlugin({
 
     /** The response hook for one request: the security headers, then the header phase. */
     function responseHook(security: HeaderList, origin: string): ResponseHeaderHook {
-      return (_status, out) => {
+      return (status, out) => {
+        // Traefik's response modifier runs at WriteHeader, which a hijacked 101 upgrade never calls.
+        if (status === SWITCHING_PROTOCOLS) return;
         for (const [h, value] of security) out[h] = value;
         headerPhase(out, origin);
       };

@@ -2,9 +2,10 @@
 // Wharf's own error answers, and the deprecation warning logged once per build. Real gateway, real backend.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { pino } from 'pino';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
-import { closedPort, eventually, request, startBackend, type Backend } from '@wharf/test-helpers';
+import { closedPort, eventually, listen, request, startBackend, type Backend, type Listening } from '@wharf/test-helpers';
 import rateLimit from '@wharf/plugin-ratelimit';
 import headers from './index.js';
 
@@ -16,12 +17,14 @@ const ONE_PER_MINUTE = { average: 1, period: '1m', burst: 1 };
 
 describe('headers with other middlewares and with Wharf’s own answers', () => {
   let backend: Backend;
+  let upgrades: Listening;
   let gateway: EmbeddedGateway;
   let port: number;
   const warnings: Array<{ msg: string; middleware?: string }> = [];
 
   before(async () => {
     backend = await startBackend('b');
+    upgrades = await startUpgradeBackend();
     const dead = `http://127.0.0.1:${await closedPort()}`;
     const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as { msg: string; middleware?: string }) });
     gateway = await startGateway({
@@ -36,6 +39,7 @@ describe('headers with other middlewares and with Wharf’s own answers', () => 
             dead: { rule: 'PathPrefix(`/dead/`)', middlewares: ['decorate'], service: 'dead' },
             old1: { rule: 'PathPrefix(`/old1/`)', middlewares: ['old'], service: 'b' },
             old2: { rule: 'PathPrefix(`/old2/`)', middlewares: ['old'], service: 'b' },
+            ws: { rule: 'PathPrefix(`/ws/`)', middlewares: ['decorate'], service: 'ws' },
           },
           middlewares: {
             cors: { headers: CORS },
@@ -47,6 +51,7 @@ describe('headers with other middlewares and with Wharf’s own answers', () => 
           services: {
             b: { loadBalancer: { servers: [{ url: backend.url }] } },
             dead: { loadBalancer: { servers: [{ url: dead }] } },
+            ws: { loadBalancer: { servers: [{ url: upgrades.url }] } },
           },
         },
       },
@@ -57,6 +62,7 @@ describe('headers with other middlewares and with Wharf’s own answers', () => 
   after(async () => {
     await gateway.stop();
     await backend.close();
+    await upgrades.close();
   });
 
   const send = (path: string, method = 'GET', extra: Record<string, string> = {}) =>
@@ -103,6 +109,15 @@ describe('headers with other middlewares and with Wharf’s own answers', () => 
     assert.equal(reply.headers['access-control-allow-origin'], ORIGIN);
   });
 
+  test('a 101 upgrade answer is passed on undecorated, as in Traefik (its proxy hijacks the connection)', async () => {
+    const head = await upgradeHead(port);
+    assert.equal(head.status, 101);
+    assert.equal(head.headers.upgrade, 'websocket');
+    assert.equal(head.headers['x-served-by'], undefined);
+    assert.equal(head.headers['x-frame-options'], undefined);
+    assert.equal(head.headers['access-control-allow-origin'], undefined);
+  });
+
   test('a deprecated option is warned about once per build, naming the middleware and what replaces it', async () => {
     for (let i = 0; i < 3; i++) {
       assert.equal((await send('/old1/')).status, 200);
@@ -117,3 +132,27 @@ describe('headers with other middlewares and with Wharf’s own answers', () => 
     assert.equal(warnings.filter((w) => w.middleware === 'cors@inline').length, 0, 'no warning without deprecated options');
   });
 });
+
+/** A backend that accepts every upgrade with a bare 101 and then closes. */
+async function startUpgradeBackend(): Promise<Listening> {
+  const server = http.createServer((_req, res) => res.end('not an upgrade'));
+  server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
+  return listen(server);
+}
+
+/** Sends an upgrade request through the gateway and returns the 101 head it answers with. */
+function upgradeHead(port: number): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, path: '/ws/', agent: false,
+      headers: { host: 'app.test', origin: ORIGIN, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers });
+    });
+    req.on('response', (res) => reject(new Error(`expected a 101, got ${res.statusCode}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
