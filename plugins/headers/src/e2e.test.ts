@@ -2,6 +2,7 @@
 // the file provider, a bad label disabling only its router; HSTS over a real TLS handshake and not over plain HTTP.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import https from 'node:https';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import { flatToTree } from '@wharf/core/config';
@@ -121,7 +122,9 @@ describe('headers behind a real TLS entrypoint', () => {
       dynamic: {
         http: {
           routers: { app: { rule: 'PathPrefix(`/`)', middlewares: ['secure'], service: 'b' } },
-          middlewares: { secure: { headers: { stsSeconds: 31536000, stsIncludeSubdomains: true, stsPreload: true, publicKey: 'pin-sha256="x"', frameDeny: true } } },
+          middlewares: {
+            secure: { headers: { stsSeconds: 31536000, stsIncludeSubdomains: true, stsPreload: true, publicKey: 'pin-sha256="x"', frameDeny: true, accessControlAllowOriginList: [ORIGIN], accessControlAllowMethods: ['PUT'] } },
+          },
           services: { b: { loadBalancer: { servers: [{ url: backend.url }] } } },
         },
       },
@@ -139,6 +142,35 @@ describe('headers behind a real TLS entrypoint', () => {
       req.on('error', reject);
     });
   }
+
+  /** One request over HTTP/2 (ALPN h2), where the request's socket is the session's; resolves with the head. */
+  async function h2Head(headers: http2.OutgoingHttpHeaders): Promise<http2.IncomingHttpHeaders> {
+    const session = http2.connect(`https://127.0.0.1:${gateway.address('websecure').port}`, { servername: 'app.test', rejectUnauthorized: false });
+    try {
+      return await new Promise((resolve, reject) => {
+        session.on('error', reject);
+        const stream = session.request({ ':authority': 'app.test', ...headers });
+        stream.on('response', (head) => {
+          stream.resume();
+          stream.on('end', () => resolve(head));
+        });
+        stream.on('error', reject);
+        stream.end();
+      });
+    } finally {
+      session.close();
+    }
+  }
+
+  test('over HTTP/2: HSTS on a proxied response, and a preflight answered', async () => {
+    const proxied = await h2Head({ ':path': '/' });
+    assert.equal(proxied[':status'], 200);
+    assert.equal(proxied['strict-transport-security'], 'max-age=31536000; includeSubDomains; preload');
+    const preflight = await h2Head({ ':method': 'OPTIONS', ':path': '/', origin: ORIGIN, 'access-control-request-method': 'PUT' });
+    assert.equal(preflight[':status'], 200);
+    assert.equal(preflight['access-control-allow-origin'], ORIGIN);
+    assert.equal(preflight['access-control-allow-methods'], 'PUT');
+  });
 
   test('HSTS and Public-Key-Pins over TLS only', async () => {
     const secure = await httpsHeaders();
