@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { pino } from 'pino';
-import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import { definePlugin, onResponseHeaders, startGateway, Type, type EmbeddedGateway, type Next, type WharfContext } from '@wharf/core';
 import { closedPort, eventually, listen, request, startBackend, type Backend, type Listening } from '@wharf/test-helpers';
 import rateLimit from '@wharf/plugin-ratelimit';
 import headers from './index.js';
@@ -14,6 +14,19 @@ const PREFLIGHT = { origin: ORIGIN, 'access-control-request-method': 'PUT' };
 const CORS = { accessControlAllowOriginList: [ORIGIN], accessControlAllowMethods: ['GET', 'PUT'], accessControlMaxAge: 100 };
 // One request a minute: after the first, the next token is far away, so the limiter answers 429 at once.
 const ONE_PER_MINUTE = { average: 1, period: '1m', burst: 1 };
+
+/** Reports, after the chain, which middleware refused the request (what the access log and metrics read). */
+const probe = definePlugin({
+  name: 'probe',
+  schema: Type.Object({}),
+  create() {
+    return async function probe(ctx: WharfContext, next: Next) {
+      onResponseHeaders(ctx, (_status, out) => void (out['x-rejected-by'] = ctx.wharf.rejectedBy ?? '-'));
+      await next();
+      if (!ctx.res.headersSent) ctx.set('X-Rejected-By', ctx.wharf.rejectedBy ?? '-');
+    };
+  },
+});
 
 describe('headers with other middlewares and with Wharf’s own answers', () => {
   let backend: Backend;
@@ -28,7 +41,7 @@ describe('headers with other middlewares and with Wharf’s own answers', () => 
     const dead = `http://127.0.0.1:${await closedPort()}`;
     const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as { msg: string; middleware?: string }) });
     gateway = await startGateway({
-      plugins: [headers, rateLimit],
+      plugins: [headers, rateLimit, probe],
       log,
       args: ['--entrypoints.web.address=127.0.0.1:0'],
       dynamic: {
@@ -40,6 +53,7 @@ describe('headers with other middlewares and with Wharf’s own answers', () => 
             old1: { rule: 'PathPrefix(`/old1/`)', middlewares: ['old'], service: 'b' },
             old2: { rule: 'PathPrefix(`/old2/`)', middlewares: ['old'], service: 'b' },
             ws: { rule: 'PathPrefix(`/ws/`)', middlewares: ['decorate'], service: 'ws' },
+            hosts: { rule: 'PathPrefix(`/hosts/`)', middlewares: ['probe', 'hosts'], service: 'b' },
           },
           middlewares: {
             cors: { headers: CORS },
@@ -47,6 +61,8 @@ describe('headers with other middlewares and with Wharf’s own answers', () => 
             'rl-b': { rateLimit: ONE_PER_MINUTE },
             decorate: { headers: { ...CORS, customResponseHeaders: { 'X-Served-By': 'wharf' }, frameDeny: true } },
             old: { headers: { sslRedirect: true, featurePolicy: "camera 'none'" } },
+            probe: { probe: {} },
+            hosts: { headers: { ...CORS, allowedHosts: ['only.test'] } },
           },
           services: {
             b: { loadBalancer: { servers: [{ url: backend.url }] } },
@@ -107,6 +123,13 @@ describe('headers with other middlewares and with Wharf’s own answers', () => 
     assert.equal(reply.headers['x-served-by'], 'wharf');
     assert.equal(reply.headers['x-frame-options'], 'DENY');
     assert.equal(reply.headers['access-control-allow-origin'], ORIGIN);
+  });
+
+  test('a Bad Host answer is a refusal for the access log and metrics; a preflight answer is not', async () => {
+    const refused = await send('/hosts/');
+    assert.deepEqual([refused.status, refused.headers['x-rejected-by']], [500, 'hosts@inline']);
+    const preflight = await send('/hosts/', 'OPTIONS', PREFLIGHT);
+    assert.deepEqual([preflight.status, preflight.headers['x-rejected-by']], [200, '-']);
   });
 
   test('a 101 upgrade answer is passed on undecorated, as in Traefik (its proxy hijacks the connection)', async () => {
