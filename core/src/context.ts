@@ -48,6 +48,12 @@ export interface WharfState {
    * so plugins can add, replace or remove response headers on a streamed response.
    */
   responseHeaderHooks?: ResponseHeaderHook[];
+  /**
+   * X-Forwarded-* (and X-Real-Ip) values a middleware set itself, lower-cased name → value ('' = send none): the
+   * proxy step writes them over its own, as Traefik's proxy keeps what its middlewares set (headers'
+   * customRequestHeaders). Undefined on most requests.
+   */
+  forwardedOverrides?: Record<string, string>;
   /** Set by `wrapResponse`: where the final response is written; absent = straight to `ctx.res`. */
   writer?: ResponseWriter;
   /** The request target as the entrypoint split it (routing reuses it while req.url is unchanged); internal. */

@@ -210,6 +210,7 @@ export class RequestState implements WharfState {
   retry: WharfState['retry'] = undefined;
   upgradeHead: Buffer | undefined = undefined;
   responseHeaderHooks: WharfState['responseHeaderHooks'] = undefined;
+  forwardedOverrides: WharfState['forwardedOverrides'] = undefined;
   writer: WharfState['writer'] = undefined;
   /** The request target split once (see request-facts.ts), for routing. */
   target: RequestTarget | undefined = undefined;
