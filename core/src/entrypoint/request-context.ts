@@ -179,6 +179,7 @@ export class RequestState implements WharfState {
   responseHeaderHooks: WharfState['responseHeaderHooks'] = undefined;
   /** The request target split once (see request-facts.ts), for routing. */
   target: RequestTarget | undefined = undefined;
+  requestBody: WharfState['requestBody'] = undefined;
 
   constructor(
     public entrypoint: string,
