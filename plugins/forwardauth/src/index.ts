@@ -79,19 +79,59 @@ interface AuthAnswer {
 
 class TooLarge extends Error {}
 
-/** Reads a stream whole, failing with TooLarge past `max` bytes (-1: no limit). */
-async function readAll(stream: AsyncIterable<Buffer> & { destroy(): void }, max: number): Promise<Buffer> {
+/** Reads an answer body whole, failing with TooLarge past `max` bytes (-1: no limit); the stream is dropped then. */
+async function readAll(stream: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
     size += chunk.length;
-    if (max >= 0 && size > max) {
-      stream.destroy();
-      throw new TooLarge();
-    }
+    // Leaving the loop destroys the stream (and so the connection it came on).
+    if (max >= 0 && size > max) throw new TooLarge();
     chunks.push(chunk);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+/**
+ * Reads the request body whole, failing with TooLarge past `max` bytes (-1: no limit). Past the limit the rest is
+ * drained rather than the stream destroyed, so the client's connection stays usable for the 401.
+ */
+function readRequestBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (max >= 0 && size > max) {
+        cleanup();
+        req.resume();
+        reject(new TooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = (): void => {
+      if (!req.complete) onError(new Error('the client closed the connection before the body ended'));
+    };
+    function cleanup(): void {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    }
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /** Whether the request announces a body (Content-Length other than 0, or chunked). */
@@ -161,7 +201,7 @@ async function ask(ctx: WharfContext, s: Settings): Promise<AuthAnswer | undefin
   if (s.options.forwardBody && hasBody(req)) {
     continueIfAwaited(req, ctx.res);
     try {
-      body = await readAll(req, s.options.maxBodySize);
+      body = await readRequestBody(req, s.options.maxBodySize);
     } catch (err) {
       if (err instanceof TooLarge) {
         s.context.log.debug(`request body is too large, maxBodySize: ${s.options.maxBodySize}`);

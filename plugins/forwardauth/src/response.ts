@@ -24,12 +24,21 @@ export function relayedHeaders(headers: IncomingHttpHeaders): Record<string, str
 export function locationFor(value: string | undefined, address: URL, preserve: boolean): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (preserve) {
-    if (/[\x00-\x1f\x7f ]/.test(value)) throw new Error(`invalid Location ${JSON.stringify(value)}`);
+    if (hasControlCharacter(value)) throw new Error(`invalid Location ${JSON.stringify(value)}`);
     return value;
   }
   // An absolute reference stays as written; a relative one is resolved against the auth server's URL.
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value)) return value;
   return new URL(value, address).href;
+}
+
+/** Go's url.Parse refuses ASCII control characters. */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }
 
 /** Copies the chosen headers of a 2xx answer onto the request, removing the client's (authResponseHeaders[Regex]). */
