@@ -161,6 +161,7 @@ describe('forwardAuth through a gateway', () => {
       untrusting: { forwardAuth: { address: `${a}/ok`, trustForwardHeader: false } },
       legacy: { forwardAuth: { address: `${a}/ok` } },
       filtered: { forwardAuth: { address: `${a}/ok`, trustForwardHeader: false, authRequestHeaders: ['Cookie', 'X-Keep'] } },
+      filteredtrusting: { forwardAuth: { address: `${a}/ok`, trustForwardHeader: true, authRequestHeaders: ['X-Keep'] } },
       body: { forwardAuth: { address: `${a}/body`, forwardBody: true, maxBodySize: 10 } },
       nobody: { forwardAuth: { address: `${a}/body` } },
       method: { forwardAuth: { address: `${a}/ok`, preserveRequestMethod: true } },
@@ -337,6 +338,25 @@ describe('forwardAuth through a gateway', () => {
       });
     }
 
+    test('trustForwardHeader=false drops the underscore spellings of the forwarded headers too', async () => {
+      await call(edge, '/untrusting/', { x_forwarded_for: '203.0.113.9', 'x_forwarded_host': 'spoof.example', x_custom: 'kept' });
+      const seen = lastSeen(auth.seen).headers;
+      assert.equal(seen.x_forwarded_for, undefined);
+      assert.equal(seen.x_forwarded_host, undefined);
+      assert.equal(seen.x_custom, 'kept');
+      assert.equal(seen['x-forwarded-for'], '127.0.0.1');
+    });
+
+    test('trustForwardHeader=true with authRequestHeaders: the forwarded headers are kept besides the listed ones', async () => {
+      await call(edge, '/filteredtrusting/', { ...spoofed, 'x-keep': 'yes', accept: '*/*' });
+      const seen = lastSeen(auth.seen).headers;
+      assert.equal(seen['x-keep'], 'yes');
+      assert.equal(seen.accept, undefined);
+      assert.equal(seen['x-forwarded-host'], 'spoof.example');
+      assert.equal(seen['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
+      assert.equal(seen['x-real-ip'], '203.0.113.9');
+    });
+
     test('hop-by-hop headers and those the Connection header names are not sent', async () => {
       await call(web, '/trusting/', { connection: 'x-drop-me, close', 'x-drop-me': '1', te: 'trailers', 'keep-alive': 'timeout=5', 'x-stay': '1' });
       const seen = lastSeen(auth.seen).headers;
@@ -374,6 +394,25 @@ describe('forwardAuth through a gateway', () => {
       assert.equal(auth.seen.length, asked);
       assert.equal(backend.requests.length, served);
       assert.equal((await call(web, '/body/', {}, { method: 'POST', body: 'x'.repeat(10) })).status, 200, 'exactly maxBodySize is fine');
+    });
+
+    test('forwardBody: a chunked body sent after 100 Continue reaches both', async () => {
+      const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: web, method: 'POST', path: '/body/', agent: false, headers: { host: 'app.example', expect: '100-continue', 'transfer-encoding': 'chunked' } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        });
+        req.on('error', reject);
+        // The body goes only once the server said 100 Continue (Node's server says it before the chain runs).
+        req.on('continue', () => {
+          req.write('abc');
+          req.end('def');
+        });
+      });
+      assert.equal(reply.status, 200);
+      assert.equal(lastSeen(auth.seen).body, 'abcdef');
+      assert.equal(JSON.parse(reply.body).bodyBytes, 6);
     });
 
     test('without forwardBody the auth server gets no body, the service the whole one', async () => {

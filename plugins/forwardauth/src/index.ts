@@ -1,6 +1,6 @@
 // forwardAuth: asks an authentication server about each request (Authelia, oauth2-proxy, …) — Traefik's
 // ForwardAuth middleware. 2xx lets the request through with the chosen headers; any other answer goes to the client.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { definePlugin, onResponseHeaders, replaceRequestBody, type Next, type PluginContext, type WharfContext } from '@wharf/core';
 import { readCertificates, readPemValue, parseKeyPair, upstreamConnector, KeyPairError, type ClientCertificate } from '@wharf/core/tls';
 import { compileGoRegexp, type GoRegexp } from '@wharf/gourl';
@@ -140,16 +140,6 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/**
- * A client waiting for `100 Continue` sends no body until told: the gateway says it before reading the body itself
- * (the proxy would have said it once the upstream was reachable).
- */
-function continueIfAwaited(req: IncomingMessage, res: ServerResponse): void {
-  const expect = req.headers.expect;
-  if (expect === undefined || !expect.toLowerCase().includes('100-continue')) return;
-  if ((res as ServerResponse & { _sent100?: boolean })._sent100 === false) res.writeContinue();
-}
-
 /** Answers with a status and no body (Traefik's rw.WriteHeader(code) alone). */
 function answerEmpty(ctx: WharfContext, status: number): void {
   ctx.body = null;
@@ -199,7 +189,6 @@ async function ask(ctx: WharfContext, s: Settings): Promise<AuthAnswer | undefin
   const req = ctx.req;
   let body: Buffer | undefined;
   if (s.options.forwardBody && hasBody(req)) {
-    continueIfAwaited(req, ctx.res);
     try {
       body = await readRequestBody(req, s.options.maxBodySize);
     } catch (err) {
