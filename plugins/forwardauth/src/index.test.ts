@@ -164,6 +164,7 @@ describe('forwardAuth through a gateway', () => {
       filteredtrusting: { forwardAuth: { address: `${a}/ok`, trustForwardHeader: true, authRequestHeaders: ['X-Keep'] } },
       body: { forwardAuth: { address: `${a}/body`, forwardBody: true, maxBodySize: 10 } },
       nobody: { forwardAuth: { address: `${a}/body` } },
+      bodyagain: { forwardAuth: { address: `${a}/body?again`, forwardBody: true } },
       method: { forwardAuth: { address: `${a}/ok`, preserveRequestMethod: true } },
       signin: { forwardAuth: { address: `${a}/deny`, authSigninURL: 'https://sso.example/signin?a=1&b=2' } },
       bigresponse: { forwardAuth: { address: `${a}/big`, maxResponseBodySize: 5 } },
@@ -176,6 +177,7 @@ describe('forwardAuth through a gateway', () => {
     for (const name of Object.keys(middlewares).filter((n) => !['strip', 'probe'].includes(n))) {
       routers[name] = { rule: `PathPrefix(\`/${name}/\`)`, middlewares: ['probe', name], service: 'b' };
     }
+    routers.twice = { rule: 'PathPrefix(`/twice/`)', middlewares: ['body', 'bodyagain'], service: 'b' };
     routers.cookies = { rule: 'PathPrefix(`/cookies/`)', middlewares: ['allow'], service: 'c' };
     routers.authThenStrip = { rule: 'PathPrefix(`/app/`)', middlewares: ['trusting', 'strip'], service: 'b' };
     routers.stripThenAuth = { rule: 'PathPrefix(`/pre/`)', middlewares: ['strip', 'trusting'], service: 'b' };
@@ -413,6 +415,13 @@ describe('forwardAuth through a gateway', () => {
       assert.equal(reply.status, 200);
       assert.equal(lastSeen(auth.seen).body, 'abcdef');
       assert.equal(JSON.parse(reply.body).bodyBytes, 6);
+    });
+
+    test('forwardBody twice in a chain: both auth servers and the service get the body', async () => {
+      const reply = await call(web, '/twice/', {}, { method: 'POST', body: 'twice' });
+      assert.equal(reply.status, 200);
+      assert.deepEqual(auth.seen.slice(-2).map((r) => [r.url, r.body]), [['/body', 'twice'], ['/body?again', 'twice']]);
+      assert.equal(json<EchoBody>(reply).bodyBytes, 5);
     });
 
     test('without forwardBody the auth server gets no body, the service the whole one', async () => {

@@ -134,6 +134,14 @@ function readRequestBody(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
+/** The request body: as an earlier middleware already read it (two forwardAuth in a chain), else read now. */
+async function bodyOf(ctx: WharfContext, max: number): Promise<Buffer> {
+  const read = ctx.wharf.requestBody;
+  if (!Buffer.isBuffer(read)) return readRequestBody(ctx.req, max);
+  if (max >= 0 && read.length > max) throw new TooLarge();
+  return read;
+}
+
 /** Whether the request announces a body (Content-Length other than 0, or chunked). */
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
@@ -190,7 +198,7 @@ async function ask(ctx: WharfContext, s: Settings): Promise<AuthAnswer | undefin
   let body: Buffer | undefined;
   if (s.options.forwardBody && hasBody(req)) {
     try {
-      body = await readRequestBody(req, s.options.maxBodySize);
+      body = await bodyOf(ctx, s.options.maxBodySize);
     } catch (err) {
       if (err instanceof TooLarge) {
         s.context.log.debug(`request body is too large, maxBodySize: ${s.options.maxBodySize}`);
