@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { definePlugin, onResponseHeaders, startGateway, Type, type EmbeddedGateway, type Next, type WharfContext } from '@wharf/core';
 import stripPrefix from '@wharf/plugin-stripprefix';
-import { closedPort, json, listen, makeCA, makeCert, request, startBackend, type Backend, type EchoBody, type Listening, type Reply } from '@wharf/test-helpers';
+import { closedPort, eventually, json, listen, makeCA, makeCert, request, startBackend, type Backend, type EchoBody, type Listening, type Reply } from '@wharf/test-helpers';
 import forwardAuth from './index.js';
 
 /** One request as the authentication server saw it. */
@@ -83,12 +83,17 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** Starts an authentication server and counts the connections made to it. */
-async function startAuth(): Promise<Listening & { seen: AuthSeen[]; connections: () => number }> {
+async function startAuth(): Promise<Listening & { seen: AuthSeen[]; connections: () => number; open: () => number }> {
   const seen: AuthSeen[] = [];
   const server = http.createServer({ keepAliveTimeout: 60_000 }, authServer(seen));
   let connections = 0;
-  server.on('connection', () => connections++);
-  return { ...(await listen(server)), seen, connections: () => connections };
+  let open = 0;
+  server.on('connection', (socket) => {
+    connections++;
+    open++;
+    socket.on('close', () => open--);
+  });
+  return { ...(await listen(server)), seen, connections: () => connections, open: () => open };
 }
 
 /** Reports what the access log reads (user name, refusing middleware) as response headers. */
@@ -508,5 +513,11 @@ describe('forwardAuth connections to the auth server', () => {
     assert.equal((await call(port, '/tlsinsecure/')).status, 200);
     assert.equal((await call(port, '/tlsclient/')).status, 200);
     assert.equal(tlsSeen.at(-1)?.clientCN, 'wharf-client');
+  });
+
+  test('a new configuration retires the middleware and closes its connections', async () => {
+    assert.equal(auth.open(), 1, 'the connection kept alive since the first test');
+    gateway.configure({ http: { routers: { other: { rule: 'PathPrefix(`/other/`)', service: 'b' } }, services: { b: { loadBalancer: { servers: [{ url: backend.url }] } } } } });
+    await eventually(() => auth.open() === 0, 'the retired pool closed its connection to the auth server');
   });
 });

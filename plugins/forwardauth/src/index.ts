@@ -215,7 +215,8 @@ async function ask(ctx: WharfContext, s: Settings): Promise<AuthAnswer | undefin
     path: s.path,
     method: (s.options.preserveRequestMethod ? req.method : 'GET') as Dispatcher.HttpMethod,
     headers: authRequestHeaders(req, ctx.wharf, s.policy),
-    body: body ?? null,
+    // An empty body is no body, as Go's reader reports it (EOF at once).
+    body: body !== undefined && body.length > 0 ? body : null,
   };
   let response: Dispatcher.ResponseData;
   try {
