@@ -29,7 +29,7 @@ describe('forwardAuth protecting api@internal (plugins/api/README.md, secured mo
       dynamic: {
         http: {
           routers: {
-            dashboard: { rule: 'Host(`gw.example`) && PathPrefix(`/api`, `/dashboard`)', entryPoints: ['websecure'], service: 'api@internal', middlewares: ['admins-only'] },
+            dashboard: { rule: 'Host(`gw.example`) && (PathPrefix(`/api`) || PathPrefix(`/dashboard`))', entryPoints: ['websecure'], service: 'api@internal', middlewares: ['admins-only'] },
           },
           middlewares: { 'admins-only': { forwardAuth: { address: `${auth.url}/verify`, trustForwardHeader: false, headerField: 'Remote-User' } } },
         },
