@@ -27,6 +27,8 @@ import stripPrefix from '@wharf/plugin-stripprefix';
 import stripPrefixRegex from '@wharf/plugin-stripprefixregex';
 import tls from '@wharf/plugin-tls';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
+import chain from '@wharf/plugin-chain';
+import errors from '@wharf/plugin-errors';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -35,6 +37,7 @@ export const builtinPlugins: readonly Plugin[] = [
   stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme,
   addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex,
   ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq, passTLSClientCert,
+  chain, errors,
   forwardAuth,
 ] as Plugin[];
 

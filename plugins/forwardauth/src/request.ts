@@ -133,8 +133,9 @@ function uriOf(req: IncomingMessage): string {
   return url === undefined ? (req.url ?? '/') : requestURI(url);
 }
 
+/** Whether the client connection is TLS; req.socket is null once Node let go of it (a re-dispatched request). */
 function isTLS(req: IncomingMessage): boolean {
-  return (req.socket as Partial<TLSSocket>).encrypted === true;
+  return (req.socket as Partial<TLSSocket> | null)?.encrypted === true;
 }
 
 /** The entrypoint's X-Forwarded-Proto: ws/wss for a WebSocket handshake. */
