@@ -1,5 +1,6 @@
 // Per-request state shared by the entrypoint, router dispatch, plugins and the proxy step.
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { ParameterizedContext } from 'koa';
 import type { ResponseWriter } from './response-writer.js';
 import type { RequestTarget } from './router/request-facts.js';
@@ -58,6 +59,11 @@ export interface WharfState {
   writer?: ResponseWriter;
   /** The request target as the entrypoint split it (routing reuses it while req.url is unchanged); internal. */
   target?: RequestTarget;
+  /**
+   * The request body to send upstream in place of `ctx.req`, set with `replaceRequestBody` by a middleware that
+   * had to read the body (forwardAuth's forwardBody). Undefined: the proxy streams `ctx.req` itself.
+   */
+  requestBody?: Buffer | Readable;
 }
 
 export interface UpstreamInfo {
@@ -87,4 +93,13 @@ export type Middleware = (ctx: WharfContext, next: Next) => Promise<void>;
 /** Registers a response header hook on the request (see WharfState.responseHeaderHooks). */
 export function onResponseHeaders(ctx: WharfContext, hook: ResponseHeaderHook): void {
   (ctx.wharf.responseHeaderHooks ??= []).push(hook);
+}
+
+/**
+ * Hands the proxy the request body to send upstream, for a middleware that consumed `ctx.req` (read it whole to
+ * inspect it): a Buffer of the bytes read, or a stream of them. Framing headers stay as the client sent them
+ * (Content-Length, or chunked when the client chunked), so the body must be the same bytes.
+ */
+export function replaceRequestBody(ctx: WharfContext, body: Buffer | Readable): void {
+  ctx.wharf.requestBody = body;
 }

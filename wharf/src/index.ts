@@ -9,6 +9,7 @@ import addPrefix from '@wharf/plugin-addprefix';
 import api from '@wharf/plugin-api';
 import basicAuth from '@wharf/plugin-basicauth';
 import digestAuth from '@wharf/plugin-digestauth';
+import forwardAuth from '@wharf/plugin-forwardauth';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
 import inFlightReq from '@wharf/plugin-inflightreq';
@@ -37,6 +38,7 @@ export const builtinPlugins: readonly Plugin[] = [
   addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex,
   ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq, passTLSClientCert,
   chain, errors,
+  forwardAuth,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */

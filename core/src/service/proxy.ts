@@ -110,7 +110,8 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
       path,
       method: req.method ?? 'GET',
       headers: prepareRequestHeaders(req, ctx.wharf, passHostHeader),
-      body: upgrade === undefined && hasRequestBody(req) ? req : null,
+      // A middleware that read the body whole hands it back through ctx.wharf.requestBody (replaceRequestBody).
+      body: upgrade === undefined && hasRequestBody(req) ? (ctx.wharf.requestBody ?? req) : null,
       upgrade: upgrade ?? null,
       servername: target.servername,
     };
