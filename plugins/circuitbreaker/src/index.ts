@@ -4,7 +4,7 @@
 // recoveryDuration. One breaker per router, as in Traefik; under --workers one for all workers (shared.ts).
 import { STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { definePlugin, type Next, type PluginContext, type WharfContext } from '@wharf/core';
+import { definePlugin, onResponseHeaders, type Next, type PluginContext, type WharfContext } from '@wharf/core';
 import { BreakerRegistry, Gate, type BreakerSettings, type BreakerView } from './breaker.js';
 import { parseExpression } from './expression.js';
 import { schema, type CircuitBreakerConfig } from './schema.js';
@@ -18,7 +18,7 @@ export { BreakerAuthority, Gate, stateAt, type BreakerView, type BreakerState } 
 /** oxy's defaults, used where Traefik passes 0 (unset). */
 const DEFAULTS = { checkPeriod: 100, fallbackDuration: 10_000, recoveryDuration: 10_000 };
 
-/** Traefik's StatusClientClosedRequest: what its proxy records when the client left before an answer. */
+/** Traefik's StatusClientClosedRequest: what its proxy records when the client left before any answer. */
 const CLIENT_CLOSED = 499;
 
 /** One router's breaker as a request sees it. */
@@ -59,12 +59,14 @@ function workerBreaker(key: string, router: string, settings: BreakerSettings, c
   return { gate: new Gate(settings.recoveryDuration), view: () => remote.view, record: (status, us) => remote.record(status, us) };
 }
 
-/** The status the client got (or is about to get) from what follows the breaker. */
-function outcomeStatus(ctx: WharfContext): number {
-  const res = ctx.res;
-  // The proxy answers nothing when the client left first; Traefik's proxy records 499 then.
-  if (!res.headersSent && ctx.respond === false && (res.socket ?? ctx.req.socket)?.destroyed !== false) return CLIENT_CLOSED;
-  return res.statusCode;
+/**
+ * The status of the answer made after the breaker: a Koa-style answer (ctx.body), else what the proxy answered or
+ * relayed, seen by a response header hook (it also sees Wharf's own 502/504, and is right even when a middleware
+ * before the breaker holds the response back); none at all means the client left first.
+ */
+function outcomeStatus(ctx: WharfContext, proxied: number | undefined): number {
+  if (ctx.respond !== false) return ctx.status;
+  return proxied ?? CLIENT_CLOSED;
 }
 
 /** The status Koa's error funnel will answer for an error thrown after the breaker. */
@@ -107,10 +109,12 @@ export default definePlugin({
         return;
       }
       const start = performance.now();
+      let proxied: number | undefined;
+      onResponseHeaders(ctx, (code) => void (proxied = code));
       let status = 500;
       try {
         await next();
-        status = outcomeStatus(ctx);
+        status = outcomeStatus(ctx, proxied);
       } catch (err) {
         status = errorStatus(err);
         throw err;
