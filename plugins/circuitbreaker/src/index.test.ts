@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import { definePlugin, startGateway, Type, type EmbeddedGateway } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
 import { eventually, get, startBackend, type Backend } from '@wharf/test-helpers';
 import circuitBreaker, { schema } from './index.js';
@@ -44,6 +44,17 @@ describe('circuitBreaker options', () => {
   });
 });
 
+/** A middleware that answers 500 itself, to place before or after the breaker. */
+const answer500 = definePlugin({
+  name: 'answer500',
+  schema: Type.Object({}),
+  create: () =>
+    async function answer500(ctx) {
+      ctx.status = 500;
+      ctx.body = 'refused here';
+    },
+});
+
 describe('circuitBreaker through a gateway', () => {
   let backend: Backend;
   let gateway: EmbeddedGateway;
@@ -65,7 +76,7 @@ describe('circuitBreaker through a gateway', () => {
     const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string; router?: string }) });
     const route = (path: string, middleware: string) => ({ rule: `PathPrefix(\`/${path}\`)`, middlewares: [middleware], service: 'b' });
     gateway = await startGateway({
-      plugins: [circuitBreaker],
+      plugins: [circuitBreaker, answer500],
       log,
       args: ['--entrypoints.web.address=127.0.0.1:0'],
       dynamic: {
@@ -77,6 +88,8 @@ describe('circuitBreaker through a gateway', () => {
             once1: route('once1', 'once'),
             once2: route('once2', 'once'),
             broken: route('broken', 'bad'),
+            before: { rule: 'PathPrefix(`/before`)', middlewares: ['answer', 'on-5xx-before'], service: 'b' },
+            after: { rule: 'PathPrefix(`/after`)', middlewares: ['on-5xx-after', 'answer'], service: 'b' },
           },
           middlewares: {
             'on-5xx': { circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', ...FAST } },
@@ -84,6 +97,9 @@ describe('circuitBreaker through a gateway', () => {
             'on-latency': { circuitBreaker: { expression: 'LatencyAtQuantileMS(50.0) > 100', fallbackDuration: '1m' } },
             once: { circuitBreaker: { expression: 'RequestThreshold() >= 1', fallbackDuration: '1m', responseCode: 429 } },
             bad: { circuitBreaker: { expression: 'NetworkErrorRatio() > 50%' } },
+            answer: { answer500: {} },
+            'on-5xx-before': { circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', checkPeriod: '1ms', fallbackDuration: '1m' } },
+            'on-5xx-after': { circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', checkPeriod: '1ms', fallbackDuration: '1m' } },
           },
           services: { b: { loadBalancer: { servers: [{ url: backend.url }] } } },
         },
@@ -152,5 +168,10 @@ describe('circuitBreaker through a gateway', () => {
     assert.deepEqual([refused.status, refused.body], [429, 'Too Many Requests']);
     assert.equal((await get(port, '/once2/a')).status, 200, 'the other router using the same middleware is still closed');
     assert.equal((await get(port, '/once2/a')).status, 429);
+  });
+
+  test('only what happens after the breaker counts, as in Traefik', async () => {
+    for (let i = 0; i < 5; i++) assert.equal((await get(port, '/after/x')).body, i === 0 ? 'refused here' : 'Service Unavailable', `answer ${i}`);
+    for (let i = 0; i < 5; i++) assert.equal((await get(port, '/before/x')).body, 'refused here', 'an answer made before the breaker never reaches it');
   });
 });
