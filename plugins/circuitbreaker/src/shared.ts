@@ -7,6 +7,8 @@ import { defineReducer, type Logger, type PluginContext } from '@wharf/core';
 import { BreakerRegistry, NEVER_TRIPPED, type BreakerSettings, type BreakerState, type BreakerView, type TransitionLog } from './breaker.js';
 
 const REDUCER = 'circuitBreaker';
+/** A worker sends its outcomes at most this often even with a tiny checkPeriod, to spare the primary. */
+const MIN_FLUSH_MS = 10;
 
 export interface SyncArg {
   middleware: string;
@@ -63,7 +65,7 @@ export class RemoteBreaker {
   record(status: number, latencyUs: number): void {
     this.pending.push(status, latencyUs);
     if (this.timer === undefined && !this.context.signal.aborted) {
-      this.timer = setTimeout(() => this.flush(), this.arg.settings.checkPeriod);
+      this.timer = setTimeout(() => this.flush(), Math.max(this.arg.settings.checkPeriod, MIN_FLUSH_MS));
       this.timer.unref();
     }
   }
