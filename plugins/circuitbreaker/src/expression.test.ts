@@ -44,6 +44,7 @@ describe('expressions that parse', () => {
     { expression: 'NetworkErrorRatio() > 5e-1', values: { netRatio: 0.6 }, expected: true },
     { expression: '\tNetworkErrorRatio()  >  0.5 ', values: { netRatio: 0.6 }, expected: true },
     { expression: '((NetworkErrorRatio())) > (0.5)', values: { netRatio: 0.6 }, expected: true },
+    { expression: 'ResponseCodeRatio(500, 600, 0, 600,) > 0.5', values: { codeRatio: 0.6 }, expected: true },
   ];
   for (const { expression, values, expected } of cases) {
     test(`${expression} → ${expected}`, () => {

@@ -215,6 +215,7 @@ class Parser {
         args.push(arg);
         if (!this.peekOp(',')) break;
         this.next();
+        if (this.peekOp(')')) break; // Go allows a trailing comma
       }
     }
     this.expectOp(')', `to close ${name.text}(`);
