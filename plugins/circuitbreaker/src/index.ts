@@ -110,7 +110,7 @@ export default definePlugin({
       }
       const start = performance.now();
       let proxied: number | undefined;
-      onResponseHeaders(ctx, (code) => void (proxied = code));
+      onResponseHeaders(ctx, (sent) => void (proxied = sent));
       let status = 500;
       try {
         await next();
