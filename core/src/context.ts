@@ -1,6 +1,7 @@
 // Per-request state shared by the entrypoint, router dispatch, plugins and the proxy step.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { ParameterizedContext } from 'koa';
+import type { ResponseWriter } from './response-writer.js';
 import type { RequestTarget } from './router/request-facts.js';
 
 /** What Wharf knows about one request; `ctx.wharf` on every Koa context the gateway creates. */
@@ -22,6 +23,11 @@ export interface WharfState {
   /** Filled by the proxy step: what the upstream did. */
   upstream?: UpstreamInfo;
   /**
+   * Set when the service step answered itself — 502/504 after the upstream failed, 503 with no server to try —:
+   * the status and body size it wrote (Traefik's OriginStatus and OriginContentSize for such requests).
+   */
+  serviceAnswer?: { status: number; bytes: number };
+  /**
    * Qualified name of the middleware that answered the request itself instead of forwarding it
    * (rate limit 429, auth 401, …), for metrics and the access log.
    */
@@ -42,6 +48,8 @@ export interface WharfState {
    * so plugins can add, replace or remove response headers on a streamed response.
    */
   responseHeaderHooks?: ResponseHeaderHook[];
+  /** Set by `wrapResponse`: where the final response is written; absent = straight to `ctx.res`. */
+  writer?: ResponseWriter;
   /** The request target as the entrypoint split it (routing reuses it while req.url is unchanged); internal. */
   target?: RequestTarget;
 }

@@ -107,6 +107,15 @@ function coreStaticProperties(entryPoint: TSchema = EntryPointSchema, providerSe
     experimental: Type.Optional(
       Type.Object({ localPlugins: Type.Optional(MapOf(LocalPluginSchema)) }, { additionalProperties: false }),
     ),
+    core: Type.Object(
+      {
+        defaultRuleSyntax: Type.Union([Type.Literal('v3'), Type.Literal('v2')], {
+          default: 'v3',
+          description: "Rule syntax of routers without their own ruleSyntax: v3 (default) or Traefik v2's (lists of values, {name:regex} templates).",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     workers: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')], {
       default: 1,
       description: 'Wharf: worker processes sharing the listeners (number or auto; default 1).',

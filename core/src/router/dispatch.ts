@@ -54,7 +54,7 @@ function notFound(ctx: WharfContext): void {
  * so a router's decision cannot be bypassed by a path the backend would resolve differently.
  */
 function forwardCleanPath(ctx: WharfContext, facts: RequestFacts): void {
-  const { path, rawQuery } = facts;
+  const { targetPath: path, rawQuery } = facts;
   const url = ctx.req.url ?? '/';
   // Already clean (the common case): the target is exactly the path, or the path then '?'.
   if (url.length === path.length ? url === path : url.charCodeAt(path.length) === 0x3f /* '?' */ && url.startsWith(path)) return;

@@ -127,7 +127,7 @@ class RuntimeBuilder {
     info.priority = priority;
     let rule: CompiledRule;
     try {
-      rule = compileRule(config.rule);
+      rule = compileRule(config.rule, config.ruleSyntax ?? this.context.staticConfig.core.defaultRuleSyntax);
     } catch (err) {
       addError(info, `invalid rule ${JSON.stringify(config.rule)}: ${messageOf(err)}`, true);
       return;
