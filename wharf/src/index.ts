@@ -26,6 +26,7 @@ import stripPrefix from '@wharf/plugin-stripprefix';
 import stripPrefixRegex from '@wharf/plugin-stripprefixregex';
 import tls from '@wharf/plugin-tls';
 import circuitBreaker from '@wharf/plugin-circuitbreaker';
+import contentType from '@wharf/plugin-contenttype';
 import grpcWeb from '@wharf/plugin-grpcweb';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 
@@ -36,7 +37,7 @@ export const builtinPlugins: readonly Plugin[] = [
   stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme,
   addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex,
   ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq, passTLSClientCert,
-  circuitBreaker, grpcWeb,
+  circuitBreaker, contentType, grpcWeb,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
