@@ -4,7 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { definePlugin, startGateway, Type, type EmbeddedGateway } from '@wharf/core';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { definePlugin, startGateway, Type, wrapResponse, type EmbeddedGateway, type ResponseWriter } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
 import { eventually, get, startBackend, type Backend } from '@wharf/test-helpers';
 import circuitBreaker, { schema } from './index.js';
@@ -55,13 +56,45 @@ const answer500 = definePlugin({
     },
 });
 
+/** Holds the whole response back and sends it once the rest of the chain is done, as `errors` or `buffering` before the breaker would. */
+const holdBack = definePlugin({
+  name: 'holdBack',
+  schema: Type.Object({}),
+  create: () =>
+    async function holdBack(ctx, next) {
+      let head: [number, OutgoingHttpHeaders] | undefined;
+      const body: Buffer[] = [];
+      let ended: { trailers?: OutgoingHttpHeaders } | undefined;
+      let inner: ResponseWriter | undefined;
+      const unwrap = wrapResponse(ctx, (writer): ResponseWriter => {
+        inner = writer;
+        return {
+          get headersSent() {
+            return head !== undefined;
+          },
+          writeHead: (status, headers) => void (head = [status, headers]),
+          write: (chunk) => body.push(chunk) > 0,
+          end: (trailers) => void (ended = { trailers }),
+          abort: (error) => writer.abort(error),
+          onceDrain: (callback) => writer.onceDrain(callback),
+        };
+      });
+      await next();
+      // A Koa-style answer (ctx.body) is written after the chain: let it through unheld.
+      if (!head || !ended || !inner) return unwrap();
+      inner.writeHead(...head);
+      for (const chunk of body) inner.write(chunk);
+      inner.end(ended.trailers);
+    },
+});
+
 describe('circuitBreaker through a gateway', () => {
   let backend: Backend;
   let gateway: EmbeddedGateway;
   let port: number;
   const logs: Array<{ msg: string; router?: string }> = [];
   /** What the backend does, per path prefix. */
-  const mode: Record<string, 'ok' | 'fail' | 'close' | 'slow'> = { codes: 'ok', net: 'ok', slow: 'slow' };
+  const mode: Record<string, 'ok' | 'fail' | 'close' | 'slow'> = { codes: 'ok', net: 'ok', slow: 'slow', held: 'close' };
 
   const FAST = { checkPeriod: '20ms', fallbackDuration: '300ms', recoveryDuration: '300ms' };
 
@@ -76,7 +109,7 @@ describe('circuitBreaker through a gateway', () => {
     const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string; router?: string }) });
     const route = (path: string, middleware: string) => ({ rule: `PathPrefix(\`/${path}\`)`, middlewares: [middleware], service: 'b' });
     gateway = await startGateway({
-      plugins: [circuitBreaker, answer500],
+      plugins: [circuitBreaker, answer500, holdBack],
       log,
       args: ['--entrypoints.web.address=127.0.0.1:0'],
       dynamic: {
@@ -90,6 +123,7 @@ describe('circuitBreaker through a gateway', () => {
             broken: route('broken', 'bad'),
             before: { rule: 'PathPrefix(`/before`)', middlewares: ['answer', 'on-5xx-before'], service: 'b' },
             after: { rule: 'PathPrefix(`/after`)', middlewares: ['on-5xx-after', 'answer'], service: 'b' },
+            held: { rule: 'PathPrefix(`/held`)', middlewares: ['hold', 'on-network-held'], service: 'b' },
           },
           middlewares: {
             'on-5xx': { circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', ...FAST } },
@@ -98,6 +132,8 @@ describe('circuitBreaker through a gateway', () => {
             once: { circuitBreaker: { expression: 'RequestThreshold() >= 1', fallbackDuration: '1m', responseCode: 429 } },
             bad: { circuitBreaker: { expression: 'NetworkErrorRatio() > 50%' } },
             answer: { answer500: {} },
+            hold: { holdBack: {} },
+            'on-network-held': { circuitBreaker: { expression: 'NetworkErrorRatio() > 0.5', checkPeriod: '1ms', fallbackDuration: '1m' } },
             'on-5xx-before': { circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', checkPeriod: '1ms', fallbackDuration: '1m' } },
             'on-5xx-after': { circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', checkPeriod: '1ms', fallbackDuration: '1m' } },
           },
@@ -173,5 +209,11 @@ describe('circuitBreaker through a gateway', () => {
   test('only what happens after the breaker counts, as in Traefik', async () => {
     for (let i = 0; i < 5; i++) assert.equal((await get(port, '/after/x')).body, i === 0 ? 'refused here' : 'Service Unavailable', `answer ${i}`);
     for (let i = 0; i < 5; i++) assert.equal((await get(port, '/before/x')).body, 'refused here', 'an answer made before the breaker never reaches it');
+  });
+
+  test("Wharf's own 502 counts even when a middleware before the breaker holds the response back", async () => {
+    assert.equal((await get(port, '/held/x')).status, 502);
+    const refused = await get(port, '/held/x');
+    assert.deepEqual([refused.status, refused.body], [503, 'Service Unavailable']);
   });
 });
