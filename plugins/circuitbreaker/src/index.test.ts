@@ -16,6 +16,11 @@ describe('circuitBreaker options', () => {
   const cases: Array<{ desc: string; labels?: Record<string, string>; file?: Record<string, unknown>; expected?: unknown; issues?: string[] }> = [
     { desc: 'labels: expression alone, Traefik defaults', labels: { expression: 'NetworkErrorRatio() > 0.5' }, expected: { expression: 'NetworkErrorRatio() > 0.5', ...DEFAULTS } },
     {
+      desc: 'labels: commas inside the expression are not a list',
+      labels: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.30 || NetworkErrorRatio() > 0.10' },
+      expected: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.30 || NetworkErrorRatio() > 0.10', ...DEFAULTS },
+    },
+    {
       desc: 'labels: every option, keys case-insensitive, durations as Go writes them',
       labels: { EXPRESSION: 'LatencyAtQuantileMS(50.0) > 100', checkperiod: '50ms', fallbackDuration: '1m30s', recoveryduration: '2', responseCode: '418' },
       expected: { expression: 'LatencyAtQuantileMS(50.0) > 100', checkPeriod: 50, fallbackDuration: 90_000, recoveryDuration: 2000, responseCode: 418 },
