@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { definePlugin, startGateway, Type, type EmbeddedGateway } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
 import { eventually, request, startBackend, type Backend } from '@wharf/test-helpers';
-import contentType, { schema } from './index.js';
+import contentType, { schema, SniffingWriter } from './index.js';
 
 describe('contentType options', () => {
   const cases: Array<{ desc: string; labels?: Record<string, string>; file?: unknown; expected?: unknown; issues?: string[] }> = [
@@ -134,5 +134,52 @@ describe('contentType through a gateway', () => {
     held.pop()!.end(' and the rest');
     await done;
     assert.equal(chunks.join(''), '<html><p>first part and the rest');
+  });
+});
+
+describe('SniffingWriter', () => {
+  /** Records what reaches the writer it wraps. */
+  function recorder() {
+    const calls: string[] = [];
+    const inner = {
+      headersSent: false,
+      writeHead: (status: number, headers: Record<string, unknown>) => void calls.push(`head ${status} ${String(headers['content-type'])}`),
+      write: (chunk: Buffer) => calls.push(`write ${chunk.toString('latin1')}`) > 0,
+      end: () => void calls.push('end'),
+      abort: (error: Error) => void calls.push(`abort ${error.message}`),
+      onceDrain: () => {},
+    };
+    return { calls, inner };
+  }
+
+  test('an empty chunk does not decide the type; the first bytes do', () => {
+    const { calls, inner } = recorder();
+    const writer = new SniffingWriter(inner);
+    writer.writeHead(200, {});
+    assert.equal(writer.headersSent, true);
+    writer.write(Buffer.alloc(0));
+    writer.write(Buffer.from('GIF89a'));
+    writer.end();
+    assert.deepEqual(calls, ['head 200 image/gif', 'write GIF89a', 'end']);
+  });
+
+  test('a response that ends without a body is sent without a type; an abort drops the held head', () => {
+    const ended = recorder();
+    const a = new SniffingWriter(ended.inner);
+    a.writeHead(200, { 'x-a': '1' });
+    a.end();
+    assert.deepEqual(ended.calls, ['head 200 undefined', 'end']);
+    const aborted = recorder();
+    const b = new SniffingWriter(aborted.inner);
+    b.writeHead(200, {});
+    b.abort(new Error('upstream broke'));
+    assert.deepEqual(aborted.calls, ['abort upstream broke']);
+  });
+
+  test('a present type, in any case, and a 304 pass straight through', () => {
+    const { calls, inner } = recorder();
+    new SniffingWriter(inner).writeHead(200, { 'Content-Type': 'text/css' });
+    new SniffingWriter(inner).writeHead(304, {});
+    assert.deepEqual(calls, ['head 200 undefined', 'head 304 undefined']);
   });
 });

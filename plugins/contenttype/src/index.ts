@@ -55,7 +55,8 @@ export class SniffingWriter implements ResponseWriter {
   }
 
   write(chunk: Buffer): boolean {
-    if (this.held !== undefined && chunk.length > 0) {
+    if (this.held !== undefined) {
+      if (chunk.length === 0) return true; // nothing to sniff yet
       const { status, headers } = this.held;
       this.held = undefined;
       headers['content-type'] = detectContentType(chunk);
