@@ -36,7 +36,7 @@ const CASES: Array<{ desc: string; data: Buffer; contentType: string }> = [
   { desc: 'WAV audio #1', data: b('RIFFb\xb8\x00\x00WAVEfmt \x12\x00\x00\x00\x06'), contentType: 'audio/wave' },
   { desc: 'WAV audio #2', data: b('RIFF,\x00\x00\x00WAVEfmt \x12\x00\x00\x00\x06'), contentType: 'audio/wave' },
   { desc: 'AIFF audio #1', data: b('FORM\x00\x00\x00\x00AIFFCOMM\x00\x00\x00\x12\x00\x01\x00\x00\x57\x55\x00\x10\x40\x0d\xf3\x34'), contentType: 'audio/aiff' },
-  { desc: 'Sun audio', data: b('.snd\x00\x00\x00\x18'), contentType: 'audio/basic' },
+  { desc: 'Sun audio is not one of Go\'s signatures', data: b('.snd\x00\x00\x00\x18'), contentType: 'application/octet-stream' },
   { desc: 'OGG audio', data: b('OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x7e\x46\x00\x00\x00\x00\x00\x00\x1f\xf6\xb4\xfc\x01\x1e\x01\x76\x6f\x72'), contentType: 'application/ogg' },
   { desc: 'Must not match OGG #1', data: b('owow\x00'), contentType: 'application/octet-stream' },
   { desc: 'Must not match OGG #2', data: b('oooS\x00'), contentType: 'application/octet-stream' },

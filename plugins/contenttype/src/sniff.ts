@@ -85,7 +85,6 @@ const SIGNATURES: readonly Signature[] = [
   exact('\x89PNG\x0D\x0A\x1A\x0A', 'image/png'),
   exact('\xFF\xD8\xFF', 'image/jpeg'),
   // Audio and video, in the order WHATWG prescribes.
-  masked('\xFF\xFF\xFF\xFF', '.snd', 'audio/basic'),
   masked(RIFF_MASK, 'FORM\x00\x00\x00\x00AIFF', 'audio/aiff'),
   masked('\xFF\xFF\xFF', 'ID3', 'audio/mpeg'),
   masked('\xFF\xFF\xFF\xFF\xFF', 'OggS\x00', 'application/ogg'),
