@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { definePlugin, startGateway, Type, wrapResponse, type EmbeddedGateway, type ResponseWriter } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
 import { eventually, get, startBackend, type Backend } from '@wharf/test-helpers';
@@ -99,7 +99,9 @@ describe('circuitBreaker through a gateway', () => {
   let port: number;
   const logs: Array<{ msg: string; router?: string }> = [];
   /** What the backend does, per path prefix. */
-  const mode: Record<string, 'ok' | 'fail' | 'close' | 'slow'> = { codes: 'ok', net: 'ok', slow: 'slow', held: 'close' };
+  const mode: Record<string, 'ok' | 'fail' | 'close' | 'slow' | 'hang'> = { codes: 'ok', net: 'ok', slow: 'slow', held: 'close', timeout: 'hang' };
+  /** Responses of the `hang` mode, answered only when the suite ends. */
+  const hung: ServerResponse[] = [];
 
   const FAST = { checkPeriod: '20ms', fallbackDuration: '300ms', recoveryDuration: '300ms' };
 
@@ -109,6 +111,7 @@ describe('circuitBreaker through a gateway', () => {
       if (what === 'fail') return void res.writeHead(500).end('broken');
       if (what === 'close') return void res.socket?.destroy();
       if (what === 'slow') return void setTimeout(() => res.end('late'), 150);
+      if (what === 'hang') return void hung.push(res);
       res.end('ok');
     });
     const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string; router?: string }) });
@@ -129,6 +132,7 @@ describe('circuitBreaker through a gateway', () => {
             before: { rule: 'PathPrefix(`/before`)', middlewares: ['answer', 'on-5xx-before'], service: 'b' },
             after: { rule: 'PathPrefix(`/after`)', middlewares: ['on-5xx-after', 'answer'], service: 'b' },
             held: { rule: 'PathPrefix(`/held`)', middlewares: ['hold', 'on-network-held'], service: 'b' },
+            timeout: { rule: 'PathPrefix(`/timeout`)', middlewares: ['on-network-timeout'], service: 'short' },
           },
           middlewares: {
             'on-5xx': { circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', ...FAST } },
@@ -139,10 +143,15 @@ describe('circuitBreaker through a gateway', () => {
             answer: { answer500: {} },
             hold: { holdBack: {} },
             'on-network-held': { circuitBreaker: { expression: 'NetworkErrorRatio() > 0.5', checkPeriod: '1ms', fallbackDuration: '1m' } },
+            'on-network-timeout': { circuitBreaker: { expression: 'NetworkErrorRatio() > 0.5', checkPeriod: '1ms', fallbackDuration: '1m' } },
             'on-5xx-before': { circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', checkPeriod: '1ms', fallbackDuration: '1m' } },
             'on-5xx-after': { circuitBreaker: { expression: 'ResponseCodeRatio(500, 600, 0, 600) > 0.5', checkPeriod: '1ms', fallbackDuration: '1m' } },
           },
-          services: { b: { loadBalancer: { servers: [{ url: backend.url }] } } },
+          services: {
+            b: { loadBalancer: { servers: [{ url: backend.url }] } },
+            short: { loadBalancer: { servers: [{ url: backend.url }], serversTransport: 'short' } },
+          },
+          serversTransports: { short: { forwardingTimeouts: { responseHeaderTimeout: '100ms' } } },
         },
       },
     });
@@ -150,6 +159,7 @@ describe('circuitBreaker through a gateway', () => {
   });
 
   after(async () => {
+    for (const res of hung.splice(0)) res.end();
     await gateway.stop();
     await backend.close();
   });
@@ -220,5 +230,10 @@ describe('circuitBreaker through a gateway', () => {
     assert.equal((await get(port, '/held/x')).status, 502);
     const refused = await get(port, '/held/x');
     assert.deepEqual([refused.status, refused.body], [503, 'Service Unavailable']);
+  });
+
+  test("a backend that does not answer in time is a network error too (Wharf's 504)", async () => {
+    assert.equal((await get(port, '/timeout/x')).status, 504);
+    assert.equal((await get(port, '/timeout/x')).status, 503);
   });
 });
