@@ -187,11 +187,13 @@ describe('circuitBreaker through a gateway', () => {
 
   test('opens under a backend answering 500, answers 503 without reaching it, closes once it recovers', async () => {
     mode.codes = 'fail';
-    await eventually(async () => (await get(port, '/codes/a')).status === 503, 'the circuit open');
-    const reached = backend.requests.length;
-    const refused = await get(port, '/codes/a');
-    assert.deepEqual([refused.status, refused.body, refused.headers['content-type']], [503, 'Service Unavailable', undefined]);
-    assert.equal(backend.requests.length, reached, 'an open circuit does not reach the service');
+    const open = await eventually(async () => {
+      const before = backend.requests.length;
+      const reply = await get(port, '/codes/a');
+      return reply.status === 503 && { reply, reached: backend.requests.length - before };
+    }, 'the circuit open');
+    assert.deepEqual([open.reply.body, open.reply.headers['content-type']], ['Service Unavailable', undefined]);
+    assert.equal(open.reached, 0, 'an open circuit does not reach the service');
     mode.codes = 'ok';
     await streak('/codes/a', 200, 20, 'the circuit closed, every request served');
     await eventually(() => logs.some((l) => l.router === 'codes@inline' && l.msg.startsWith('circuit breaker closed')), 'the closed transition logged');
