@@ -178,8 +178,11 @@ class Parser {
       throw this.error(`the right side of '${op.text}' must be a number, got ${right.text}`, right.col);
     }
     if (right.type !== left.type) {
-      const want = left.type === 'float' ? 'a decimal number such as 0.5 (it is a ratio)' : 'a whole number';
-      throw this.error(`${left.text} is compared with ${want}, as in Traefik, got ${right.text}`, right.col);
+      const want =
+        left.type === 'float'
+          ? 'is a ratio: compare it with a decimal number such as 0.5 (Traefik refuses a whole number here)'
+          : 'is a whole number: compare it with a whole number such as 100 (Traefik refuses a decimal one here)';
+      throw this.error(`${left.text} ${want}, got ${right.text}`, right.col);
     }
     const metric = left.eval;
     const value = right.value;
