@@ -26,6 +26,9 @@ import retry from '@wharf/plugin-retry';
 import stripPrefix from '@wharf/plugin-stripprefix';
 import stripPrefixRegex from '@wharf/plugin-stripprefixregex';
 import tls from '@wharf/plugin-tls';
+import circuitBreaker from '@wharf/plugin-circuitbreaker';
+import contentType from '@wharf/plugin-contenttype';
+import grpcWeb from '@wharf/plugin-grpcweb';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 import chain from '@wharf/plugin-chain';
 import errors from '@wharf/plugin-errors';
@@ -39,6 +42,7 @@ export const builtinPlugins: readonly Plugin[] = [
   ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq, passTLSClientCert,
   chain, errors,
   forwardAuth,
+  circuitBreaker, contentType, grpcWeb,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
