@@ -39,6 +39,12 @@ export const CASES = [
   { name: 'basicAuth', label: 'basicAuth (bcrypt, cached success)', options: { users: [`bench:${BASIC_SECRET}`] }, headers: { authorization: BASIC_AUTHORIZATION } },
   { name: 'inFlightReq', label: 'inFlightReq (amount above connections)', options: { amount: 100_000 } },
   { name: 'retry', label: 'retry (healthy backend)', options: { attempts: 3 } },
+  { name: 'cors', type: 'headers', label: 'headers (CORS, allowed origin)', options: { accessControlAllowOriginList: ['https://app.example'], accessControlAllowMethods: ['GET'] }, headers: { origin: 'https://app.example' } },
+  { name: 'chain', label: 'chain (stripPrefix + headers)', options: { middlewares: ['stripPrefix', 'headers'] } },
+  { name: 'errors', label: 'errors (500-599, nothing caught)', options: { status: ['500-599'], service: 'backend', query: '/{status}' } },
+  { name: 'circuitBreaker', label: 'circuitBreaker (closed)', options: { expression: 'NetworkErrorRatio() > 0.5' } },
+  { name: 'contentType', label: 'contentType (type already set)', options: {} },
+  { name: 'forwardAuth', label: 'forwardAuth (auth server = the backend)', options: (url) => ({ address: url }) },
 ];
 
 /** One Host router per case (`<name>.bench`) and one without middlewares (`empty.bench`), all on one service. */
@@ -47,7 +53,8 @@ export function suiteConfig(backend, cases = CASES) {
   const middlewares = {};
   for (const c of cases) {
     routers[c.name] = { rule: `Host(\`${hostOf(c)}\`)`, service: 'backend', middlewares: [c.name] };
-    middlewares[c.name] = { [c.name]: c.options };
+    // `type` when a second row uses the same middleware; options may need the backend's URL (forwardAuth).
+    middlewares[c.name] = { [c.type ?? c.name]: typeof c.options === 'function' ? c.options(origin(backend)) : c.options };
   }
   return { http: { routers, middlewares, services: { backend: { loadBalancer: { servers: [{ url: origin(backend) }] } } } } };
 }
