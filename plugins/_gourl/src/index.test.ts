@@ -1,7 +1,7 @@
 // Go's net/url path rules and regexp replacement, as tables of what Go returns for the same input.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanPath, compileGoRegexp, encodedPrefixLength, escapePath, escapedPath, joinPath, replaceAllGo, sanitized, setPath, unescapePath } from './index.js';
+import { canonicalHeaderKey, cleanPath, compileGoRegexp, encodedPrefixLength, escapePath, escapedPath, joinPath, replaceAllGo, sanitized, setPath, unescapePath } from './index.js';
 
 describe('paths (net/url)', () => {
   test('setPath keeps the raw form only when it is not the default encoding', () => {
@@ -101,4 +101,15 @@ describe('fast paths agree with the full computation', () => {
       assert.deepEqual(sanitized({ path: p, rawPath: '' }), p === '' ? { path: p, rawPath: '' } : joined.path === p ? joined : undefined, p);
     }
   });
+});
+
+describe('canonicalHeaderKey', () => {
+  const cases: Array<[string, string]> = [
+    ['user-agent', 'User-Agent'],
+    ['x-REQUEST-id', 'X-Request-Id'],
+    ['content-md5', 'Content-Md5'],
+    ['x_under', 'X_under'],
+    ['bad name', 'bad name'],
+  ];
+  for (const [input, expected] of cases) test(`${input} → ${expected}`, () => assert.equal(canonicalHeaderKey(input), expected));
 });

@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clfTime, formatCommon, formatGenericCLF, formatJSON, localTime, utcTime, type Fields } from './format.js';
 import { splitHostPort } from './values.js';
-import { canonicalHeaderName } from './headers.js';
 
 // Node re-reads TZ when it is assigned; Etc/GMT+9 is UTC−9 (POSIX sign), Traefik's test zone.
 process.env.TZ = 'Etc/GMT+9';
@@ -106,8 +105,3 @@ test('host:port splitting follows Go (port "-" when absent)', () => {
   for (const [input, expected] of table) assert.deepEqual(splitHostPort(input), expected, input);
 });
 
-test('header names are written in Go canonical form', () => {
-  assert.equal(canonicalHeaderName('user-agent'), 'User-Agent');
-  assert.equal(canonicalHeaderName('x-REQUEST-id'), 'X-Request-Id');
-  assert.equal(canonicalHeaderName('content-md5'), 'Content-Md5');
-});

@@ -2,6 +2,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Fields } from './format.js';
 import type { HeaderModeValue } from './schema.js';
+import { canonicalHeaderKey } from '@wharf/gourl';
 import { wireText } from './values.js';
 
 export const REDACTED = 'REDACTED';
@@ -19,17 +20,6 @@ interface Decision {
   /** `request_User-Agent` minus the prefix: Go's canonical form, as Traefik writes it. */
   canonical: string;
   mode: HeaderModeValue;
-}
-
-/** Go's textproto.CanonicalMIMEHeaderKey: `x-request-id` → `X-Request-Id`. */
-export function canonicalHeaderName(name: string): string {
-  let out = '';
-  let upper = true;
-  for (const ch of name) {
-    out += upper ? ch.toUpperCase() : ch.toLowerCase();
-    upper = ch === '-';
-  }
-  return out;
 }
 
 export class HeaderPolicy {
@@ -79,7 +69,7 @@ export class HeaderPolicy {
     const cached = this.cache.get(name);
     if (cached !== undefined) return cached;
     const lower = name.toLowerCase();
-    const decision = { canonical: canonicalHeaderName(lower), mode: this.modeOf(lower) };
+    const decision = { canonical: canonicalHeaderKey(lower), mode: this.modeOf(lower) };
     if (this.cache.size < MAX_CACHED_NAMES) this.cache.set(name, decision);
     return decision;
   }

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { readURL, requestURI } from '@wharf/gourl';
+export { canonicalHeaderKey } from '@wharf/gourl';
 import type { WharfState } from '@wharf/core';
 
 export type OutHeaders = Record<string, string | string[]>;
@@ -174,18 +175,6 @@ function connectionNamed(value: string | undefined): string[] | undefined {
   const lower = value.toLowerCase();
   if (lower === 'keep-alive' || lower === 'close') return undefined;
   return lower.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
-
-/** Go's http.CanonicalHeaderKey: X-Auth-User for x-auth-user; a name with a non-token byte is left alone. */
-export function canonicalHeaderKey(name: string): string {
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return name;
-  let out = '';
-  let upper = true;
-  for (const ch of name) {
-    out += upper ? ch.toUpperCase() : ch.toLowerCase();
-    upper = ch === '-';
-  }
-  return out;
 }
 
 /** Header values as a list (undici and Node give one string or several). */

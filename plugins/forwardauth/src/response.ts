@@ -1,8 +1,7 @@
 // What forwardAuth does with the authentication server's answer: the headers it copies onto the request (2xx),
 // the answer it relays to the client (anything else), and the cookies it adds to the service's response.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { matchesGo, type GoRegexp } from '@wharf/gourl';
-import { canonicalHeaderKey } from './request.js';
+import { canonicalHeaderKey, matchesGo, type GoRegexp } from '@wharf/gourl';
 
 /** forwardAuth's hop-by-hop list, plus Trailer and Content-Length, which describe the auth server's own framing. */
 const NOT_RELAYED = new Set(['connection', 'keep-alive', 'te', 'trailers', 'transfer-encoding', 'upgrade', 'trailer', 'content-length']);
