@@ -1,12 +1,11 @@
 // compress: compresses responses with gzip or brotli (zstd where node:zlib has it) for clients that accept it —
 // Traefik 3.7's compress middleware: its options, its Accept-Encoding negotiation, gzhttp's rules on what to
 // compress, streaming with backpressure (no whole-body buffering).
-import { definePlugin, type Logger, type Next, type PluginContext, type WharfContext } from '@wharf/core';
+import { definePlugin, wrapResponse, type Logger, type Next, type PluginContext, type WharfContext } from '@wharf/core';
 import { encoderFactory, ZSTD_AVAILABLE } from './encoders.js';
 import { contentTypeFilter, parseMediaType, requestTypeFilter } from './mediatype.js';
 import { ENCODINGS, Negotiator, type Encoding } from './negotiate.js';
 import { schema, validate, type CompressConfig } from './schema.js';
-import { wrapResponse } from './seam.js';
 import { CompressingWriter, type CompressionPlan } from './writer.js';
 
 export { schema, validate, type CompressConfig } from './schema.js';

@@ -3,7 +3,7 @@
 // backpressure both ways. The rules are klauspost's gzhttp, which Traefik uses for gzip.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Transform } from 'node:stream';
-import type { ResponseWriter } from './seam.js';
+import type { ResponseWriter } from '@wharf/core';
 import type { EncoderFactory } from './encoders.js';
 import { sniffContentType } from './sniff.js';
 
