@@ -66,7 +66,7 @@ export class CompressingWriter implements ResponseWriter {
     if (!bodyAllowed(status) || !this.mayCompress()) return this.startPlain();
     // A known length decides at once, with no holding (gzhttp); 0 or none: wait for the body.
     const length = Number(single(headers['content-length']) ?? 0);
-    if (length > 0) return length < this.plan.minSize ? this.startPlain() : this.startCompressed(false);
+    if (length > 0) return length < this.plan.minSize ? this.startPlain() : this.startCompressed(false, length);
   }
 
   write(chunk: Buffer): boolean {
@@ -145,14 +145,14 @@ export class CompressingWriter implements ResponseWriter {
     this.inner.writeHead(this.status, this.headers);
   }
 
-  private startCompressed(streamed: boolean): void {
+  private startCompressed(streamed: boolean, length?: number): void {
     const headers = this.headers;
     delete headers['content-length'];
     delete headers['accept-ranges']; // ranges of the encoded body are not ranges of the resource (gzhttp drops it)
     headers['content-encoding'] = this.plan.encoding;
     this.mode = 'compressed';
     // Streamed (no Content-Length, body still coming): each chunk is flushed, as Go's proxy flushes such responses.
-    const encoder = this.plan.newEncoder(streamed);
+    const encoder = this.plan.newEncoder(streamed, length);
     this.encoder = encoder;
     encoder.on('data', (out: Buffer) => {
       if (!this.inner.write(out)) {
