@@ -110,6 +110,11 @@ function backendHandler(req: IncomingMessage, res: ServerResponse): void {
       return;
     case 'noise':
       return sendNoise(res);
+    case 'broken':
+      // Promises the whole document, sends a third of it, then the connection breaks.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': JSON_BODY.length });
+      res.write(JSON_BODY.subarray(0, JSON_BODY.length / 3), () => res.destroy());
+      return;
     default:
       res.writeHead(404).end();
   }
@@ -306,6 +311,21 @@ describe('compress through a gateway', () => {
     await ended;
     assert.equal(total, NOISE_TOTAL);
     assert.ok(same, 'the decompressed bytes are the ones sent');
+  });
+
+  test('a service that breaks mid-body: the client sees a cut connection, not a complete body', async () => {
+    const outcome = await new Promise<{ encoding: string | undefined; how: string; bytes: number }>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/broken', headers: { 'accept-encoding': 'gzip' }, agent: false }, (res) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () => resolve({ encoding: res.headers['content-encoding'], how: res.complete ? 'complete' : 'cut', bytes }));
+        res.on('error', () => resolve({ encoding: res.headers['content-encoding'], how: 'cut', bytes }));
+      });
+      req.on('error', () => resolve({ encoding: undefined, how: 'no answer', bytes: 0 }));
+    });
+    assert.deepEqual([outcome.encoding, outcome.how], ['gzip', 'cut']);
+    // The gateway is fine afterwards.
+    assert.ok(decode(await fetchRaw(port, '/json', { 'accept-encoding': 'gzip' })).equals(JSON_BODY));
   });
 
   test('a WebSocket-style upgrade passes untouched', async () => {

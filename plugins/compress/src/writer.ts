@@ -161,7 +161,7 @@ export class CompressingWriter implements ResponseWriter {
       }
     });
     encoder.once('end', () => this.inner.end(this.trailers));
-    encoder.once('error', (err: Error) => this.inner.abort(err));
+    encoder.on('error', (err: Error) => this.inner.abort(err));
     this.inner.writeHead(this.status, headers);
   }
 
