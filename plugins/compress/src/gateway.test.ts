@@ -25,6 +25,8 @@ function jsonOf(bytes: number): Buffer {
 const JSON_BODY = jsonOf(300 * 1024);
 const SMALL = Buffer.from('{"ok":true}');
 const ALREADY = zlib.gzipSync(JSON_BODY);
+/** A PNG signature and zeros: sniffed as image/png, and very compressible. */
+const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(4096)]);
 /** Random bytes do not compress: what the slow client is sent, so nothing shrinks into socket buffers. */
 const NOISE = randomBytes(1024 * 1024);
 const NOISE_TOTAL = 64 * 1024 * 1024;
@@ -93,6 +95,11 @@ function backendHandler(req: IncomingMessage, res: ServerResponse): void {
       return sendChunked(res, JSON_BODY, {});
     case 'small':
       return sendJson(res, SMALL);
+    case 'png':
+      // Content-Length, no Content-Type: the type is sniffed from the first chunk.
+      res.setHeader('content-length', PNG.length);
+      res.removeHeader('content-type');
+      return void res.end(PNG);
     case 'csv':
       return void res.writeHead(200, { 'content-type': 'text/csv' }).end(JSON_BODY);
     case 'encoded':
@@ -186,7 +193,7 @@ describe('compress through a gateway', () => {
           },
           middlewares: {
             squeeze: { compress: {} },
-            'no-csv': { compress: { excludedContentTypes: ['text/csv'] } },
+            'no-csv': { compress: { excludedContentTypes: ['text/csv', 'image/png'] } },
             'br-default': { compress: { encodings: ['gzip', 'br'], defaultEncoding: 'br' } },
             answer: { answer: {} },
           },
@@ -234,6 +241,15 @@ describe('compress through a gateway', () => {
     assert.equal(reply.headers['content-type'], 'text/plain; charset=utf-8');
     assert.equal(reply.headers['content-encoding'], 'gzip');
     assert.ok(decode(reply).equals(JSON_BODY));
+  });
+
+  test('a sniffed type goes through the filters too, with Content-Length known', async () => {
+    const excluded = await fetchRaw(port, '/excluded/png', { 'accept-encoding': 'gzip' });
+    assert.deepEqual([excluded.headers['content-type'], excluded.headers['content-encoding'], excluded.headers['content-length']], ['image/png', undefined, String(PNG.length)]);
+    assert.ok(excluded.body.equals(PNG));
+    const compressed = await fetchRaw(port, '/png', { 'accept-encoding': 'gzip' });
+    assert.deepEqual([compressed.headers['content-type'], compressed.headers['content-encoding']], ['image/png', 'gzip']);
+    assert.ok(decode(compressed).equals(PNG));
   });
 
   test('left as it is', async () => {

@@ -52,6 +52,8 @@ export class CompressingWriter implements ResponseWriter {
   private trailers: OutgoingHttpHeaders | undefined;
   private pause: NodeJS.Immediate | undefined;
   private done = false;
+  /** Content-Length, when the service sent one of at least minSize. */
+  private knownLength: number | undefined;
 
   constructor(
     private readonly inner: ResponseWriter,
@@ -64,9 +66,14 @@ export class CompressingWriter implements ResponseWriter {
     this.headers = headers;
     addVary(headers);
     if (!bodyAllowed(status) || !this.mayCompress()) return this.startPlain();
-    // A known length decides at once, with no holding (gzhttp); 0 or none: wait for the body.
+    // A known length decides at once, with no holding (gzhttp); 0 or none: wait for the body. Without a
+    // Content-Type, the first chunk is still needed to sniff one.
     const length = Number(single(headers['content-length']) ?? 0);
-    if (length > 0) return length < this.plan.minSize ? this.startPlain() : this.startCompressed(false, length);
+    if (length > 0 && length < this.plan.minSize) return this.startPlain();
+    if (length > 0) {
+      this.knownLength = length;
+      if (single(headers['content-type'])) this.startCompressed(false, length);
+    }
   }
 
   write(chunk: Buffer): boolean {
@@ -78,7 +85,7 @@ export class CompressingWriter implements ResponseWriter {
       case 'undecided':
         this.held.push(chunk);
         this.heldBytes += chunk.length;
-        if (this.heldBytes >= this.plan.minSize) return this.decide(true);
+        if (this.heldBytes >= this.plan.minSize || this.knownLength !== undefined) return this.decide(true);
         // Go's proxy flushes a streamed response after each write, and gzhttp then decides with what it has:
         // here the service pausing (nothing more in this turn of the event loop) plays that flush.
         this.pause ??= setImmediate(() => {
@@ -129,13 +136,14 @@ export class CompressingWriter implements ResponseWriter {
   private decide(enough: boolean): boolean {
     if (this.pause) clearImmediate(this.pause);
     this.pause = undefined;
-    if (this.heldBytes > 0 && single(this.headers['content-type']) === undefined) {
-      // gzhttp sniffs a missing Content-Type (and sends it) before applying the type filter.
+    const type = single(this.headers['content-type']);
+    if (this.heldBytes > 0 && !type) {
+      // gzhttp sniffs a missing or empty Content-Type before applying the type filter, and sends it when missing.
       const sniffed = sniffContentType(this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held));
-      this.headers['content-type'] = sniffed;
+      if (type === undefined) this.headers['content-type'] = sniffed;
       if (!this.plan.compressible(sniffed)) enough = false;
     }
-    if (enough && this.heldBytes > 0) this.startCompressed(!this.done);
+    if (enough && this.heldBytes > 0) this.startCompressed(this.knownLength === undefined && !this.done, this.knownLength);
     else this.startPlain();
     return this.flushHeld();
   }
