@@ -223,24 +223,23 @@ end
 let wrkScript;
 
 /**
- * One load run against http://127.0.0.1:<port><path> from a separate process.
- * Resolves to { rps, p50, p99 (ms), requests, errors, non2xx }.
+ * One load run against http://127.0.0.1:<port><path> from a separate process; `headers` ({ name: value }) go on
+ * every request besides Host. Resolves to { rps, p50, p99 (ms), requests, errors, non2xx }.
  */
 export function runLoad({ loader, port, path = '/', host, headers = {}, connections = 50, seconds = 5, scheme = 'http' }) {
   // https: wrk and autocannon both skip certificate verification, so a self-signed benchmark certificate will do.
   const url = `${scheme}://127.0.0.1:${port}${path}`;
-  // `headers`: more request headers (the compress suite's Accept-Encoding).
-  const all = host ? { host, ...headers } : headers;
-  return loader === 'wrk' ? runWrk(url, all, connections, seconds) : runAutocannon(url, all, connections, seconds);
+  return loader === 'wrk' ? runWrk(url, host, headers, connections, seconds) : runAutocannon(url, host, headers, connections, seconds);
 }
 
-async function runWrk(url, headers, connections, seconds) {
+async function runWrk(url, host, headers, connections, seconds) {
   // cleanup() between suites removes temp dirs, so the script is written again when it is gone.
   if (wrkScript === undefined || !existsSync(wrkScript)) {
     wrkScript = join(tempDir('wrk'), 'report.lua');
     writeFileSync(wrkScript, WRK_REPORT);
   }
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', wrkScript];
+  if (host) args.push('-H', `Host: ${host}`);
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
   const stdout = await capture('wrk', [...args, url], seconds);
   const line = stdout.split('\n').find((l) => l.startsWith('WRK_JSON '));
@@ -258,8 +257,9 @@ async function runWrk(url, headers, connections, seconds) {
 
 const autocannonBin = () => createRequire(join(benchDir, '..', 'package.json')).resolve('autocannon/autocannon.js');
 
-async function runAutocannon(url, headers, connections, seconds) {
+async function runAutocannon(url, host, headers, connections, seconds) {
   const args = [autocannonBin(), '-c', String(connections), '-d', String(seconds), '--json'];
+  if (host) args.push('-H', `host=${host}`);
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
   const stdout = await capture(process.execPath, [...args, url], seconds);
   const r = JSON.parse(stdout.slice(stdout.indexOf('{')));
@@ -393,7 +393,7 @@ export async function measureFreshRounds(start, settings, { alsoRunning = [], lo
   for (let round = 0; round < settings.rounds; round++) {
     const targets = await start(round);
     const measured = await measureRounds(
-      targets.map((t) => ({ name: t.name, label: t.label, port: t.handle.port, pid: t.handle.pid, path: t.path, host: t.host })),
+      targets.map((t) => ({ name: t.name, label: t.label, port: t.handle.port, pid: t.handle.pid, path: t.path, host: t.host, headers: t.headers })),
       { ...settings, rounds: 1 },
       { alsoRunning, log, firstRound: round, totalRounds: settings.rounds },
     );
