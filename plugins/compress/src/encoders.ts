@@ -30,10 +30,32 @@ export const ZSTD_AVAILABLE = typeof createZstd === 'function';
  */
 export type EncoderFactory = (streamed: boolean, length?: number) => Transform;
 
+/** zlib's window (2^9 to 2^15 bytes) and hash memory level (1 to 8, default 8). */
+const GZIP_MIN_BITS = 9;
+const GZIP_MAX_BITS = 15;
+const GZIP_MEM_LEVEL = 8;
+
+/**
+ * nginx's rule: a body of known length smaller than half the window gets a smaller window and hash (one memory
+ * level less per halving), the same output for less memory, e.g. about 1/8 of it for a 4 KiB answer.
+ */
+function gzipBits(length: number | undefined): number {
+  let bits = GZIP_MAX_BITS;
+  if (length === undefined) return bits;
+  while (bits > GZIP_MIN_BITS && length < 2 ** (bits - 1)) bits--;
+  return bits;
+}
+
 function gzipFactory(): EncoderFactory {
-  const plain = { level: GZIP_LEVEL };
-  const flushing = { level: GZIP_LEVEL, flush: zlib.constants.Z_SYNC_FLUSH };
-  return (streamed) => zlib.createGzip(streamed ? flushing : plain);
+  const byBits = new Map<number, { plain: zlib.ZlibOptions; flushing: zlib.ZlibOptions }>();
+  for (let bits = GZIP_MIN_BITS; bits <= GZIP_MAX_BITS; bits++) {
+    const options = { level: GZIP_LEVEL, windowBits: bits, memLevel: Math.max(1, GZIP_MEM_LEVEL - (GZIP_MAX_BITS - bits)) };
+    byBits.set(bits, { plain: options, flushing: { ...options, flush: zlib.constants.Z_SYNC_FLUSH } });
+  }
+  return (streamed, length) => {
+    const options = byBits.get(gzipBits(length))!;
+    return zlib.createGzip(streamed ? options.flushing : options.plain);
+  };
 }
 
 /** Brotli's window bits (LGWIN): 2^16 to 2^22 (its default) bytes. */

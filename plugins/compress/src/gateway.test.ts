@@ -9,7 +9,7 @@ import net from 'node:net';
 import zlib from 'node:zlib';
 import { definePlugin, startGateway, Type, type EmbeddedGateway } from '@wharf/core';
 import { eventually, startServer, type Listening } from '@wharf/test-helpers';
-import compress from './index.js';
+import compress, { ZSTD_AVAILABLE } from './index.js';
 
 /** A JSON document of about `bytes` bytes, compressible like real API answers. */
 function jsonOf(bytes: number): Buffer {
@@ -190,12 +190,14 @@ describe('compress through a gateway', () => {
             byDefault: { rule: 'PathPrefix(`/default`)', middlewares: ['br-default'], service: 'b' },
             nothing: { rule: 'PathPrefix(`/nothing`)', middlewares: ['squeeze'], service: 'empty' },
             koa: { rule: 'PathPrefix(`/koa`)', middlewares: ['squeeze', 'answer'], service: 'b' },
+            zstd: { rule: 'PathPrefix(`/zstd`)', middlewares: ['zstd-first'], service: 'b' },
           },
           middlewares: {
             squeeze: { compress: {} },
             'no-csv': { compress: { excludedContentTypes: ['text/csv', 'image/png'] } },
             'br-default': { compress: { encodings: ['gzip', 'br'], defaultEncoding: 'br' } },
             answer: { answer: {} },
+            'zstd-first': { compress: { encodings: ['zstd', 'gzip'] } },
           },
           services: { b: { loadBalancer: { servers: [{ url: backend.url }] } }, empty: { loadBalancer: { servers: [] } } },
         },
@@ -227,6 +229,21 @@ describe('compress through a gateway', () => {
       assert.ok(reply.body.length < JSON_BODY.length / 4, `${desc}: compressed`);
       assert.ok(decode(reply).equals(JSON_BODY), `${desc}: same bytes`);
       assert.match(String(reply.headers.vary), /Accept-Encoding/, desc);
+    }
+  });
+
+  test('zstd listed first: used where node:zlib has it, else the next encoding or none', async () => {
+    const both = await fetchRaw(port, '/zstd/json', { 'accept-encoding': 'gzip, zstd' });
+    const only = await fetchRaw(port, '/zstd/json', { 'accept-encoding': 'zstd' });
+    if (ZSTD_AVAILABLE) {
+      const unzstd = (zlib as unknown as { zstdDecompressSync: (b: Buffer) => Buffer }).zstdDecompressSync;
+      assert.deepEqual([both.headers['content-encoding'], only.headers['content-encoding']], ['zstd', 'zstd']);
+      assert.ok(unzstd(only.body).equals(JSON_BODY));
+    } else {
+      assert.equal(both.headers['content-encoding'], 'gzip');
+      assert.ok(decode(both).equals(JSON_BODY));
+      assert.deepEqual([only.headers['content-encoding'], only.headers.vary], [undefined, 'Origin'], 'nothing acceptable: sent as it is');
+      assert.ok(only.body.equals(JSON_BODY));
     }
   });
 
