@@ -4,15 +4,16 @@ import zlib from 'node:zlib';
 import type { Encoding } from './negotiate.js';
 
 /**
- * Levels. Traefik has no level option: gzip runs klauspost's level 5 (its fast encoder, about zlib's level 1-3 in
- * speed), brotli andybalholm's quality 6, zstd klauspost's default. Measured with node:zlib on 100 KiB bodies
- * (CPU per KiB, relative, busy machine): gzip 1 / 4 / 6 / 9 cost 1 / 1.5 / 2 / 5 for JSON and 1 / 1.4 / 2.1 / 4.2 for
- * JavaScript, and level 4 is within 4 % of level 6's size. Brotli 4 costs about gzip 4 and compresses
- * better (JSON: 0.086 of the size against 0.117); brotli 5-6 costs 2-3 times more for 8 % less; node's default
- * quality, 11, costs 250 times gzip 4 (under 1 MiB/s): never for responses made on the fly.
+ * Levels (test/bench/compress-levels.js measures them). Traefik has no level option: gzip runs klauspost's level 5
+ * (klauspost's own encoder, not zlib's), brotli andybalholm's quality 6, zstd klauspost's default.
+ * With node:zlib on 100 KiB of JSON and of JavaScript (CPU per KiB, relative, busy machine): gzip 1 / 4 / 6 / 9
+ * cost about 1 / 1.4-2.2 / 2.1-3.7 / 3.8-7.5, and level 4 is within 4 % of level 6's size. Brotli 3 costs less
+ * than gzip 4 and is smaller on JSON (9.3 % of the original against 13.0 %), about as small on JavaScript; brotli 4
+ * costs half as much again (and 40 % more memory) for at most 3 % less, 5-6 2.3 to 3.4 times as much for 10-17 %
+ * less; node's default quality, 11, costs about 300 times gzip 4 (about 1 MiB/s): never for live responses.
  */
 export const GZIP_LEVEL = 4;
-export const BROTLI_QUALITY = 4;
+export const BROTLI_QUALITY = 3;
 /** zstd's own default level (3): fast and better than gzip, where the runtime has it. */
 export const ZSTD_LEVEL = 3;
 
