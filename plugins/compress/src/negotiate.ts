@@ -21,7 +21,14 @@ function weightOf(text: string): number {
   return DECIMAL.test(text) ? Number(text) : 0;
 }
 
+/** Clients send few distinct Accept-Encoding values; past this many the remembered choices are dropped. */
+const CHOICES_KEPT = 256;
+/** Longer values are worked out each time, so odd clients cannot fill the memory with them. */
+const CHOICE_KEY_MAX = 200;
+
 export class Negotiator {
+  /** Choices by header value: the per-request cost is one map lookup. */
+  private readonly choices = new Map<string, Choice>();
   /** Tie-break rank: `*` first (the most permissive), then `encodings` in order, identity last. */
   private readonly rank: ReadonlyMap<string, number>;
 
@@ -37,6 +44,17 @@ export class Negotiator {
     if (acceptEncoding === undefined) return this.defaultEncoding ?? IDENTITY;
     // RFC 9110 §12.5.3: an empty field value means no content coding is wanted.
     if (acceptEncoding === '') return IDENTITY;
+    if (acceptEncoding.length > CHOICE_KEY_MAX) return this.choose(acceptEncoding);
+    let choice = this.choices.get(acceptEncoding);
+    if (choice === undefined) {
+      if (this.choices.size >= CHOICES_KEPT) this.choices.clear();
+      choice = this.choose(acceptEncoding);
+      this.choices.set(acceptEncoding, choice);
+    }
+    return choice;
+  }
+
+  private choose(acceptEncoding: string): Choice {
     const best = this.best(acceptEncoding.replace(/[ \t]/g, '').toLowerCase());
     if (best === undefined) return 'not_acceptable';
     if (best === WILDCARD) return this.defaultEncoding ?? this.encodings[0]!;
