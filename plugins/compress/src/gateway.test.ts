@@ -95,6 +95,9 @@ function backendHandler(req: IncomingMessage, res: ServerResponse): void {
       return sendChunked(res, JSON_BODY, {});
     case 'small':
       return sendJson(res, SMALL);
+    case 'small-chunked':
+      // No length: the gateway holds the bytes until the body ends (or the service pauses) to decide.
+      return void res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }).end(SMALL);
     case 'png':
       // Content-Length, no Content-Type: the type is sniffed from the first chunk.
       res.setHeader('content-length', PNG.length);
@@ -272,6 +275,7 @@ describe('compress through a gateway', () => {
   test('left as it is', async () => {
     const cases = [
       { desc: 'a body under minResponseBodyBytes', path: '/small', body: SMALL, vary: 'Accept-Encoding' },
+      { desc: 'a chunked body that ends under minResponseBodyBytes', path: '/small-chunked', body: SMALL, vary: 'Accept-Encoding' },
       { desc: 'an excluded type', path: '/excluded/csv', body: JSON_BODY, vary: 'Accept-Encoding' },
       { desc: 'already encoded (no double compression)', path: '/encoded', body: ALREADY, vary: 'Accept-Encoding', encoding: 'gzip' },
       { desc: 'a partial range (206)', path: '/range', body: JSON_BODY.subarray(0, 2048), vary: 'Accept-Encoding' },
