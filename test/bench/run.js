@@ -13,6 +13,7 @@ const SUITES = {
   hardening: () => import('./hardening.js'),
   'docker-rollout': () => import('./docker-rollout.js'),
   middlewares: () => import('./middlewares.js'),
+  compress: () => import('./compress.js'),
 };
 
 async function main(argv) {

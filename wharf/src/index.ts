@@ -29,6 +29,7 @@ import tls from '@wharf/plugin-tls';
 import circuitBreaker from '@wharf/plugin-circuitbreaker';
 import contentType from '@wharf/plugin-contenttype';
 import grpcWeb from '@wharf/plugin-grpcweb';
+import compress from '@wharf/plugin-compress';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 import chain from '@wharf/plugin-chain';
 import errors from '@wharf/plugin-errors';
@@ -43,6 +44,7 @@ export const builtinPlugins: readonly Plugin[] = [
   chain, errors,
   forwardAuth,
   circuitBreaker, contentType, grpcWeb,
+  compress,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */

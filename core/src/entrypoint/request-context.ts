@@ -3,7 +3,7 @@
 // promises; a proxied request with an empty chain needs none of it. Here the Koa request/response pair is built
 // only when a plugin touches the Koa API (ctx.body, ctx.set, ctx.request, …), and answers made in the chain are
 // written by respond() below, the same steps as Koa's.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable, Stream } from 'node:stream';
 import type Koa from 'koa';
 import type { WharfContext, WharfState } from '../context.js';
@@ -162,7 +162,7 @@ function sendToResponse(ctx: WharfContext, answer: Answer): void {
 
 /** The same answer through a middleware's writer: head from the headers Koa set, then the body with backpressure. */
 function sendToWriter(ctx: WharfContext, out: ResponseWriter, answer: Answer): void {
-  out.writeHead(ctx.status, ctx.res.getHeaders());
+  out.writeHead(ctx.status, takeHeaders(ctx.res));
   if (answer === undefined) {
     out.end();
   } else if (typeof answer === 'string' || Buffer.isBuffer(answer)) {
@@ -171,6 +171,16 @@ function sendToWriter(ctx: WharfContext, out: ResponseWriter, answer: Answer): v
   } else {
     pumpToWriter(answer, out);
   }
+}
+
+/**
+ * The head Koa set on the response, moved out of it: the writer owns it now. Left on `res`, the client writer's
+ * res.writeHead would merge them back, so a header a wrapper removed (compress: Content-Length) would still go out.
+ */
+function takeHeaders(res: ServerResponse): OutgoingHttpHeaders {
+  const headers = res.getHeaders();
+  for (const name of Object.keys(headers)) res.removeHeader(name);
+  return headers;
 }
 
 function pumpToWriter(stream: Readable, out: ResponseWriter): void {
