@@ -3,22 +3,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { eventually, freePort, get, request, spawnWharf, startBackend, tempDir, type Backend, type TempDir, type WharfProcess } from '@wharf/test-helpers';
+import { allWorkersReady, eventually, freePort, get, request, spawnWharf, startBackend, tempDir, type Backend, type TempDir, type WharfProcess } from '@wharf/test-helpers';
 
 let backend: Backend;
 let dir: TempDir;
 let wharf: WharfProcess;
 let port: number;
-
-/** Every worker has the configuration once a run of fresh connections (spread over workers) all get 200. */
-async function allWorkersReady(): Promise<void> {
-  let streak = 0;
-  await eventually(async () => {
-    const status = await get(port, '/ready').then((r) => r.status, () => 0);
-    streak = status === 200 ? streak + 1 : 0;
-    return streak >= 8;
-  }, 'two ready workers', 60_000, 25);
-}
 
 before(async () => {
   backend = await startBackend('b', (req, res) => {
@@ -42,7 +32,7 @@ http:
 `);
   port = await freePort();
   wharf = spawnWharf(['--workers=2', `--entrypoints.web.address=127.0.0.1:${port}`, `--providers.file.filename=${config}`, '--log.level=INFO']);
-  await allWorkersReady();
+  await allWorkersReady(port);
 });
 
 after(async () => {

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { eventually, freePort, get, request, spawnWharf, startBackend, tempDir, type Backend, type TempDir, type WharfProcess } from '@wharf/test-helpers';
+import { allWorkersReady, eventually, freePort, get, request, spawnWharf, startBackend, tempDir, type Backend, type TempDir, type WharfProcess } from '@wharf/test-helpers';
 
 let backend: Backend;
 let dir: TempDir;
@@ -21,16 +21,6 @@ async function childrenOf(pid: number): Promise<number[]> {
     if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
   }
   return out;
-}
-
-/** Every worker has the configuration once a run of fresh connections (spread over workers) all get 200. */
-async function allWorkersReady(): Promise<void> {
-  let streak = 0;
-  await eventually(async () => {
-    const status = await get(port, '/ready').then((r) => r.status, () => 0);
-    streak = status === 200 ? streak + 1 : 0;
-    return streak >= 8;
-  }, 'two ready workers', 60_000, 25);
 }
 
 before(async () => {
@@ -51,7 +41,7 @@ http:
 `);
   port = await freePort();
   wharf = spawnWharf(['--workers=2', `--entrypoints.web.address=127.0.0.1:${port}`, `--providers.file.filename=${config}`, '--log.level=WARN']);
-  await allWorkersReady();
+  await allWorkersReady(port);
 });
 
 after(async () => {

@@ -8,3 +8,4 @@ export * from './fs.js';
 export * from './http.js';
 export * from './proc.js';
 export * from './config.js';
+export * from './workers.js';
