@@ -40,7 +40,7 @@ describe('TLS per router on an entrypoint without http.tls', () => {
         services: { secure: { loadBalancer: { servers: [{ url: secureBackend.url }] } }, plain: { loadBalancer: { servers: [{ url: plainBackend.url }] } } },
       },
       tls: { certificates: [{ certFile: cert.cert, keyFile: cert.key }] },
-    });
+    }, { args: ['--entrypoints.web.http2.maxConcurrentStreams=7'] });
   });
 
   after(async () => {
@@ -80,6 +80,25 @@ describe('TLS per router on an entrypoint without http.tls', () => {
         stream.on('error', reject);
       });
       assert.equal((JSON.parse(body) as { name: string; headers: Record<string, string> }).headers['x-forwarded-proto'], 'https');
+    } finally {
+      session.close();
+    }
+  });
+
+  test('HTTP/2 with prior knowledge (h2c) on the same port reaches the plain router, with the stream limit set', async () => {
+    const session = http2.connect(`http://127.0.0.1:${gw.port}`);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const stream = session.request({ ':path': '/', ':authority': 'app.test' });
+        let text = '';
+        stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        stream.on('end', () => resolve(text));
+        stream.on('error', reject);
+      });
+      const echo = JSON.parse(body) as EchoBody;
+      assert.equal(echo.name, 'plain');
+      assert.equal(echo.headers['x-forwarded-proto'], 'http');
+      assert.equal(session.remoteSettings.maxConcurrentStreams, 7);
     } finally {
       session.close();
     }

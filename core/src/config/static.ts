@@ -48,6 +48,12 @@ const EntryPointSchema = Type.Object(
         { additionalProperties: false, description: 'Read the PROXY protocol header a TCP load balancer sends before the connection (Traefik: proxyProtocol).' },
       ),
     ),
+    http2: Type.Object(
+      {
+        maxConcurrentStreams: Type.Integer({ minimum: 1, default: 250, description: 'Streams one HTTP/2 connection may have open at once (default 250, as Traefik).' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     forwardedHeaders: Type.Object(
       {
         trustedIPs: StringList({ default: [], description: 'Peers (IPs or CIDRs) whose X-Forwarded-* headers are kept.' }),

@@ -2,7 +2,7 @@
 // handle them exactly like HTTP/1.1 ones (RFC 9113 §8.3: pseudo-headers are not header fields; §8.2.2: no status text).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 
 // What acts on the stream (closing it must not close the whole connection); everything else is about the connection.
 const STREAM_SCOPED = new Set<PropertyKey>(['on', 'once', 'off', 'removeListener', 'emit', 'end', 'destroy', 'destroyed', 'writable', 'readable', 'setTimeout', 'write', 'read', 'pause', 'resume']);
@@ -12,7 +12,7 @@ const STREAM_SCOPED = new Set<PropertyKey>(['on', 'once', 'off', 'removeListener
  * `Transfer-Encoding: chunked` standing for a body of unknown length, as HTTP/1.1 would frame it.
  * The compat request still reads method and path from its own pseudo-headers.
  */
-export function adaptHttp2Request(req: Http2ServerRequest, connection: TLSSocket): void {
+export function adaptHttp2Request(req: Http2ServerRequest, connection: Socket): void {
   const original = req.headers;
   const headers: IncomingHttpHeaders = {};
   for (const name in original) if (name.charCodeAt(0) !== 0x3a /* ':' */) headers[name] = original[name];
@@ -29,7 +29,7 @@ export function adaptHttp2Request(req: Http2ServerRequest, connection: TLSSocket
  * (the access log's TLSVersion, TLSCipher, client port, scheme) would be missing: connection facts come from the
  * TLS socket itself, stream operations stay on Node's proxy.
  */
-function stableSocket(streamSocket: Http2ServerRequest['socket'], connection: TLSSocket): Http2ServerRequest['socket'] {
+function stableSocket(streamSocket: Http2ServerRequest['socket'], connection: Socket): Http2ServerRequest['socket'] {
   return new Proxy(streamSocket, {
     get(target, prop) {
       if (STREAM_SCOPED.has(prop)) return Reflect.get(target, prop) as unknown;

@@ -29,7 +29,8 @@ function entrypointsTLS(staticConfig: PluginHost['staticConfig']): Map<string, E
 function serveTLS(host: PluginHost, store: StoreHolder, entrypoint: string, config: EntryPointTLSConfig | undefined): (info: RuntimeInfo) => void {
   let hostOptions: HostOptions = new Map();
   const mixed = config === undefined;
-  host.entrypoints.serve(entrypoint, tlsServerFactory({ entrypoint, store, mixed, hostOptions: () => hostOptions, log: host.log }));
+  const { maxConcurrentStreams } = (host.staticConfig as StaticConfig).entryPoints[entrypoint]!.http2;
+  host.entrypoints.serve(entrypoint, tlsServerFactory({ entrypoint, store, mixed, maxConcurrentStreams, hostOptions: () => hostOptions, log: host.log }));
   host.entrypoints.use(misdirectedRequestCheck(() => hostOptions), { entrypoints: [entrypoint], order: MISDIRECTED_CHECK_ORDER });
   if (config?.certResolver) host.log.warn(`entryPoints.${entrypoint}.http.tls.certResolver: Wharf has no ACME resolver; configure certificates in tls.certificates`);
   return (info) => {

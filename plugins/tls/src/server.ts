@@ -21,6 +21,8 @@ export interface TLSServerDeps {
    * an HTTP request line is plain HTTP, served as on any entrypoint, and a ClientHello is a TLS one.
    */
   mixed: boolean;
+  /** entryPoints.<ep>.http2.maxConcurrentStreams */
+  maxConcurrentStreams: number;
   /** This entrypoint's host → options map, as of the live configuration. */
   hostOptions: () => HostOptions;
   log: Logger;
@@ -30,6 +32,8 @@ export interface TLSServerDeps {
 const ALERT_INTERNAL_ERROR = 80;
 const ALERT_UNRECOGNIZED_NAME = 112;
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 60_000;
+// RFC 9113 §3.4: the client preface begins with this line, which no HTTP/1.1 method can be mistaken for.
+const H2_PREFACE_START = Buffer.from('PRI * HTTP/2.0');
 const HTTP_ON_TLS_PORT = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
 type ConnectionListener = (this: Server, socket: Socket) => void;
@@ -48,9 +52,9 @@ class TLSEntrypointServer {
   private readonly http1: ConnectionListener;
   private readonly h2: http2.Http2Server;
   private readonly sessions = new Set<Http2Session>();
-  /** The TLS connection under each HTTP/2 session. */
-  private readonly connections = new WeakMap<Http2Session, TLSSocket>();
-  private handingOver: TLSSocket | undefined;
+  /** The connection under each HTTP/2 session: TLS, or plain for h2c. */
+  private readonly connections = new WeakMap<Http2Session, Socket>();
+  private handingOver: Socket | undefined;
   /** Every accepted TCP connection until it closes: destroyed by closeAllConnections. */
   private readonly sockets = new Set<Socket>();
   /** Connections that have not sent a complete ClientHello yet: idle, as far as a graceful stop is concerned. */
@@ -79,7 +83,7 @@ class TLSEntrypointServer {
 
   /** HTTP/2 sessions run the same request handler; the compat API makes them look like HTTP/1.1 requests. */
   private createHttp2Server(options: ServerOptions, handler: RequestListener): http2.Http2Server {
-    const h2 = http2.createServer({ settings: { maxHeaderListSize: options.maxHeaderSize ?? 32768 } });
+    const h2 = http2.createServer({ settings: { maxHeaderListSize: options.maxHeaderSize ?? 32768, maxConcurrentStreams: this.deps.maxConcurrentStreams } });
     const http1Handler = handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
     h2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
       adaptHttp2Request(req, this.connections.get(req.stream.session!)!);
@@ -160,11 +164,20 @@ class TLSEntrypointServer {
     socket.on('data', onData);
   }
 
-  /** A plain HTTP connection on a mixed entrypoint: back to the state http.Server expects, bytes read put back. */
+  /**
+   * A plain connection on a mixed entrypoint: HTTP/2 with prior knowledge (h2c, what gRPC clients send without TLS)
+   * when it opens with the HTTP/2 preface, else HTTP/1.1 — back to the state http.Server expects, bytes put back.
+   */
   private servePlain(socket: Socket, bytes: Buffer, allowHalfOpen: boolean, onError: () => void): void {
+    socket.unshift(bytes);
+    if (bytes.subarray(0, H2_PREFACE_START.length).equals(H2_PREFACE_START)) {
+      this.handingOver = socket;
+      this.h2.emit('connection', socket);
+      this.handingOver = undefined;
+      return;
+    }
     socket.allowHalfOpen = allowHalfOpen;
     socket.off('error', onError);
-    socket.unshift(bytes);
     this.http1.call(this.server, socket);
     socket.resume();
   }
