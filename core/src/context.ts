@@ -2,6 +2,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ParameterizedContext } from 'koa';
+import type { ResponseWriter } from './response-writer.js';
 import type { RequestTarget } from './router/request-facts.js';
 
 /** What Wharf knows about one request; `ctx.wharf` on every Koa context the gateway creates. */
@@ -47,6 +48,8 @@ export interface WharfState {
    * so plugins can add, replace or remove response headers on a streamed response.
    */
   responseHeaderHooks?: ResponseHeaderHook[];
+  /** Set by `wrapResponse`: where the final response is written; absent = straight to `ctx.res`. */
+  writer?: ResponseWriter;
   /** The request target as the entrypoint split it (routing reuses it while req.url is unchanged); internal. */
   target?: RequestTarget;
 }

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { util, type Dispatcher } from 'undici';
 import type { ReplayableBody, UpstreamInfo, WharfContext } from '../context.js';
+import type { ResponseWriter } from '../response-writer.js';
 import { hasToken, isUpgrade, prepareRequestHeaders, stripResponseHopByHop, type UpstreamRequestHeaders } from './headers.js';
 import { parseUpstreamUrl, upstreamHostname } from './pool.js';
 
@@ -77,7 +78,10 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
 
   function fail(ctx: WharfContext, target: ProxyTarget, error: Error): void {
     const status = statusForError(error);
-    if (ctx.res.headersSent) {
+    const out = ctx.wharf.writer;
+    if (out !== undefined && out.headersSent) {
+      out.abort(error);
+    } else if (ctx.res.headersSent) {
       // The status line is gone: cutting the connection is the only way to signal a truncated response.
       socketOf(ctx.req, ctx.res)?.destroy();
     } else {
@@ -224,7 +228,8 @@ export function isClientGone(req: IncomingMessage, res: ServerResponse): boolean
 export function respondPlain(ctx: WharfContext, status: number, body: string): void {
   ctx.respond = false;
   const res = ctx.res;
-  if (res.headersSent || isClientGone(ctx.req, res)) return;
+  const out = ctx.wharf.writer;
+  if ((out ?? res).headersSent || isClientGone(ctx.req, res)) return;
   const base: OutgoingHttpHeaders = {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -237,6 +242,12 @@ export function respondPlain(ctx: WharfContext, status: number, body: string): v
     headers = base;
   }
   if (isUpgrade(ctx.req)) closeAfterResponse(ctx.req, res, headers);
+  if (out !== undefined) {
+    out.writeHead(status, headers);
+    out.write(Buffer.from(body));
+    out.end();
+    return;
+  }
   res.writeHead(status, headers);
   res.end(body);
 }
@@ -337,6 +348,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private held: HeldBackAnswer | undefined = undefined;
   private readonly req: IncomingMessage;
   private readonly res: ServerResponse;
+  /** A middleware's response writer (wrapResponse), else undefined: the response goes straight into res. */
+  private readonly out: ResponseWriter | undefined;
   private readonly startTime = process.hrtime.bigint();
 
   constructor(
@@ -350,6 +363,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   ) {
     this.req = ctx.req;
     this.res = ctx.res;
+    this.out = ctx.wharf.writer;
     // One shared listener finding the exchange on the response, and on/off rather than once(): nothing per request.
     (this.res as ExchangeResponse)[EXCHANGE] = this;
     this.res.on('close', onClientClose);
@@ -399,13 +413,15 @@ class Exchange implements Dispatcher.DispatchHandler {
     stripResponseHopByHop(headers, this.relayTrailers, false);
     runResponseHooks(this.ctx, statusCode, headers);
     if (isUpgrade(this.req)) closeAfterResponse(this.req, this.res, headers);
-    this.res.writeHead(statusCode, statusMessage || undefined, headers);
+    if (this.out !== undefined) this.out.writeHead(statusCode, headers);
+    else this.res.writeHead(statusCode, statusMessage || undefined, headers);
   }
 
   /** false pauses the upstream until the client drained what it was sent. */
   onData(chunk: Buffer): boolean {
     this.upstream.bytes += chunk.length;
     if (this.held !== undefined) return true;
+    if (this.out !== undefined) return this.writeOut(this.out, chunk);
     if (this.res.write(chunk)) return true;
     if (this.onDrain === undefined) {
       this.onDrain = () => this.resume?.();
@@ -414,13 +430,24 @@ class Exchange implements Dispatcher.DispatchHandler {
     return false;
   }
 
+  private writeOut(out: ResponseWriter, chunk: Buffer): boolean {
+    if (out.write(chunk)) return true;
+    out.onceDrain(() => this.resume?.());
+    return false;
+  }
+
   onComplete(rawTrailers: Buffer[] | string[] | null): void {
     if (this.held !== undefined) {
       this.settle(this.held);
       return;
     }
-    if (this.relayTrailers && rawTrailers && rawTrailers.length > 0) this.res.addTrailers(parseHeaders(rawTrailers) as OutgoingHttpHeaders);
-    this.res.end();
+    const trailers = this.relayTrailers && rawTrailers && rawTrailers.length > 0 ? (parseHeaders(rawTrailers) as OutgoingHttpHeaders) : undefined;
+    if (this.out !== undefined) {
+      this.out.end(trailers);
+    } else {
+      if (trailers !== undefined) this.res.addTrailers(trailers);
+      this.res.end();
+    }
     this.settle(undefined);
   }
 
@@ -456,7 +483,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   /** Sent, but the exchange broke before any response byte reached the client (a timeout only with 'unstarted'). */
   private replayableAfterSending(error: Error): boolean {
-    if (this.upstream.status !== undefined || this.res.headersSent) return false;
+    if (this.upstream.status !== undefined || (this.out ?? this.res).headersSent) return false;
     return this.replay === 'unstarted' || (this.replay === 'unanswered' && !isTimeout(error));
   }
 
