@@ -88,7 +88,7 @@ export interface RetryPolicy {
    * Answers to hold back and retry: the upstream's status, or 502/504 for a try that failed (as the client
    * would see it); `attempt` is the number of tries made so far (1 after the first). Traefik's `status`.
    */
-  retryOn?: (status: number, attempt: number) => boolean;
+  retryOn?: (status: number, attempt: number, method: string) => boolean;
   /** Also send POST, PATCH and LOCK again once a server received them (Traefik's retryNonIdempotentMethod). */
   nonIdempotent?: boolean;
   /** No retry starts once this long has passed since the first try; 0 or absent = no limit (Traefik's timeout). */

@@ -179,7 +179,8 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
     /** Another try may follow this one: attempts left, time left, a server in rotation. */
     const mayRetry = (): boolean =>
       attempt < policy.attempts && (!policy.timeoutMs || performance.now() - started < policy.timeoutMs) && hasAvailableServer();
-    const holdBack = retryOn === undefined ? undefined : (status: number) => mayRetry() && retryOn(status, attempt);
+    const method = ctx.req.method ?? 'GET';
+    const holdBack = retryOn === undefined ? undefined : (status: number) => mayRetry() && retryOn(status, attempt, method);
     let member = first;
     let firstError: Error | undefined;
     for (;;) {
@@ -192,7 +193,7 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
       onServerFailure?.(member.url, held ? { status: error.status } : { error: error.message });
       firstError ??= error;
       tried.push(member);
-      const retryable = held || (networkErrors && !isTimeout(error)) || retryOn?.(statusForError(error), attempt) === true;
+      const retryable = held || (networkErrors && !isTimeout(error)) || retryOn?.(statusForError(error), attempt, method) === true;
       let next: Member | undefined;
       if (retryable && mayRetry()) {
         await backOff(policy, attempt);
