@@ -64,6 +64,8 @@ export default definePlugin({
     function reject(ctx: WharfContext, announced: boolean): void {
       ctx.wharf.rejectedBy = context.name;
       ctx.status = 413;
+      // Go's (and so Traefik's) reason phrase; Node's is "Payload Too Large".
+      ctx.message = TOO_LARGE;
       ctx.body = TOO_LARGE;
       if (announced) {
         // The body was announced, not read: close rather than read it all to reuse the connection.

@@ -43,6 +43,8 @@ export class Spool implements ReplayableBody {
 
   /** Adds a chunk; a promise when it goes to the file (wait for it before the next append), else undefined. */
   append(chunk: Buffer): Promise<void> | undefined {
+    // undici hands over empty chunks when it resumes a paused body: asking it to wait for those would pause it forever.
+    if (chunk.length === 0) return undefined;
     this.length += chunk.length;
     if (!this.spilled && this.length <= this.memBytes) {
       this.chunks.push(chunk);
