@@ -123,7 +123,7 @@ function expressionPolicy(expression: string): RetryPolicy {
   try {
     predicate = parseRetryExpression(expression);
   } catch (err) {
-    if (err instanceof ExpressionError) throw new Error(`buffering.retryExpression: ${err.message}`);
+    if (err instanceof ExpressionError) throw new Error(`buffering.retryExpression: ${err.message}`, { cause: err });
     throw err;
   }
   // Filled and read synchronously per question: one object for every request.
