@@ -38,14 +38,14 @@ async function backend(name: string, answer: (req: IncomingMessage, res: ServerR
   return server.url;
 }
 
-async function gateway(options: { servers: string[]; buffering: Record<string, unknown>; retry?: Record<string, unknown> }): Promise<number> {
+async function gateway(options: { servers: string[]; buffering: Record<string, unknown>; retry?: Record<string, unknown>; retryFirst?: boolean }): Promise<number> {
   const g = await startGateway({ plugins: [buffering, retry], args: ['--entrypoints.web.address=127.0.0.1:0'] });
   gateways.push(g);
   const middlewares: Record<string, unknown> = { buf: { buffering: options.buffering } };
   if (options.retry) middlewares.retry = { retry: options.retry };
   g.configure({
     http: {
-      routers: { r: { rule: 'PathPrefix(`/`)', service: 's', middlewares: options.retry ? ['buf', 'retry'] : ['buf'] } },
+      routers: { r: { rule: 'PathPrefix(`/`)', service: 's', middlewares: !options.retry ? ['buf'] : options.retryFirst ? ['retry', 'buf'] : ['buf', 'retry'] } },
       services: { s: { loadBalancer: { servers: options.servers.map((url) => ({ url })) } } },
       middlewares,
     },
@@ -271,6 +271,7 @@ describe('replaying a held body', () => {
     servers: () => string[];
     buffering?: Record<string, unknown>;
     retry?: Record<string, unknown>;
+    retryFirst?: boolean;
     method: string;
     status: number;
     tries: string[];
@@ -308,6 +309,25 @@ describe('replaying a held body', () => {
       tries: ['unavailable', 'echo'],
     },
     {
+      desc: 'retry before buffering: retry holds the body, buffering still enforces its limit and holds the answer',
+      servers: () => [unavailableUrl, echoUrl],
+      retry: { attempts: 2, status: ['503'] },
+      retryFirst: true,
+      method: 'PUT',
+      status: 200,
+      tries: ['unavailable', 'echo'],
+    },
+    {
+      desc: 'retry before buffering: a body retry held that is over maxRequestBodyBytes is refused',
+      servers: () => [unavailableUrl, echoUrl],
+      buffering: { maxRequestBodyBytes: 1000 },
+      retry: { attempts: 2, status: ['503'] },
+      retryFirst: true,
+      method: 'PUT',
+      status: 413,
+      tries: [],
+    },
+    {
       desc: 'retryExpression IsNetworkError(): a reset POST goes to the next server',
       servers: () => [resetUrl, echoUrl],
       buffering: { retryExpression: 'IsNetworkError() && Attempts() < 2' },
@@ -342,7 +362,7 @@ describe('replaying a held body', () => {
   ];
   for (const c of cases) {
     test(c.desc, async () => {
-      const port = await gateway({ servers: c.servers(), buffering: { memRequestBodyBytes: 1024, ...c.buffering }, retry: c.retry });
+      const port = await gateway({ servers: c.servers(), buffering: { memRequestBodyBytes: 1024, ...c.buffering }, retry: c.retry, retryFirst: c.retryFirst });
       received.length = 0;
       const body = bytes(32 * 1024);
       const { req, answer } = upload(port, c.method);

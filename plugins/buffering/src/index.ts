@@ -76,10 +76,25 @@ export default definePlugin({
       }
     }
 
+    /** With the request body in hand: the retry policy, the response held, the rest of the chain. */
+    function passOn(ctx: WharfContext, next: Next): Promise<void> {
+      if (policy !== undefined) ctx.wharf.retry = policy;
+      const method = ctx.req.method ?? 'GET';
+      if (method !== 'HEAD') wrapResponse(ctx, (inner) => new BufferingWriter(inner, responseLimits, method, ctx.res));
+      return next();
+    }
+
     return async function buffering(ctx: WharfContext, next: Next): Promise<void> {
       const req = ctx.req;
       if (maxRequestBodyBytes > 0 && Number(req.headers['content-length'] ?? 0) > maxRequestBodyBytes) {
         reject(ctx, true);
+        return;
+      }
+      const already = ctx.wharf.requestBody;
+      if (already !== undefined) {
+        // An earlier middleware (retry) read the body already: only the limit is left to check.
+        if (maxRequestBodyBytes > 0 && already.length > maxRequestBodyBytes) reject(ctx, false);
+        else await passOn(ctx, next);
         return;
       }
       const spool = hasBody(ctx) ? await holdRequestBody(req, maxRequestBodyBytes, memRequestBodyBytes) : undefined;
@@ -94,9 +109,7 @@ export default definePlugin({
       }
       try {
         if (spool !== undefined) ctx.wharf.requestBody = spool;
-        if (policy !== undefined) ctx.wharf.retry = policy;
-        if (req.method !== 'HEAD') wrapResponse(ctx, (inner) => new BufferingWriter(inner, responseLimits, req.method ?? 'GET', ctx.res));
-        await next();
+        await passOn(ctx, next);
       } finally {
         // The exchange is over (next() resolves once the upstream answered, failed or the client left).
         if (spool !== undefined) await spool.release().catch((err: unknown) => context.log.warn(`could not remove a buffered request body: ${String(err)}`));
