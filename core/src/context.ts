@@ -37,10 +37,12 @@ export interface WharfState {
    */
   retry?: RetryPolicy;
   /**
-   * The request body a middleware read in full (buffering, retry), sent upstream instead of the client's
-   * stream, with a Content-Length, and sent again on each retry. See ReplayableBody.
+   * The request body to send upstream in place of `ctx.req`, set with `replaceRequestBody` by a middleware that
+   * read it (buffering, retry, forwardAuth's forwardBody). A Buffer or a ReplayableBody goes out with its
+   * Content-Length and can be sent again on a retry; a Readable (one pass) is sent once. Undefined: the proxy
+   * streams `ctx.req` itself.
    */
-  requestBody?: ReplayableBody;
+  requestBody?: Buffer | Readable | ReplayableBody;
   /** For `Upgrade` requests: the bytes Node read past the request head (from the 'upgrade' event). */
   upgradeHead?: Buffer;
   /**
@@ -95,7 +97,7 @@ export interface RetryPolicy {
   timeoutMs?: number;
 }
 
-/** A request body held by the gateway (in memory or in a file), replayable for each try. */
+/** A request body held by the gateway (in memory or in a file), replayable for each try, however large. */
 export interface ReplayableBody {
   /** Its size in bytes, sent as Content-Length. */
   readonly length: number;
@@ -119,4 +121,18 @@ export type Middleware = (ctx: WharfContext, next: Next) => Promise<void>;
 /** Registers a response header hook on the request (see WharfState.responseHeaderHooks). */
 export function onResponseHeaders(ctx: WharfContext, hook: ResponseHeaderHook): void {
   (ctx.wharf.responseHeaderHooks ??= []).push(hook);
+}
+
+/**
+ * Hands the proxy the request body to send upstream, for a middleware that consumed `ctx.req` (read it whole):
+ * a Buffer of the bytes read or a ReplayableBody (both sent with their Content-Length, and again on a retry), or
+ * a one-pass stream of them (sent once, with the client's framing).
+ */
+export function replaceRequestBody(ctx: WharfContext, body: Buffer | Readable | ReplayableBody): void {
+  ctx.wharf.requestBody = body;
+}
+
+/** The body ctx.wharf.requestBody holds can be sent again: a Buffer or a ReplayableBody, not a one-pass stream. */
+export function isReplayableBody(body: WharfState['requestBody']): body is Buffer | ReplayableBody {
+  return body !== undefined && (Buffer.isBuffer(body) || typeof (body as Partial<ReplayableBody>).open === 'function');
 }

@@ -212,6 +212,7 @@ export class RequestState implements WharfState {
   writer: WharfState['writer'] = undefined;
   /** The request target split once (see request-facts.ts), for routing. */
   target: RequestTarget | undefined = undefined;
+  requestBody: WharfState['requestBody'] = undefined;
 
   constructor(
     public entrypoint: string,

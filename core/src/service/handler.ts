@@ -1,10 +1,9 @@
 // Service handlers: the server load balancer (with connect-failure retry and retry policies) and the weighted service.
 import type { IncomingMessage } from 'node:http';
-import type { Middleware, Next, RetryPolicy, WharfContext } from '../context.js';
+import { isReplayableBody, onResponseHeaders, type Middleware, type Next, type RetryPolicy, type WharfContext } from '../context.js';
 import { SmoothWeightedBalancer } from './balancer.js';
 import type { PoolLease, PoolSource, ServersTransport } from './pool.js';
 import { createSticky, type StickyCookie } from './sticky.js';
-import { onResponseHeaders } from '../context.js';
 import { parseUpstreamUrl } from './pool.js';
 import type { ProxyLogger, ProxyTarget } from './proxy.js';
 import { isUpgrade } from './headers.js';
@@ -125,7 +124,8 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
     const policy = ctx.wharf.retry;
     if (policy !== undefined) return retryByPolicy(ctx, member, policy);
     // A body a middleware read in full can go to another server as well as no body can.
-    const replay = ctx.wharf.requestBody !== undefined || isReplayable(ctx.req);
+    const body = ctx.wharf.requestBody;
+    const replay = body === undefined ? isReplayable(ctx.req) : isReplayableBody(body);
     return step.forward(ctx, member.target!, replay).then((error) => {
       if (error === undefined) {
         reportAnswer(ctx, member);
@@ -263,7 +263,8 @@ function canResend(ctx: WharfContext, policy: RetryPolicy): boolean {
   const req: IncomingMessage = ctx.req;
   if (!policy.nonIdempotent && NON_IDEMPOTENT.has(req.method ?? 'GET')) return false;
   if (isUpgrade(req)) return false;
-  return ctx.wharf.requestBody !== undefined || !hasRequestBody(req);
+  const body = ctx.wharf.requestBody;
+  return body === undefined ? !hasRequestBody(req) : isReplayableBody(body);
 }
 
 /** Wait before the `retry`-th retry: initialInterval × 2^(retry−1), capped at maxInterval (default 2 × initialInterval). */

@@ -4,7 +4,7 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { util, type Dispatcher } from 'undici';
-import type { ReplayableBody, UpstreamInfo, WharfContext } from '../context.js';
+import { isReplayableBody, type ReplayableBody, type UpstreamInfo, type WharfContext } from '../context.js';
 import type { ResponseWriter } from '../response-writer.js';
 import { hasToken, isUpgrade, prepareRequestHeaders, stripResponseHopByHop, type UpstreamRequestHeaders } from './headers.js';
 import { parseUpstreamUrl, upstreamHostname } from './pool.js';
@@ -118,6 +118,7 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
       path,
       method: req.method ?? 'GET',
       headers,
+      // A middleware that read the body whole hands it back through ctx.wharf.requestBody (replaceRequestBody).
       body: upgrade !== undefined ? null : replacement !== undefined ? replacementBody(replacement, headers) : hasRequestBody(req) ? req : null,
       upgrade: upgrade ?? null,
       servername: target.servername,
@@ -136,12 +137,14 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
 }
 
 /**
- * A body a middleware read in full (ctx.wharf.requestBody) goes out with its length rather than the
- * client's framing; a fresh copy per try, so a retry sends the same bytes.
+ * A body a middleware read in full (ctx.wharf.requestBody) goes out with its length rather than the client's
+ * framing, a fresh copy per try so that a retry sends the same bytes; a one-pass stream goes out as it is.
  */
-function replacementBody(body: ReplayableBody, headers: UpstreamRequestHeaders): Buffer | Readable | null {
+function replacementBody(body: Buffer | Readable | ReplayableBody, headers: UpstreamRequestHeaders): Buffer | Readable | null {
+  if (!isReplayableBody(body)) return body;
   headers['content-length'] = String(body.length);
-  return body.length === 0 ? null : body.open();
+  if (body.length === 0) return null;
+  return Buffer.isBuffer(body) ? body : body.open();
 }
 
 /** The request is safe to send again to another server: safe method, or nothing to replay. */

@@ -2,7 +2,7 @@
 // memRequestBodyBytes) and holds the whole answer before it goes to the client (500 past maxResponseBodyBytes) —
 // Traefik's Buffering (oxy's buffer). The upstream gets the body with a Content-Length, and every retry gets the
 // same bytes (ctx.wharf.requestBody); retryExpression becomes the load balancer's retry policy (ctx.wharf.retry).
-import { definePlugin, Type, wrapResponse, type Next, type RetryPolicy, type Static, type WharfContext } from '@wharf/core';
+import { definePlugin, isReplayableBody, replaceRequestBody, Type, wrapResponse, type Next, type RetryPolicy, type Static, type WharfContext } from '@wharf/core';
 import { ExpressionError, parseRetryExpression, type RetryFacts, type RetryPredicate } from './expression.js';
 import { holdRequestBody } from './request.js';
 import { BufferingWriter, type ResponseLimits } from './response.js';
@@ -92,8 +92,8 @@ export default definePlugin({
       }
       const already = ctx.wharf.requestBody;
       if (already !== undefined) {
-        // An earlier middleware (retry) read the body already: only the limit is left to check.
-        if (maxRequestBodyBytes > 0 && already.length > maxRequestBodyBytes) reject(ctx, false);
+        // An earlier middleware (retry, forwardAuth) read the body already: only the limit is left to check.
+        if (maxRequestBodyBytes > 0 && isReplayableBody(already) && already.length > maxRequestBodyBytes) reject(ctx, false);
         else await passOn(ctx, next);
         return;
       }
@@ -108,7 +108,7 @@ export default definePlugin({
         return;
       }
       try {
-        if (spool !== undefined) ctx.wharf.requestBody = spool;
+        if (spool !== undefined) replaceRequestBody(ctx, spool);
         await passOn(ctx, next);
       } finally {
         // The exchange is over (next() resolves once the upstream answered, failed or the client left).

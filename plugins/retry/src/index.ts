@@ -3,7 +3,7 @@
 // servers are known: calling next() again is not possible in a Koa chain, and would re-run every middleware
 // after this one. What this middleware does per request is set the policy and, when statuses are retried,
 // read a small body in full so that it can be sent again.
-import { definePlugin, Duration, formatDuration, StringList, Type, type Next, type RetryPolicy, type Static, type WharfContext } from '@wharf/core';
+import { definePlugin, Duration, formatDuration, replaceRequestBody, StringList, Type, type Next, type RetryPolicy, type Static, type WharfContext } from '@wharf/core';
 import { readSmallBody } from './body.js';
 import { parseStatusRanges } from './status.js';
 
@@ -79,7 +79,7 @@ export default definePlugin({
           return;
         }
         // Too large: the bytes read are back in the stream, which goes upstream as it came, retried on network errors only.
-        if (read !== 'too large') ctx.wharf.requestBody = read;
+        if (read !== 'too large') replaceRequestBody(ctx, read);
       }
       await next();
     };
