@@ -195,7 +195,8 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
       tried.push(member);
       const retryable = held || (networkErrors && !isTimeout(error)) || retryOn?.(statusForError(error), attempt, method) === true;
       let next: Member | undefined;
-      if (retryable && mayRetry()) {
+      // A held answer was held because another try could follow; the time spent reading it does not undo that.
+      if (retryable && (held || mayRetry())) {
         await backOff(policy, attempt);
         // The client may have left while we waited; nobody to answer then.
         if (isClientGone(ctx.req, ctx.res)) return;
