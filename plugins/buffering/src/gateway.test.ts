@@ -245,6 +245,22 @@ describe('responses', () => {
     await eventually(async () => held.files === 0 && (await spilledFiles()).length === 0, 'every temporary file removed');
   });
 
+  test('a client that leaves while the answer is held leaves no file behind', async () => {
+    // Sends part of its answer, then waits for the client to give up.
+    let upstreamClosed = false;
+    const slowUrl = await backend('slow', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(bytes(64 * 1024));
+      res.on('close', () => (upstreamClosed = true));
+    });
+    const port = await gateway({ servers: [slowUrl], buffering: { memResponseBodyBytes: 1024 } });
+    const client = http.get({ host: '127.0.0.1', port, path: '/', agent: false });
+    client.on('error', () => undefined);
+    await eventually(async () => (await spilledFiles()).length === 1, 'the answer spilled to a file');
+    client.destroy();
+    await eventually(async () => (await spilledFiles()).length === 0 && held.files === 0 && upstreamClosed, 'the file removed and the upstream released');
+  });
+
   test('HEAD is answered as the service answers it', async () => {
     const port = await gateway({ servers: [bigUrl], buffering: { maxResponseBodyBytes: 10 } });
     const reply = await request(port, { method: 'HEAD' });
