@@ -36,12 +36,18 @@ export interface WharfState {
   /** Number of retries the proxy (or the retry plugin) made. */
   retryAttempts: number;
   /**
-   * Retry policy for the load balancer, set by the `retry` middleware: up to `attempts` tries in all
-   * (first one included) across servers, waiting initialIntervalMs × 2^(n−1) (at most maxIntervalMs,
-   * default 2 × initialIntervalMs) before the n-th retry. Without it the load balancer tries each
-   * other server once, only for connection failures before anything was sent.
+   * Retry policy for the load balancer, set by the `retry` middleware (or `buffering`'s retryExpression).
+   * Without it the load balancer tries each other server once, only for connection failures before
+   * anything was sent. See RetryPolicy.
    */
-  retry?: { attempts: number; initialIntervalMs: number; maxIntervalMs?: number };
+  retry?: RetryPolicy;
+  /**
+   * The request body to send upstream in place of `ctx.req`, set with `replaceRequestBody` by a middleware that
+   * read it (buffering, retry, forwardAuth's forwardBody). A Buffer or a ReplayableBody goes out with its
+   * Content-Length and can be sent again on a retry; a Readable (one pass) is sent once. Undefined: the proxy
+   * streams `ctx.req` itself.
+   */
+  requestBody?: Buffer | Readable | ReplayableBody;
   /** For `Upgrade` requests: the bytes Node read past the request head (from the 'upgrade' event). */
   upgradeHead?: Buffer;
   /**
@@ -59,11 +65,6 @@ export interface WharfState {
   writer?: ResponseWriter;
   /** The request target as the entrypoint split it (routing reuses it while req.url is unchanged); internal. */
   target?: RequestTarget;
-  /**
-   * The request body to send upstream in place of `ctx.req`, set with `replaceRequestBody` by a middleware that
-   * had to read the body (forwardAuth's forwardBody). Undefined: the proxy streams `ctx.req` itself.
-   */
-  requestBody?: Buffer | Readable;
 }
 
 export interface UpstreamInfo {
@@ -75,6 +76,44 @@ export interface UpstreamInfo {
   bytes: number;
   /** Nanoseconds from sending the request to the end of the upstream response. */
   durationNs?: bigint;
+}
+
+/**
+ * What the load balancer does when a try fails, read once per request from ctx.wharf.retry: up to
+ * `attempts` tries in all (first one included), each to a server not tried yet while there is one
+ * (never the same server twice in a row when another is in rotation), waiting initialIntervalMs × 2^(n−1)
+ * (at most maxIntervalMs, default 2 × initialIntervalMs) before the n-th retry.
+ *
+ * A try that failed before the request left the gateway is retried unless `networkErrors` is false. A try
+ * whose request was sent (the server closed the connection without answering) or that `retryOn` matched
+ * (the answer is held back, its body discarded, and never reaches the client) is retried only when the
+ * request can be sent again: its method is idempotent (or `nonIdempotent`), and it has no body or its
+ * body was read in full (ctx.wharf.requestBody). Once `timeoutMs` has passed since the first try, the
+ * next answer or failure is the client's.
+ */
+export interface RetryPolicy {
+  attempts: number;
+  initialIntervalMs: number;
+  maxIntervalMs?: number;
+  /** Retry connection failures (refused, reset, closed before answering); default true (Traefik's !disableRetryOnNetworkError). */
+  networkErrors?: boolean;
+  /**
+   * Answers to hold back and retry: the upstream's status, or 502/504 for a try that failed (as the client
+   * would see it); `attempt` is the number of tries made so far (1 after the first). Traefik's `status`.
+   */
+  retryOn?: (status: number, attempt: number, method: string) => boolean;
+  /** Also send POST, PATCH and LOCK again once a server received them (Traefik's retryNonIdempotentMethod). */
+  nonIdempotent?: boolean;
+  /** No retry starts once this long has passed since the first try; 0 or absent = no limit (Traefik's timeout). */
+  timeoutMs?: number;
+}
+
+/** A request body held by the gateway (in memory or in a file), replayable for each try, however large. */
+export interface ReplayableBody {
+  /** Its size in bytes, sent as Content-Length. */
+  readonly length: number;
+  /** The whole body from its first byte, for one try: the same Buffer each time, or a new stream per call. */
+  open(): Buffer | Readable;
 }
 
 export type ResponseHeaderHook = (status: number, headers: OutgoingHttpHeaders) => void;
@@ -96,10 +135,15 @@ export function onResponseHeaders(ctx: WharfContext, hook: ResponseHeaderHook): 
 }
 
 /**
- * Hands the proxy the request body to send upstream, for a middleware that consumed `ctx.req` (read it whole to
- * inspect it): a Buffer of the bytes read, or a stream of them. Framing headers stay as the client sent them
- * (Content-Length, or chunked when the client chunked), so the body must be the same bytes.
+ * Hands the proxy the request body to send upstream, for a middleware that consumed `ctx.req` (read it whole):
+ * a Buffer of the bytes read or a ReplayableBody (both sent with their Content-Length, and again on a retry), or
+ * a one-pass stream of them (sent once, with the client's framing).
  */
-export function replaceRequestBody(ctx: WharfContext, body: Buffer | Readable): void {
+export function replaceRequestBody(ctx: WharfContext, body: Buffer | Readable | ReplayableBody): void {
   ctx.wharf.requestBody = body;
+}
+
+/** The body ctx.wharf.requestBody holds can be sent again: a Buffer or a ReplayableBody, not a one-pass stream. */
+export function isReplayableBody(body: WharfState['requestBody']): body is Buffer | ReplayableBody {
+  return body !== undefined && (Buffer.isBuffer(body) || typeof (body as Partial<ReplayableBody>).open === 'function');
 }

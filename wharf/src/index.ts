@@ -30,6 +30,7 @@ import circuitBreaker from '@wharf/plugin-circuitbreaker';
 import contentType from '@wharf/plugin-contenttype';
 import grpcWeb from '@wharf/plugin-grpcweb';
 import compress from '@wharf/plugin-compress';
+import buffering from '@wharf/plugin-buffering';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 import chain from '@wharf/plugin-chain';
 import errors from '@wharf/plugin-errors';
@@ -45,6 +46,7 @@ export const builtinPlugins: readonly Plugin[] = [
   forwardAuth,
   circuitBreaker, contentType, grpcWeb,
   compress,
+  buffering,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */

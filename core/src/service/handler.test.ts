@@ -351,6 +351,57 @@ describe('createLoadBalancerHandler with a retry policy (ctx.wharf.retry)', () =
     }
   });
 
+  it('sends a body a middleware held (ctx.wharf.requestBody) with its Content-Length, and again after a reset', async () => {
+    const held = Buffer.alloc(50_000, 'x');
+    const opened: number[] = [];
+    const requestBody = { length: held.length, open: () => (opened.push(1), held) };
+    const handler = createLoadBalancerHandler({ service: 'api@test', pools, servers: [{ url: closer.url }, { url: good.url }] });
+    // The state is spread into each request's ctx.wharf: the client itself sends no body.
+    const gateway = await startGateway(handler, { retry: { attempts: 2, initialIntervalMs: 0 }, requestBody });
+    const goodBefore = good.requests.length;
+    try {
+      const reply = await request(gateway.url, { method: 'PUT' });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body.toString(), `good ${held.length}`);
+      await Promise.all(gateway.finished);
+      assert.equal(gateway.states[0]!.retryAttempts, 1);
+      assert.equal(opened.length, 2, 'opened once per try');
+      assert.deepEqual(good.requests.slice(goodBefore), [{ method: 'PUT', bytes: held.length }]);
+    } finally {
+      await gateway.close();
+      handler.release();
+    }
+  });
+
+  it('holds back an answer retryOn accepts and sends the next try; networkErrors: false leaves failures alone', async () => {
+    const unavailable = await startServer((_req, res) => {
+      res.writeHead(503, { 'x-from': 'unavailable' });
+      res.end('unavailable');
+    });
+    const asked: Array<[number, number, string]> = [];
+    const retryOn = (status: number, attempt: number, method: string) => (asked.push([status, attempt, method]), status === 503 || status === 502);
+    const held = await gatewayFor({ servers: [{ url: unavailable.url }, { url: good.url }] }, { attempts: 3, initialIntervalMs: 0, retryOn });
+    const noNetwork = await gatewayFor({ servers: [{ url: refused }, { url: good.url }] }, { attempts: 3, initialIntervalMs: 0, networkErrors: false, retryOn: () => false });
+    try {
+      const reply = await request(held.gateway.url);
+      assert.equal(reply.status, 200);
+      assert.equal(reply.headers['x-from'], undefined, 'nothing of the held answer reached the client');
+      assert.deepEqual(asked, [
+        [503, 1, 'GET'],
+        [200, 2, 'GET'],
+      ]);
+      assert.equal((await request(noNetwork.gateway.url)).status, 502);
+      await Promise.all(noNetwork.gateway.finished);
+      assert.equal(noNetwork.gateway.states[0]!.retryAttempts, 0);
+    } finally {
+      await held.gateway.close();
+      await noNetwork.gateway.close();
+      held.handler.release();
+      noNetwork.handler.release();
+      await unavailable.close();
+    }
+  });
+
   it('skips servers that went down during the back-off', async () => {
     const down = new Set<string>();
     const failures: string[] = [];

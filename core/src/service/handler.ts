@@ -1,12 +1,24 @@
 // Service handlers: the server load balancer (with connect-failure retry and retry policies) and the weighted service.
-import type { Middleware, Next, WharfContext, WharfState } from '../context.js';
+import type { IncomingMessage } from 'node:http';
+import { isReplayableBody, onResponseHeaders, type Middleware, type Next, type RetryPolicy, type WharfContext } from '../context.js';
 import { SmoothWeightedBalancer } from './balancer.js';
 import type { PoolLease, PoolSource, ServersTransport } from './pool.js';
 import { createSticky, type StickyCookie } from './sticky.js';
-import { onResponseHeaders } from '../context.js';
 import { parseUpstreamUrl } from './pool.js';
 import type { ProxyLogger, ProxyTarget } from './proxy.js';
-import { createProxyStep, createProxyTarget, isClientGone, isReplayable, isResendable, respondPlain, type Replay } from './proxy.js';
+import { isUpgrade } from './headers.js';
+import {
+  createProxyStep,
+  createProxyTarget,
+  hasRequestBody,
+  HeldBackAnswer,
+  isClientGone,
+  isReplayable,
+  isTimeout,
+  respondPlain,
+  statusForError,
+  type Replay,
+} from './proxy.js';
 
 export interface LoadBalancerServer {
   url: string;
@@ -55,11 +67,9 @@ const RESOLVED = Promise.resolve();
  * reached before any byte was sent and the request can be replayed, each other available server
  * is tried once (like nginx's proxy_next_upstream error/timeout) before answering 502.
  *
- * With a retry policy on the request (ctx.wharf.retry, from the `retry` middleware), up to
- * `attempts` tries are made with exponential back-off, preferring servers not tried yet: after a
- * connection failure before anything was sent (any request: its body has not started streaming),
- * and for idempotent requests without a body also after a connection the server closed before
- * answering.
+ * With a retry policy on the request (ctx.wharf.retry, from the `retry` or `buffering` middleware),
+ * tries follow that policy instead (see RetryPolicy): a request that may be sent again is also retried
+ * after the server received it, and on the answers the policy holds back.
  */
 export function createLoadBalancerHandler(options: LoadBalancerOptions): ServiceHandler {
   const { service, log, isServerUp, onServerFailure } = options;
@@ -73,10 +83,15 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
   const step = createProxyStep({ passHostHeader: options.passHostHeader ?? true, log, service });
   const available = isServerUp === undefined ? undefined : (member: Member) => isServerUp(member.url);
 
-  /** Next server for a retry: an untried available one, else (with a policy) any available one. */
+  /**
+   * Next server for a retry: an untried available one; else (with a policy) another than the last one
+   * tried, and the last one only when it is the only one in rotation.
+   */
   function nextServer(tried: readonly Member[], anyAfterAll: boolean): Member | undefined {
     const untried = balancer.next((m) => !tried.includes(m) && (available === undefined || available(m)));
-    return untried ?? (anyAfterAll ? balancer.next(available) : undefined);
+    if (untried !== undefined || !anyAfterAll) return untried;
+    const last = tried[tried.length - 1];
+    return balancer.next((m) => m !== last && (available === undefined || available(m))) ?? balancer.next(available);
   }
 
   const sticky = options.stickyCookie ? createSticky(service, options.stickyCookie) : undefined;
@@ -107,7 +122,10 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
       return RESOLVED;
     }
     const policy = ctx.wharf.retry;
-    const replay: Replay = policy === undefined ? isReplayable(ctx.req) : isResendable(ctx.req) ? 'unanswered' : true;
+    if (policy !== undefined) return retryByPolicy(ctx, member, policy);
+    // A body a middleware read in full can go to another server as well as no body can.
+    const body = ctx.wharf.requestBody;
+    const replay = body === undefined ? isReplayable(ctx.req) : isReplayableBody(body);
     return step.forward(ctx, member.target!, replay).then((error) => {
       if (error === undefined) {
         reportAnswer(ctx, member);
@@ -125,25 +143,60 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
     else if (status === undefined && ctx.status >= 502) onServerFailure(member.url, { error: `answered ${ctx.status}` });
   }
 
-  /** After a failed first try: other servers (or the retry policy's attempts), then 502/504. */
+  /** Without a policy, after a failed first try: each other server once, then 502/504. */
   async function retry(ctx: WharfContext, first: Member, firstError: Error, replay: Replay): Promise<void> {
-    const policy = ctx.wharf.retry;
     let member = first;
     let error: Error | undefined = firstError;
     const tried: Member[] = [];
-    let lastError: Error = firstError;
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
       if (error === undefined) {
         reportAnswer(ctx, member);
         break;
       }
       onServerFailure?.(member.url, { error: error.message });
-      lastError = error;
       tried.push(member);
+      const next = nextServer(tried, false);
+      if (next === undefined) {
+        step.fail(ctx, member.target!, error);
+        return;
+      }
+      ctx.wharf.retryAttempts++;
+      member = next;
+      error = await step.forward(ctx, member.target!, replay);
+    }
+    logRetried(ctx, member, tried, firstError);
+  }
+
+  /** With ctx.wharf.retry: up to `attempts` tries, held-back answers and back-off included (see RetryPolicy). */
+  async function retryByPolicy(ctx: WharfContext, first: Member, policy: RetryPolicy): Promise<void> {
+    const resend = canResend(ctx, policy);
+    const networkErrors = policy.networkErrors !== false;
+    const retryOn = resend ? policy.retryOn : undefined;
+    const replay: Replay = retryOn !== undefined ? 'unstarted' : !networkErrors ? false : resend ? 'unanswered' : true;
+    const started = policy.timeoutMs ? performance.now() : 0;
+    const tried: Member[] = [];
+    let attempt = 1;
+    /** Another try may follow this one: attempts left, time left, a server in rotation. */
+    const mayRetry = (): boolean =>
+      attempt < policy.attempts && (!policy.timeoutMs || performance.now() - started < policy.timeoutMs) && hasAvailableServer();
+    const method = ctx.req.method ?? 'GET';
+    const holdBack = retryOn === undefined ? undefined : (status: number) => mayRetry() && retryOn(status, attempt, method);
+    let member = first;
+    let firstError: Error | undefined;
+    for (;;) {
+      const error = await step.forward(ctx, member.target!, replay, holdBack);
+      if (error === undefined) {
+        reportAnswer(ctx, member);
+        break;
+      }
+      const held = error instanceof HeldBackAnswer;
+      onServerFailure?.(member.url, held ? { status: error.status } : { error: error.message });
+      firstError ??= error;
+      tried.push(member);
+      const retryable = held || (networkErrors && !isTimeout(error)) || retryOn?.(statusForError(error), attempt, method) === true;
       let next: Member | undefined;
-      if (policy === undefined) {
-        next = nextServer(tried, false);
-      } else if (attempt < policy.attempts) {
+      // A held answer was held because another try could follow; the time spent reading it does not undo that.
+      if (retryable && (held || mayRetry())) {
         await backOff(policy, attempt);
         // The client may have left while we waited; nobody to answer then.
         if (isClientGone(ctx.req, ctx.res)) return;
@@ -153,20 +206,24 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
         step.fail(ctx, member.target!, error);
         return;
       }
+      attempt++;
       ctx.wharf.retryAttempts++;
       member = next;
-      error = await step.forward(ctx, member.target!, replay);
     }
+    if (firstError !== undefined) logRetried(ctx, member, tried, firstError);
+  }
+
+  function logRetried(ctx: WharfContext, member: Member, tried: readonly Member[], firstError: Error): void {
     log?.warn(
       {
-        err: lastError,
+        err: firstError,
         router: ctx.wharf.router,
         service,
         server: member.url,
         failedServers: tried.map((m) => m.url),
         retryAttempts: ctx.wharf.retryAttempts,
       },
-      'upstream connection failed, request retried on another server',
+      firstError instanceof HeldBackAnswer ? 'upstream answer held back, request retried' : 'upstream connection failed, request retried on another server',
     );
   }
 
@@ -197,13 +254,27 @@ function acquireTargets(members: Member[], pools: PoolSource, transport: Servers
   return leases;
 }
 
+const NON_IDEMPOTENT = new Set(['POST', 'PATCH', 'LOCK']);
+
+/**
+ * The request may go to a server again after one received it: its method allows it (Traefik counts every
+ * method but POST, PATCH and LOCK as idempotent), and it has no body or one held in full, and no protocol switch.
+ */
+function canResend(ctx: WharfContext, policy: RetryPolicy): boolean {
+  const req: IncomingMessage = ctx.req;
+  if (!policy.nonIdempotent && NON_IDEMPOTENT.has(req.method ?? 'GET')) return false;
+  if (isUpgrade(req)) return false;
+  const body = ctx.wharf.requestBody;
+  return body === undefined ? !hasRequestBody(req) : isReplayableBody(body);
+}
+
 /** Wait before the `retry`-th retry: initialInterval × 2^(retry−1), capped at maxInterval (default 2 × initialInterval). */
-export function retryDelayMs(policy: NonNullable<WharfState['retry']>, retry: number): number {
+export function retryDelayMs(policy: RetryPolicy, retry: number): number {
   const { initialIntervalMs, maxIntervalMs = 2 * initialIntervalMs } = policy;
   return Math.min(initialIntervalMs * 2 ** (retry - 1), maxIntervalMs);
 }
 
-function backOff(policy: NonNullable<WharfState['retry']>, retry: number): Promise<void> {
+function backOff(policy: RetryPolicy, retry: number): Promise<void> {
   const ms = retryDelayMs(policy, retry);
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }

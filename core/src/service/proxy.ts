@@ -2,11 +2,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { util, type Dispatcher } from 'undici';
-import type { UpstreamInfo, WharfContext } from '../context.js';
+import { isReplayableBody, type ReplayableBody, type UpstreamInfo, type WharfContext } from '../context.js';
 import type { ResponseWriter } from '../response-writer.js';
-import { hasToken, isUpgrade, prepareRequestHeaders, stripResponseHopByHop } from './headers.js';
+import { hasToken, isUpgrade, prepareRequestHeaders, stripResponseHopByHop, type UpstreamRequestHeaders } from './headers.js';
 import { parseUpstreamUrl, upstreamHostname } from './pool.js';
 
 /** pino-compatible logger; the proxy only reports upstream failures. */
@@ -35,18 +35,27 @@ export interface ProxyStepOptions {
 /**
  * Which failures `forward` hands back to the caller instead of answering them: `true` = failing to
  * reach the server before any request byte was sent; `'unanswered'` = also a connection the server
- * closed (or reset) after the request was sent but before any response byte reached the client.
+ * closed (or reset) after the request was sent but before any response byte reached the client;
+ * `'unstarted'` = any failure before the response started, timeouts included.
  */
-export type Replay = boolean | 'unanswered';
+export type Replay = boolean | 'unanswered' | 'unstarted';
+
+/** What `forward` hands back for an answer its `holdBack` kept from the client (body read and dropped). */
+export class HeldBackAnswer extends Error {
+  constructor(readonly status: number) {
+    super(`answered ${status}, held back for a retry`);
+  }
+}
 
 /** Forwards requests; see createProxyStep. */
 export interface ProxyStep {
   /**
    * Forwards ctx to target and resolves once the exchange is over (response relayed, error
    * answered or client gone), ctx.wharf.upstream filled. Failures that `replay` covers are not
-   * answered: it resolves to the error so the caller can try another server or call fail().
+   * answered: it resolves to the error so the caller can try another server or call fail(). An answer
+   * whose status `holdBack` accepts is not relayed either: it resolves to a HeldBackAnswer.
    */
-  forward(ctx: WharfContext, target: ProxyTarget, replay?: Replay): Promise<Error | undefined>;
+  forward(ctx: WharfContext, target: ProxyTarget, replay?: Replay, holdBack?: (status: number) => boolean): Promise<Error | undefined>;
   /** Answers 502/504 (or cuts the connection if the response already started) and logs once. */
   fail(ctx: WharfContext, target: ProxyTarget, error: Error): void;
 }
@@ -91,7 +100,7 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
     );
   }
 
-  function forward(ctx: WharfContext, target: ProxyTarget, replay: Replay = false): Promise<Error | undefined> {
+  function forward(ctx: WharfContext, target: ProxyTarget, replay: Replay = false, holdBack?: (status: number) => boolean): Promise<Error | undefined> {
     ctx.respond = false;
     const req = ctx.req;
     const upstream: UpstreamInfo = { url: target.url, bytes: 0 };
@@ -106,17 +115,19 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
       return Promise.resolve(undefined);
     }
     const upgrade = isUpgrade(req) ? req.headers.upgrade : undefined;
+    const headers = prepareRequestHeaders(req, ctx.wharf, passHostHeader);
+    const replacement = ctx.wharf.requestBody;
     const dispatchOptions: DispatchOptions = {
       path,
       method: req.method ?? 'GET',
-      headers: prepareRequestHeaders(req, ctx.wharf, passHostHeader),
+      headers,
       // A middleware that read the body whole hands it back through ctx.wharf.requestBody (replaceRequestBody).
-      body: upgrade === undefined && hasRequestBody(req) ? (ctx.wharf.requestBody ?? req) : null,
+      body: upgrade !== undefined ? null : replacement !== undefined ? replacementBody(replacement, headers) : hasRequestBody(req) ? req : null,
       upgrade: upgrade ?? null,
       servername: target.servername,
     };
     return new Promise((resolve) => {
-      const exchange = new Exchange(ctx, target, fail, upstream, replay, resolve);
+      const exchange = new Exchange(ctx, target, fail, upstream, replay, holdBack, resolve);
       try {
         target.pool.dispatch(dispatchOptions, exchange);
       } catch (err) {
@@ -126,6 +137,17 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
   }
 
   return { forward, fail };
+}
+
+/**
+ * A body a middleware read in full (ctx.wharf.requestBody) goes out with its length rather than the client's
+ * framing, a fresh copy per try so that a retry sends the same bytes; a one-pass stream goes out as it is.
+ */
+function replacementBody(body: Buffer | Readable | ReplayableBody, headers: UpstreamRequestHeaders): Buffer | Readable | null {
+  if (!isReplayableBody(body)) return body;
+  headers['content-length'] = String(body.length);
+  if (body.length === 0) return null;
+  return Buffer.isBuffer(body) ? body : body.open();
 }
 
 /** The request is safe to send again to another server: safe method, or nothing to replay. */
@@ -141,25 +163,8 @@ export function isReplayable(req: IncomingMessage): boolean {
   }
 }
 
-/**
- * The request may be sent again even after a server received it: idempotent (RFC 9110 §9.2.2),
- * no body to replay, no protocol switch.
- */
-export function isResendable(req: IncomingMessage): boolean {
-  switch (req.method) {
-    case 'GET':
-    case 'HEAD':
-    case 'OPTIONS':
-    case 'TRACE':
-    case 'PUT':
-    case 'DELETE':
-      return !hasRequestBody(req) && !isUpgrade(req);
-    default:
-      return false;
-  }
-}
-
-function hasRequestBody(req: IncomingMessage): boolean {
+/** The client announced a body (Content-Length other than 0, or Transfer-Encoding). */
+export function hasRequestBody(req: IncomingMessage): boolean {
   const headers = req.headers;
   if (headers['transfer-encoding'] !== undefined) return true;
   const length = headers['content-length'];
@@ -193,12 +198,13 @@ function isConnectFailure(err: Error): boolean {
 }
 
 /** The server did not answer in time: it may still be working on the request. */
-function isTimeout(err: Error): boolean {
+export function isTimeout(err: Error): boolean {
   const code = (err as { code?: unknown }).code;
   return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT';
 }
 
-function statusForError(err: Error): number {
+/** The status the client gets for a failed exchange: 504 for timeouts, else 502. */
+export function statusForError(err: Error): number {
   switch ((err as { code?: unknown }).code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT':
@@ -345,6 +351,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private clientGone = false;
   private settled = false;
   private relayTrailers = false;
+  /** An answer holdBack accepted: its body is read and dropped, and forward resolves to it. */
+  private held: HeldBackAnswer | undefined = undefined;
   private readonly req: IncomingMessage;
   private readonly res: ServerResponse;
   /** A middleware's response writer (wrapResponse), else undefined: the response goes straight into res. */
@@ -357,6 +365,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly fail: ProxyStep['fail'],
     private readonly upstream: UpstreamInfo,
     private readonly replay: Replay,
+    private readonly holdBack: ((status: number) => boolean) | undefined,
     private readonly resolve: (result: Error | undefined) => void,
   ) {
     this.req = ctx.req;
@@ -402,6 +411,11 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.upstream.status = statusCode;
+    if (this.holdBack !== undefined && this.holdBack(statusCode)) {
+      // Read to the end rather than cut, so the connection stays in the pool for the next try.
+      this.held = new HeldBackAnswer(statusCode);
+      return;
+    }
     this.relayTrailers = hasToken(this.req.headers.te, 'trailers') && canCarryTrailers(this.req, statusCode, headers);
     stripResponseHopByHop(headers, this.relayTrailers, false);
     runResponseHooks(this.ctx, statusCode, headers);
@@ -413,6 +427,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** false pauses the upstream until the client drained what it was sent. */
   onData(chunk: Buffer): boolean {
     this.upstream.bytes += chunk.length;
+    if (this.held !== undefined) return true;
     if (this.out !== undefined) return this.writeOut(this.out, chunk);
     if (this.res.write(chunk)) return true;
     if (this.onDrain === undefined) {
@@ -429,6 +444,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(rawTrailers: Buffer[] | string[] | null): void {
+    if (this.held !== undefined) {
+      this.settle(this.held);
+      return;
+    }
     const trailers = this.relayTrailers && rawTrailers && rawTrailers.length > 0 ? (parseHeaders(rawTrailers) as OutgoingHttpHeaders) : undefined;
     if (this.out !== undefined) {
       this.out.end(trailers);
@@ -456,7 +475,12 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.settle(undefined);
       return;
     }
-    if (this.replay !== false && isConnectFailure(error) && (!this.sent || (this.replay === 'unanswered' && this.unanswered(error)))) {
+    if (this.held !== undefined) {
+      // The held answer was going to be retried anyway; its body is not needed.
+      this.settle(this.held);
+      return;
+    }
+    if (this.replay !== false && isConnectFailure(error) && (!this.sent || this.replayableAfterSending(error))) {
       this.settle(error);
       return;
     }
@@ -464,9 +488,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.settle(undefined);
   }
 
-  /** Sent, but the connection broke before any response byte reached the client (and not a timeout). */
-  private unanswered(error: Error): boolean {
-    return this.upstream.status === undefined && !(this.out ?? this.res).headersSent && !isTimeout(error);
+  /** Sent, but the exchange broke before any response byte reached the client (a timeout only with 'unstarted'). */
+  private replayableAfterSending(error: Error): boolean {
+    if (this.upstream.status !== undefined || (this.out ?? this.res).headersSent) return false;
+    return this.replay === 'unstarted' || (this.replay === 'unanswered' && !isTimeout(error));
   }
 
   onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Duplex): void {

@@ -2,18 +2,49 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { definePlugin, formatDuration, startGateway, Type, type EmbeddedGateway, type TSchema, type WharfState } from '@wharf/core';
+import { definePlugin, startGateway, Type, type EmbeddedGateway, type WharfState } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
 import { closedPort, closeServer, startServer, type Listening } from '@wharf/test-helpers';
 import retry, { schema } from './index.js';
 
 const labels = (o: Record<string, string>) => flatToTree(Object.entries(o));
+const DEFAULTS = { initialInterval: 0, timeout: 0, status: [], maxRequestBodyBytes: 2097152, disableRetryOnNetworkError: false, retryNonIdempotentMethod: false };
 
 describe('options', () => {
   const cases: Array<{ desc: string; input: unknown; expected?: unknown; issues?: string[] }> = [
-    { desc: 'attempts alone: retries without waiting', input: { attempts: 4 }, expected: { attempts: 4, initialInterval: 0 } },
-    { desc: 'labels', input: labels({ Attempts: '3', initialinterval: '100ms', maxinterval: '1s' }), expected: { attempts: 3, initialInterval: 100, maxInterval: 1000 } },
+    { desc: 'attempts alone: retries without waiting', input: { attempts: 4 }, expected: { attempts: 4, ...DEFAULTS } },
+    {
+      desc: 'labels',
+      input: labels({ Attempts: '3', initialinterval: '100ms', maxinterval: '1s' }),
+      expected: { ...DEFAULTS, attempts: 3, initialInterval: 100, maxInterval: 1000 },
+    },
+    {
+      desc: 'Traefik 3.7 options from labels, status comma-split',
+      input: labels({
+        attempts: '2',
+        timeout: '2s',
+        status: '503,500-504',
+        maxRequestBodyBytes: '1024',
+        disableRetryOnNetworkError: 'true',
+        retryNonIdempotentMethod: 'true',
+      }),
+      expected: {
+        ...DEFAULTS,
+        attempts: 2,
+        timeout: 2000,
+        status: ['503', '500-504'],
+        maxRequestBodyBytes: 1024,
+        disableRetryOnNetworkError: true,
+        retryNonIdempotentMethod: true,
+      },
+    },
+    {
+      desc: 'Traefik 3.7 options from a file',
+      input: { attempts: 3, status: ['502'], maxRequestBodyBytes: -1, timeout: '500ms' },
+      expected: { ...DEFAULTS, attempts: 3, status: ['502'], maxRequestBodyBytes: -1, timeout: 500 },
+    },
+    { desc: 'maxRequestBodyBytes below -1', input: { attempts: 2, maxRequestBodyBytes: -2 }, issues: ['maxRequestBodyBytes: must be >= -1'] },
+    { desc: 'disableRetryOnNetworkError not a boolean', input: labels({ attempts: '2', disableRetryOnNetworkError: 'maybe' }), issues: ['disableRetryOnNetworkError: expected true or false (got "maybe")'] },
     { desc: 'attempts is required', input: { initialInterval: '1s' }, issues: ['attempts: is required'] },
     { desc: 'attempts must be at least 1', input: { attempts: 0 }, issues: ['attempts: must be >= 1'] },
     { desc: 'bad duration', input: { attempts: 2, initialInterval: 'soon' }, issues: ['initialInterval: expected a duration such as 10s, 500ms, 1m30s or a number of seconds (got "soon")'] },
@@ -26,38 +57,46 @@ describe('options', () => {
     });
   }
 
-  test('maxInterval shorter than initialInterval disables the middleware and its routers, naming both', async () => {
-    const gateway = await startGateway({ plugins: [retry], args: ['--entrypoints.web.address=127.0.0.1:0'] });
-    try {
-      gateway.configure({
-        http: {
-          routers: { r: { rule: 'PathPrefix(`/`)', service: 's', middlewares: ['bad'] } },
-          services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } },
-          middlewares: { bad: { retry: { attempts: 2, initialInterval: '1s', maxInterval: '500ms' } } },
-        },
-      });
-      assert.deepEqual(gateway.info.middlewares['bad@inline']?.errors, ['retry.maxInterval (500ms) must not be shorter than retry.initialInterval (1s)']);
-      assert.equal(gateway.info.routers['r@inline']?.status, 'disabled');
-    } finally {
-      await gateway.stop();
-    }
-  });
-
-  test('the README table is the one the schema renders', async () => {
-    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-    const start = '<!-- options:start -->';
-    const end = '<!-- options:end -->';
-    const from = readme.indexOf(start);
-    const to = readme.indexOf(end);
-    assert.ok(from >= 0 && to > from, 'README has the options markers');
-    const rows = ['| Option | Type | Default | Description |', '| --- | --- | --- | --- |'];
-    for (const [name, field] of Object.entries(schema.properties as Record<string, TSchema>)) {
-      const duration = field['x-wharf-duration'] === true;
-      const fallback = field.default === undefined ? '' : `\`${duration ? formatDuration(field.default as number) : String(field.default)}\``;
-      rows.push(`| \`${name}\` | ${duration ? 'duration' : String(field.type)} | ${fallback} | ${String(field.description)} |`);
-    }
-    assert.equal(readme.slice(from + start.length, to).trim(), rows.join('\n'));
-  });
+  const invalid: Array<{ desc: string; options: Record<string, unknown>; error: string }> = [
+    {
+      desc: 'maxInterval shorter than initialInterval',
+      options: { attempts: 2, initialInterval: '1s', maxInterval: '500ms' },
+      error: 'retry.maxInterval (500ms) must not be shorter than retry.initialInterval (1s)',
+    },
+    {
+      desc: 'a status that is not a code or range',
+      options: { attempts: 2, status: ['503', 'abc'] },
+      error: 'retry.status: expected a status code or range between 100 and 599 such as 503 or 500-599, got "abc"',
+    },
+    {
+      desc: 'a reversed range',
+      options: { attempts: 2, status: ['599-500'] },
+      error: 'retry.status: expected a status code or range between 100 and 599 such as 503 or 500-599, got "599-500"',
+    },
+    {
+      desc: 'network errors off and no status (Traefik refuses it too)',
+      options: { attempts: 2, disableRetryOnNetworkError: true },
+      error: 'retry.disableRetryOnNetworkError: with network errors off, list the statuses to retry on in retry.status, or nothing is ever retried',
+    },
+  ];
+  for (const { desc, options, error } of invalid) {
+    test(`${desc}: disables the middleware and its routers, naming the field`, async () => {
+      const gateway = await startGateway({ plugins: [retry], args: ['--entrypoints.web.address=127.0.0.1:0'] });
+      try {
+        gateway.configure({
+          http: {
+            routers: { r: { rule: 'PathPrefix(`/`)', service: 's', middlewares: ['bad'] } },
+            services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } },
+            middlewares: { bad: { retry: options } },
+          },
+        });
+        assert.deepEqual(gateway.info.middlewares['bad@inline']?.errors, [error]);
+        assert.equal(gateway.info.routers['r@inline']?.status, 'disabled');
+      } finally {
+        await gateway.stop();
+      }
+    });
+  }
 });
 
 describe('retries through the gateway', () => {
@@ -107,7 +146,9 @@ describe('retries through the gateway', () => {
     try {
       policies.length = 0;
       assert.equal((await get(port)).status, 200);
-      assert.deepEqual(policies, [{ attempts: 3, initialIntervalMs: 100, maxIntervalMs: undefined }]);
+      assert.deepEqual(policies, [
+        { attempts: 3, initialIntervalMs: 100, maxIntervalMs: undefined, networkErrors: true, retryOn: undefined, nonIdempotent: false, timeoutMs: 0 },
+      ]);
     } finally {
       await gateway.stop();
     }
