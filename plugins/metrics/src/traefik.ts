@@ -89,6 +89,15 @@ interface LabelSets {
   readonly service: Labels | undefined;
 }
 
+/** Where a request went: its router and service (when measured), and whether the service handled it. */
+interface Route {
+  readonly router: string | undefined;
+  readonly service: string | undefined;
+  readonly served: boolean;
+}
+/** A router with observability.metrics=false: only the entrypoint counts the request. */
+const UNMEASURED: Route = { router: undefined, service: undefined, served: false };
+
 /** What the measuring middleware saw when the request came in. */
 export interface RequestStart {
   readonly started: bigint;
@@ -103,30 +112,32 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
   const tlsSets = new Map<string, LabelSets>();
   const headerLabels = options.headerLabelList;
 
-  function labelSets(entrypoint: string, router: string | undefined, service: string | undefined, code: string, method: string, protocol: string): LabelSets {
-    const key = `${entrypoint}\n${router ?? '\0'}\n${service ?? '\0'}\n${code}\n${method}\n${protocol}`;
+  function labelSets(entrypoint: string, route: Route, code: string, method: string, protocol: string): LabelSets {
+    const { router, service, served } = route;
+    const key = `${entrypoint}\n${router ?? '\0'}\n${service ?? '\0'}\n${served}\n${code}\n${method}\n${protocol}`;
     let set = sets.get(key);
     if (set === undefined) {
       const base = { code, method, protocol };
       set = {
         entrypoint: { ...base, entrypoint },
         router: router === undefined ? undefined : { ...base, router, service: service ?? '' },
-        service: service === undefined ? undefined : { ...base, service },
+        service: service === undefined || !served ? undefined : { ...base, service },
       };
       sets.set(key, set);
     }
     return set;
   }
 
-  function tlsLabelSets(entrypoint: string, router: string | undefined, service: string | undefined, version: string, cipher: string): LabelSets {
-    const key = `${entrypoint}\n${router ?? '\0'}\n${service ?? '\0'}\n${version}\n${cipher}`;
+  function tlsLabelSets(entrypoint: string, route: Route, version: string, cipher: string): LabelSets {
+    const { router, service, served } = route;
+    const key = `${entrypoint}\n${router ?? '\0'}\n${service ?? '\0'}\n${served}\n${version}\n${cipher}`;
     let set = tlsSets.get(key);
     if (set === undefined) {
       const base = { tls_version: version, tls_cipher: cipher };
       set = {
         entrypoint: { ...base, entrypoint },
         router: router === undefined ? undefined : { ...base, router, service: service ?? '' },
-        service: service === undefined ? undefined : { ...base, service },
+        service: service === undefined || !served ? undefined : { ...base, service },
       };
       tlsSets.set(key, set);
     }
@@ -155,14 +166,14 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
     const { entrypoint, router, service, observability, rejectedBy, retryAttempts } = ctx.wharf;
     const measured = observability?.metrics !== false;
     // Traefik measures a service inside the router's chain: a request a middleware answered never reached it.
-    const served = measured && rejectedBy === undefined ? service : undefined;
+    const route: Route = measured ? { router, service, served: rejectedBy === undefined } : UNMEASURED;
     const grpc = start.protocol === 'grpc' || start.protocol === 'grpc-web';
     const code = grpc ? grpcCodeLabel(res, start.grpcTrailerStatus) : String(res.statusCode);
-    const set = labelSets(entrypoint, measured ? router : undefined, served, code, traefikMethodLabel(req.method), start.protocol);
+    const set = labelSets(entrypoint, route, code, traefikMethodLabel(req.method), start.protocol);
     const bytesIn = requestBytes(req);
     const bytesOut = responseBytes(res);
     const tls = tlsLabels(req);
-    const tlsSet = tls && tlsLabelSets(entrypoint, measured ? router : undefined, served, tls.version, tls.cipher);
+    const tlsSet = tls && tlsLabelSets(entrypoint, route, tls.version, tls.cipher);
     if (metrics.entrypoint) {
       observe(metrics.entrypoint, set.entrypoint, req, seconds, bytesIn, bytesOut);
       if (tlsSet) metrics.entrypoint.tls.inc(tlsSet.entrypoint);
