@@ -1,5 +1,6 @@
 // A real gateway with --metrics.prometheus.names=traefik, real backends and a TLS entrypoint, driven with a known
 // traffic pattern; its /metrics text is what the traefik_* tests read.
+import http2 from 'node:http2';
 import https from 'node:https';
 import { definePlugin, startGateway, Type, type EmbeddedGateway, type WharfContext } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
@@ -23,7 +24,7 @@ const refuse = definePlugin({
 export const BODY = 'hello';
 export const UPLOAD_BYTES = 1000;
 /** Requests the pattern sends; the scrape is taken once every one of them is counted. */
-export const TOTAL_REQUESTS = 17;
+export const TOTAL_REQUESTS = 19;
 
 export interface Harness {
   gateway: EmbeddedGateway;
@@ -57,6 +58,21 @@ function httpsGet(port: number, path: string): Promise<number> {
   });
 }
 
+/** One HTTP/2 POST over TLS (ALPN h2); resolves to the status once the whole answer is read. */
+function h2Post(port: number, path: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+    session.on('error', reject);
+    const stream = session.request({ ':method': 'POST', ':path': path });
+    let status = 0;
+    stream.on('response', (headers) => (status = Number(headers[':status'])));
+    stream.on('error', reject);
+    stream.resume();
+    stream.on('end', () => session.close(() => resolve(status)));
+    stream.end(body);
+  });
+}
+
 export function sampleValue(samples: readonly Sample[], name: string, labels: Record<string, string>): number {
   return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
 }
@@ -65,7 +81,8 @@ export function sampleValue(samples: readonly Sample[], name: string, labels: Re
  * Starts the gateway and sends: on `web`, 3 GET /ok with a User-Agent (header label), 1 POST /ok with a body,
  * 1 SSE GET /ok, 2 GET /missing (the backend's 404), 2 GET /bad (the backend's 503), 4 GET /retry (a service whose
  * first server is a closed port: connection failures are retried), 1 GET /limited (a middleware's 429), 1 GET
- * /nowhere (no router: 404); on the TLS entrypoint `websecure`, 2 GET /ok.
+ * /nowhere (no router: 404), 1 GET /quiet (a router with observability.metrics=false); on the TLS entrypoint
+ * `websecure`, 2 GET /ok over HTTP/1.1 and 1 POST /ok with a body over HTTP/2.
  */
 export async function startHarness(): Promise<Harness> {
   const ok = await backend(200);
@@ -91,6 +108,7 @@ export async function startHarness(): Promise<Harness> {
           bad: { rule: 'Path(`/bad`)', service: 'failing' },
           retry: { rule: 'Path(`/retry`)', service: 'flaky' },
           limited: { rule: 'Path(`/limited`)', middlewares: ['rl'], service: 'ok' },
+          quiet: { rule: 'Path(`/quiet`)', service: 'missing', observability: { metrics: false } },
         },
         middlewares: { rl: { refuse: {} } },
         services: {
@@ -121,8 +139,9 @@ async function drive(gateway: EmbeddedGateway): Promise<Pick<Harness, 'samples' 
   for (let i = 0; i < 3; i++) note('/ok', (await request(web, { path: '/ok', headers: { 'user-agent': 'probe/1' } })).status);
   note('/ok POST', (await request(web, { method: 'POST', path: '/ok', body: 'x'.repeat(UPLOAD_BYTES) })).status);
   note('/ok SSE', (await request(web, { path: '/ok', headers: { accept: 'text/event-stream' } })).status);
-  for (const path of ['/missing', '/missing', '/bad', '/bad', '/retry', '/retry', '/retry', '/retry', '/limited', '/nowhere']) note(path, (await request(web, { path })).status);
+  for (const path of ['/missing', '/missing', '/bad', '/bad', '/retry', '/retry', '/retry', '/retry', '/limited', '/nowhere', '/quiet']) note(path, (await request(web, { path })).status);
   for (let i = 0; i < 2; i++) note('/ok TLS', await httpsGet(gateway.address('websecure').port, '/ok'));
+  note('/ok h2 POST', await h2Post(gateway.address('websecure').port, '/ok', 'y'.repeat(UPLOAD_BYTES)));
 
   const scrape = async () => (await request(gateway.address('traefik').port, { path: '/metrics' })).body;
   // A request is counted when its response closes, which can be just after the client has read it.

@@ -75,7 +75,9 @@ test('clients saw the answers the pattern expects', () => {
     '/retry': [200, 200, 200, 200],
     '/limited': [429],
     '/nowhere': [404],
+    '/quiet': [404],
     '/ok TLS': [200, 200],
+    '/ok h2 POST': [200],
   });
 });
 
@@ -85,30 +87,34 @@ test('entrypoint series: codes, methods, protocols, the header label and the his
   assert.equal(ep({ code: '200', method: 'GET', protocol: 'http', useragent: 'probe/1' }), 3);
   assert.equal(ep({ code: '200', method: 'POST', protocol: 'http' }), 1);
   assert.equal(ep({ code: '200', method: 'GET', protocol: 'sse' }), 1);
-  assert.equal(ep({ code: '404' }), 3);
+  assert.equal(ep({ code: '404' }), 4, 'the quiet router still counts on its entrypoint');
   assert.equal(ep({ code: '503' }), 2);
   assert.equal(ep({ code: '429' }), 1);
-  assert.equal(sampleValue(h.samples, 'traefik_entrypoint_requests_total', { entrypoint: 'websecure', code: '200' }), 2);
+  assert.equal(sampleValue(h.samples, 'traefik_entrypoint_requests_total', { entrypoint: 'websecure', code: '200', method: 'GET' }), 2);
+  assert.equal(sampleValue(h.samples, 'traefik_entrypoint_requests_total', { entrypoint: 'websecure', code: '200', method: 'POST' }), 1);
   const les = h.samples.filter((s) => s.name === 'traefik_entrypoint_request_duration_seconds_bucket' && s.labels.entrypoint === 'web' && s.labels.code === '503').map((s) => s.labels.le);
   assert.deepEqual(les, ['0.1', '0.3', '1.2', '5', '+Inf'], "Traefik's default buckets");
   assert.equal(sampleValue(h.samples, 'traefik_entrypoint_request_duration_seconds_count', { entrypoint: 'web', code: '503' }), 2);
 });
 
 test('router and service series carry name@provider values; a request a middleware answered never reached its service', () => {
-  assert.equal(sampleValue(h.samples, 'traefik_router_requests_total', { router: 'ok@inline', service: 'ok@inline', code: '200' }), 7);
+  assert.equal(sampleValue(h.samples, 'traefik_router_requests_total', { router: 'ok@inline', service: 'ok@inline', code: '200' }), 8);
+  assert.equal(sampleValue(h.samples, 'traefik_router_requests_total', { router: 'quiet@inline' }), 0, 'observability.metrics=false');
   assert.equal(sampleValue(h.samples, 'traefik_router_requests_total', { router: 'limited@inline', service: 'ok@inline', code: '429' }), 1);
-  assert.equal(sampleValue(h.samples, 'traefik_service_requests_total', { service: 'ok@inline', code: '200' }), 7, 'not the 429');
+  assert.equal(sampleValue(h.samples, 'traefik_service_requests_total', { service: 'ok@inline', code: '200' }), 8, 'not the 429');
   assert.equal(sampleValue(h.samples, 'traefik_service_requests_total', { service: 'ok@inline', code: '429' }), 0);
-  assert.equal(sampleValue(h.samples, 'traefik_service_requests_total', { service: 'missing@inline', code: '404', method: 'GET', protocol: 'http' }), 2);
+  assert.equal(sampleValue(h.samples, 'traefik_service_requests_total', { service: 'missing@inline', code: '404', method: 'GET', protocol: 'http' }), 2, 'not the quiet router\'s');
   assert.equal(sampleValue(h.samples, 'traefik_service_requests_total', { service: 'failing@inline', code: '503' }), 2);
   assert.equal(sampleValue(h.samples, 'traefik_service_requests_total', { service: 'flaky@inline', code: '200' }), 4);
 });
 
-test('body bytes each way', () => {
+test('body bytes each way, over HTTP/1.1 and HTTP/2', () => {
   const post = { service: 'ok@inline', method: 'POST', code: '200', protocol: 'http' };
-  assert.equal(sampleValue(h.samples, 'traefik_service_requests_bytes_total', post), UPLOAD_BYTES);
-  assert.equal(sampleValue(h.samples, 'traefik_service_responses_bytes_total', post), BODY.length);
+  assert.equal(sampleValue(h.samples, 'traefik_service_requests_bytes_total', post), 2 * UPLOAD_BYTES);
+  assert.equal(sampleValue(h.samples, 'traefik_service_responses_bytes_total', post), 2 * BODY.length);
   assert.equal(sampleValue(h.samples, 'traefik_entrypoint_requests_bytes_total', { entrypoint: 'web', method: 'POST' }), UPLOAD_BYTES);
+  assert.equal(sampleValue(h.samples, 'traefik_entrypoint_requests_bytes_total', { entrypoint: 'websecure', method: 'POST' }), UPLOAD_BYTES, 'HTTP/2');
+  assert.equal(sampleValue(h.samples, 'traefik_entrypoint_responses_bytes_total', { entrypoint: 'websecure', method: 'POST' }), BODY.length, 'HTTP/2, counted once');
   assert.equal(sampleValue(h.samples, 'traefik_router_requests_bytes_total', { router: 'ok@inline', method: 'GET' }), 0);
   // 3 plain, 1 SSE and 2 TLS GETs of /ok.
   assert.equal(sampleValue(h.samples, 'traefik_router_responses_bytes_total', { router: 'ok@inline', method: 'GET' }), 6 * BODY.length);
@@ -120,9 +126,9 @@ test('TLS series: the version and IANA cipher name of the handshake, at every le
   assert.equal(tls[0]!.labels.entrypoint, 'websecure');
   assert.equal(tls[0]!.labels.tls_version, '1.3');
   assert.match(tls[0]!.labels.tls_cipher!, /^TLS_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305_SHA256)$/);
-  assert.equal(tls[0]!.value, 2);
-  assert.equal(sampleValue(h.samples, 'traefik_router_requests_tls_total', { router: 'ok@inline', service: 'ok@inline', tls_version: '1.3' }), 2);
-  assert.equal(sampleValue(h.samples, 'traefik_service_requests_tls_total', { service: 'ok@inline', tls_version: '1.3' }), 2);
+  assert.equal(tls[0]!.value, 3);
+  assert.equal(sampleValue(h.samples, 'traefik_router_requests_tls_total', { router: 'ok@inline', service: 'ok@inline', tls_version: '1.3' }), 3);
+  assert.equal(sampleValue(h.samples, 'traefik_service_requests_tls_total', { service: 'ok@inline', tls_version: '1.3' }), 3);
 });
 
 test('retries, server health, open connections, reloads and certificates', () => {
