@@ -87,7 +87,7 @@ test('entrypoint series: codes, methods, protocols, the header label and the his
   assert.equal(ep({ code: '200', method: 'GET', protocol: 'http', useragent: 'probe/1' }), 3);
   assert.equal(ep({ code: '200', method: 'POST', protocol: 'http' }), 1);
   assert.equal(ep({ code: '200', method: 'GET', protocol: 'sse' }), 1);
-  assert.equal(ep({ code: '404' }), 4, 'the quiet router still counts on its entrypoint');
+  assert.equal(ep({ code: '404' }), 3, 'not the quiet router, as in Traefik');
   assert.equal(ep({ code: '503' }), 2);
   assert.equal(ep({ code: '429' }), 1);
   assert.equal(sampleValue(h.samples, 'traefik_entrypoint_requests_total', { entrypoint: 'websecure', code: '200', method: 'GET' }), 2);
@@ -136,6 +136,7 @@ test('retries, server health, open connections, reloads and certificates', () =>
   assert.equal(sampleValue(h.samples, 'traefik_service_server_up', { service: 'ok@inline', url: h.ok.url }), 1);
   assert.ok(h.samples.some((s) => s.name === 'traefik_open_connections' && s.labels.entrypoint === 'web' && s.labels.protocol === 'TCP'));
   assert.ok(sampleValue(h.samples, 'traefik_open_connections', { entrypoint: 'traefik', protocol: 'TCP' }) >= 1, 'the scrape connection is open');
+  assert.equal(sampleValue(h.samples, 'traefik_entrypoint_requests_total', { entrypoint: 'traefik' }), 0, 'scrapes are internal, left out as in Traefik');
   assert.ok(sampleValue(h.samples, 'traefik_config_reloads_total', {}) >= 1);
   const lastReload = sampleValue(h.samples, 'traefik_config_last_reload_success', {});
   assert.ok(Number.isInteger(lastReload) && lastReload > 1.7e9, 'Unix seconds, as Traefik sets them');

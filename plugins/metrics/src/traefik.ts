@@ -95,9 +95,6 @@ interface Route {
   readonly service: string | undefined;
   readonly served: boolean;
 }
-/** A router with observability.metrics=false: only the entrypoint counts the request. */
-const UNMEASURED: Route = { router: undefined, service: undefined, served: false };
-
 /** What the measuring middleware saw when the request came in. */
 export interface RequestStart {
   readonly started: bigint;
@@ -111,6 +108,7 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
   const sets = new Map<string, LabelSets>();
   const tlsSets = new Map<string, LabelSets>();
   const headerLabels = options.headerLabelList;
+  const scrapeEntryPoint = options.manualRouting ? undefined : options.entryPoint;
 
   function labelSets(entrypoint: string, route: Route, code: string, method: string, protocol: string): LabelSets {
     const { router, service, served } = route;
@@ -144,6 +142,15 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
     return set;
   }
 
+  /**
+   * Traefik leaves its internal services out (metrics.addInternals defaults to false): routers to `…@internal`
+   * services, and the /metrics endpoint this plugin serves before routing.
+   */
+  function isInternal(ctx: WharfContext): boolean {
+    if (ctx.wharf.service?.endsWith('@internal')) return true;
+    return scrapeEntryPoint === ctx.wharf.entrypoint && ctx.method === 'GET' && ctx.path === '/metrics';
+  }
+
   /** requests_total's labels: the shared set, or a copy with the header labels when there are some. */
   function requestLabels(labels: Labels, req: IncomingMessage): Labels {
     if (headerLabels.length === 0) return labels;
@@ -164,9 +171,10 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
     const req = ctx.req;
     const res: ServerResponse = ctx.res;
     const { entrypoint, router, service, observability, rejectedBy, retryAttempts } = ctx.wharf;
-    const measured = observability?.metrics !== false;
+    // Traefik's router observability.metrics=false turns off every level, the entrypoint's included.
+    if (observability?.metrics === false || isInternal(ctx)) return;
     // Traefik measures a service inside the router's chain: a request a middleware answered never reached it.
-    const route: Route = measured ? { router, service, served: rejectedBy === undefined } : UNMEASURED;
+    const route: Route = { router, service, served: rejectedBy === undefined };
     const grpc = start.protocol === 'grpc' || start.protocol === 'grpc-web';
     const code = grpc ? grpcCodeLabel(res, start.grpcTrailerStatus) : String(res.statusCode);
     const set = labelSets(entrypoint, route, code, traefikMethodLabel(req.method), start.protocol);
