@@ -9,6 +9,7 @@ import addPrefix from '@wharf/plugin-addprefix';
 import api from '@wharf/plugin-api';
 import basicAuth from '@wharf/plugin-basicauth';
 import digestAuth from '@wharf/plugin-digestauth';
+import forwardAuth from '@wharf/plugin-forwardauth';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
 import inFlightReq from '@wharf/plugin-inflightreq';
@@ -26,6 +27,8 @@ import stripPrefix from '@wharf/plugin-stripprefix';
 import stripPrefixRegex from '@wharf/plugin-stripprefixregex';
 import tls from '@wharf/plugin-tls';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
+import chain from '@wharf/plugin-chain';
+import errors from '@wharf/plugin-errors';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -34,6 +37,8 @@ export const builtinPlugins: readonly Plugin[] = [
   stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme,
   addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex,
   ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq, passTLSClientCert,
+  chain, errors,
+  forwardAuth,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */

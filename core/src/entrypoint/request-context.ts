@@ -204,14 +204,17 @@ export class RequestState implements WharfState {
   service: string | undefined = undefined;
   observability: WharfState['observability'] = undefined;
   upstream: WharfState['upstream'] = undefined;
+  serviceAnswer: WharfState['serviceAnswer'] = undefined;
   rejectedBy: string | undefined = undefined;
   retryAttempts = 0;
   retry: WharfState['retry'] = undefined;
   upgradeHead: Buffer | undefined = undefined;
   responseHeaderHooks: WharfState['responseHeaderHooks'] = undefined;
+  forwardedOverrides: WharfState['forwardedOverrides'] = undefined;
   writer: WharfState['writer'] = undefined;
   /** The request target split once (see request-facts.ts), for routing. */
   target: RequestTarget | undefined = undefined;
+  requestBody: WharfState['requestBody'] = undefined;
 
   constructor(
     public entrypoint: string,

@@ -97,6 +97,9 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
     const upstream: UpstreamInfo = { url: target.url, bytes: 0 };
     ctx.wharf.upstream = upstream;
     if (isClientGone(req, ctx.res)) return Promise.resolve(undefined);
+    // A second forward of the same request (a retry, an error page) after undici destroyed the first body finds
+    // req.socket nulled by that destroy; the connection is still the response's, and headers read it (TLS or not).
+    if (req.socket === null) req.socket = socketOf(req, ctx.res)!;
     const path = originForm(req.url);
     if (path === undefined) {
       respondPlain(ctx, 400, 'Bad Request');
@@ -107,7 +110,8 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
       path,
       method: req.method ?? 'GET',
       headers: prepareRequestHeaders(req, ctx.wharf, passHostHeader),
-      body: upgrade === undefined && hasRequestBody(req) ? req : null,
+      // A middleware that read the body whole hands it back through ctx.wharf.requestBody (replaceRequestBody).
+      body: upgrade === undefined && hasRequestBody(req) ? (ctx.wharf.requestBody ?? req) : null,
       upgrade: upgrade ?? null,
       servername: target.servername,
     };
@@ -230,6 +234,7 @@ export function respondPlain(ctx: WharfContext, status: number, body: string): v
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
   };
+  ctx.wharf.serviceAnswer = { status, bytes: base['content-length'] as number };
   let headers: OutgoingHttpHeaders = { ...base };
   try {
     runResponseHooks(ctx, status, headers);

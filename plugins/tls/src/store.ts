@@ -44,7 +44,7 @@ export class TLSSnapshot {
   }
 }
 
-interface ProviderSection {
+export interface ProviderSection {
   provider: string;
   value: unknown;
 }
