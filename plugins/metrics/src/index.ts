@@ -5,7 +5,7 @@ import { AggregatorRegistry, Registry, collectDefaultMetrics, type PrometheusCon
 import { defineReducer, definePlugin, Type, type Middleware, type PluginHost, type WharfContext, type Next } from '@wharf/core';
 import { countRequestBytes, countResponseBytes } from './bytes.js';
 import { traefikProtocolLabel } from './labels.js';
-import { compileOptions, staticSchema, type MetricsOptions } from './options.js';
+import { compileOptions, entryPointDefaults, entryPointFields, staticSchema, type EntryPointDefaults, type MetricsOptions } from './options.js';
 import { createTraefikMetrics, followGatewayTraefik, traefikRecorder, type RequestStart } from './traefik.js';
 import { createWharfMetrics, followGatewayWharf, wharfRecorder } from './wharf.js';
 
@@ -40,11 +40,11 @@ if (cluster.isWorker) {
 }
 
 /** The measuring middleware for the chosen names: records each request when its response closes. */
-function measurer(host: PluginHost, registry: Registry, options: MetricsOptions): Middleware {
+function measurer(host: PluginHost, registry: Registry, options: MetricsOptions, entryPoints: EntryPointDefaults): Middleware {
   if (options.names === 'wharf') {
     const metrics = createWharfMetrics(registry, options);
     followGatewayWharf(host, metrics);
-    const record = wharfRecorder(metrics, options);
+    const record = wharfRecorder(metrics, options, entryPoints);
     return async function measure(ctx: WharfContext, next: Next) {
       const started = ctx.wharf.startTime;
       // 'close' covers streamed, aborted and upgraded responses as well as finished ones.
@@ -53,7 +53,7 @@ function measurer(host: PluginHost, registry: Registry, options: MetricsOptions)
     };
   }
   const metrics = createTraefikMetrics(registry, options);
-  const recorder = traefikRecorder(metrics, options);
+  const recorder = traefikRecorder(metrics, options, entryPoints);
   followGatewayTraefik(host, metrics, recorder.forget);
   return async function measureTraefik(ctx: WharfContext, next: Next) {
     const res: ServerResponse = ctx.res;
@@ -105,14 +105,14 @@ export default definePlugin({
   name: 'metrics',
   description: 'Prometheus metrics at /metrics (or the prometheus@internal service).',
   schema: Type.Object({}, { additionalProperties: false }),
-  config: { static: { schema: staticSchema } },
+  config: { static: { schema: staticSchema }, entryPoint: entryPointFields },
   setup(config, host) {
     if (!config?.prometheus) return;
     const prometheus = compileOptions(config.prometheus);
     const registry = new Registry();
     // Traefik exports the Go client's process_* collector unprefixed; prom-client's has the same names.
     collectDefaultMetrics({ register: registry, prefix: prometheus.names === 'wharf' ? 'wharf_process_' : '' });
-    host.entrypoints.use(measurer(host, registry, prometheus), { order: -90 });
+    host.entrypoints.use(measurer(host, registry, prometheus, entryPointDefaults(host.staticConfig.entryPoints)), { order: -90 });
     if (cluster.isWorker) AggregatorRegistry.setRegistries([registry]);
 
     const serve = cluster.isWorker ? serveAggregated(host, registry) : serveLocal(registry);

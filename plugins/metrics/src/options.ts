@@ -21,6 +21,22 @@ export const PrometheusSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** `entryPoints.<ep>.observability.metrics`: the default for routers on that entrypoint (and for unmatched requests). */
+export const entryPointFields = {
+  'observability.metrics': Type.Boolean({
+    default: true,
+    description: 'Count requests on this entrypoint unless a router says otherwise (default true).',
+  }),
+};
+
+/** Each entrypoint's `observability.metrics` (absent = true). */
+export type EntryPointDefaults = ReadonlyMap<string, boolean>;
+
+export function entryPointDefaults(entryPoints: object): EntryPointDefaults {
+  const all = Object.entries(entryPoints as Record<string, { observability?: { metrics?: boolean } }>);
+  return new Map(all.map(([name, ep]) => [name, ep.observability?.metrics !== false]));
+}
+
 export const staticSchema = Type.Object({ prometheus: Type.Optional(Section(PrometheusSchema)) }, { additionalProperties: false });
 export type PrometheusConfig = Static<typeof PrometheusSchema>;
 

@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CertificateInfo, PluginHost, WharfContext } from '@wharf/core';
 import { requestBytes, responseBytes } from './bytes.js';
 import { grpcCodeLabel, headerValue, tlsLabels, traefikMethodLabel, type TraefikProtocol } from './labels.js';
-import type { MetricsOptions } from './options.js';
+import type { EntryPointDefaults, MetricsOptions } from './options.js';
 
 type Labels = Record<string, string>;
 
@@ -104,7 +104,7 @@ export interface RequestStart {
 }
 
 /** Records one finished request into every enabled traefik_* family. */
-export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions) {
+export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions, entryPoints: EntryPointDefaults) {
   const sets = new Map<string, LabelSets>();
   const tlsSets = new Map<string, LabelSets>();
   const headerLabels = options.headerLabelList;
@@ -171,8 +171,8 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
     const req = ctx.req;
     const res: ServerResponse = ctx.res;
     const { entrypoint, router, service, observability, rejectedBy, retryAttempts } = ctx.wharf;
-    // Traefik's router observability.metrics=false turns off every level, the entrypoint's included.
-    if (observability?.metrics === false || isInternal(ctx)) return;
+    // Traefik's observability.metrics (the router's, else its entrypoint's) turns off every level, the entrypoint's included.
+    if (!(observability?.metrics ?? entryPoints.get(entrypoint) ?? true) || isInternal(ctx)) return;
     // Traefik measures a service inside the router's chain: a request a middleware answered never reached it.
     const route: Route = { router, service, served: rejectedBy === undefined };
     const grpc = start.protocol === 'grpc' || start.protocol === 'grpc-web';

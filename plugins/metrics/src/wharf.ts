@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { PluginHost, WharfContext } from '@wharf/core';
 import { headerValue, methodLabel, protocolLabel } from './labels.js';
-import type { MetricsOptions } from './options.js';
+import type { EntryPointDefaults, MetricsOptions } from './options.js';
 
 /** Every wharf_* metric, registered in one registry; `aggregator` says how workers merge (default sum). */
 export function createWharfMetrics(registry: Registry, options: MetricsOptions) {
@@ -28,8 +28,11 @@ export function createWharfMetrics(registry: Registry, options: MetricsOptions) 
 }
 type WharfMetrics = ReturnType<typeof createWharfMetrics>;
 
-/** Records one finished request into every enabled family. */
-export function wharfRecorder(metrics: WharfMetrics, options: MetricsOptions) {
+/**
+ * Records one finished request into every enabled family. An entrypoint's observability.metrics=false leaves out its
+ * entrypoint series; a router's (or, unset, its entrypoint's) leaves out its router and service series.
+ */
+export function wharfRecorder(metrics: WharfMetrics, options: MetricsOptions, entryPoints: EntryPointDefaults) {
   const headerLabels = options.headerLabelList;
   /** requests_total's labels: the header labels added when there are some. */
   function withHeaders(ctx: WharfContext, labels: Record<string, string>): Record<string, string> {
@@ -43,12 +46,13 @@ export function wharfRecorder(metrics: WharfMetrics, options: MetricsOptions) {
     const method = methodLabel(ctx.req.method);
     const protocol = protocolLabel(ctx.req);
     const { entrypoint, router, service, observability, rejectedBy } = ctx.wharf;
-    if (options.addEntryPointsLabels) {
+    const entrypointOn = entryPoints.get(entrypoint) ?? true;
+    if (options.addEntryPointsLabels && entrypointOn) {
       metrics.epRequests.inc(withHeaders(ctx, { code, method, protocol, entrypoint }));
       metrics.epDuration.observe({ code, method, protocol, entrypoint }, seconds);
     }
     if (rejectedBy) metrics.rejections.inc({ middleware: rejectedBy, code });
-    if (observability?.metrics === false) return;
+    if (!(observability?.metrics ?? entrypointOn)) return;
     if (router && options.addRoutersLabels) {
       metrics.routerRequests.inc(withHeaders(ctx, { code, method, protocol, router, service: service ?? '' }));
       metrics.routerDuration.observe({ code, method, protocol, router, service: service ?? '' }, seconds);
