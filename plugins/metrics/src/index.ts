@@ -2,7 +2,7 @@
 import cluster from 'node:cluster';
 import type { ServerResponse } from 'node:http';
 import { AggregatorRegistry, Registry, collectDefaultMetrics, type PrometheusContentType } from 'prom-client';
-import { defineReducer, definePlugin, Type, type Middleware, type PluginHost, type WharfContext, type Next } from '@wharf/core';
+import { defineReducer, definePlugin, onResponseHeaders, Type, type Middleware, type PluginHost, type WharfContext, type Next } from '@wharf/core';
 import { countRequestBytes, countResponseBytes } from './bytes.js';
 import { traefikProtocolLabel } from './labels.js';
 import { compileOptions, entryPointDefaults, entryPointFields, staticSchema, type EntryPointDefaults, type MetricsOptions } from './options.js';
@@ -61,14 +61,21 @@ function measurer(host: PluginHost, registry: Registry, options: MetricsOptions,
     const start: RequestStart = { started: ctx.wharf.startTime, protocol: traefikProtocolLabel(ctx.req) };
     countRequestBytes(ctx.req);
     countResponseBytes(res);
-    if (start.protocol === 'grpc' || start.protocol === 'grpc-web') watchGrpcTrailers(res, start);
+    if (start.protocol === 'grpc' || start.protocol === 'grpc-web') watchGrpcStatus(ctx, res, start);
     res.once('close', () => recorder.record(ctx, start));
     await next();
   };
 }
 
-/** gRPC answers put grpc-status in the trailers: keep it for the `code` label (gRPC requests only). */
-function watchGrpcTrailers(res: ServerResponse, start: RequestStart): void {
+/**
+ * gRPC answers carry grpc-status in their headers (trailers-only answers) or trailers: keep it for the `code` label
+ * (gRPC requests only). The proxy hands the upstream's headers to writeHead, where getHeader cannot see them.
+ */
+function watchGrpcStatus(ctx: WharfContext, res: ServerResponse, start: RequestStart): void {
+  onResponseHeaders(ctx, function grpcHeaders(_status, headers) {
+    const status = headers['grpc-status'];
+    if (typeof status === 'string' || typeof status === 'number') start.grpcHeaderStatus = String(status);
+  });
   const addTrailers = res.addTrailers.bind(res);
   res.addTrailers = function grpcTrailers(trailers) {
     const status = (trailers as Record<string, unknown>)['grpc-status'];

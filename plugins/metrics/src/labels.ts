@@ -46,9 +46,12 @@ const GRPC_UNKNOWN = '2';
 // Traefik parses grpc-status as a number or a quoted code name; answers carry the number (gRPC over HTTP/2 spec).
 const GRPC_CODE = /^(?:[0-9]|1[0-6])$/;
 
-/** The `code` label of a gRPC exchange: its grpc-status (from the headers or, when relayed, the trailers). */
-export function grpcCodeLabel(res: ServerResponse, trailerStatus: string | undefined): string {
-  const status = trailerStatus ?? res.getHeader('grpc-status');
+/**
+ * The `code` label of a gRPC exchange: the grpc-status it relayed (trailers, else the proxied headers), else the
+ * one set on the response (an answer Wharf or a middleware made).
+ */
+export function grpcCodeLabel(res: ServerResponse, relayedStatus: string | undefined): string {
+  const status = relayedStatus ?? res.getHeader('grpc-status');
   const text = typeof status === 'number' ? String(status) : typeof status === 'string' ? status.trim() : undefined;
   return text !== undefined && GRPC_CODE.test(text) ? text : GRPC_UNKNOWN;
 }

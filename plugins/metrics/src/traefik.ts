@@ -99,6 +99,8 @@ interface Route {
 export interface RequestStart {
   readonly started: bigint;
   readonly protocol: TraefikProtocol;
+  /** grpc-status of the upstream's headers, as the proxy relayed them (gRPC requests only). */
+  grpcHeaderStatus?: string;
   /** grpc-status relayed in the trailers (gRPC requests only). */
   grpcTrailerStatus?: string;
 }
@@ -176,7 +178,7 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
     // Traefik measures a service inside the router's chain: a request a middleware answered never reached it.
     const route: Route = { router, service, served: rejectedBy === undefined };
     const grpc = start.protocol === 'grpc' || start.protocol === 'grpc-web';
-    const code = grpc ? grpcCodeLabel(res, start.grpcTrailerStatus) : String(res.statusCode);
+    const code = grpc ? grpcCodeLabel(res, start.grpcTrailerStatus ?? start.grpcHeaderStatus) : String(res.statusCode);
     const set = labelSets(entrypoint, route, code, traefikMethodLabel(req.method), start.protocol);
     const bytesIn = requestBytes(req);
     const bytesOut = responseBytes(res);
