@@ -1,4 +1,5 @@
-// metrics: Prometheus metrics (prom-client) for entrypoints, routers, services, servers, reloads and rejections.
+// metrics: Prometheus metrics (prom-client) for entrypoints, routers, services, servers, reloads and rejections,
+// under Wharf's names (wharf.ts) or Traefik's (traefik.ts, for its Grafana dashboards).
 import cluster from 'node:cluster';
 import type { ServerResponse } from 'node:http';
 import { AggregatorRegistry, Registry, collectDefaultMetrics, type PrometheusContentType } from 'prom-client';
@@ -43,12 +44,12 @@ if (cluster.isWorker) {
 function measurer(host: PluginHost, registry: Registry, options: MetricsOptions, entryPoints: EntryPointDefaults): Middleware {
   if (options.names === 'wharf') {
     const metrics = createWharfMetrics(registry, options);
-    followGatewayWharf(host, metrics);
-    const record = wharfRecorder(metrics, options, entryPoints);
+    const recorder = wharfRecorder(metrics, options, entryPoints);
+    followGatewayWharf(host, metrics, recorder.forget);
     return async function measure(ctx: WharfContext, next: Next) {
       const started = ctx.wharf.startTime;
       // 'close' covers streamed, aborted and upgraded responses as well as finished ones.
-      (ctx.res as ServerResponse).once('close', () => record(ctx, started));
+      (ctx.res as ServerResponse).once('close', () => recorder.record(ctx, started));
       await next();
     };
   }

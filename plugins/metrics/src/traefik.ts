@@ -89,12 +89,6 @@ interface LabelSets {
   readonly service: Labels | undefined;
 }
 
-/** Where a request went: its router and service (when measured), and whether the service handled it. */
-interface Route {
-  readonly router: string | undefined;
-  readonly service: string | undefined;
-  readonly served: boolean;
-}
 /** What the measuring middleware saw when the request came in. */
 export interface RequestStart {
   readonly started: bigint;
@@ -112,35 +106,14 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
   const headerLabels = options.headerLabelList;
   const scrapeEntryPoint = options.manualRouting ? undefined : options.entryPoint;
 
-  function labelSets(entrypoint: string, route: Route, code: string, method: string, protocol: string): LabelSets {
-    const { router, service, served } = route;
-    const key = `${entrypoint}\n${router ?? '\0'}\n${service ?? '\0'}\n${served}\n${code}\n${method}\n${protocol}`;
-    let set = sets.get(key);
-    if (set === undefined) {
-      const base = { code, method, protocol };
-      set = {
-        entrypoint: { ...base, entrypoint },
-        router: router === undefined ? undefined : { ...base, router, service: service ?? '' },
-        service: service === undefined || !served ? undefined : { ...base, service },
-      };
-      sets.set(key, set);
-    }
-    return set;
-  }
-
-  function tlsLabelSets(entrypoint: string, route: Route, version: string, cipher: string): LabelSets {
-    const { router, service, served } = route;
-    const key = `${entrypoint}\n${router ?? '\0'}\n${service ?? '\0'}\n${served}\n${version}\n${cipher}`;
-    let set = tlsSets.get(key);
-    if (set === undefined) {
-      const base = { tls_version: version, tls_cipher: cipher };
-      set = {
-        entrypoint: { ...base, entrypoint },
-        router: router === undefined ? undefined : { ...base, router, service: service ?? '' },
-        service: service === undefined || !served ? undefined : { ...base, service },
-      };
-      tlsSets.set(key, set);
-    }
+  /** The label objects of a kind of request at each level, built the first time (`served`: the service handled it). */
+  function buildSets(cache: Map<string, LabelSets>, key: string, base: Labels, entrypoint: string, router: string | undefined, service: string | undefined, served: boolean): LabelSets {
+    const set: LabelSets = {
+      entrypoint: { ...base, entrypoint },
+      router: router === undefined ? undefined : { ...base, router, service: service ?? '' },
+      service: service === undefined || !served ? undefined : { ...base, service },
+    };
+    cache.set(key, set);
     return set;
   }
 
@@ -176,14 +149,22 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
     // Traefik's observability.metrics (the router's, else its entrypoint's) turns off every level, the entrypoint's included.
     if (!(observability?.metrics ?? entryPoints.get(entrypoint) ?? true) || isInternal(ctx)) return;
     // Traefik measures a service inside the router's chain: a request a middleware answered never reached it.
-    const route: Route = { router, service, served: rejectedBy === undefined };
+    const served = rejectedBy === undefined;
     const grpc = start.protocol === 'grpc' || start.protocol === 'grpc-web';
     const code = grpc ? grpcCodeLabel(res, start.grpcTrailerStatus ?? start.grpcHeaderStatus) : String(res.statusCode);
-    const set = labelSets(entrypoint, route, code, traefikMethodLabel(req.method), start.protocol);
+    const method = traefikMethodLabel(req.method);
+    const { protocol } = start;
+    const where = `${entrypoint}\n${router ?? '\0'}\n${service ?? '\0'}\n${served}`;
+    const key = `${where}\n${code}\n${method}\n${protocol}`;
+    const set = sets.get(key) ?? buildSets(sets, key, { code, method, protocol }, entrypoint, router, service, served);
     const bytesIn = requestBytes(req);
     const bytesOut = responseBytes(res);
     const tls = tlsLabels(req);
-    const tlsSet = tls && tlsLabelSets(entrypoint, route, tls.version, tls.cipher);
+    let tlsSet: LabelSets | undefined;
+    if (tls) {
+      const tlsKey = `${where}\n${tls.version}\n${tls.cipher}`;
+      tlsSet = tlsSets.get(tlsKey) ?? buildSets(tlsSets, tlsKey, { tls_version: tls.version, tls_cipher: tls.cipher }, entrypoint, router, service, served);
+    }
     if (metrics.entrypoint) {
       observe(metrics.entrypoint, set.entrypoint, req, seconds, bytesIn, bytesOut);
       if (tlsSet) metrics.entrypoint.tls.inc(tlsSet.entrypoint);

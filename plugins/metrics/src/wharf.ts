@@ -27,6 +27,13 @@ export function createWharfMetrics(registry: Registry, options: MetricsOptions) 
   };
 }
 type WharfMetrics = ReturnType<typeof createWharfMetrics>;
+type Labels = Record<string, string>;
+
+interface LabelSets {
+  readonly entrypoint: Labels;
+  readonly router: Labels | undefined;
+  readonly service: Labels | undefined;
+}
 
 /**
  * Records one finished request into every enabled family. An entrypoint's observability.metrics=false leaves out its
@@ -34,39 +41,65 @@ type WharfMetrics = ReturnType<typeof createWharfMetrics>;
  */
 export function wharfRecorder(metrics: WharfMetrics, options: MetricsOptions, entryPoints: EntryPointDefaults) {
   const headerLabels = options.headerLabelList;
-  /** requests_total's labels: the header labels added when there are some. */
-  function withHeaders(ctx: WharfContext, labels: Record<string, string>): Record<string, string> {
-    for (const { label, header } of headerLabels) labels[label] = headerValue(ctx.req, header);
-    return labels;
+  // Label objects per kind of request, built once (prom-client keeps the objects it is given; none is changed).
+  const sets = new Map<string, LabelSets>();
+
+  function buildSets(key: string, code: string, method: string, protocol: string, entrypoint: string, router: string | undefined, service: string | undefined): LabelSets {
+    const set: LabelSets = {
+      entrypoint: { code, method, protocol, entrypoint },
+      router: router === undefined ? undefined : { code, method, protocol, router, service: service ?? '' },
+      service: service === undefined ? undefined : { code, method, protocol, service },
+    };
+    sets.set(key, set);
+    return set;
   }
-  return function record(ctx: WharfContext, started: bigint): void {
+
+  /** requests_total's labels: the shared set, or a copy with the header labels when there are some. */
+  function requestLabels(ctx: WharfContext, labels: Labels): Labels {
+    if (headerLabels.length === 0) return labels;
+    const withHeaders: Labels = { ...labels };
+    for (const { label, header } of headerLabels) withHeaders[label] = headerValue(ctx.req, header);
+    return withHeaders;
+  }
+
+  function record(ctx: WharfContext, started: bigint): void {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const res: ServerResponse = ctx.res;
     const code = String(res.statusCode);
     const method = methodLabel(ctx.req.method);
     const protocol = protocolLabel(ctx.req);
     const { entrypoint, router, service, observability, rejectedBy } = ctx.wharf;
+    const key = `${entrypoint}\n${router ?? '\0'}\n${service ?? '\0'}\n${code}\n${method}\n${protocol}`;
+    const set = sets.get(key) ?? buildSets(key, code, method, protocol, entrypoint, router, service);
     const entrypointOn = entryPoints.get(entrypoint) ?? true;
     if (options.addEntryPointsLabels && entrypointOn) {
-      metrics.epRequests.inc(withHeaders(ctx, { code, method, protocol, entrypoint }));
-      metrics.epDuration.observe({ code, method, protocol, entrypoint }, seconds);
+      metrics.epRequests.inc(requestLabels(ctx, set.entrypoint));
+      metrics.epDuration.observe(set.entrypoint, seconds);
     }
     if (rejectedBy) metrics.rejections.inc({ middleware: rejectedBy, code });
     if (!(observability?.metrics ?? entrypointOn)) return;
-    if (router && options.addRoutersLabels) {
-      metrics.routerRequests.inc(withHeaders(ctx, { code, method, protocol, router, service: service ?? '' }));
-      metrics.routerDuration.observe({ code, method, protocol, router, service: service ?? '' }, seconds);
+    if (set.router && options.addRoutersLabels) {
+      metrics.routerRequests.inc(requestLabels(ctx, set.router));
+      metrics.routerDuration.observe(set.router, seconds);
     }
-    if (service && options.addServicesLabels) {
-      metrics.serviceRequests.inc(withHeaders(ctx, { code, method, protocol, service }));
-      metrics.serviceDuration.observe({ code, method, protocol, service }, seconds);
+    if (set.service && options.addServicesLabels) {
+      metrics.serviceRequests.inc(requestLabels(ctx, set.service));
+      metrics.serviceDuration.observe(set.service, seconds);
     }
-  };
+  }
+
+  /** A new generation: label sets of removed routers and services are not kept. */
+  function forget(): void {
+    sets.clear();
+  }
+
+  return { record, forget };
 }
 
 /** Follows gateway events: reloads, server health and open connections. */
-export function followGatewayWharf(host: PluginHost, metrics: WharfMetrics): void {
+export function followGatewayWharf(host: PluginHost, metrics: WharfMetrics, onReload: () => void): void {
   host.events.on('reload', (info) => {
+    onReload();
     metrics.reloads.inc();
     metrics.lastReload.set(Date.now() / 1000);
     metrics.serverUp.reset();
