@@ -8,6 +8,7 @@ import { countRequestBytes, countResponseBytes } from './bytes.js';
 import { traefikProtocolLabel } from './labels.js';
 import { compileOptions, entryPointDefaults, entryPointFields, staticSchema, type EntryPointDefaults, type MetricsOptions } from './options.js';
 import { createTraefikMetrics, followGatewayTraefik, traefikRecorder, type RequestStart } from './traefik.js';
+import { PruningRegistry } from './stale.js';
 import { createWharfMetrics, followGatewayWharf, wharfRecorder } from './wharf.js';
 
 // Under --workers a scrape reaches one worker, which asks the primary (ctx.shared) to gather every worker's
@@ -55,7 +56,12 @@ function measurer(host: PluginHost, registry: Registry, options: MetricsOptions,
   }
   const metrics = createTraefikMetrics(registry, options);
   const recorder = traefikRecorder(metrics, options, entryPoints);
-  followGatewayTraefik(host, metrics, recorder.forget);
+  const stale = registry instanceof PruningRegistry ? registry.stale : undefined;
+  stale?.update(host.configuration.runtime());
+  followGatewayTraefik(host, metrics, (info) => {
+    recorder.forget();
+    stale?.update(info);
+  });
   return async function measureTraefik(ctx: WharfContext, next: Next) {
     const res: ServerResponse = ctx.res;
     // Protocol as the request arrived, before any middleware changes its headers (Traefik's order).
@@ -117,7 +123,8 @@ export default definePlugin({
   setup(config, host) {
     if (!config?.prometheus) return;
     const prometheus = compileOptions(config.prometheus);
-    const registry = new Registry();
+    // Traefik drops the series of removed routers and services after their last scrape; Wharf's names keep them.
+    const registry = prometheus.names === 'traefik' ? new PruningRegistry() : new Registry();
     // Traefik exports the Go client's process_* collector unprefixed; prom-client's has the same names.
     collectDefaultMetrics({ register: registry, prefix: prometheus.names === 'wharf' ? 'wharf_process_' : '' });
     host.entrypoints.use(measurer(host, registry, prometheus, entryPointDefaults(host.staticConfig.entryPoints)), { order: -90 });

@@ -2,7 +2,7 @@
 // prometheus.go), with its names, types, label names and label values, so Traefik's Grafana dashboards work.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { CertificateInfo, PluginHost, WharfContext } from '@wharf/core';
+import type { CertificateInfo, PluginHost, RuntimeInfo, WharfContext } from '@wharf/core';
 import { requestBytes, responseBytes } from './bytes.js';
 import { grpcCodeLabel, headerValue, tlsLabels, traefikMethodLabel, type TraefikProtocol } from './labels.js';
 import type { EntryPointDefaults, MetricsOptions } from './options.js';
@@ -195,10 +195,10 @@ function certificateLabels(cert: CertificateInfo): Labels {
 }
 
 /** Follows gateway events: reloads, server health, certificates and open connections. */
-export function followGatewayTraefik(host: PluginHost, metrics: TraefikMetrics, onReload: () => void): void {
+export function followGatewayTraefik(host: PluginHost, metrics: TraefikMetrics, onReload: (info: RuntimeInfo) => void): void {
   const { serverUp } = metrics;
   host.events.on('reload', (info) => {
-    onReload();
+    onReload(info);
     metrics.reloads.inc();
     metrics.lastReload.set(Math.floor(Date.now() / 1000));
     if (!serverUp) return;
