@@ -41,26 +41,27 @@ if (cluster.isWorker) {
   new AggregatorRegistry();
 }
 
-/** The measuring middleware for the chosen names: records each request when its response closes. */
-function measurer(host: PluginHost, registry: Registry, options: MetricsOptions, entryPoints: EntryPointDefaults): Middleware {
-  if (options.names === 'wharf') {
-    const metrics = createWharfMetrics(registry, options);
-    const recorder = wharfRecorder(metrics, options, entryPoints);
-    followGatewayWharf(host, metrics, recorder.forget);
-    return async function measure(ctx: WharfContext, next: Next) {
-      const started = ctx.wharf.startTime;
-      // 'close' covers streamed, aborted and upgraded responses as well as finished ones.
-      (ctx.res as ServerResponse).once('close', () => recorder.record(ctx, started));
-      await next();
-    };
-  }
+/** wharf_* names: records each request when its response closes. */
+function wharfMeasurer(host: PluginHost, registry: Registry, options: MetricsOptions, entryPoints: EntryPointDefaults): Middleware {
+  const metrics = createWharfMetrics(registry, options);
+  const recorder = wharfRecorder(metrics, options, entryPoints);
+  followGatewayWharf(host, metrics, recorder.forget);
+  return async function measure(ctx: WharfContext, next: Next) {
+    const started = ctx.wharf.startTime;
+    // 'close' covers streamed, aborted and upgraded responses as well as finished ones.
+    (ctx.res as ServerResponse).once('close', () => recorder.record(ctx, started));
+    await next();
+  };
+}
+
+/** traefik_* names: also counts body bytes and follows removed routers and services to drop their series. */
+function traefikMeasurer(host: PluginHost, registry: PruningRegistry, options: MetricsOptions, entryPoints: EntryPointDefaults): Middleware {
   const metrics = createTraefikMetrics(registry, options);
   const recorder = traefikRecorder(metrics, options, entryPoints);
-  const stale = registry instanceof PruningRegistry ? registry.stale : undefined;
-  stale?.update(host.configuration.runtime());
+  registry.stale.update(host.configuration.runtime());
   followGatewayTraefik(host, metrics, (info) => {
     recorder.forget();
-    stale?.update(info);
+    registry.stale.update(info);
   });
   return async function measureTraefik(ctx: WharfContext, next: Next) {
     const res: ServerResponse = ctx.res;
@@ -123,11 +124,21 @@ export default definePlugin({
   setup(config, host) {
     if (!config?.prometheus) return;
     const prometheus = compileOptions(config.prometheus);
-    // Traefik drops the series of removed routers and services after their last scrape; Wharf's names keep them.
-    const registry = prometheus.names === 'traefik' ? new PruningRegistry() : new Registry();
+    const entryPoints = entryPointDefaults(host.staticConfig.entryPoints);
+    let registry: Registry;
+    let measure: Middleware;
+    if (prometheus.names === 'traefik') {
+      // Traefik drops the series of removed routers and services after their last scrape; Wharf's names keep them.
+      const pruning = new PruningRegistry();
+      measure = traefikMeasurer(host, pruning, prometheus, entryPoints);
+      registry = pruning;
+    } else {
+      registry = new Registry();
+      measure = wharfMeasurer(host, registry, prometheus, entryPoints);
+    }
     // Traefik exports the Go client's process_* collector unprefixed; prom-client's has the same names.
     collectDefaultMetrics({ register: registry, prefix: prometheus.names === 'wharf' ? 'wharf_process_' : '' });
-    host.entrypoints.use(measurer(host, registry, prometheus, entryPointDefaults(host.staticConfig.entryPoints)), { order: -90 });
+    host.entrypoints.use(measure, { order: -90 });
     if (cluster.isWorker) AggregatorRegistry.setRegistries([registry]);
 
     const serve = cluster.isWorker ? serveAggregated(host, registry) : serveLocal(registry);
