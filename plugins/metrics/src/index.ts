@@ -123,7 +123,7 @@ export default definePlugin({
   config: { static: { schema: staticSchema }, entryPoint: entryPointFields },
   setup(config, host) {
     if (!config?.prometheus) return;
-    const prometheus = compileOptions(config.prometheus);
+    const prometheus = compileOptions(config.prometheus, config.addInternals);
     const entryPoints = entryPointDefaults(host.staticConfig.entryPoints);
     let registry: Registry;
     let measure: Middleware;

@@ -64,3 +64,28 @@ test('names=wharf: the entrypoint option leaves out its entrypoint series and is
   assert.equal(sampleValue(samples, 'wharf_entrypoint_requests_total', { entrypoint: 'quiet' }), 0);
   assert.equal(sampleValue(samples, 'wharf_entrypoint_requests_total', { entrypoint: 'web' }), 1);
 });
+
+test('names=traefik: internal services and /metrics scrapes are counted only with metrics.addInternals', async () => {
+  for (const addInternals of [false, true]) {
+    const gateway = await startGateway({
+      plugins: [metrics],
+      args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.traefik.address=127.0.0.1:0', '--metrics.prometheus.names=traefik', '--metrics.prometheus.addRoutersLabels=true', `--metrics.addInternals=${addInternals}`],
+      dynamic: { http: { routers: { own: { rule: 'Path(`/own-metrics`)', entryPoints: ['web'], service: 'prometheus@internal' } } } },
+    });
+    try {
+      assert.equal((await request(gateway.address('web').port, { path: '/own-metrics' })).status, 200);
+      assert.equal((await request(gateway.address('traefik').port, { path: '/metrics' })).status, 200);
+      const expected = addInternals ? 1 : 0;
+      // Without addInternals nothing is ever counted: a later scrape shows the first two requests either way.
+      const samples = await eventually(async () => {
+        const { samples: s } = parseScrape((await request(gateway.address('traefik').port, { path: '/metrics' })).body);
+        return (!addInternals || (sampleValue(s, 'traefik_entrypoint_requests_total', { entrypoint: 'traefik' }) >= 1 && sampleValue(s, 'traefik_entrypoint_requests_total', { entrypoint: 'web' }) >= 1)) && s;
+      }, 'the requests counted');
+      assert.equal(sampleValue(samples, 'traefik_router_requests_total', { router: 'own@inline', service: 'prometheus@internal' }), expected, `addInternals=${addInternals}`);
+      assert.equal(sampleValue(samples, 'traefik_entrypoint_requests_total', { entrypoint: 'web' }), expected);
+      assert.equal(sampleValue(samples, 'traefik_entrypoint_requests_total', { entrypoint: 'traefik' }) >= 1, addInternals);
+    } finally {
+      await gateway.stop();
+    }
+  }
+});

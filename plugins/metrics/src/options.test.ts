@@ -4,23 +4,24 @@ import assert from 'node:assert/strict';
 import { decodeStatic, PluginRegistry, readStaticSources } from '@wharf/core/config';
 import { startGateway } from '@wharf/core';
 import metrics from './index.js';
-import { compileOptions, type MetricsOptions, type PrometheusConfig } from './options.js';
+import { compileOptions, type MetricsOptions, type StaticConfig } from './options.js';
 
 /** The flags decoded as the gateway decodes them, then checked by the plugin. */
 function optionsFrom(flags: string[]): MetricsOptions {
-  const config = decodeStatic(readStaticSources(flags, {}), new PluginRegistry().register(metrics)) as { metrics?: { prometheus?: PrometheusConfig } };
+  const config = decodeStatic(readStaticSources(flags, {}), new PluginRegistry().register(metrics)) as { metrics?: StaticConfig };
   const prometheus = config.metrics?.prometheus;
   assert.ok(prometheus, 'the prometheus section is present');
-  return compileOptions(prometheus);
+  return compileOptions(prometheus, config.metrics?.addInternals);
 }
 
 const cases: Array<{ desc: string; flags: string[]; expected: Partial<MetricsOptions> }> = [
   {
     desc: 'defaults: wharf names, Traefik defaults, no header labels',
     flags: ['--metrics.prometheus'],
-    expected: { names: 'wharf', entryPoint: 'traefik', buckets: [0.1, 0.3, 1.2, 5], addEntryPointsLabels: true, addRoutersLabels: false, addServicesLabels: true, manualRouting: false, headerLabelList: [] },
+    expected: { names: 'wharf', entryPoint: 'traefik', buckets: [0.1, 0.3, 1.2, 5], addEntryPointsLabels: true, addRoutersLabels: false, addServicesLabels: true, manualRouting: false, headerLabelList: [], addInternals: false },
   },
   { desc: 'names=traefik', flags: ['--metrics.prometheus.names=traefik'], expected: { names: 'traefik' } },
+  { desc: 'metrics.addInternals, beside the prometheus section', flags: ['--metrics.addInternals=true', '--metrics.prometheus.names=traefik'], expected: { addInternals: true, names: 'traefik' } },
   { desc: 'names is case-insensitive like every enumerated option', flags: ['--metrics.prometheus.names=Traefik'], expected: { names: 'traefik' } },
   {
     desc: 'header labels keep the label as written; the header is matched in lower case',

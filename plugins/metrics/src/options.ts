@@ -37,7 +37,17 @@ export function entryPointDefaults(entryPoints: object): EntryPointDefaults {
   return new Map(all.map(([name, ep]) => [name, ep.observability?.metrics !== false]));
 }
 
-export const staticSchema = Type.Object({ prometheus: Type.Optional(Section(PrometheusSchema)) }, { additionalProperties: false });
+export const staticSchema = Type.Object(
+  {
+    addInternals: Type.Boolean({
+      default: false,
+      description: 'With names=traefik, also count requests to internal services (…@internal, the /metrics endpoint), as Traefik does when true (default false). The wharf names always count them.',
+    }),
+    prometheus: Type.Optional(Section(PrometheusSchema)),
+  },
+  { additionalProperties: false },
+);
+export type StaticConfig = Static<typeof staticSchema>;
 export type PrometheusConfig = Static<typeof PrometheusSchema>;
 
 /** A header label: the Prometheus label and the (lower-cased) request header that gives its value. */
@@ -49,6 +59,8 @@ export interface HeaderLabel {
 /** The section as the recorders use it: options checked, header labels ready for the request path. */
 export interface MetricsOptions extends PrometheusConfig {
   readonly headerLabelList: readonly HeaderLabel[];
+  /** metrics.addInternals. */
+  readonly addInternals: boolean;
 }
 
 // Prometheus label names; `__` is reserved for Prometheus itself.
@@ -59,9 +71,9 @@ const OWN_LABELS = new Set(['code', 'method', 'protocol', 'entrypoint', 'router'
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Checks what the schema cannot; throws an error naming the option and the value. */
-export function compileOptions(config: PrometheusConfig): MetricsOptions {
+export function compileOptions(config: PrometheusConfig, addInternals = false): MetricsOptions {
   const headerLabelList = Object.entries(config.headerLabels).map(([label, header]) => checkHeaderLabel(label, header));
-  return { ...config, headerLabelList };
+  return { ...config, headerLabelList, addInternals };
 }
 
 function checkHeaderLabel(label: string, header: string): HeaderLabel {

@@ -105,6 +105,7 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
   const tlsSets = new Map<string, LabelSets>();
   const headerLabels = options.headerLabelList;
   const scrapeEntryPoint = options.manualRouting ? undefined : options.entryPoint;
+  const countInternals = options.addInternals;
 
   /** The label objects of a kind of request at each level, built the first time (`served`: the service handled it). */
   function buildSets(cache: Map<string, LabelSets>, key: string, base: Labels, entrypoint: string, router: string | undefined, service: string | undefined, served: boolean): LabelSets {
@@ -118,10 +119,11 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
   }
 
   /**
-   * Traefik leaves its internal services out (metrics.addInternals defaults to false): routers to `…@internal`
+   * Traefik leaves its internal services out unless metrics.addInternals: routers to `…@internal`
    * services, and the /metrics endpoint this plugin serves before routing.
    */
   function isInternal(ctx: WharfContext): boolean {
+    if (countInternals) return false;
     if (ctx.wharf.service?.endsWith('@internal')) return true;
     return scrapeEntryPoint === ctx.wharf.entrypoint && ctx.method === 'GET' && ctx.path === '/metrics';
   }
