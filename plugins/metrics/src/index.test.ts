@@ -37,7 +37,7 @@ test('metrics after a known traffic pattern', async () => {
   const failing = await backend(503);
   const gateway = await startGateway({
     plugins: [metrics, refuse],
-    args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.traefik.address=127.0.0.1:0', '--metrics.prometheus.addRoutersLabels=true'],
+    args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.traefik.address=127.0.0.1:0', '--metrics.prometheus.addRoutersLabels=true', '--metrics.prometheus.headerLabels.agent=User-Agent'],
     dynamic: {
       http: {
         routers: {
@@ -70,6 +70,9 @@ test('metrics after a known traffic pattern', async () => {
     assert.equal(sample(text, 'wharf_entrypoint_requests_total', { ...ep, code: '429' }), 2);
     assert.equal(sample(text, 'wharf_entrypoint_requests_total', { ...ep, code: '404' }), 1);
     assert.equal(sample(text, 'wharf_entrypoint_request_duration_seconds_count', { ...ep, code: '200' }), 6);
+    assert.equal(sample(text, 'wharf_entrypoint_requests_total', { ...ep, code: '200', agent: 'node' }), 6, "the header label: fetch's User-Agent");
+    assert.equal(sample(text, 'wharf_service_requests_total', { service: 'failing@inline', agent: 'node' }), 3);
+    assert.ok(!/^wharf_entrypoint_request_duration_seconds_count\{[^}]*agent=/m.test(text), 'header labels only on the requests counters');
     assert.equal(sample(text, 'wharf_router_requests_total', { router: 'ok@inline', service: 'ok@inline', code: '200' }), 5);
     assert.equal(sample(text, 'wharf_router_requests_total', { router: 'quiet@inline' }), 0, 'observability.metrics=false');
     assert.equal(sample(text, 'wharf_service_requests_total', { service: 'failing@inline', code: '503' }), 3);

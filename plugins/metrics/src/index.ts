@@ -1,36 +1,15 @@
-// metrics: Prometheus metrics (prom-client) for entrypoints, routers, services, servers, reloads and rejections.
+// metrics: Prometheus metrics (prom-client) for entrypoints, routers, services, servers, reloads and rejections,
+// under Wharf's names (wharf.ts) or Traefik's (traefik.ts, for its Grafana dashboards).
 import cluster from 'node:cluster';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type PrometheusContentType } from 'prom-client';
-import { defineReducer, definePlugin, Section, Type, type Static, type PluginHost, type WharfContext, type Next } from '@wharf/core';
-
-const PrometheusSchema = Type.Object(
-  {
-    entryPoint: Type.String({ default: 'traefik', description: 'Entrypoint that serves /metrics (default traefik).' }),
-    buckets: Type.Array(Type.Number({ exclusiveMinimum: 0 }), { default: [0.1, 0.3, 1.2, 5], minItems: 1, description: 'Histogram buckets in seconds (default 0.1,0.3,1.2,5).' }),
-    addEntryPointsLabels: Type.Boolean({ default: true, description: 'Record per-entrypoint metrics (default true).' }),
-    addRoutersLabels: Type.Boolean({ default: false, description: 'Record per-router metrics (default false).' }),
-    addServicesLabels: Type.Boolean({ default: true, description: 'Record per-service metrics (default true).' }),
-    manualRouting: Type.Boolean({ default: false, description: 'Only offer the prometheus@internal service for your own router (default false).' }),
-  },
-  { additionalProperties: false },
-);
-
-const staticSchema = Type.Object({ prometheus: Type.Optional(Section(PrometheusSchema)) }, { additionalProperties: false });
-type PrometheusConfig = Static<typeof PrometheusSchema>;
-
-// Label values come only from configuration names and a fixed method set, so cardinality stays bounded.
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
-
-function methodLabel(method: string | undefined): string {
-  return method && METHODS.has(method) ? method : 'EXTENSION_METHOD';
-}
-
-function protocolLabel(req: IncomingMessage): string {
-  if (req.headers.upgrade?.toLowerCase() === 'websocket') return 'websocket';
-  if (req.headers.accept === 'text/event-stream') return 'sse';
-  return 'http';
-}
+import type { ServerResponse } from 'node:http';
+import { AggregatorRegistry, Registry, collectDefaultMetrics, type PrometheusContentType } from 'prom-client';
+import { defineReducer, definePlugin, onResponseHeaders, Type, type Middleware, type PluginHost, type WharfContext, type Next } from '@wharf/core';
+import { countRequestBytes, countResponseBytes } from './bytes.js';
+import { traefikProtocolLabel } from './labels.js';
+import { compileOptions, entryPointDefaults, entryPointFields, staticSchema, type EntryPointDefaults, type MetricsOptions } from './options.js';
+import { createTraefikMetrics, followGatewayTraefik, traefikRecorder, type RequestStart } from './traefik.js';
+import { PruningRegistry } from './stale.js';
+import { createWharfMetrics, followGatewayWharf, wharfRecorder } from './wharf.js';
 
 // Under --workers a scrape reaches one worker, which asks the primary (ctx.shared) to gather every worker's
 // registry with prom-client's cluster messages and merge them by each metric's `aggregator`.
@@ -62,79 +41,55 @@ if (cluster.isWorker) {
   new AggregatorRegistry();
 }
 
-/** Every metric Wharf exports, registered in one registry; `aggregator` says how workers merge (default sum). */
-function createMetrics(config: PrometheusConfig) {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'wharf_process_' });
-  const buckets = config.buckets;
-  const m = {
-    registry,
-    epRequests: new Counter({ name: 'wharf_entrypoint_requests_total', help: 'Requests per entrypoint.', labelNames: ['code', 'method', 'protocol', 'entrypoint'], registers: [registry] }),
-    epDuration: new Histogram({ name: 'wharf_entrypoint_request_duration_seconds', help: 'Request durations per entrypoint.', labelNames: ['code', 'method', 'protocol', 'entrypoint'], buckets, registers: [registry] }),
-    routerRequests: new Counter({ name: 'wharf_router_requests_total', help: 'Requests per router.', labelNames: ['code', 'method', 'protocol', 'router', 'service'], registers: [registry] }),
-    routerDuration: new Histogram({ name: 'wharf_router_request_duration_seconds', help: 'Request durations per router.', labelNames: ['code', 'method', 'protocol', 'router', 'service'], buckets, registers: [registry] }),
-    serviceRequests: new Counter({ name: 'wharf_service_requests_total', help: 'Requests per service.', labelNames: ['code', 'method', 'protocol', 'service'], registers: [registry] }),
-    serviceDuration: new Histogram({ name: 'wharf_service_request_duration_seconds', help: 'Request durations per service.', labelNames: ['code', 'method', 'protocol', 'service'], buckets, registers: [registry] }),
-    // Every worker checks health itself: down as soon as one of them sees the server down.
-    serverUp: new Gauge({ name: 'wharf_service_server_up', help: 'Server health: 1 up, 0 down.', labelNames: ['service', 'url'], aggregator: 'min', registers: [registry] }),
-    openConnections: new Gauge({ name: 'wharf_open_connections', help: 'Open client connections per entrypoint.', labelNames: ['entrypoint'], registers: [registry] }),
-    // Every worker applies every generation: the gateway applied as many as the busiest worker, not their sum.
-    reloads: new Counter({ name: 'wharf_config_reloads_total', help: 'Configuration generations applied.', aggregator: 'max', registers: [registry] }),
-    lastReload: new Gauge({ name: 'wharf_config_last_reload_success', help: 'Unix time of the last applied configuration.', aggregator: 'max', registers: [registry] }),
-    certsNotAfter: new Gauge({ name: 'wharf_tls_certs_not_after', help: 'Expiry (Unix time) of each served TLS certificate.', labelNames: ['cn', 'sans'], aggregator: 'min', registers: [registry] }),
-    rejections: new Counter({ name: 'wharf_middleware_rejections_total', help: 'Requests a middleware answered itself (rate limited, unauthorized, …).', labelNames: ['middleware', 'code'], registers: [registry] }),
-  };
-  return m;
-}
-type Metrics = ReturnType<typeof createMetrics>;
-
-/** Records one finished request into every enabled family. */
-function recorder(metrics: Metrics, config: PrometheusConfig) {
-  return function record(ctx: WharfContext, started: bigint): void {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const code = String(ctx.res.statusCode);
-    const method = methodLabel(ctx.req.method);
-    const protocol = protocolLabel(ctx.req);
-    const { entrypoint, router, service, observability, rejectedBy } = ctx.wharf;
-    if (config.addEntryPointsLabels) {
-      metrics.epRequests.inc({ code, method, protocol, entrypoint });
-      metrics.epDuration.observe({ code, method, protocol, entrypoint }, seconds);
-    }
-    if (rejectedBy) metrics.rejections.inc({ middleware: rejectedBy, code });
-    if (observability?.metrics === false) return;
-    if (router && config.addRoutersLabels) {
-      metrics.routerRequests.inc({ code, method, protocol, router, service: service ?? '' });
-      metrics.routerDuration.observe({ code, method, protocol, router, service: service ?? '' }, seconds);
-    }
-    if (service && config.addServicesLabels) {
-      metrics.serviceRequests.inc({ code, method, protocol, service });
-      metrics.serviceDuration.observe({ code, method, protocol, service }, seconds);
-    }
+/** wharf_* names: records each request when its response closes. */
+function wharfMeasurer(host: PluginHost, registry: Registry, options: MetricsOptions, entryPoints: EntryPointDefaults): Middleware {
+  const metrics = createWharfMetrics(registry, options);
+  const recorder = wharfRecorder(metrics, options, entryPoints);
+  followGatewayWharf(host, metrics, recorder.forget);
+  return async function measure(ctx: WharfContext, next: Next) {
+    const started = ctx.wharf.startTime;
+    // 'close' covers streamed, aborted and upgraded responses as well as finished ones.
+    (ctx.res as ServerResponse).once('close', () => recorder.record(ctx, started));
+    await next();
   };
 }
 
-/** Follows gateway events: reloads, server health and open connections. */
-function followGateway(host: PluginHost, metrics: Metrics): void {
-  host.events.on('reload', (info) => {
-    metrics.reloads.inc();
-    metrics.lastReload.set(Date.now() / 1000);
-    metrics.serverUp.reset();
-    for (const service of Object.values(info.services)) {
-      for (const [url, status] of Object.entries(service.serverStatus ?? {})) metrics.serverUp.set({ service: service.name, url }, status === 'UP' ? 1 : 0);
-    }
+/** traefik_* names: also counts body bytes and follows removed routers and services to drop their series. */
+function traefikMeasurer(host: PluginHost, registry: PruningRegistry, options: MetricsOptions, entryPoints: EntryPointDefaults): Middleware {
+  const metrics = createTraefikMetrics(registry, options);
+  const recorder = traefikRecorder(metrics, options, entryPoints);
+  registry.stale.update(host.configuration.runtime());
+  followGatewayTraefik(host, metrics, (info) => {
+    recorder.forget();
+    registry.stale.update(info);
   });
-  host.events.on('health', (e) => metrics.serverUp.set({ service: e.service, url: e.url }, e.up ? 1 : 0));
-  host.events.on('certificates', (certificates) => {
-    metrics.certsNotAfter.reset();
-    for (const cert of certificates) metrics.certsNotAfter.set({ cn: cert.names[0] ?? '', sans: cert.names.join(',') }, cert.notAfter);
+  return async function measureTraefik(ctx: WharfContext, next: Next) {
+    const res: ServerResponse = ctx.res;
+    // Protocol as the request arrived, before any middleware changes its headers (Traefik's order).
+    const start: RequestStart = { started: ctx.wharf.startTime, protocol: traefikProtocolLabel(ctx.req) };
+    countRequestBytes(ctx.req);
+    countResponseBytes(res);
+    if (start.protocol === 'grpc' || start.protocol === 'grpc-web') watchGrpcStatus(ctx, res, start);
+    res.once('close', () => recorder.record(ctx, start));
+    await next();
+  };
+}
+
+/**
+ * gRPC answers carry grpc-status in their headers (trailers-only answers) or trailers: keep it for the `code` label
+ * (gRPC requests only). The proxy hands the upstream's headers to writeHead, where getHeader cannot see them.
+ */
+function watchGrpcStatus(ctx: WharfContext, res: ServerResponse, start: RequestStart): void {
+  onResponseHeaders(ctx, function grpcHeaders(_status, headers) {
+    const status = headers['grpc-status'];
+    if (typeof status === 'string' || typeof status === 'number') start.grpcHeaderStatus = String(status);
   });
-  host.events.on('listening', ({ entrypoint, server }) => {
-    metrics.openConnections.set({ entrypoint }, 0);
-    server.on('connection', (socket) => {
-      metrics.openConnections.inc({ entrypoint });
-      socket.once('close', () => metrics.openConnections.dec({ entrypoint }));
-    });
-  });
+  const addTrailers = res.addTrailers.bind(res);
+  res.addTrailers = function grpcTrailers(trailers) {
+    const status = (trailers as Record<string, unknown>)['grpc-status'];
+    if (typeof status === 'string' || typeof status === 'number') start.grpcTrailerStatus = String(status);
+    addTrailers(trailers);
+  };
 }
 
 /** One process: its own registry. */
@@ -165,27 +120,28 @@ export default definePlugin({
   name: 'metrics',
   description: 'Prometheus metrics at /metrics (or the prometheus@internal service).',
   schema: Type.Object({}, { additionalProperties: false }),
-  config: { static: { schema: staticSchema } },
+  config: { static: { schema: staticSchema }, entryPoint: entryPointFields },
   setup(config, host) {
-    const prometheus = config?.prometheus;
-    if (!prometheus) return;
-    const metrics = createMetrics(prometheus);
-    const record = recorder(metrics, prometheus);
-    followGateway(host, metrics);
-    if (cluster.isWorker) AggregatorRegistry.setRegistries([metrics.registry]);
+    if (!config?.prometheus) return;
+    const prometheus = compileOptions(config.prometheus, config.addInternals);
+    const entryPoints = entryPointDefaults(host.staticConfig.entryPoints);
+    let registry: Registry;
+    let measure: Middleware;
+    if (prometheus.names === 'traefik') {
+      // Traefik drops the series of removed routers and services after their last scrape; Wharf's names keep them.
+      const pruning = new PruningRegistry();
+      measure = traefikMeasurer(host, pruning, prometheus, entryPoints);
+      registry = pruning;
+    } else {
+      registry = new Registry();
+      measure = wharfMeasurer(host, registry, prometheus, entryPoints);
+    }
+    // Traefik exports the Go client's process_* collector unprefixed; prom-client's has the same names.
+    collectDefaultMetrics({ register: registry, prefix: prometheus.names === 'wharf' ? 'wharf_process_' : '' });
+    host.entrypoints.use(measure, { order: -90 });
+    if (cluster.isWorker) AggregatorRegistry.setRegistries([registry]);
 
-    host.entrypoints.use(
-      async function measure(ctx: WharfContext, next: Next) {
-        const started = ctx.wharf.startTime;
-        const res: ServerResponse = ctx.res;
-        // 'close' covers streamed, aborted and upgraded responses as well as finished ones.
-        res.once('close', () => record(ctx, started));
-        await next();
-      },
-      { order: -90 },
-    );
-
-    const serve = cluster.isWorker ? serveAggregated(host, metrics.registry) : serveLocal(metrics.registry);
+    const serve = cluster.isWorker ? serveAggregated(host, registry) : serveLocal(registry);
     host.services.provide('prometheus', async function prometheusService(ctx: WharfContext) {
       await serve(ctx);
     });
