@@ -25,6 +25,7 @@ import retry from '@wharf/plugin-retry';
 import stripPrefix from '@wharf/plugin-stripprefix';
 import stripPrefixRegex from '@wharf/plugin-stripprefixregex';
 import tls from '@wharf/plugin-tls';
+import acme from '@wharf/plugin-acme';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -34,6 +35,7 @@ export const builtinPlugins: readonly Plugin[] = [
   stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme,
   addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex,
   ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq, passTLSClientCert,
+  acme,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */

@@ -26,7 +26,6 @@ function serveTLS(host: PluginHost, store: TLSStore, entrypoint: string, config:
   let hostOptions: HostOptions = new Map();
   host.entrypoints.serve(entrypoint, tlsServerFactory({ entrypoint, store, hostOptions: () => hostOptions, log: host.log }));
   host.entrypoints.use(misdirectedRequestCheck(() => hostOptions), { entrypoints: [entrypoint], order: MISDIRECTED_CHECK_ORDER });
-  if (config.certResolver) host.log.warn(`entryPoints.${entrypoint}.http.tls.certResolver: Wharf has no ACME resolver; configure certificates in tls.certificates`);
   return (info) => {
     hostOptions = buildHostOptions(info, entrypoint, config.options, store.snapshot.optionNames(), host.log);
   };
@@ -49,6 +48,8 @@ export default definePlugin({
     store.onCertificates = report;
     report([store.snapshot.defaultCertificate]);
     host.configuration.onDynamic((sections) => store.configure(sections));
+    // Certificates obtained at run time (ACME) are served by SNI like tls.certificates.
+    host.events.on('certificateSupply', (supply) => store.supply(supply));
     host.lifecycle.onStop(() => store.close());
     const rebuilders = [...entrypoints].map(([name, config]) => serveTLS(host, store, name, config));
     // Option names only change with the dynamic configuration, which is always followed by a reload.

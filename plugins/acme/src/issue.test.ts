@@ -1,0 +1,147 @@
+// Certificates from a real ACME CA (pebble): HTTP-01 and TLS-ALPN-01 through real gateways, served by SNI, kept in
+// acme.json (Traefik's format) and reused after a restart; unknown resolvers are router errors.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import tls from 'node:tls';
+import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import tlsPlugin from '@wharf/plugin-tls';
+import { eventually, freePort, startServer, tempDir } from '@wharf/test-helpers';
+import acmePlugin from './index.js';
+import { startPebble, type Pebble } from './pebble.test.helper.js';
+
+export interface Served {
+  authorized: boolean;
+  subjectaltname: string;
+  issuer: string;
+  serial: string;
+  alpn: string | false;
+}
+
+/** The certificate a TLS entrypoint serves for `servername`, checked against `ca`. */
+export function served(port: number, servername: string, ca: string): Promise<Served> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: false }, () => {
+      const cert = socket.getPeerCertificate();
+      resolve({ authorized: socket.authorized, subjectaltname: cert.subjectaltname ?? '', issuer: String(cert.issuer?.CN ?? ''), serial: cert.serialNumber, alpn: socket.alpnProtocol ?? false });
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** Static configuration: `web` (HTTP-01) and `websecure` (TLS) on the given ports, one resolver `le`. */
+export function staticConfig(ports: { web: number; websecure: number }, acme: Record<string, unknown>): Record<string, unknown> {
+  return {
+    entryPoints: { web: { address: `127.0.0.1:${ports.web}` }, websecure: { address: `127.0.0.1:${ports.websecure}`, http: { tls: {} } } },
+    certificatesResolvers: { le: { acme } },
+  };
+}
+
+export function routers(backendUrl: string, routerSet: Record<string, { rule: string; tls: Record<string, unknown> }>): Record<string, unknown> {
+  const all = Object.fromEntries(Object.entries(routerSet).map(([name, r]) => [name, { ...r, entryPoints: ['websecure'], service: 'app' }]));
+  return { http: { routers: all, services: { app: { loadBalancer: { servers: [{ url: backendUrl }] } } } } };
+}
+
+let pebble: Pebble;
+let ports: { web: number; websecure: number };
+let backend: { url: string; close(): Promise<void> };
+let root: string;
+const dir = tempDir('wharf-acme-');
+
+before(async () => {
+  ports = { web: await freePort(), websecure: await freePort() };
+  pebble = await startPebble({ httpPort: ports.web, tlsPort: ports.websecure });
+  root = await pebble.issuerRoot();
+  backend = await startServer((_req, res) => res.end('ok'));
+});
+
+after(async () => {
+  await backend.close();
+  await pebble.stop();
+  dir.remove();
+});
+
+function acmeOptions(extra: Record<string, unknown>): Record<string, unknown> {
+  return { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', ...extra };
+}
+
+async function gateway(acme: Record<string, unknown>, dynamic: Record<string, unknown>): Promise<EmbeddedGateway> {
+  return startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme), dynamic });
+}
+
+test('HTTP-01: a router with tls.certResolver gets a certificate for its Host() names, kept in acme.json and reused after a restart', async () => {
+  const storage = dir.file('http01.json');
+  const dynamic = routers(backend.url, {
+    app: { rule: 'Host(`app.test`) || Host(`www.app.test`)', tls: { certResolver: 'le' } },
+    stray: { rule: 'Host(`stray.test`)', tls: { certResolver: 'nope' } },
+  });
+  const first = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), dynamic);
+  try {
+    const cert = await eventually(async () => {
+      const s = await served(ports.websecure, 'app.test', root);
+      return s.authorized && s;
+    }, 'a certificate from pebble for app.test');
+    assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
+    assert.match(cert.issuer, /Pebble/);
+    const stray = first.info.routers['stray@inline']!;
+    assert.equal(stray.status, 'warning');
+    assert.match(stray.errors!.join('\n'), /tls\.certResolver: no certificate resolver 'nope' \(defined: le\)/);
+    assert.equal((await served(ports.websecure, 'stray.test', root)).authorized, false, 'the default certificate for a router without a usable resolver');
+    await eventually(() => statSync(storage, { throwIfNoEntry: false })?.size, 'acme.json written');
+    assert.equal(statSync(storage).mode & 0o777, 0o600);
+    const stored = JSON.parse(readFileSync(storage, 'utf8')) as Record<string, { Account: { Email: string; PrivateKey: string; Registration: { uri: string } }; Certificates: Array<{ domain: { main: string; sans: string[] }; certificate: string; key: string; Store: string }> }>;
+    assert.equal(stored.le!.Account.Email, 'ops@example.test');
+    assert.match(stored.le!.Account.Registration.uri, /^https:\/\/127\.0\.0\.1:\d+\//);
+    assert.deepEqual(stored.le!.Certificates.map((c) => ({ domain: c.domain, Store: c.Store })), [{ domain: { main: 'app.test', sans: ['www.app.test'] }, Store: 'default' }]);
+    assert.match(Buffer.from(stored.le!.Certificates[0]!.certificate, 'base64').toString(), /^-----BEGIN CERTIFICATE-----/);
+  } finally {
+    await first.stop();
+  }
+  const issuedBefore = pebble.issued();
+  const servedBefore = JSON.parse(readFileSync(storage, 'utf8')) as unknown;
+  const second = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), dynamic);
+  try {
+    const cert = await eventually(async () => {
+      const s = await served(ports.websecure, 'www.app.test', root);
+      return s.authorized && s;
+    }, 'the stored certificate served after a restart');
+    assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
+    assert.equal(pebble.issued(), issuedBefore, 'no new order after a restart');
+    assert.deepEqual(JSON.parse(readFileSync(storage, 'utf8')), servedBefore);
+  } finally {
+    await second.stop();
+  }
+});
+
+test('TLS-ALPN-01: the challenge is answered in the handshake of the TLS entrypoint; tls.domains chooses the names', async () => {
+  const storage = dir.file('alpn.json');
+  const dynamic = routers(backend.url, {
+    shop: { rule: 'Host(`shop.test`) && PathPrefix(`/cart`)', tls: { certResolver: 'le', domains: [{ main: 'shop.test', sans: ['pay.shop.test'] }] } },
+  });
+  const gw = await gateway(acmeOptions({ storage, tlsChallenge: {} }), dynamic);
+  try {
+    const cert = await eventually(async () => {
+      const s = await served(ports.websecure, 'pay.shop.test', root);
+      return s.authorized && s;
+    }, 'a certificate from pebble through TLS-ALPN-01');
+    assert.equal(cert.subjectaltname, 'DNS:shop.test, DNS:pay.shop.test');
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('a router added later gets its certificate live, while earlier ones keep theirs', async () => {
+  const storage = dir.file('live.json');
+  const gw = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), routers(backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } } }));
+  try {
+    await eventually(async () => (await served(ports.websecure, 'one.test', root)).authorized, 'one.test certified');
+    const kept = await served(ports.websecure, 'one.test', root);
+    assert.equal((await served(ports.websecure, 'two.test', root)).authorized, false, 'the default certificate before any order');
+    gw.configure(routers(backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } }, two: { rule: 'Host(`two.test`)', tls: { certResolver: 'le' } } }));
+    await eventually(async () => (await served(ports.websecure, 'two.test', root)).authorized, 'two.test certified live');
+    assert.equal((await served(ports.websecure, 'one.test', root)).serial, kept.serial);
+  } finally {
+    await gw.stop();
+  }
+});

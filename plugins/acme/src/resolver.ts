@@ -1,0 +1,331 @@
+// One certificate resolver: its ACME account, the certificates it holds, orders (once per domain set, one replica at
+// a time), HTTP-01 / TLS-ALPN-01 challenges, and renewal on Traefik's schedule.
+import { X509Certificate, createPrivateKey, generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
+import acme from 'acme-client';
+import { messageOf, type Logger, type PemPair } from '@wharf/core';
+import type { AcmeConfig } from './schema.js';
+import type { AcmeStore, StoredAccount, StoredCertificate } from './store.js';
+
+/** A set of domains one certificate must cover: main first (its CN), then the SANs. */
+export interface DomainSet {
+  main: string;
+  sans: readonly string[];
+}
+
+export interface ResolverDeps {
+  name: string;
+  config: AcmeConfig;
+  store: AcmeStore;
+  log: Logger;
+  /** Told whenever the certificates or pending TLS-ALPN-01 challenges change. */
+  changed(): void;
+}
+
+/** A certificate ready to serve, with what it covers and until when. */
+interface HeldCertificate {
+  domains: ReadonlySet<string>;
+  main: string;
+  pair: PemPair;
+  notAfter: number;
+}
+
+// The lock outlives a slow order but not a crashed replica by much.
+const LOCK_TTL_MS = 5 * 60_000;
+// Retry schedule after a failed order: 1 min doubling to 1 h (Let's Encrypt allows 5 failures per hour and name).
+const RETRY_MIN_MS = 60_000;
+const RETRY_MAX_MS = 3_600_000;
+// Another replica holds the lock: look again at this pace (its result also arrives through the store's change events).
+const LOCKED_POLL_MS = 2_000;
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/**
+ * When to renew: Traefik's table (pkg/provider/acme getCertificateRenewDurations) of how long before expiry a
+ * certificate is renewed and how often that is checked, from certificatesDuration in hours.
+ */
+export function renewDurations(certificatesDurationHours: number): { renewBeforeMs: number; checkEveryMs: number } {
+  const hour = 3_600_000;
+  const day = 24 * hour;
+  if (certificatesDurationHours >= 365 * 24) return { renewBeforeMs: 120 * day, checkEveryMs: 7 * day };
+  if (certificatesDurationHours >= 90 * 24) return { renewBeforeMs: 30 * day, checkEveryMs: day };
+  if (certificatesDurationHours >= 30 * 24) return { renewBeforeMs: 10 * day, checkEveryMs: 12 * hour };
+  if (certificatesDurationHours >= 6 * 24) return { renewBeforeMs: 2 * day, checkEveryMs: 2 * hour };
+  if (certificatesDurationHours >= 24) return { renewBeforeMs: 6 * hour, checkEveryMs: 10 * 60_000 };
+  return { renewBeforeMs: 20 * 60_000, checkEveryMs: 60_000 };
+}
+
+/** The key of a domain set, to order each set once at a time. */
+function setKey(set: DomainSet): string {
+  return [set.main, ...set.sans].join(',');
+}
+
+export class Resolver {
+  private held: HeldCertificate[] = [];
+  private alpn = new Map<string, PemPair>();
+  private wanted: DomainSet[] = [];
+  private readonly inFlight = new Set<string>();
+  private readonly failures = new Map<string, { count: number; retryAt: number }>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly renew: { renewBeforeMs: number; checkEveryMs: number };
+  private readonly log: Logger;
+  /** Errors by domain set, for the log and the API. */
+  readonly errors = new Map<string, string>();
+  /** Orders this process completed (for tests and the closing report). */
+  ordersCompleted = 0;
+
+  constructor(private readonly deps: ResolverDeps) {
+    this.log = deps.log.child({ resolver: deps.name });
+    this.renew = renewDurations(deps.config.certificatesDuration);
+  }
+
+  get name(): string {
+    return this.deps.name;
+  }
+
+  get store(): AcmeStore {
+    return this.deps.store;
+  }
+
+  /** Certificates to serve now. */
+  certificates(): PemPair[] {
+    return this.held.map((h) => h.pair);
+  }
+
+  /** Pending TLS-ALPN-01 challenge certificates, by domain. */
+  challenges(): ReadonlyMap<string, PemPair> {
+    return this.alpn;
+  }
+
+  /** Loads stored certificates, follows other replicas' changes, and starts the renewal checks. */
+  async start(): Promise<void> {
+    await this.reload();
+    this.deps.store.onChange(() => void this.reload().catch((err) => this.log.error(`acme resolver ${this.name}: reading the store failed: ${messageOf(err)}`)));
+    this.schedule(this.renew.checkEveryMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** The domain sets the routers need now; orders what no held certificate covers. */
+  want(sets: readonly DomainSet[]): void {
+    this.wanted = [...sets];
+    this.orderMissing();
+  }
+
+  /** Re-reads the store (certificates another replica obtained, challenges it published). */
+  async reload(): Promise<void> {
+    const data = await this.deps.store.load();
+    this.held = (data.Certificates ?? []).flatMap((c) => this.decode(c));
+    if (this.deps.store.shared) this.alpn = await this.deps.store.alpnChallenges();
+    this.deps.changed();
+  }
+
+  private decode(stored: StoredCertificate): HeldCertificate[] {
+    try {
+      const cert = Buffer.from(stored.certificate, 'base64').toString('utf8');
+      const key = Buffer.from(stored.key, 'base64').toString('utf8');
+      const x509 = new X509Certificate(cert);
+      return [{ domains: new Set([stored.domain.main, ...(stored.domain.sans ?? [])].map((d) => d.toLowerCase())), main: stored.domain.main, pair: { cert, key }, notAfter: Date.parse(x509.validTo) }];
+    } catch (err) {
+      this.log.error(`acme resolver ${this.name}: stored certificate for ${stored.domain?.main} cannot be read (${messageOf(err)}); it will be ordered again`);
+      return [];
+    }
+  }
+
+  private covered(set: DomainSet, renewing: boolean): boolean {
+    const now = Date.now();
+    return this.held.some(
+      (h) => [set.main, ...set.sans].every((d) => h.domains.has(d)) && (!renewing || h.notAfter - now > this.renew.renewBeforeMs),
+    );
+  }
+
+  private orderMissing(): void {
+    for (const set of this.wanted) if (!this.covered(set, false)) this.order(set);
+  }
+
+  /** Renewal check: every held certificate still wanted that expires within renewBefore is ordered again. */
+  private checkRenewals(): void {
+    for (const set of this.wanted) if (!this.covered(set, true)) this.order(set);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.checkRenewals();
+      this.schedule(this.renew.checkEveryMs);
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Orders one domain set unless it is already being ordered here or is waiting for its retry time. */
+  private order(set: DomainSet): void {
+    const key = setKey(set);
+    if (this.inFlight.has(key) || this.stopped) return;
+    const failure = this.failures.get(key);
+    if (failure && Date.now() < failure.retryAt) return;
+    this.inFlight.add(key);
+    void this.orderUnderLock(set)
+      .then(() => {
+        this.failures.delete(key);
+        this.errors.delete(key);
+      })
+      .catch((err) => this.failed(set, err))
+      .finally(() => this.inFlight.delete(key));
+  }
+
+  private failed(set: DomainSet, err: unknown): void {
+    const key = setKey(set);
+    const count = (this.failures.get(key)?.count ?? 0) + 1;
+    const wait = Math.min(RETRY_MIN_MS * 2 ** (count - 1), RETRY_MAX_MS);
+    this.failures.set(key, { count, retryAt: Date.now() + wait });
+    const message = `acme resolver ${this.name}: cannot obtain a certificate for ${key}: ${messageOf(err)}; retrying in ${Math.round(wait / 1000)}s (the default certificate is served meanwhile)`;
+    this.errors.set(key, message);
+    this.log.error({ domains: [set.main, ...set.sans] }, message);
+    const retry = setTimeout(() => this.orderMissingOrRenew(), wait);
+    retry.unref();
+  }
+
+  private orderMissingOrRenew(): void {
+    if (!this.stopped) this.checkRenewals();
+  }
+
+  /** Takes the resolver's lock (waiting while another replica holds it), re-checks the store, then orders. */
+  private async orderUnderLock(set: DomainSet): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const unlock = await this.deps.store.tryLock(LOCK_TTL_MS);
+      if (unlock) {
+        try {
+          await this.reload();
+          if (this.covered(set, true)) return; // another replica (or an earlier order here) got it meanwhile
+          await this.obtain(set);
+          return;
+        } finally {
+          await unlock();
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, LOCKED_POLL_MS));
+      await this.reload();
+      if (this.covered(set, true)) return;
+    }
+  }
+
+  /** One ACME order: account, CSR, challenges, certificate; then stored and served. */
+  private async obtain(set: DomainSet): Promise<void> {
+    const started = Date.now();
+    const client = await this.client();
+    const [key, csr] = await this.csr(set);
+    const { config } = this.deps;
+    const cert = await client.auto({
+      csr,
+      email: config.email,
+      termsOfServiceAgreed: true,
+      challengePriority: config.httpChallenge ? ['http-01', 'tls-alpn-01'] : ['tls-alpn-01'],
+      skipChallengeVerification: true,
+      ...(config.preferredChain ? { preferredChain: config.preferredChain } : {}),
+      challengeCreateFn: (authz, challenge, keyAuthorization) => this.publish(authz, challenge, keyAuthorization),
+      challengeRemoveFn: (authz, challenge) => this.withdraw(authz, challenge),
+    });
+    await this.saveAccount(client);
+    await this.deps.store.saveCertificate({
+      domain: { main: set.main, ...(set.sans.length > 0 ? { sans: [...set.sans] } : {}) },
+      certificate: Buffer.from(cert).toString('base64'),
+      key: key.toString('base64'),
+      Store: 'default',
+    });
+    this.ordersCompleted++;
+    this.log.info({ domains: [set.main, ...set.sans] }, `acme resolver ${this.name}: certificate obtained for ${setKey(set)} in ${Date.now() - started}ms`);
+    await this.reload();
+  }
+
+  private async publish(authz: { identifier: { value: string } }, challenge: { type: string; token: string }, keyAuthorization: string): Promise<void> {
+    const domain = authz.identifier.value.toLowerCase();
+    if (challenge.type === 'http-01') await this.deps.store.putHttpToken(challenge.token, keyAuthorization);
+    else if (challenge.type === 'tls-alpn-01') {
+      const [key, cert] = await acme.crypto.createAlpnCertificate(authz as never, keyAuthorization);
+      const pair = { cert: cert.toString(), key: key.toString() };
+      this.alpn.set(domain, pair);
+      await this.deps.store.putAlpnChallenge(domain, pair);
+      this.deps.changed();
+    } else throw new Error(`challenge ${challenge.type} is not supported`);
+    const delay = challenge.type === 'http-01' ? this.deps.config.httpChallenge?.delay : this.deps.config.tlsChallenge?.delay;
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+
+  private async withdraw(authz: { identifier: { value: string } }, challenge: { type: string; token: string }): Promise<void> {
+    if (challenge.type === 'http-01') await this.deps.store.removeHttpToken(challenge.token);
+    else if (challenge.type === 'tls-alpn-01') {
+      const domain = authz.identifier.value.toLowerCase();
+      this.alpn.delete(domain);
+      await this.deps.store.removeAlpnChallenge(domain);
+      this.deps.changed();
+    }
+  }
+
+  /** The key-authorization an HTTP-01 request asks for, if this resolver published it. */
+  async httpToken(token: string): Promise<string | undefined> {
+    return this.deps.store.httpToken(token);
+  }
+
+  /** An ACME client with the stored account, or a new account key (registered by `auto`). */
+  private async client(): Promise<acme.Client> {
+    const { config } = this.deps;
+    const stored = (await this.deps.store.load()).Account;
+    const sameAccount = stored && stored.Email === config.email;
+    const accountKey = sameAccount ? accountKeyPem(stored.PrivateKey) : await newAccountKey();
+    if (!sameAccount) this.pendingAccountKey = accountKey;
+    return new acme.Client({
+      directoryUrl: config.caServer,
+      accountKey,
+      accountUrl: sameAccount ? stored.Registration?.uri : undefined,
+      externalAccountBinding: config.eab ? { kid: config.eab.kid, hmacKey: config.eab.hmacEncoded } : undefined,
+    });
+  }
+
+  private pendingAccountKey: string | undefined;
+
+  private async saveAccount(client: acme.Client): Promise<void> {
+    if (!this.pendingAccountKey) return;
+    const der = createPrivateKey(this.pendingAccountKey).export({ format: 'der', type: 'pkcs1' });
+    const account: StoredAccount = {
+      Email: this.deps.config.email,
+      Registration: { body: { status: 'valid', contact: [`mailto:${this.deps.config.email}`] }, uri: client.getAccountUrl() },
+      PrivateKey: der.toString('base64'),
+      KeyType: this.deps.config.keyType,
+    };
+    await this.deps.store.saveAccount(account);
+    this.pendingAccountKey = undefined;
+  }
+
+  private async csr(set: DomainSet): Promise<[Buffer, Buffer]> {
+    const key = await certificateKey(this.deps.config.keyType);
+    const [, csr] = await acme.crypto.createCsr({ commonName: set.main, altNames: [set.main, ...set.sans] }, key);
+    return [key, csr];
+  }
+}
+
+/** Traefik keeps the account key as PKCS#1 DER (RSA). */
+function accountKeyPem(base64Der: string): string {
+  return createPrivateKey({ key: Buffer.from(base64Der, 'base64'), format: 'der', type: 'pkcs1' }).export({ format: 'pem', type: 'pkcs1' }).toString();
+}
+
+/** RSA 4096 as Traefik's accounts (a Traefik acme.json must keep working), generated off the main thread. */
+async function newAccountKey(): Promise<string> {
+  const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 4096 });
+  return privateKey.export({ format: 'pem', type: 'pkcs1' }).toString();
+}
+
+async function certificateKey(keyType: AcmeConfig['keyType']): Promise<Buffer> {
+  switch (keyType) {
+    case 'EC256':
+      return acme.crypto.createPrivateEcdsaKey('P-256');
+    case 'EC384':
+      return acme.crypto.createPrivateEcdsaKey('P-384');
+    default:
+      return acme.crypto.createPrivateRsaKey(Number(keyType.slice(3)));
+  }
+}

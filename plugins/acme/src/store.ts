@@ -1,0 +1,246 @@
+// Where a resolver keeps its account and certificates: Traefik's acme.json file, or Redis shared by every replica
+// (with the order lock and the pending challenges, so any replica can answer the CA's validation requests).
+import { randomUUID } from 'node:crypto';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import type { PemPair } from '@wharf/core';
+
+/** A certificate as Traefik stores it: `domain.{main,sans}`, base64 of the PEM chain and of the PEM key. */
+export interface StoredCertificate {
+  domain: { main: string; sans?: string[] };
+  certificate: string;
+  key: string;
+  Store?: string;
+}
+
+/** Traefik's account record: registration resource and the PKCS#1 DER key, base64. */
+export interface StoredAccount {
+  Email: string;
+  Registration?: { body: Record<string, unknown>; uri?: string };
+  PrivateKey: string;
+  KeyType?: string;
+}
+
+/** One resolver's part of acme.json. */
+export interface StoredData {
+  Account?: StoredAccount | null;
+  Certificates?: StoredCertificate[] | null;
+}
+
+/** Releases a lock; resolves once released. */
+export type Unlock = () => Promise<void>;
+
+/** What a resolver needs from its storage; the file and Redis stores behave the same from its side. */
+export interface AcmeStore {
+  /** Whether several gateways may share it (so pending challenges live in it). */
+  readonly shared: boolean;
+  load(): Promise<StoredData>;
+  saveAccount(account: StoredAccount): Promise<void>;
+  /** Adds or replaces the certificate for the same main domain. */
+  saveCertificate(certificate: StoredCertificate): Promise<void>;
+  /** One orderer at a time per resolver, across replicas; undefined when someone else holds it. */
+  tryLock(ttlMs: number): Promise<Unlock | undefined>;
+  putHttpToken(token: string, keyAuthorization: string): Promise<void>;
+  httpToken(token: string): Promise<string | undefined>;
+  removeHttpToken(token: string): Promise<void>;
+  putAlpnChallenge(domain: string, pair: PemPair): Promise<void>;
+  removeAlpnChallenge(domain: string): Promise<void>;
+  alpnChallenges(): Promise<Map<string, PemPair>>;
+  /** Called when another replica changed certificates or challenges. */
+  onChange(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+/** Redis keys expire so a crashed orderer cannot hold a challenge or the lock forever. */
+const CHALLENGE_TTL_S = 15 * 60;
+
+/**
+ * acme.json in Traefik's format, shared by every resolver naming the same file in this process; written whole,
+ * atomically (temporary file + rename), mode 0600. Challenges and the lock live in memory.
+ */
+export class FileStore implements AcmeStore {
+  readonly shared = false;
+  private locked = false;
+  private readonly tokens = new Map<string, string>();
+  private readonly alpn = new Map<string, PemPair>();
+
+  constructor(
+    private readonly file: FileStorage,
+    private readonly resolver: string,
+  ) {}
+
+  async load(): Promise<StoredData> {
+    return this.file.read()[this.resolver] ?? {};
+  }
+
+  async saveAccount(account: StoredAccount): Promise<void> {
+    this.file.update(this.resolver, (data) => ({ ...data, Account: account }));
+  }
+
+  async saveCertificate(certificate: StoredCertificate): Promise<void> {
+    this.file.update(this.resolver, (data) => ({ ...data, Certificates: withCertificate(data.Certificates ?? [], certificate) }));
+  }
+
+  async tryLock(): Promise<Unlock | undefined> {
+    if (this.locked) return undefined;
+    this.locked = true;
+    return async () => {
+      this.locked = false;
+    };
+  }
+
+  async putHttpToken(token: string, keyAuthorization: string): Promise<void> {
+    this.tokens.set(token, keyAuthorization);
+  }
+
+  async httpToken(token: string): Promise<string | undefined> {
+    return this.tokens.get(token);
+  }
+
+  async removeHttpToken(token: string): Promise<void> {
+    this.tokens.delete(token);
+  }
+
+  async putAlpnChallenge(domain: string, pair: PemPair): Promise<void> {
+    this.alpn.set(domain, pair);
+  }
+
+  async removeAlpnChallenge(domain: string): Promise<void> {
+    this.alpn.delete(domain);
+  }
+
+  async alpnChallenges(): Promise<Map<string, PemPair>> {
+    return new Map(this.alpn);
+  }
+
+  onChange(): void {}
+
+  async close(): Promise<void> {}
+}
+
+/** The acme.json file itself: every resolver's data under its name. */
+export class FileStorage {
+  constructor(readonly path: string) {}
+
+  /** The whole file; a missing or empty file is an empty store. A file that is not JSON is an error naming it. */
+  read(): Record<string, StoredData> {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw new Error(`acme storage ${this.path}: cannot read: ${(err as Error).message}`);
+    }
+    if (text.trim() === '') return {};
+    try {
+      return JSON.parse(text) as Record<string, StoredData>;
+    } catch (err) {
+      throw new Error(`acme storage ${this.path}: not JSON (${(err as Error).message}); fix or remove the file`);
+    }
+  }
+
+  update(resolver: string, change: (data: StoredData) => StoredData): void {
+    const all = this.read();
+    all[resolver] = change(all[resolver] ?? {});
+    const temporary = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(temporary, 0o600);
+    renameSync(temporary, this.path);
+  }
+}
+
+/** Redis store: one hash of certificates per resolver, the account, the lock, challenges, and a change channel. */
+export class RedisStore implements AcmeStore {
+  readonly shared = true;
+  private readonly redis: Redis;
+  private subscriber: Redis | undefined;
+  private readonly prefix: string;
+  private readonly channel: string;
+  private readonly self = randomUUID();
+
+  constructor(url: string, resolver: string) {
+    this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    this.redis.on('error', () => undefined); // surfaced by the failing commands, with the resolver named
+    this.prefix = `wharf:acme:${resolver}:`;
+    this.channel = `${this.prefix}changed`;
+  }
+
+  async load(): Promise<StoredData> {
+    const [account, certificates] = await Promise.all([this.redis.get(`${this.prefix}account`), this.redis.hvals(`${this.prefix}certificates`)]);
+    return {
+      Account: account ? (JSON.parse(account) as StoredAccount) : undefined,
+      Certificates: certificates.map((c) => JSON.parse(c) as StoredCertificate),
+    };
+  }
+
+  async saveAccount(account: StoredAccount): Promise<void> {
+    await this.redis.set(`${this.prefix}account`, JSON.stringify(account));
+  }
+
+  async saveCertificate(certificate: StoredCertificate): Promise<void> {
+    await this.redis.hset(`${this.prefix}certificates`, certificate.domain.main, JSON.stringify(certificate));
+    await this.changed();
+  }
+
+  async tryLock(ttlMs: number): Promise<Unlock | undefined> {
+    const key = `${this.prefix}lock`;
+    const owner = randomUUID();
+    const taken = await this.redis.set(key, owner, 'PX', ttlMs, 'NX');
+    if (taken !== 'OK') return undefined;
+    return async () => {
+      // Only the owner deletes: a lock that expired and was taken by another replica stays theirs.
+      await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, owner);
+    };
+  }
+
+  async putHttpToken(token: string, keyAuthorization: string): Promise<void> {
+    await this.redis.set(`wharf:acme:http01:${token}`, keyAuthorization, 'EX', CHALLENGE_TTL_S);
+  }
+
+  async httpToken(token: string): Promise<string | undefined> {
+    return (await this.redis.get(`wharf:acme:http01:${token}`)) ?? undefined;
+  }
+
+  async removeHttpToken(token: string): Promise<void> {
+    await this.redis.del(`wharf:acme:http01:${token}`);
+  }
+
+  async putAlpnChallenge(domain: string, pair: PemPair): Promise<void> {
+    await this.redis.hset(`${this.prefix}alpn`, domain, JSON.stringify(pair));
+    await this.redis.expire(`${this.prefix}alpn`, CHALLENGE_TTL_S);
+    await this.changed();
+  }
+
+  async removeAlpnChallenge(domain: string): Promise<void> {
+    await this.redis.hdel(`${this.prefix}alpn`, domain);
+    await this.changed();
+  }
+
+  async alpnChallenges(): Promise<Map<string, PemPair>> {
+    const all = await this.redis.hgetall(`${this.prefix}alpn`);
+    return new Map(Object.entries(all).map(([domain, pair]) => [domain, JSON.parse(pair) as PemPair]));
+  }
+
+  onChange(listener: () => void): void {
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('error', () => undefined);
+    void this.subscriber.subscribe(this.channel);
+    this.subscriber.on('message', (_channel: string, from: string) => {
+      if (from !== this.self) listener();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect();
+    this.redis.disconnect();
+  }
+
+  private async changed(): Promise<void> {
+    await this.redis.publish(this.channel, this.self);
+  }
+}
+
+/** The certificate list with `certificate` replacing the one for the same main domain. */
+function withCertificate(list: readonly StoredCertificate[], certificate: StoredCertificate): StoredCertificate[] {
+  return [...list.filter((c) => c.domain.main !== certificate.domain.main), certificate];
+}
