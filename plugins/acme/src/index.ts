@@ -36,7 +36,7 @@ function trustCAServer(config: AcmeConfig, where: string): void {
       try {
         return readFileSync(file, 'utf8');
       } catch (err) {
-        throw new Error(`${where}.acme.caCertificates[${i}]: cannot read ${file}: ${messageOf(err)}`);
+        throw new Error(`${where}.acme.caCertificates[${i}]: cannot read ${file}: ${messageOf(err)}`, { cause: err });
       }
     });
     if (config.caSystemCertPool) ca.push(...rootCertificates);

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import https from 'node:https';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { eventually, freePort, makeCA, makeCert, tempDir, type TempDir } from '@wharf/test-helpers';
 
@@ -103,4 +104,37 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       dir.remove();
     },
   };
+}
+
+export interface Served {
+  authorized: boolean;
+  subjectaltname: string;
+  issuer: string;
+  serial: string;
+  alpn: string | false;
+}
+
+/** The certificate a TLS entrypoint serves for `servername`, checked against `ca`. */
+export function served(port: number, servername: string, ca: string): Promise<Served> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: false }, () => {
+      const cert = socket.getPeerCertificate();
+      resolve({ authorized: socket.authorized, subjectaltname: cert.subjectaltname ?? '', issuer: String(cert.issuer?.CN ?? ''), serial: cert.serialNumber, alpn: socket.alpnProtocol ?? false });
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** Static configuration: `web` (HTTP-01) and `websecure` (TLS) on the given ports, one resolver `le`. */
+export function staticConfig(ports: { web: number; websecure: number }, acme: Record<string, unknown>): Record<string, unknown> {
+  return {
+    entryPoints: { web: { address: `127.0.0.1:${ports.web}` }, websecure: { address: `127.0.0.1:${ports.websecure}`, http: { tls: {} } } },
+    certificatesResolvers: { le: { acme } },
+  };
+}
+
+export function routers(backendUrl: string, routerSet: Record<string, { rule: string; tls: Record<string, unknown> }>): Record<string, unknown> {
+  const all = Object.fromEntries(Object.entries(routerSet).map(([name, r]) => [name, { ...r, entryPoints: ['websecure'], service: 'app' }]));
+  return { http: { routers: all, services: { app: { loadBalancer: { servers: [{ url: backendUrl }] } } } } };
 }

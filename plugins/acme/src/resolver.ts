@@ -110,10 +110,13 @@ export class Resolver {
     if (this.timer) clearTimeout(this.timer);
   }
 
-  /** The domain sets the routers need now; orders what no held certificate covers. */
+  /**
+   * The domain sets the routers need now; orders what no held certificate covers, and renews what expires within
+   * the renewal window (at start too, as Traefik does).
+   */
   want(sets: readonly DomainSet[]): void {
     this.wanted = [...sets];
-    this.orderMissing();
+    this.checkRenewals();
   }
 
   /** Re-reads the store (certificates another replica obtained, challenges it published). */
@@ -143,11 +146,7 @@ export class Resolver {
     );
   }
 
-  private orderMissing(): void {
-    for (const set of this.wanted) if (!this.covered(set, false)) this.order(set);
-  }
-
-  /** Renewal check: every held certificate still wanted that expires within renewBefore is ordered again. */
+  /** Orders every wanted set that no held certificate covers for longer than the renewal window. */
   private checkRenewals(): void {
     for (const set of this.wanted) if (!this.covered(set, true)) this.order(set);
   }
@@ -185,12 +184,8 @@ export class Resolver {
     const message = `acme resolver ${this.name}: cannot obtain a certificate for ${key}: ${messageOf(err)}; retrying in ${Math.round(wait / 1000)}s (the default certificate is served meanwhile)`;
     this.errors.set(key, message);
     this.log.error({ domains: [set.main, ...set.sans] }, message);
-    const retry = setTimeout(() => this.orderMissingOrRenew(), wait);
+    const retry = setTimeout(() => this.stopped || this.checkRenewals(), wait);
     retry.unref();
-  }
-
-  private orderMissingOrRenew(): void {
-    if (!this.stopped) this.checkRenewals();
   }
 
   /** Takes the resolver's lock (waiting while another replica holds it), re-checks the store, then orders. */

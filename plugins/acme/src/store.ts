@@ -129,13 +129,13 @@ export class FileStorage {
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw new Error(`acme storage ${this.path}: cannot read: ${(err as Error).message}`);
+      throw new Error(`acme storage ${this.path}: cannot read: ${(err as Error).message}`, { cause: err });
     }
     if (text.trim() === '') return {};
     try {
       return JSON.parse(text) as Record<string, StoredData>;
     } catch (err) {
-      throw new Error(`acme storage ${this.path}: not JSON (${(err as Error).message}); fix or remove the file`);
+      throw new Error(`acme storage ${this.path}: not JSON (${(err as Error).message}); fix or remove the file`, { cause: err });
     }
   }
 
