@@ -2,10 +2,11 @@
 // acme.json (Traefik's format) and reused after a restart; unknown resolvers are router errors.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually, freePort, startServer, tempDir } from '@wharf/test-helpers';
+import { eventually, freePort, makeCA, makeCert, startServer, tempDir } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
 import { routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
 
@@ -107,6 +108,48 @@ test('a router added later gets its certificate live, while earlier ones keep th
     gw.configure(routers(backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } }, two: { rule: 'Host(`two.test`)', tls: { certResolver: 'le' } } }));
     await eventually(async () => (await served(ports.websecure, 'two.test', root)).authorized, 'two.test certified live');
     assert.equal((await served(ports.websecure, 'one.test', root)).serial, kept.serial);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test("a Traefik-written acme.json loads: its certificate is served without an order, its account key is reused", async () => {
+  const ca = await makeCA('Old CA');
+  const legacy = await makeCert(['legacy.test', 'www.legacy.test'], { ca });
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const accountKey = privateKey.export({ format: 'der', type: 'pkcs1' }).toString('base64');
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  // The shape Traefik v3 writes (pkg/provider/acme: StoredData, Account, CertAndStore), indented as it does.
+  const fixture = {
+    le: {
+      Account: {
+        Email: 'ops@example.test',
+        Registration: { body: { status: 'valid', contact: ['mailto:ops@example.test'] }, uri: 'https://acme.example.invalid/acme/acct/42' },
+        PrivateKey: accountKey,
+        KeyType: '4096',
+      },
+      Certificates: [{ domain: { main: 'legacy.test', sans: ['www.legacy.test'] }, certificate: b64(legacy.cert), key: b64(legacy.key), Store: 'default' }],
+    },
+  };
+  const storage = dir.write('traefik.json', JSON.stringify(fixture, null, 2));
+  const issuedBefore = pebble.issued();
+  const gw = await gateway(
+    acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }),
+    routers(backend.url, { legacy: { rule: 'Host(`legacy.test`) || Host(`www.legacy.test`)', tls: { certResolver: 'le' } }, fresh: { rule: 'Host(`fresh.test`)', tls: { certResolver: 'le' } } }),
+  );
+  try {
+    const old = await eventually(async () => {
+      const s = await served(ports.websecure, 'www.legacy.test', ca.cert);
+      return s.authorized && s;
+    }, "the certificate from Traefik's acme.json");
+    assert.equal(old.subjectaltname, 'DNS:legacy.test, DNS:www.legacy.test');
+    await eventually(async () => (await served(ports.websecure, 'fresh.test', root)).authorized, 'fresh.test ordered with the stored account');
+    assert.equal(pebble.issued(), issuedBefore + 1, 'only fresh.test was ordered');
+    const stored = JSON.parse(readFileSync(storage, 'utf8')) as typeof fixture;
+    assert.equal(stored.le.Account.PrivateKey, accountKey, "Traefik's account key is kept");
+    assert.match(stored.le.Account.Registration.uri, /^https:\/\/127\.0\.0\.1:\d+\//, 'registered at this CA with that key');
+    assert.deepEqual(stored.le.Certificates.map((c) => c.domain.main), ['legacy.test', 'fresh.test']);
+    assert.deepEqual(stored.le.Certificates[0], fixture.le.Certificates[0]);
   } finally {
     await gw.stop();
   }

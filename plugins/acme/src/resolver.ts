@@ -212,7 +212,8 @@ export class Resolver {
   /** One ACME order: account, CSR, challenges, certificate; then stored and served. */
   private async obtain(set: DomainSet): Promise<void> {
     const started = Date.now();
-    const client = await this.client();
+    const account = await this.client();
+    const { client } = account;
     const [key, csr] = await this.csr(set);
     const { config } = this.deps;
     const cert = await client.auto({
@@ -225,7 +226,7 @@ export class Resolver {
       challengeCreateFn: (authz, challenge, keyAuthorization) => this.publish(authz, challenge, keyAuthorization),
       challengeRemoveFn: (authz, challenge) => this.withdraw(authz, challenge),
     });
-    await this.saveAccount(client);
+    await this.saveAccount(account);
     await this.deps.store.saveCertificate({
       domain: { main: set.main, ...(set.sans.length > 0 ? { sans: [...set.sans] } : {}) },
       certificate: Buffer.from(cert).toString('base64'),
@@ -266,34 +267,34 @@ export class Resolver {
     return this.deps.store.httpToken(token);
   }
 
-  /** An ACME client with the stored account, or a new account key (registered by `auto`). */
-  private async client(): Promise<acme.Client> {
+  /**
+   * An ACME client with the stored account key, or a new one. The account URL is not reused: `auto` looks the key up
+   * at the CA (or registers it), so an account from another CA or a Traefik file works the same.
+   */
+  private async client(): Promise<{ client: acme.Client; accountKey: string; storedUri: string | undefined }> {
     const { config } = this.deps;
     const stored = (await this.deps.store.load()).Account;
-    const sameAccount = stored && stored.Email === config.email;
+    const sameAccount = stored?.Email === config.email && Boolean(stored.PrivateKey);
     const accountKey = sameAccount ? accountKeyPem(stored.PrivateKey) : await newAccountKey();
-    if (!sameAccount) this.pendingAccountKey = accountKey;
-    return new acme.Client({
+    const client = new acme.Client({
       directoryUrl: config.caServer,
       accountKey,
-      accountUrl: sameAccount ? stored.Registration?.uri : undefined,
-      externalAccountBinding: config.eab ? { kid: config.eab.kid, hmacKey: config.eab.hmacEncoded } : undefined,
+      ...(config.eab ? { externalAccountBinding: { kid: config.eab.kid, hmacKey: config.eab.hmacEncoded } } : {}),
     });
+    return { client, accountKey, storedUri: sameAccount ? stored.Registration?.uri : undefined };
   }
 
-  private pendingAccountKey: string | undefined;
-
-  private async saveAccount(client: acme.Client): Promise<void> {
-    if (!this.pendingAccountKey) return;
-    const der = createPrivateKey(this.pendingAccountKey).export({ format: 'der', type: 'pkcs1' });
+  /** Stores the account (Traefik's shape) when it is new or its URL changed. */
+  private async saveAccount({ client, accountKey, storedUri }: Awaited<ReturnType<Resolver['client']>>): Promise<void> {
+    const uri = client.getAccountUrl();
+    if (uri === storedUri) return;
+    const der = createPrivateKey(accountKey).export({ format: 'der', type: 'pkcs1' });
     const account: StoredAccount = {
       Email: this.deps.config.email,
-      Registration: { body: { status: 'valid', contact: [`mailto:${this.deps.config.email}`] }, uri: client.getAccountUrl() },
+      Registration: { body: { status: 'valid', contact: [`mailto:${this.deps.config.email}`] }, uri },
       PrivateKey: der.toString('base64'),
-      KeyType: this.deps.config.keyType,
     };
     await this.deps.store.saveAccount(account);
-    this.pendingAccountKey = undefined;
   }
 
   private async csr(set: DomainSet): Promise<[Buffer, Buffer]> {
