@@ -6,7 +6,7 @@ import { checkServerIdentity, rootCertificates } from 'node:tls';
 import acme from 'acme-client';
 import { definePlugin, messageOf, Type, type Next, type PluginHost, type RuntimeInfo, type WharfContext } from '@wharf/core';
 import { routerRequest } from './domains.js';
-import { Resolver, type DomainSet } from './resolver.js';
+import { Resolver, setKey, type DomainSet } from './resolver.js';
 import { checkResolver, ResolversSchema, type AcmeConfig, type ResolversConfig } from './schema.js';
 import { FileStorage, FileStore, RedisStore, type AcmeStore } from './store.js';
 
@@ -86,9 +86,16 @@ function httpChallenge(resolvers: readonly Resolver[]) {
   };
 }
 
-/** Hands every resolver's domain sets to it; routers naming an unknown resolver get an error (API + log). */
-function dispatchRouters(host: PluginHost, resolvers: ReadonlyMap<string, Resolver>, info: RuntimeInfo): void {
+/** Routers by resolver and domain set, so an order's failure is shown on the routers that need it. */
+type RoutersBySet = Map<string, Map<string, string[]>>;
+
+/**
+ * Hands every resolver's domain sets to it; routers naming an unknown resolver get an error (API + log).
+ * Returns which routers need each set.
+ */
+function dispatchRouters(host: PluginHost, resolvers: ReadonlyMap<string, Resolver>, info: RuntimeInfo, routersBySet: RoutersBySet): void {
   const wanted = new Map<string, DomainSet[]>([...resolvers.keys()].map((name) => [name, []]));
+  routersBySet.clear();
   for (const router of Object.values(info.routers)) {
     if (router.status === 'disabled') continue;
     const request = routerRequest(router, host.staticConfig);
@@ -97,7 +104,12 @@ function dispatchRouters(host: PluginHost, resolvers: ReadonlyMap<string, Resolv
     else if (!resolvers.has(request.resolver)) {
       const known = [...resolvers.keys()];
       host.configuration.warnRouter(router.name, `tls.certResolver: no certificate resolver '${request.resolver}' (defined: ${known.length ? known.join(', ') : 'none'}); the default certificate is served`);
-    } else wanted.get(request.resolver)!.push(...request.sets);
+    } else {
+      wanted.get(request.resolver)!.push(...request.sets);
+      const bySet = routersBySet.get(request.resolver) ?? new Map<string, string[]>();
+      routersBySet.set(request.resolver, bySet);
+      for (const set of request.sets) bySet.set(setKey(set), [...(bySet.get(setKey(set)) ?? []), router.name]);
+    }
   }
   for (const [name, sets] of wanted) resolvers.get(name)!.want(sets);
 }
@@ -112,6 +124,12 @@ export default definePlugin({
     const entryPoints = Object.keys(host.staticConfig.entryPoints);
     const files = new Map<string, FileStorage>();
     const resolvers = new Map<string, Resolver>();
+    const routersBySet: RoutersBySet = new Map();
+    const failed = (resolver: string) => (set: DomainSet, message: string) => {
+      const routers = routersBySet.get(resolver)?.get(setKey(set)) ?? [];
+      if (routers.length === 0) host.log.error({ resolver, domains: [set.main, ...set.sans] }, message);
+      for (const router of routers) host.configuration.warnRouter(router, message);
+    };
     const announce = () => {
       for (const resolver of resolvers.values()) {
         host.events.emit('certificateSupply', { source: `acme.${resolver.name}`, certificates: resolver.certificates(), challenges: resolver.challenges() });
@@ -121,7 +139,7 @@ export default definePlugin({
       const acmeConfig = checkResolver(name, resolverConfig, entryPoints);
       trustCAServer(acmeConfig, `certificatesResolvers.${name}`);
       const store = storeFor(acmeConfig.storage, name, files);
-      resolvers.set(name, new Resolver({ name, config: acmeConfig, store, log: host.log, changed: announce }));
+      resolvers.set(name, new Resolver({ name, config: acmeConfig, store, log: host.log, changed: announce, failed: failed(name) }));
     }
     for (const resolver of resolvers.values()) await resolver.start();
     host.lifecycle.onStop(async () => {
@@ -134,6 +152,6 @@ export default definePlugin({
     if (challengeEntrypoints.length > 0) host.entrypoints.use(httpChallenge([...resolvers.values()]), { entrypoints: challengeEntrypoints, order: HTTP_CHALLENGE_ORDER });
     // The tls plugin may be set up after this one: announce again once every entrypoint is bound.
     host.events.on('listening', announce);
-    host.events.on('reload', (info) => dispatchRouters(host, resolvers, info));
+    host.events.on('reload', (info) => dispatchRouters(host, resolvers, info, routersBySet));
   },
 });

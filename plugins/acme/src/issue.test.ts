@@ -8,7 +8,7 @@ import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, freePort, makeCA, makeCert, startServer, tempDir } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+import { BLOCKED_DOMAIN, routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
 
 let pebble: Pebble;
 let ports: { web: number; websecure: number };
@@ -150,6 +150,20 @@ test("a Traefik-written acme.json loads: its certificate is served without an or
     assert.match(stored.le.Account.Registration.uri, /^https:\/\/127\.0\.0\.1:\d+\//, 'registered at this CA with that key');
     assert.deepEqual(stored.le.Certificates.map((c) => c.domain.main), ['legacy.test', 'fresh.test']);
     assert.deepEqual(stored.le.Certificates[0], fixture.le.Certificates[0]);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('the CA refusing an order: the default certificate is served, the error names resolver and domain on the router', async () => {
+  const gw = await gateway(acmeOptions({ storage: dir.file('refused.json'), httpChallenge: { entryPoint: 'web' } }), routers(backend.url, { blocked: { rule: `Host(\`${BLOCKED_DOMAIN}\`)`, tls: { certResolver: 'le' } } }));
+  try {
+    const errors = await eventually(() => gw.info.routers['blocked@inline']!.errors?.join('\n'), 'the order error on the router');
+    assert.match(errors, new RegExp(`acme resolver le: cannot obtain a certificate for ${BLOCKED_DOMAIN}: .+; retrying in 60s \\(the default certificate is served meanwhile\\)`));
+    assert.equal(gw.info.routers['blocked@inline']!.status, 'warning', 'the router keeps serving');
+    const cert = await served(ports.websecure, BLOCKED_DOMAIN, root);
+    assert.equal(cert.authorized, false);
+    assert.equal(cert.issuer, 'WHARF DEFAULT CERT');
   } finally {
     await gw.stop();
   }

@@ -22,6 +22,9 @@ function run(command: string, args: string[], env: Record<string, string> = {}):
   return { child, output: () => out };
 }
 
+/** A name pebble refuses to issue for. */
+export const BLOCKED_DOMAIN = 'blocked.test';
+
 export interface Pebble {
   /** ACME directory URL. */
   directory: string;
@@ -65,6 +68,8 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       tlsPort: options.tlsPort,
       ocspResponderURL: '',
       externalAccountBindingRequired: false,
+      // Orders for these names are refused (rejectedIdentifier): the CA saying no.
+      domainBlocklist: [BLOCKED_DOMAIN],
       ...(options.validitySeconds ? { certificateValidityPeriod: options.validitySeconds } : {}),
     },
   };

@@ -20,6 +20,8 @@ export interface ResolverDeps {
   log: Logger;
   /** Told whenever the certificates or pending TLS-ALPN-01 challenges change. */
   changed(): void;
+  /** Told when an order failed: the message names the resolver and the domains (for the routers that need them). */
+  failed(set: DomainSet, message: string): void;
 }
 
 /** A certificate ready to serve, with what it covers and until when. */
@@ -56,7 +58,7 @@ export function renewDurations(certificatesDurationHours: number): { renewBefore
 }
 
 /** The key of a domain set, to order each set once at a time. */
-function setKey(set: DomainSet): string {
+export function setKey(set: DomainSet): string {
   return [set.main, ...set.sans].join(',');
 }
 
@@ -183,7 +185,7 @@ export class Resolver {
     this.failures.set(key, { count, retryAt: Date.now() + wait });
     const message = `acme resolver ${this.name}: cannot obtain a certificate for ${key}: ${messageOf(err)}; retrying in ${Math.round(wait / 1000)}s (the default certificate is served meanwhile)`;
     this.errors.set(key, message);
-    this.log.error({ domains: [set.main, ...set.sans] }, message);
+    this.deps.failed(set, message);
     const retry = setTimeout(() => this.stopped || this.checkRenewals(), wait);
     retry.unref();
   }
