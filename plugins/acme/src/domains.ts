@@ -8,6 +8,11 @@ interface TLSFields {
   domains?: ReadonlyArray<{ main: string; sans?: readonly string[] }>;
 }
 
+/** The first wildcard name of the sets, if any (only DNS-01 can prove it). */
+export function wildcardOf(sets: readonly DomainSet[]): string | undefined {
+  return sets.flatMap((s) => [s.main, ...s.sans]).find((d) => d.startsWith('*.'));
+}
+
 /** What one router asks of a resolver, or why it cannot. */
 export type RouterRequest = { router: string; resolver: string; sets: DomainSet[] } | { router: string; error: string };
 
@@ -37,7 +42,5 @@ export function routerRequest(router: RouterInfo, staticConfig: Readonly<StaticC
     }
     sets = [{ main: hosts[0]!, sans: hosts.slice(1) }];
   }
-  const wildcard = sets.flatMap((s) => [s.main, ...s.sans]).find((d) => d.startsWith('*.'));
-  if (wildcard) return { router: router.name, error: `tls.domains: wildcard ${wildcard} needs the DNS-01 challenge, which Wharf does not support yet; list the names instead` };
   return { router: router.name, resolver: source.certResolver, sets };
 }

@@ -5,7 +5,8 @@ import https from 'node:https';
 import { checkServerIdentity, rootCertificates } from 'node:tls';
 import acme from 'acme-client';
 import { definePlugin, messageOf, Type, type Next, type PluginHost, type RuntimeInfo, type WharfContext } from '@wharf/core';
-import { routerRequest } from './domains.js';
+import { dnsProvider } from './dns.js';
+import { routerRequest, wildcardOf } from './domains.js';
 import { Resolver, setKey, type DomainSet } from './resolver.js';
 import { checkResolver, ResolversSchema, type AcmeConfig, type ResolversConfig } from './schema.js';
 import { FileStorage, FileStore, RedisStore, type AcmeStore } from './store.js';
@@ -13,6 +14,7 @@ import { FileStorage, FileStore, RedisStore, type AcmeStore } from './store.js';
 export { ResolversSchema, AcmeSchema, checkResolver, type AcmeConfig } from './schema.js';
 export { renewDurations, type DomainSet } from './resolver.js';
 export { routerRequest } from './domains.js';
+export { dnsProvider, type DnsProvider, type DnsRecord } from './dns.js';
 
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 // Ahead of every other entrypoint hook (the API's traffic counter is -1000, redirections come later still).
@@ -56,6 +58,15 @@ function trustCAServer(config: AcmeConfig, where: string): void {
     }
     return request;
   });
+}
+
+/** The DNS provider of a resolver; errors name the resolver's field. */
+function namedDnsProvider(resolver: string, provider: string) {
+  try {
+    return dnsProvider(provider);
+  } catch (err) {
+    throw new Error(`certificatesResolvers.${resolver}.acme.${messageOf(err)}`, { cause: err });
+  }
 }
 
 /** Resolvers by storage: resolvers naming one acme.json share one file. */
@@ -104,6 +115,8 @@ function dispatchRouters(host: PluginHost, resolvers: ReadonlyMap<string, Resolv
     else if (!resolvers.has(request.resolver)) {
       const known = [...resolvers.keys()];
       host.configuration.warnRouter(router.name, `tls.certResolver: no certificate resolver '${request.resolver}' (defined: ${known.length ? known.join(', ') : 'none'}); the default certificate is served`);
+    } else if (wildcardOf(request.sets) && !resolvers.get(request.resolver)!.wildcards) {
+      host.configuration.warnRouter(router.name, `tls.domains: wildcard ${wildcardOf(request.sets)} needs the DNS-01 challenge; certificate resolver '${request.resolver}' has no dnsChallenge, so the default certificate is served`);
     } else {
       wanted.get(request.resolver)!.push(...request.sets);
       const bySet = routersBySet.get(request.resolver) ?? new Map<string, string[]>();
@@ -138,8 +151,9 @@ export default definePlugin({
     for (const [name, resolverConfig] of Object.entries(resolversConfig)) {
       const acmeConfig = checkResolver(name, resolverConfig, entryPoints);
       trustCAServer(acmeConfig, `certificatesResolvers.${name}`);
+      const dns = acmeConfig.dnsChallenge ? namedDnsProvider(name, acmeConfig.dnsChallenge.provider) : undefined;
       const store = storeFor(acmeConfig.storage, name, files);
-      resolvers.set(name, new Resolver({ name, config: acmeConfig, store, log: host.log, changed: announce, failed: failed(name) }));
+      resolvers.set(name, new Resolver({ name, config: acmeConfig, store, log: host.log, changed: announce, failed: failed(name), ...(dns ? { dns } : {}) }));
     }
     for (const resolver of resolvers.values()) await resolver.start();
     host.lifecycle.onStop(async () => {

@@ -168,3 +168,17 @@ test('the CA refusing an order: the default certificate is served, the error nam
     await gw.stop();
   }
 });
+
+test('a wildcard domain on a resolver without dnsChallenge is a router error; the router keeps serving', async () => {
+  const gw = await gateway(
+    acmeOptions({ storage: dir.file('wild.json'), httpChallenge: { entryPoint: 'web' } }),
+    routers(backend.url, { wild: { rule: 'Host(`w.test`)', tls: { certResolver: 'le', domains: [{ main: '*.w.test' }] } } }),
+  );
+  try {
+    const router = gw.info.routers['wild@inline']!;
+    assert.equal(router.status, 'warning');
+    assert.match(router.errors!.join('\n'), /tls\.domains: wildcard \*\.w\.test needs the DNS-01 challenge; certificate resolver 'le' has no dnsChallenge/);
+  } finally {
+    await gw.stop();
+  }
+});

@@ -51,12 +51,13 @@ test('a bad value is refused naming the flag', () => {
 });
 
 const refused = [
-  { desc: 'DNS-01 (not implemented yet)', acme: { dnsChallenge: { provider: 'exec' } }, expected: /certificatesResolvers\.le\.acme\.dnsChallenge: not supported yet by Wharf, got \{"provider":"exec"\}/ },
+  { desc: 'a DNS provider Wharf does not have', acme: { dnsChallenge: { provider: 'route53' } }, expected: /certificatesResolvers\.le\.acme\.dnsChallenge\.provider: Wharf has no DNS provider 'route53' yet \(built in: exec, httpreq/ },
+  { desc: 'the exec provider without EXEC_PATH', acme: { dnsChallenge: { provider: 'exec' } }, expected: /certificatesResolvers\.le\.acme\.dnsChallenge\.provider: 'exec' needs the environment variable EXEC_PATH/ },
   { desc: 'a certificate profile', acme: { profile: 'shortlived', httpChallenge: { entryPoint: 'web' } }, expected: /certificatesResolvers\.le\.acme\.profile: not supported yet/ },
   { desc: 'CSR email addresses', acme: { emailAddresses: ['a@b'], tlsChallenge: {} }, expected: /acme\.emailAddresses: not supported yet/ },
   { desc: 'disableCommonName', acme: { disableCommonName: true, tlsChallenge: {} }, expected: /acme\.disableCommonName: not supported yet/ },
   { desc: 'certificateTimeout other than the default', acme: { certificateTimeout: '2m', tlsChallenge: {} }, expected: /acme\.certificateTimeout: not supported yet/ },
-  { desc: 'no challenge', acme: {}, expected: /certificatesResolvers\.le\.acme: no challenge configured; set httpChallenge\.entryPoint=<entrypoint> or tlsChallenge/ },
+  { desc: 'no challenge', acme: {}, expected: /certificatesResolvers\.le\.acme: no challenge configured; set httpChallenge\.entryPoint=<entrypoint>, tlsChallenge or dnsChallenge\.provider/ },
   { desc: 'an unknown challenge entrypoint', acme: { httpChallenge: { entryPoint: 'http' } }, expected: /acme\.httpChallenge\.entryPoint: no entrypoint 'http' \(known: web\)/ },
   { desc: 'caSystemCertPool alone', acme: { caSystemCertPool: true, tlsChallenge: {} }, expected: /acme\.caSystemCertPool: only meaningful with caCertificates/ },
   { desc: 'an unreadable caCertificates file', acme: { caCertificates: ['/nonexistent/ca.pem'], tlsChallenge: {} }, expected: /acme\.caCertificates\[0\]: cannot read \/nonexistent\/ca\.pem/ },
@@ -118,5 +119,5 @@ test('routerRequest: resolver and domain sets from the router, else from its ent
   ];
   for (const { desc, r, expected } of cases) assert.deepEqual(routerRequest(r, staticConfig), expected, desc);
   assert.match(String((routerRequest(router('f', { rule: 'HostRegexp(`.+`)', tls: { certResolver: 'x' } }, ['other']), staticConfig) as { error: string }).error), /the rule names no Host\(\) and tls\.domains is empty/);
-  assert.match(String((routerRequest(router('g', { rule: 'Host(`a.test`)', tls: { certResolver: 'x', domains: [{ main: '*.a.test' }] } }, ['other']), staticConfig) as { error: string }).error), /tls\.domains: wildcard \*\.a\.test needs the DNS-01 challenge/);
+  assert.deepEqual(routerRequest(router('g', { rule: 'Host(`a.test`)', tls: { certResolver: 'x', domains: [{ main: '*.a.test', sans: ['a.test'] }] } }, ['other']), staticConfig), { router: 'g', resolver: 'x', sets: [{ main: '*.a.test', sans: ['a.test'] }] });
 });

@@ -32,6 +32,12 @@ export interface Pebble {
   apiCAFile: string;
   /** Pebble's root for the certificates it issues (what clients of the gateway trust). */
   issuerRoot(): Promise<string>;
+  /** pebble-challtestsrv's DNS server (host:port), the one pebble asks. */
+  dnsServer: string;
+  /** pebble-challtestsrv's management port (set-txt, clear-txt). */
+  dnsManagementPort: number;
+  /** Sets (`null` clears) a TXT record at pebble-challtestsrv, through its management API. */
+  setTxt(fqdn: string, value: string | null): Promise<void>;
   /** How many certificates pebble issued so far (from its log). */
   issued(): number;
   output(): string;
@@ -100,6 +106,13 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     directory,
     apiCAFile,
     issuerRoot: () => fetchText(`https://127.0.0.1:${management}/roots/0`),
+    dnsServer: `127.0.0.1:${dns}`,
+    dnsManagementPort: dnsManagement,
+    async setTxt(fqdn, value) {
+      const path = value === null ? 'clear-txt' : 'set-txt';
+      const response = await fetch(`http://127.0.0.1:${dnsManagement}/${path}`, { method: 'POST', body: JSON.stringify(value === null ? { host: fqdn } : { host: fqdn, value }) });
+      if (!response.ok) throw new Error(`pebble-challtestsrv ${path}: ${response.status}`);
+    },
     issued: () => (pebble.output().match(/Issued certificate serial/g) ?? []).length,
     output: pebble.output,
     dir,

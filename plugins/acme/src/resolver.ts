@@ -4,6 +4,7 @@ import { X509Certificate, createPrivateKey, generateKeyPair } from 'node:crypto'
 import { promisify } from 'node:util';
 import acme from 'acme-client';
 import { messageOf, type Logger, type PemPair } from '@wharf/core';
+import { waitForTxt, type DnsProvider } from './dns.js';
 import type { AcmeConfig } from './schema.js';
 import type { AcmeStore, StoredAccount, StoredCertificate } from './store.js';
 
@@ -20,6 +21,8 @@ export interface ResolverDeps {
   log: Logger;
   /** Told whenever the certificates or pending TLS-ALPN-01 challenges change. */
   changed(): void;
+  /** The DNS-01 provider, when the resolver has dnsChallenge. */
+  dns?: DnsProvider;
   /** Told when an order failed: the message names the resolver and the domains (for the routers that need them). */
   failed(set: DomainSet, message: string): void;
 }
@@ -84,6 +87,11 @@ export class Resolver {
 
   get name(): string {
     return this.deps.name;
+  }
+
+  /** Whether this resolver can order wildcard names (only DNS-01 proves control of a whole zone). */
+  get wildcards(): boolean {
+    return this.deps.config.dnsChallenge !== undefined;
   }
 
   get store(): AcmeStore {
@@ -222,11 +230,11 @@ export class Resolver {
       csr,
       email: config.email,
       termsOfServiceAgreed: true,
-      challengePriority: config.httpChallenge ? ['http-01', 'tls-alpn-01'] : ['tls-alpn-01'],
+      challengePriority: this.challengeTypes(),
       skipChallengeVerification: true,
       ...(config.preferredChain ? { preferredChain: config.preferredChain } : {}),
       challengeCreateFn: (authz, challenge, keyAuthorization) => this.publish(authz, challenge, keyAuthorization),
-      challengeRemoveFn: (authz, challenge) => this.withdraw(authz, challenge),
+      challengeRemoveFn: (authz, challenge, keyAuthorization) => this.withdraw(authz, challenge, keyAuthorization),
     });
     await this.saveAccount(account);
     await this.deps.store.saveCertificate({
@@ -240,8 +248,16 @@ export class Resolver {
     await this.reload();
   }
 
+  /** Challenge types in Traefik's order of preference: DNS-01 when configured, else HTTP-01, then TLS-ALPN-01. */
+  private challengeTypes(): string[] {
+    const { config } = this.deps;
+    if (config.dnsChallenge) return ['dns-01'];
+    return [...(config.httpChallenge ? ['http-01'] : []), ...(config.tlsChallenge ? ['tls-alpn-01'] : [])];
+  }
+
   private async publish(authz: { identifier: { value: string } }, challenge: { type: string; token: string }, keyAuthorization: string): Promise<void> {
     const domain = authz.identifier.value.toLowerCase();
+    if (challenge.type === 'dns-01') return this.publishTxt(domain, keyAuthorization);
     if (challenge.type === 'http-01') await this.deps.store.putHttpToken(challenge.token, keyAuthorization);
     else if (challenge.type === 'tls-alpn-01') {
       const [key, cert] = await acme.crypto.createAlpnCertificate(authz as never, keyAuthorization);
@@ -254,10 +270,20 @@ export class Resolver {
     if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
   }
 
-  private async withdraw(authz: { identifier: { value: string } }, challenge: { type: string; token: string }): Promise<void> {
-    if (challenge.type === 'http-01') await this.deps.store.removeHttpToken(challenge.token);
+  /** DNS-01: the provider publishes `_acme-challenge.<domain>`, then (unless disabled) the record is looked up. */
+  private async publishTxt(domain: string, value: string): Promise<void> {
+    const dns = this.deps.config.dnsChallenge!;
+    await this.deps.dns!.present({ fqdn: `_acme-challenge.${domain}.`, value, domain });
+    const delay = dns.propagation?.delayBeforeChecks ?? dns.delayBeforeCheck ?? 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (!(dns.propagation?.disableChecks ?? dns.disablePropagationCheck)) await waitForTxt(`_acme-challenge.${domain}.`, value, dns.resolvers ?? []);
+  }
+
+  private async withdraw(authz: { identifier: { value: string } }, challenge: { type: string; token: string }, keyAuthorization: string): Promise<void> {
+    const domain = authz.identifier.value.toLowerCase();
+    if (challenge.type === 'dns-01') await this.deps.dns!.cleanup({ fqdn: `_acme-challenge.${domain}.`, value: keyAuthorization, domain });
+    else if (challenge.type === 'http-01') await this.deps.store.removeHttpToken(challenge.token);
     else if (challenge.type === 'tls-alpn-01') {
-      const domain = authz.identifier.value.toLowerCase();
       this.alpn.delete(domain);
       await this.deps.store.removeAlpnChallenge(domain);
       this.deps.changed();

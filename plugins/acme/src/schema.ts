@@ -58,13 +58,23 @@ export const AcmeSchema = Type.Object(
     dnsChallenge: Type.Optional(
       Type.Object(
         {
-          provider: Type.Optional(Type.String({ description: 'DNS provider that publishes the TXT records.' })),
-          resolvers: Type.Optional(StringList({ description: 'DNS servers to check propagation with.' })),
-          delayBeforeCheck: Type.Optional(Duration({ description: 'Deprecated in Traefik: propagation.delayBeforeChecks.' })),
-          disablePropagationCheck: Type.Optional(Type.Boolean({ description: 'Deprecated in Traefik: propagation.disableChecks.' })),
-          propagation: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Propagation checks.' })),
+          provider: Type.String({ minLength: 1, description: "DNS provider that publishes the TXT records: exec (EXEC_PATH runs your script) or httpreq (POSTs to HTTPREQ_ENDPOINT), configured by lego's environment variables." }),
+          resolvers: Type.Optional(StringList({ description: 'DNS servers (host:port) asked whether the TXT record is visible before the CA validates (default: the system resolvers).' })),
+          delayBeforeCheck: Type.Optional(Duration({ description: 'Deprecated spelling of propagation.delayBeforeChecks.' })),
+          disablePropagationCheck: Type.Optional(Type.Boolean({ description: 'Deprecated spelling of propagation.disableChecks.' })),
+          propagation: Type.Optional(
+            Type.Object(
+              {
+                delayBeforeChecks: Type.Optional(Duration({ description: 'Wait this long after publishing before checking (default 0).' })),
+                disableChecks: Type.Optional(Type.Boolean({ description: 'Do not check that the TXT record is visible before asking the CA (default false).' })),
+                requireAllRNS: Type.Optional(Type.Boolean({ description: 'Accepted: Wharf asks the resolvers, not the authoritative servers.' })),
+                disableANSChecks: Type.Optional(Type.Boolean({ description: 'Accepted: Wharf never asks the authoritative servers.' })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
         },
-        { additionalProperties: false, description: notYet('DNS-01 challenge.') },
+        { additionalProperties: false, description: 'DNS-01 challenge (needed for wildcard domains).' },
       ),
     ),
     profile: Type.Optional(Type.String({ description: notYet('Certificate profile to ask the CA for.') })),
@@ -89,7 +99,7 @@ export type ResolverConfig = Static<typeof ResolverSchema>;
 export type ResolversConfig = Record<string, ResolverConfig>;
 
 /** Options Wharf decodes but does not implement yet: set, they stop the start with a message naming them. */
-const UNSUPPORTED: ReadonlyArray<keyof AcmeConfig> = ['dnsChallenge', 'profile', 'emailAddresses', 'disableCommonName'];
+const UNSUPPORTED: ReadonlyArray<keyof AcmeConfig> = ['profile', 'emailAddresses', 'disableCommonName'];
 
 /**
  * Cross-field checks of one resolver; throws naming the field. `entryPoints` are the configured entrypoint names.
@@ -101,11 +111,11 @@ export function checkResolver(name: string, resolver: ResolverConfig, entryPoint
   const acme = resolver.acme;
   if (!acme) throw new Error(`${at}: no acme section; set ${at}.acme.email and a challenge (httpChallenge.entryPoint or tlsChallenge)`);
   for (const field of UNSUPPORTED) {
-    if (acme[field] !== undefined) throw new Error(`${at}.acme.${field}: not supported yet by Wharf, got ${JSON.stringify(acme[field])}; remove it (use httpChallenge or tlsChallenge)`);
+    if (acme[field] !== undefined) throw new Error(`${at}.acme.${field}: not supported yet by Wharf, got ${JSON.stringify(acme[field])}; remove it`);
   }
   if (acme.clientResponseHeaderTimeout !== 30_000) throw new Error(`${at}.acme.clientResponseHeaderTimeout: not supported yet by Wharf, got ${acme.clientResponseHeaderTimeout}ms; use clientTimeout`);
   if (acme.certificateTimeout !== 30_000) throw new Error(`${at}.acme.certificateTimeout: not supported yet by Wharf, got ${acme.certificateTimeout}ms; remove it`);
-  if (!acme.httpChallenge && !acme.tlsChallenge) throw new Error(`${at}.acme: no challenge configured; set httpChallenge.entryPoint=<entrypoint> or tlsChallenge`);
+  if (!acme.httpChallenge && !acme.tlsChallenge && !acme.dnsChallenge) throw new Error(`${at}.acme: no challenge configured; set httpChallenge.entryPoint=<entrypoint>, tlsChallenge or dnsChallenge.provider`);
   const ep = acme.httpChallenge?.entryPoint;
   if (ep !== undefined && !entryPoints.includes(ep)) throw new Error(`${at}.acme.httpChallenge.entryPoint: no entrypoint '${ep}' (known: ${entryPoints.join(', ')})`);
   if (acme.caSystemCertPool && !acme.caCertificates?.length) throw new Error(`${at}.acme.caSystemCertPool: only meaningful with caCertificates; set caCertificates or remove it`);
