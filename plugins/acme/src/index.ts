@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { checkServerIdentity, rootCertificates } from 'node:tls';
 import acme from 'acme-client';
-import { definePlugin, messageOf, Type, type Next, type PluginHost, type RuntimeInfo, type WharfContext } from '@wharf/core';
+import { definePlugin, messageOf, Type, type Next, type PluginHost, type RuntimeInfo, type SharedState, type WharfContext } from '@wharf/core';
 import { dnsProvider } from './dns.js';
 import { routerRequest, wildcardOf } from './domains.js';
 import { Resolver, setKey, type DomainSet } from './resolver.js';
@@ -70,12 +70,12 @@ function namedDnsProvider(resolver: string, provider: string) {
 }
 
 /** Resolvers by storage: resolvers naming one acme.json share one file. */
-function storeFor(storage: string, resolver: string, files: Map<string, FileStorage>): AcmeStore {
+function storeFor(storage: string, resolver: string, files: Map<string, FileStorage>, shared: SharedState): AcmeStore {
   if (/^rediss?:\/\//.test(storage)) return new RedisStore(storage, resolver);
   let file = files.get(storage);
   if (!file) files.set(storage, (file = new FileStorage(storage)));
   file.read(); // a broken file stops the start, naming it
-  return new FileStore(file, resolver);
+  return new FileStore(file, resolver, shared);
 }
 
 /** Answers `/.well-known/acme-challenge/<token>` from every resolver's store, before routing. */
@@ -152,7 +152,7 @@ export default definePlugin({
       const acmeConfig = checkResolver(name, resolverConfig, entryPoints);
       trustCAServer(acmeConfig, `certificatesResolvers.${name}`);
       const dns = acmeConfig.dnsChallenge ? namedDnsProvider(name, acmeConfig.dnsChallenge.provider) : undefined;
-      const store = storeFor(acmeConfig.storage, name, files);
+      const store = storeFor(acmeConfig.storage, name, files, host.shared);
       resolvers.set(name, new Resolver({ name, config: acmeConfig, store, log: host.log, changed: announce, failed: failed(name), ...(dns ? { dns } : {}) }));
     }
     for (const resolver of resolvers.values()) await resolver.start();

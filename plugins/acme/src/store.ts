@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import type { PemPair } from '@wharf/core';
+import { defineReducer, type PemPair, type SharedState } from '@wharf/core';
 
 /** A certificate as Traefik stores it: `domain.{main,sans}`, base64 of the PEM chain and of the PEM key. */
 export interface StoredCertificate {
@@ -54,20 +54,66 @@ export interface AcmeStore {
 /** Redis keys expire so a crashed orderer cannot hold a challenge or the lock forever. */
 const CHALLENGE_TTL_S = 15 * 60;
 
+// With --workers every worker runs the resolver: the lock, the pending challenges and a change counter live in the
+// primary (shared reducers), so one worker orders and any worker answers the CA's validation request.
+interface LockArg {
+  op: 'take' | 'release';
+  owner: string;
+  ttlMs?: number;
+}
+defineReducer('acme.lock', (state, key, arg) => {
+  const { op, owner, ttlMs } = arg as LockArg;
+  const held = state.get(key) as { owner: string; until: number } | undefined;
+  if (op === 'release') {
+    if (held?.owner === owner) state.delete(key);
+    return true;
+  }
+  if (held && held.until > Date.now() && held.owner !== owner) return false;
+  state.set(key, { owner, until: Date.now() + (ttlMs ?? 0) });
+  return true;
+});
+defineReducer('acme.challenge', (state, key, arg) => {
+  const { op, value } = arg as { op: 'set' | 'get' | 'delete'; value?: unknown };
+  if (op === 'set') state.set(key, value);
+  else if (op === 'delete') state.delete(key);
+  return state.get(key);
+});
+defineReducer('acme.alpn', (state, key, arg) => {
+  const { op, domain, pair } = arg as { op: 'set' | 'delete' | 'all'; domain?: string; pair?: PemPair };
+  const map = (state.get(key) as Record<string, PemPair> | undefined) ?? {};
+  if (op === 'set') state.set(key, { ...map, [domain!]: pair! });
+  else if (op === 'delete') {
+    const { [domain!]: _removed, ...rest } = map;
+    state.set(key, rest);
+  }
+  return state.get(key) ?? {};
+});
+defineReducer('acme.version', (state, key, arg) => {
+  const next = ((state.get(key) as number | undefined) ?? 0) + (arg === 'bump' ? 1 : 0);
+  state.set(key, next);
+  return next;
+});
+
+// How often workers look for certificates or challenges another worker published.
+const VERSION_POLL_MS = 1_000;
+
 /**
- * acme.json in Traefik's format, shared by every resolver naming the same file in this process; written whole,
- * atomically (temporary file + rename), mode 0600. Challenges and the lock live in memory.
+ * acme.json in Traefik's format, shared by every resolver naming the same file; written whole, atomically
+ * (temporary file + rename), mode 0600. The lock, challenges and change counter are shared state (the primary's
+ * with --workers, this process's otherwise).
  */
 export class FileStore implements AcmeStore {
-  readonly shared = false;
-  private locked = false;
-  private readonly tokens = new Map<string, string>();
-  private readonly alpn = new Map<string, PemPair>();
+  readonly shared = true;
+  private readonly key: string;
+  private poll: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly file: FileStorage,
     private readonly resolver: string,
-  ) {}
+    private readonly state: SharedState,
+  ) {
+    this.key = `${file.path}\0${resolver}`;
+  }
 
   async load(): Promise<StoredData> {
     return this.file.read()[this.resolver] ?? {};
@@ -79,43 +125,64 @@ export class FileStore implements AcmeStore {
 
   async saveCertificate(certificate: StoredCertificate): Promise<void> {
     this.file.update(this.resolver, (data) => ({ ...data, Certificates: withCertificate(data.Certificates ?? [], certificate) }));
+    await this.changed();
   }
 
-  async tryLock(): Promise<Unlock | undefined> {
-    if (this.locked) return undefined;
-    this.locked = true;
+  async tryLock(ttlMs: number): Promise<Unlock | undefined> {
+    const owner = randomUUID();
+    const taken = await this.state.call<boolean>('acme.lock', this.key, { op: 'take', owner, ttlMs } satisfies LockArg);
+    if (!taken) return undefined;
     return async () => {
-      this.locked = false;
+      await this.state.call('acme.lock', this.key, { op: 'release', owner } satisfies LockArg);
     };
   }
 
   async putHttpToken(token: string, keyAuthorization: string): Promise<void> {
-    this.tokens.set(token, keyAuthorization);
+    await this.state.call('acme.challenge', `${this.file.path}\0${token}`, { op: 'set', value: keyAuthorization });
   }
 
   async httpToken(token: string): Promise<string | undefined> {
-    return this.tokens.get(token);
+    return (await this.state.call<string | undefined>('acme.challenge', `${this.file.path}\0${token}`, { op: 'get' })) ?? undefined;
   }
 
   async removeHttpToken(token: string): Promise<void> {
-    this.tokens.delete(token);
+    await this.state.call('acme.challenge', `${this.file.path}\0${token}`, { op: 'delete' });
   }
 
   async putAlpnChallenge(domain: string, pair: PemPair): Promise<void> {
-    this.alpn.set(domain, pair);
+    await this.state.call('acme.alpn', this.key, { op: 'set', domain, pair });
+    await this.changed();
   }
 
   async removeAlpnChallenge(domain: string): Promise<void> {
-    this.alpn.delete(domain);
+    await this.state.call('acme.alpn', this.key, { op: 'delete', domain });
+    await this.changed();
   }
 
   async alpnChallenges(): Promise<Map<string, PemPair>> {
-    return new Map(this.alpn);
+    return new Map(Object.entries(await this.state.call<Record<string, PemPair>>('acme.alpn', this.key, { op: 'all' })));
   }
 
-  onChange(): void {}
+  /** Polls the shared change counter: another worker obtained a certificate or published a challenge. */
+  onChange(listener: () => void): void {
+    let seen: number | undefined;
+    const check = async () => {
+      const version = await this.state.call<number>('acme.version', this.key, 'read').catch(() => seen);
+      if (seen !== undefined && version !== seen) listener();
+      seen = version;
+    };
+    void check();
+    this.poll = setInterval(() => void check(), VERSION_POLL_MS);
+    this.poll.unref();
+  }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    if (this.poll) clearInterval(this.poll);
+  }
+
+  private async changed(): Promise<void> {
+    await this.state.call('acme.version', this.key, 'bump');
+  }
 }
 
 /** The acme.json file itself: every resolver's data under its name. */
