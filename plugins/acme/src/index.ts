@@ -17,8 +17,9 @@ export { routerRequest } from './domains.js';
 export { dnsProvider, type DnsProvider, type DnsRecord } from './dns.js';
 
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
-// Ahead of every other entrypoint hook (the API's traffic counter is -1000, redirections come later still).
-const HTTP_CHALLENGE_ORDER = -2000;
+// After the access log and metrics hooks (so validation requests are logged and counted), before ping (100),
+// entrypoint redirections (150) and routing.
+const HTTP_CHALLENGE_ORDER = -50;
 
 /** The middleware (per-router) schema: the plugin has none. */
 export const schema = Type.Object({}, { additionalProperties: false });

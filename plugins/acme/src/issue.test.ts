@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import redirectScheme from '@wharf/plugin-redirectscheme';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually, freePort, makeCA, makeCert, startServer, tempDir } from '@wharf/test-helpers';
+import { eventually, freePort, get, makeCA, makeCert, startServer, tempDir } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
 import { BLOCKED_DOMAIN, routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
 
@@ -37,14 +38,24 @@ async function gateway(acme: Record<string, unknown>, dynamic: Record<string, un
   return startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme), dynamic });
 }
 
-test('HTTP-01: a router with tls.certResolver gets a certificate for its Host() names, kept in acme.json and reused after a restart', async () => {
+/** The same, with `web` redirecting everything to `websecure` (Traefik's http.redirections.entryPoint). */
+async function redirectingGateway(acme: Record<string, unknown>, dynamic: Record<string, unknown>): Promise<EmbeddedGateway> {
+  const config = staticConfig(ports, acme) as { entryPoints: { web: Record<string, unknown> } };
+  config.entryPoints.web.http = { redirections: { entryPoint: { to: 'websecure', scheme: 'https' } } };
+  return startGateway({ plugins: [tlsPlugin, redirectScheme, acmePlugin], config, dynamic });
+}
+
+test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for the Host() names, kept in acme.json and reused after a restart', async () => {
   const storage = dir.file('http01.json');
   const dynamic = routers(backend.url, {
     app: { rule: 'Host(`app.test`) || Host(`www.app.test`)', tls: { certResolver: 'le' } },
     stray: { rule: 'Host(`stray.test`)', tls: { certResolver: 'nope' } },
   });
-  const first = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), dynamic);
+  const first = await redirectingGateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), dynamic);
   try {
+    const redirected = (await get(ports.web, '/', 'app.test')).status;
+    assert.ok(redirected === 301 || redirected === 308, `other requests on web are redirected (got ${redirected})`);
+    assert.equal((await get(ports.web, '/.well-known/acme-challenge/unknown-token', 'app.test')).status, redirected, 'an unknown token is not answered');
     const cert = await eventually(async () => {
       const s = await served(ports.websecure, 'app.test', root);
       return s.authorized && s;

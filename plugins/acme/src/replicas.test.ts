@@ -75,3 +75,19 @@ test('two gateways on one Redis store: one order at the CA, both serve the certi
     await Promise.all(gateways.map((g) => g.stop()));
   }
 });
+
+test('Redis unreachable: the gateway starts, serves the default certificate, and the routers show why', async () => {
+  const ports = { web: await freePort(), websecure: await freePort() };
+  const redisPort = await freePort();
+  const acme = { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', storage: `redis://:secret@127.0.0.1:${redisPort}`, httpChallenge: { entryPoint: 'web' } };
+  const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme), dynamic: routers(backend.url, { app: { rule: 'Host(`nostore.test`)', tls: { certResolver: 'le' } } }) });
+  try {
+    const errors = await eventually(() => gw.info.routers['app@inline']!.errors?.join('\n'), 'the storage error on the router');
+    assert.match(errors, new RegExp(`acme resolver le: cannot obtain a certificate for nostore\\.test: Redis store redis://127\\.0\\.0\\.1:${redisPort}: .+; retrying in 60s`));
+    assert.doesNotMatch(errors, /secret/, 'the password is never shown');
+    const cert = await served(ports.websecure, 'nostore.test', await pebble.issuerRoot());
+    assert.equal(cert.issuer, 'WHARF DEFAULT CERT');
+  } finally {
+    await gw.stop();
+  }
+});

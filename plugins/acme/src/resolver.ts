@@ -42,6 +42,8 @@ const RETRY_MIN_MS = 60_000;
 const RETRY_MAX_MS = 3_600_000;
 // Another replica holds the lock: look again at this pace (its result also arrives through the store's change events).
 const LOCKED_POLL_MS = 2_000;
+// A store that cannot be read (Redis down) is read again at this pace.
+const STORE_RETRY_MS = 10_000;
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -72,6 +74,7 @@ export class Resolver {
   private readonly inFlight = new Set<string>();
   private readonly failures = new Map<string, { count: number; retryAt: number }>();
   private timer: NodeJS.Timeout | undefined;
+  private storeRetry: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly renew: { renewBeforeMs: number; checkEveryMs: number };
   private readonly log: Logger;
@@ -110,14 +113,26 @@ export class Resolver {
 
   /** Loads stored certificates, follows other replicas' changes, and starts the renewal checks. */
   async start(): Promise<void> {
-    await this.reload();
-    this.deps.store.onChange(() => void this.reload().catch((err) => this.log.error(`acme resolver ${this.name}: reading the store failed: ${messageOf(err)}`)));
+    this.deps.store.onChange(() => void this.reload().catch((err) => this.storeUnavailable(err)));
+    await this.reload().catch((err) => this.storeUnavailable(err));
     this.schedule(this.renew.checkEveryMs);
+  }
+
+  /** The store cannot be read (Redis down): serve what is held, say so, and read it again soon. */
+  private storeUnavailable(err: unknown): void {
+    this.log.error(`acme resolver ${this.name}: cannot read its storage: ${messageOf(err)}; retrying in ${STORE_RETRY_MS / 1000}s`);
+    if (this.stopped || this.storeRetry) return;
+    this.storeRetry = setTimeout(() => {
+      this.storeRetry = undefined;
+      if (!this.stopped) void this.reload().then(() => this.checkRenewals(), (e) => this.storeUnavailable(e));
+    }, STORE_RETRY_MS);
+    this.storeRetry.unref();
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.storeRetry) clearTimeout(this.storeRetry);
   }
 
   /**

@@ -225,15 +225,26 @@ export class RedisStore implements AcmeStore {
   private readonly channel: string;
   private readonly self = randomUUID();
 
+  private readonly where: string;
+
   constructor(url: string, resolver: string) {
     this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    const parsed = new URL(url);
+    this.where = `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`; // never the password
     this.redis.on('error', () => undefined); // surfaced by the failing commands, with the resolver named
     this.prefix = `wharf:acme:${resolver}:`;
     this.channel = `${this.prefix}changed`;
   }
 
+  /** Redis errors name the store (without credentials), so the log and the API say which one is down. */
+  private named<T>(operation: Promise<T>): Promise<T> {
+    return operation.catch((err: unknown) => {
+      throw new Error(`Redis store ${this.where}: ${(err as Error).message}`, { cause: err });
+    });
+  }
+
   async load(): Promise<StoredData> {
-    const [account, certificates] = await Promise.all([this.redis.get(`${this.prefix}account`), this.redis.hvals(`${this.prefix}certificates`)]);
+    const [account, certificates] = await this.named(Promise.all([this.redis.get(`${this.prefix}account`), this.redis.hvals(`${this.prefix}certificates`)]));
     return {
       Account: account ? (JSON.parse(account) as StoredAccount) : undefined,
       Certificates: certificates.map((c) => JSON.parse(c) as StoredCertificate),
@@ -252,7 +263,7 @@ export class RedisStore implements AcmeStore {
   async tryLock(ttlMs: number): Promise<Unlock | undefined> {
     const key = `${this.prefix}lock`;
     const owner = randomUUID();
-    const taken = await this.redis.set(key, owner, 'PX', ttlMs, 'NX');
+    const taken = await this.named(this.redis.set(key, owner, 'PX', ttlMs, 'NX'));
     if (taken !== 'OK') return undefined;
     return async () => {
       // Only the owner deletes: a lock that expired and was taken by another replica stays theirs.
@@ -291,7 +302,8 @@ export class RedisStore implements AcmeStore {
   onChange(listener: () => void): void {
     this.subscriber = this.redis.duplicate();
     this.subscriber.on('error', () => undefined);
-    void this.subscriber.subscribe(this.channel);
+    // ioredis subscribes again after a reconnection; a Redis down now is reported by the store's reads.
+    this.subscriber.subscribe(this.channel).catch(() => undefined);
     this.subscriber.on('message', (_channel: string, from: string) => {
       if (from !== this.self) listener();
     });
