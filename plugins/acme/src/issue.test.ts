@@ -4,7 +4,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import { startGateway, type CertificateInfo, type EmbeddedGateway } from '@wharf/core';
 import redirectScheme from '@wharf/plugin-redirectscheme';
 import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, freePort, get, makeCA, makeCert, startServer, tempDir } from '@wharf/test-helpers';
@@ -112,8 +112,13 @@ test('TLS-ALPN-01: the challenge is answered in the handshake of the TLS entrypo
 test('a router added later gets its certificate live, while earlier ones keep theirs', async () => {
   const storage = dir.file('live.json');
   const gw = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), routers(backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } } }));
+  let announced: readonly CertificateInfo[] = [];
+  gw.on('certificates', (list: readonly CertificateInfo[]) => (announced = list));
   try {
     await eventually(async () => (await served(ports.websecure, 'one.test', root)).authorized, 'one.test certified');
+    // What metrics (tls_certs_not_after) and the API are told: the ACME certificate with its expiry.
+    const info = await eventually(() => announced.find((c) => c.names.includes('one.test')), 'one.test in the certificates event');
+    assert.equal(typeof info.notAfter, 'number');
     const kept = await served(ports.websecure, 'one.test', root);
     assert.equal((await served(ports.websecure, 'two.test', root)).authorized, false, 'the default certificate before any order');
     gw.configure(routers(backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } }, two: { rule: 'Host(`two.test`)', tls: { certResolver: 'le' } } }));
