@@ -121,3 +121,18 @@ test('routerRequest: resolver and domain sets from the router, else from its ent
   assert.match(String((routerRequest(router('f', { rule: 'HostRegexp(`.+`)', tls: { certResolver: 'x' } }, ['other']), staticConfig) as { error: string }).error), /the rule names no Host\(\) and tls\.domains is empty/);
   assert.deepEqual(routerRequest(router('g', { rule: 'Host(`a.test`)', tls: { certResolver: 'x', domains: [{ main: '*.a.test', sans: ['a.test'] }] } }, ['other']), staticConfig), { router: 'g', resolver: 'x', sets: [{ main: '*.a.test', sans: ['a.test'] }] });
 });
+
+test('without any certificatesResolvers, a router naming one gets an error and keeps serving with the default certificate', async () => {
+  const gw = await startGateway({
+    plugins: [tlsPlugin, acmePlugin],
+    config: { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} } } } },
+    dynamic: { http: { routers: { app: { rule: 'Host(`a.test`)', service: 's', tls: { certResolver: 'le' } } }, services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }] } } } } },
+  });
+  try {
+    const router = gw.info.routers['app@inline']!;
+    assert.equal(router.status, 'warning');
+    assert.deepEqual(router.errors, ["tls.certResolver: no certificate resolver 'le' (defined: none); the default certificate is served"]);
+  } finally {
+    await gw.stop();
+  }
+});

@@ -92,7 +92,8 @@ export const ResolverSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const ResolversSchema = MapOf(ResolverSchema, { description: 'Certificate resolvers by name: `certificatesResolvers.<name>.acme.*`.' });
+// Always present (empty by default), so routers naming a resolver are checked even when none is configured.
+export const ResolversSchema = MapOf(ResolverSchema, { default: {}, description: 'Certificate resolvers by name: `certificatesResolvers.<name>.acme.*`.' });
 
 export type AcmeConfig = Static<typeof AcmeSchema>;
 export type ResolverConfig = Static<typeof ResolverSchema>;
