@@ -52,6 +52,8 @@ export interface PebbleOptions {
   tlsPort: number;
   /** Lifetime of issued certificates in seconds (pebble's default is about five years). */
   validitySeconds?: number;
+  /** Require external account binding with this key id and base64url HMAC key. */
+  eab?: { kid: string; hmac: string };
 }
 
 /** Starts pebble-challtestsrv (DNS only) and pebble; resolves once pebble's directory answers. */
@@ -73,7 +75,8 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       httpPort: options.httpPort,
       tlsPort: options.tlsPort,
       ocspResponderURL: '',
-      externalAccountBindingRequired: false,
+      externalAccountBindingRequired: options.eab !== undefined,
+      ...(options.eab ? { externalAccountMACKeys: { [options.eab.kid]: options.eab.hmac } } : {}),
       // Orders for these names are refused (rejectedIdentifier): the CA saying no.
       domainBlocklist: [BLOCKED_DOMAIN],
       ...(options.validitySeconds ? { certificateValidityPeriod: options.validitySeconds } : {}),

@@ -78,10 +78,6 @@ export class Resolver {
   private stopped = false;
   private readonly renew: { renewBeforeMs: number; checkEveryMs: number };
   private readonly log: Logger;
-  /** Errors by domain set, for the log and the API. */
-  readonly errors = new Map<string, string>();
-  /** Orders this process completed (for tests and the closing report). */
-  ordersCompleted = 0;
 
   constructor(private readonly deps: ResolverDeps) {
     this.log = deps.log.child({ resolver: deps.name });
@@ -195,7 +191,6 @@ export class Resolver {
     void this.orderUnderLock(set)
       .then(() => {
         this.failures.delete(key);
-        this.errors.delete(key);
       })
       .catch((err) => this.failed(set, err))
       .finally(() => this.inFlight.delete(key));
@@ -207,7 +202,6 @@ export class Resolver {
     const wait = Math.min(RETRY_MIN_MS * 2 ** (count - 1), RETRY_MAX_MS);
     this.failures.set(key, { count, retryAt: Date.now() + wait });
     const message = `acme resolver ${this.name}: cannot obtain a certificate for ${key}: ${messageOf(err)}; retrying in ${Math.round(wait / 1000)}s (the default certificate is served meanwhile)`;
-    this.errors.set(key, message);
     this.deps.failed(set, message);
     const retry = setTimeout(() => this.stopped || this.checkRenewals(), wait);
     retry.unref();
@@ -258,7 +252,6 @@ export class Resolver {
       key: key.toString('base64'),
       Store: 'default',
     });
-    this.ordersCompleted++;
     this.log.info({ domains: [set.main, ...set.sans] }, `acme resolver ${this.name}: certificate obtained for ${setKey(set)} in ${Date.now() - started}ms`);
     await this.reload();
   }
