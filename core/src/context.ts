@@ -1,6 +1,8 @@
 // Per-request state shared by the entrypoint, router dispatch, plugins and the proxy step.
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { ParameterizedContext } from 'koa';
+import type { ResponseWriter } from './response-writer.js';
 import type { RequestTarget } from './router/request-facts.js';
 
 /** What Wharf knows about one request; `ctx.wharf` on every Koa context the gateway creates. */
@@ -22,6 +24,11 @@ export interface WharfState {
   /** Filled by the proxy step: what the upstream did. */
   upstream?: UpstreamInfo;
   /**
+   * Set when the service step answered itself — 502/504 after the upstream failed, 503 with no server to try —:
+   * the status and body size it wrote (Traefik's OriginStatus and OriginContentSize for such requests).
+   */
+  serviceAnswer?: { status: number; bytes: number };
+  /**
    * Qualified name of the middleware that answered the request itself instead of forwarding it
    * (rate limit 429, auth 401, …), for metrics and the access log.
    */
@@ -42,8 +49,21 @@ export interface WharfState {
    * so plugins can add, replace or remove response headers on a streamed response.
    */
   responseHeaderHooks?: ResponseHeaderHook[];
+  /**
+   * X-Forwarded-* (and X-Real-Ip) values a middleware set itself, lower-cased name → value ('' = send none): the
+   * proxy step writes them over its own, as Traefik's proxy keeps what its middlewares set (headers'
+   * customRequestHeaders). Undefined on most requests.
+   */
+  forwardedOverrides?: Record<string, string>;
+  /** Set by `wrapResponse`: where the final response is written; absent = straight to `ctx.res`. */
+  writer?: ResponseWriter;
   /** The request target as the entrypoint split it (routing reuses it while req.url is unchanged); internal. */
   target?: RequestTarget;
+  /**
+   * The request body to send upstream in place of `ctx.req`, set with `replaceRequestBody` by a middleware that
+   * had to read the body (forwardAuth's forwardBody). Undefined: the proxy streams `ctx.req` itself.
+   */
+  requestBody?: Buffer | Readable;
 }
 
 export interface UpstreamInfo {
@@ -73,4 +93,13 @@ export type Middleware = (ctx: WharfContext, next: Next) => Promise<void>;
 /** Registers a response header hook on the request (see WharfState.responseHeaderHooks). */
 export function onResponseHeaders(ctx: WharfContext, hook: ResponseHeaderHook): void {
   (ctx.wharf.responseHeaderHooks ??= []).push(hook);
+}
+
+/**
+ * Hands the proxy the request body to send upstream, for a middleware that consumed `ctx.req` (read it whole to
+ * inspect it): a Buffer of the bytes read, or a stream of them. Framing headers stay as the client sent them
+ * (Content-Length, or chunked when the client chunked), so the body must be the same bytes.
+ */
+export function replaceRequestBody(ctx: WharfContext, body: Buffer | Readable): void {
+  ctx.wharf.requestBody = body;
 }

@@ -23,9 +23,10 @@ export {
   type PemPair,
   type PrimaryHost,
 } from './plugin/contract.js';
+export { wrapResponse, type ResponseWriter } from './response-writer.js';
 export { defineReducer } from './plugin/shared.js';
 export { fileLines, readListFile, followFile } from './plugin/files.js';
-export { onResponseHeaders, type Middleware, type Next, type WharfContext, type WharfState, type UpstreamInfo, type ResponseHeaderHook } from './context.js';
+export { onResponseHeaders, replaceRequestBody, type Middleware, type Next, type WharfContext, type WharfState, type UpstreamInfo, type ResponseHeaderHook } from './context.js';
 export { Type, type Static, type TSchema, Duration, MapOf, StringList, Section, Secret, parseDuration, formatDuration } from './config/schema.js';
 /** Schema marks, for tools that walk a schema (the API hides SECRET fields and prints DURATION ones as `10s`). */
 export { SECRET, DURATION } from './config/schema.js';

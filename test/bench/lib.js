@@ -223,16 +223,16 @@ end
 let wrkScript;
 
 /**
- * One load run against http://127.0.0.1:<port><path> from a separate process.
- * Resolves to { rps, p50, p99 (ms), requests, errors, non2xx }.
+ * One load run against http://127.0.0.1:<port><path> from a separate process; `headers` ({ name: value }) go on
+ * every request besides Host. Resolves to { rps, p50, p99 (ms), requests, errors, non2xx }.
  */
-export function runLoad({ loader, port, path = '/', host, connections = 50, seconds = 5, scheme = 'http' }) {
+export function runLoad({ loader, port, path = '/', host, headers = {}, connections = 50, seconds = 5, scheme = 'http' }) {
   // https: wrk and autocannon both skip certificate verification, so a self-signed benchmark certificate will do.
   const url = `${scheme}://127.0.0.1:${port}${path}`;
-  return loader === 'wrk' ? runWrk(url, host, connections, seconds) : runAutocannon(url, host, connections, seconds);
+  return loader === 'wrk' ? runWrk(url, host, headers, connections, seconds) : runAutocannon(url, host, headers, connections, seconds);
 }
 
-async function runWrk(url, host, connections, seconds) {
+async function runWrk(url, host, headers, connections, seconds) {
   // cleanup() between suites removes temp dirs, so the script is written again when it is gone.
   if (wrkScript === undefined || !existsSync(wrkScript)) {
     wrkScript = join(tempDir('wrk'), 'report.lua');
@@ -240,6 +240,7 @@ async function runWrk(url, host, connections, seconds) {
   }
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', wrkScript];
   if (host) args.push('-H', `Host: ${host}`);
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
   const stdout = await capture('wrk', [...args, url], seconds);
   const line = stdout.split('\n').find((l) => l.startsWith('WRK_JSON '));
   if (!line) throw new Error(`wrk printed no report:\n${stdout}`);
@@ -256,9 +257,10 @@ async function runWrk(url, host, connections, seconds) {
 
 const autocannonBin = () => createRequire(join(benchDir, '..', 'package.json')).resolve('autocannon/autocannon.js');
 
-async function runAutocannon(url, host, connections, seconds) {
+async function runAutocannon(url, host, headers, connections, seconds) {
   const args = [autocannonBin(), '-c', String(connections), '-d', String(seconds), '--json'];
   if (host) args.push('-H', `host=${host}`);
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
   const stdout = await capture(process.execPath, [...args, url], seconds);
   const r = JSON.parse(stdout.slice(stdout.indexOf('{')));
   return {
@@ -346,7 +348,7 @@ function cpuDelta(before, after, targetPgid, otherPgids, requests) {
 /**
  * Measures every target once per round, interleaved (the starting target rotates each round so
  * none always runs first), each after a warm-up (longer in the first round, while the JIT settles).
- * A target is { name, label, port, pid?, path?, host? }: pid is the process (group) whose CPU is
+ * A target is { name, label, port, pid?, path?, host?, headers? }: pid is the process (group) whose CPU is
  * charged to it; `alsoRunning` lists other pids taking part (the backend) so they are not counted
  * as outside load. Resolves to one result per target with medians of rps, p50, p99 (ms),
  * cpuUsPerRequest and otherLoad, plus samples, errors, non2xx and served (all requests, warm-ups included).
@@ -360,7 +362,7 @@ export async function measureRounds(targets, settings, options = {}) {
     for (let i = 0; i < targets.length; i++) {
       const target = targets[(round + i) % targets.length];
       const result = results.get(target.name);
-      const load = { loader: settings.loader, port: target.port, path: target.path, host: target.host, scheme: target.scheme, connections: settings.connections };
+      const load = { loader: settings.loader, port: target.port, path: target.path, host: target.host, headers: target.headers, scheme: target.scheme, connections: settings.connections };
       // A round 0 (or a fresh process, see measureFreshRounds) gets a longer warm-up: the JIT is still at work.
       const warm = await runLoad({ ...load, seconds: round === firstRound ? settings.warmupSeconds * 3 : settings.warmupSeconds });
       const before = cpuSnapshot(pgids);
@@ -391,7 +393,7 @@ export async function measureFreshRounds(start, settings, { alsoRunning = [], lo
   for (let round = 0; round < settings.rounds; round++) {
     const targets = await start(round);
     const measured = await measureRounds(
-      targets.map((t) => ({ name: t.name, label: t.label, port: t.handle.port, pid: t.handle.pid, path: t.path, host: t.host })),
+      targets.map((t) => ({ name: t.name, label: t.label, port: t.handle.port, pid: t.handle.pid, path: t.path, host: t.host, headers: t.headers })),
       { ...settings, rounds: 1 },
       { alsoRunning, log, firstRound: round, totalRounds: settings.rounds },
     );

@@ -132,7 +132,7 @@ test('json: TLS fields of the HTTPS request, the 429 of rateLimit, a plugin 401 
     { RequestPath: '/limited', DownstreamStatus: 200, RouterName: 'limited@inline', ServiceName: 'app@inline', ServiceURL: origin, OriginStatus: 200, ...plain },
     { RequestPath: '/limited', DownstreamStatus: 429, RouterName: 'limited@inline', ServiceName: 'app@inline', ServiceURL: undefined, OriginStatus: undefined, ...plain },
     { RequestPath: '/private', DownstreamStatus: 401, RouterName: 'private@inline', ServiceName: 'app@inline', ServiceURL: undefined, OriginStatus: undefined, ...plain },
-    { RequestPath: '/slow', DownstreamStatus: 504, RouterName: 'slow@inline', ServiceName: 'slow@inline', ServiceURL: origin, OriginStatus: undefined, ...plain },
+    { RequestPath: '/slow', DownstreamStatus: 504, RouterName: 'slow@inline', ServiceName: 'slow@inline', ServiceURL: origin, OriginStatus: 504, ...plain },
   ]);
   assert.equal(negotiated.json!.version, '1.3');
   // The 504 waited for responseHeaderTimeout (200 ms), and its Duration says so.

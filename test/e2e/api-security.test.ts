@@ -102,7 +102,7 @@ describe('api: secured mode, api@internal behind a user router and middleware', 
       dynamic: {
         http: {
           routers: {
-            dash: { rule: 'Host(`gw.example`) && PathPrefix(`/api`, `/dashboard`)', service: 'api@internal', middlewares: ['auth'] },
+            dash: { rule: 'Host(`gw.example`) && (PathPrefix(`/api`) || PathPrefix(`/dashboard`))', service: 'api@internal', middlewares: ['auth'] },
           },
           middlewares: { auth: { requireToken: { token: 'letmein' } } },
         },

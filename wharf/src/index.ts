@@ -9,6 +9,7 @@ import addPrefix from '@wharf/plugin-addprefix';
 import api from '@wharf/plugin-api';
 import basicAuth from '@wharf/plugin-basicauth';
 import digestAuth from '@wharf/plugin-digestauth';
+import forwardAuth from '@wharf/plugin-forwardauth';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
 import inFlightReq from '@wharf/plugin-inflightreq';
@@ -26,7 +27,12 @@ import stripPrefix from '@wharf/plugin-stripprefix';
 import stripPrefixRegex from '@wharf/plugin-stripprefixregex';
 import tls from '@wharf/plugin-tls';
 import acme from '@wharf/plugin-acme';
+import circuitBreaker from '@wharf/plugin-circuitbreaker';
+import contentType from '@wharf/plugin-contenttype';
+import grpcWeb from '@wharf/plugin-grpcweb';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
+import chain from '@wharf/plugin-chain';
+import errors from '@wharf/plugin-errors';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -36,6 +42,9 @@ export const builtinPlugins: readonly Plugin[] = [
   addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex,
   ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq, passTLSClientCert,
   acme,
+  chain, errors,
+  forwardAuth,
+  circuitBreaker, contentType, grpcWeb,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */

@@ -20,7 +20,7 @@ const RouterSchema = Element(
   Type.Object(
     {
       rule: Type.String({ minLength: 1, description: 'Matching rule, e.g. Host(`a.example`) && PathPrefix(`/api`).' }),
-      ruleSyntax: Type.Optional(Type.String({ description: 'Accepted for compatibility; Wharf reads v3 syntax plus v2 multi-value matchers.' })),
+      ruleSyntax: Type.Optional(Type.Union([Type.Literal('v3'), Type.Literal('v2')], { description: "v3 or Traefik v2's syntax (lists of values, {name:regex} templates); default core.defaultRuleSyntax." })),
       entryPoints: Type.Optional(StringList({ description: 'Entrypoints the router listens on; all default entrypoints when empty.' })),
       middlewares: Type.Optional(StringList({ description: 'Middlewares applied in order (name or name@provider).' })),
       service: Type.String({ minLength: 1, description: 'Service name (name or name@provider).' }),

@@ -39,6 +39,15 @@ const EntryPointSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    proxyProtocol: Type.Optional(
+      Type.Object(
+        {
+          trustedIPs: StringList({ default: [], description: 'Peers (IPs or CIDRs) whose PROXY protocol header (v1 or v2) gives the client address; others have theirs read and dropped.' }),
+          insecure: Type.Boolean({ default: false, description: 'Use the PROXY header of every peer (only behind a load balancer that always sends one).' }),
+        },
+        { additionalProperties: false, description: 'Read the PROXY protocol header a TCP load balancer sends before the connection (Traefik: proxyProtocol).' },
+      ),
+    ),
     forwardedHeaders: Type.Object(
       {
         trustedIPs: StringList({ default: [], description: 'Peers (IPs or CIDRs) whose X-Forwarded-* headers are kept.' }),
@@ -106,6 +115,15 @@ function coreStaticProperties(entryPoint: TSchema = EntryPointSchema, providerSe
     plugins: Type.Optional(MapOf(PluginModuleSchema, { description: 'Wharf: custom plugins to load, `--plugins.<name>.module=./my-plugin`.' })),
     experimental: Type.Optional(
       Type.Object({ localPlugins: Type.Optional(MapOf(LocalPluginSchema)) }, { additionalProperties: false }),
+    ),
+    core: Type.Object(
+      {
+        defaultRuleSyntax: Type.Union([Type.Literal('v3'), Type.Literal('v2')], {
+          default: 'v3',
+          description: "Rule syntax of routers without their own ruleSyntax: v3 (default) or Traefik v2's (lists of values, {name:regex} templates).",
+        }),
+      },
+      { additionalProperties: false, default: {} },
     ),
     workers: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')], {
       default: 1,

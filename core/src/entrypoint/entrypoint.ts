@@ -14,6 +14,7 @@ import { unwrapMappedIPv4, splitTarget } from '../router/request-facts.js';
 import { encodedCharacterCheck, framingProblem, type EncodedCharacters, type Rejection } from './hygiene.js';
 import { contextClass, RequestState, respond } from './request-context.js';
 import { withWriteTimeout } from './write-timeout.js';
+import { acceptProxyProtocol, proxiedPeer } from './proxy-protocol.js';
 
 export interface EntrypointOptions {
   name: string;
@@ -49,6 +50,11 @@ export class Entrypoint {
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, handler));
     const limit = options.config.http.maxHeaderBytes;
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket, limit));
+    const proxyProtocol = options.config.proxyProtocol;
+    if (proxyProtocol !== undefined) {
+      const field = `entryPoints.${this.name}.proxyProtocol.trustedIPs`;
+      acceptProxyProtocol(this.server, proxyProtocol, field, options.config.transport.respondingTimeouts.readTimeout, this.log);
+    }
   }
 
   /** Binds the address; rejects with an error naming the entrypoint when it cannot. */
@@ -232,7 +238,8 @@ function peerCache(trust: (ip: string) => boolean): (socket: Socket) => Peer {
   return (socket) => {
     const known = (socket as PeerSocket)[PEER];
     if (known !== undefined) return known;
-    const clientIP = unwrapMappedIPv4(socket.remoteAddress ?? '');
+    // Behind a PROXY-protocol load balancer the client is the address its header announced (Traefik's RemoteAddr).
+    const clientIP = unwrapMappedIPv4(proxiedPeer(socket)?.address ?? socket.remoteAddress ?? '');
     const peer: Peer = { clientIP, trusted: trust(clientIP) };
     (socket as PeerSocket)[PEER] = peer;
     return peer;

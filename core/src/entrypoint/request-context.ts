@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, Stream } from 'node:stream';
 import type Koa from 'koa';
 import type { WharfContext, WharfState } from '../context.js';
+import type { ResponseWriter } from '../response-writer.js';
 import type { RequestTarget } from '../router/request-facts.js';
 
 /** Builds contexts whose prototype is `app.context`, so every Koa context method and delegate works on them. */
@@ -85,71 +86,102 @@ export function contextClass(app: Koa): ContextConstructor {
 // statuses.empty: codes whose responses carry no body.
 const EMPTY_STATUS = new Set([204, 205, 304]);
 
+/** What respond() sends after the head: nothing, bytes, or a stream. */
+type Answer = Buffer | string | Readable | undefined;
+
 /**
  * Writes an answer a plugin made through the Koa API (ctx.body / ctx.status), as Koa's respond() does; nothing
- * when the response is someone else's to write (ctx.respond === false, as the proxy step sets).
+ * when the response is someone else's to write (ctx.respond === false, as the proxy step sets). When a middleware
+ * wrapped the response (wrapResponse), the answer goes through its writer.
  */
 export function respond(ctx: WharfContext): void {
   if (ctx.respond === false) return;
-  const res = ctx.res;
   if (!ctx.writable) {
-    res.end();
+    ctx.res.end();
     return;
   }
+  const answer = prepareAnswer(ctx);
+  const out = ctx.wharf.writer;
+  if (out === undefined) sendToResponse(ctx, answer);
+  else sendToWriter(ctx, out, answer);
+}
+
+/** Koa's respond() steps up to the body: sets the headers it sets (type, length) and returns what to send. */
+function prepareAnswer(ctx: WharfContext): Answer {
   const code = ctx.status;
   if (EMPTY_STATUS.has(code)) {
     ctx.body = null;
-    res.end();
-    return;
+    return undefined;
   }
   if (ctx.method === 'HEAD') {
-    respondHead(ctx);
-    return;
+    prepareHead(ctx);
+    return undefined;
   }
-  let body: unknown = ctx.body;
-  if (body === null || body === undefined) {
-    respondWithoutBody(ctx, code);
-    return;
-  }
-  if (Buffer.isBuffer(body) || typeof body === 'string') {
-    res.end(body);
-    return;
-  }
+  const body: unknown = ctx.body;
+  if (body === null || body === undefined) return prepareWithoutBody(ctx, code);
+  if (Buffer.isBuffer(body) || typeof body === 'string') return body;
   const stream = streamOf(body);
-  if (stream !== undefined) {
-    Stream.pipeline(stream, res, (err) => {
-      if (err && ctx.app.listenerCount('error')) ctx.onerror(err);
-    });
-    return;
-  }
-  body = JSON.stringify(body);
-  if (!res.headersSent) ctx.length = Buffer.byteLength(body as string);
-  res.end(body);
+  if (stream !== undefined) return stream;
+  const json = JSON.stringify(body);
+  if (!ctx.res.headersSent) ctx.length = Buffer.byteLength(json);
+  return json;
 }
 
-function respondHead(ctx: WharfContext): void {
+function prepareHead(ctx: WharfContext): void {
   if (!ctx.res.headersSent && !ctx.res.hasHeader('Content-Length')) {
     const { length } = ctx.response;
     if (Number.isInteger(length)) ctx.length = length;
   }
-  ctx.res.end();
 }
 
-function respondWithoutBody(ctx: WharfContext, code: number): void {
-  const res = ctx.res;
+function prepareWithoutBody(ctx: WharfContext, code: number): string | undefined {
   if ((ctx.response as Koa.Response & { _explicitNullBody?: boolean })._explicitNullBody) {
     ctx.response.remove('Content-Type');
     ctx.response.remove('Transfer-Encoding');
     ctx.length = 0;
-    res.end();
-    return;
+    return undefined;
   }
   const body = ctx.req.httpVersionMajor >= 2 ? String(code) : ctx.message || String(code);
-  if (!res.headersSent) {
+  if (!ctx.res.headersSent) {
     ctx.type = 'text';
     ctx.length = Buffer.byteLength(body);
   }
-  res.end(body);
+  return body;
+}
+
+function sendToResponse(ctx: WharfContext, answer: Answer): void {
+  const res = ctx.res;
+  if (answer === undefined || typeof answer === 'string' || Buffer.isBuffer(answer)) {
+    res.end(answer);
+    return;
+  }
+  Stream.pipeline(answer, res, (err) => {
+    if (err && ctx.app.listenerCount('error')) ctx.onerror(err);
+  });
+}
+
+/** The same answer through a middleware's writer: head from the headers Koa set, then the body with backpressure. */
+function sendToWriter(ctx: WharfContext, out: ResponseWriter, answer: Answer): void {
+  out.writeHead(ctx.status, ctx.res.getHeaders());
+  if (answer === undefined) {
+    out.end();
+  } else if (typeof answer === 'string' || Buffer.isBuffer(answer)) {
+    out.write(typeof answer === 'string' ? Buffer.from(answer) : answer);
+    out.end();
+  } else {
+    pumpToWriter(answer, out);
+  }
+}
+
+function pumpToWriter(stream: Readable, out: ResponseWriter): void {
+  stream.on('data', (chunk: Buffer | string) => {
+    if (!out.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) {
+      stream.pause();
+      out.onceDrain(() => stream.resume());
+    }
+  });
+  stream.once('end', () => out.end());
+  stream.once('error', (err) => out.abort(err));
 }
 
 function streamOf(body: unknown): Readable | undefined {
@@ -172,13 +204,17 @@ export class RequestState implements WharfState {
   service: string | undefined = undefined;
   observability: WharfState['observability'] = undefined;
   upstream: WharfState['upstream'] = undefined;
+  serviceAnswer: WharfState['serviceAnswer'] = undefined;
   rejectedBy: string | undefined = undefined;
   retryAttempts = 0;
   retry: WharfState['retry'] = undefined;
   upgradeHead: Buffer | undefined = undefined;
   responseHeaderHooks: WharfState['responseHeaderHooks'] = undefined;
+  forwardedOverrides: WharfState['forwardedOverrides'] = undefined;
+  writer: WharfState['writer'] = undefined;
   /** The request target split once (see request-facts.ts), for routing. */
   target: RequestTarget | undefined = undefined;
+  requestBody: WharfState['requestBody'] = undefined;
 
   constructor(
     public entrypoint: string,

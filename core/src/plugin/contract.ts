@@ -86,6 +86,20 @@ export interface PluginContext {
   readonly signal: AbortSignal;
   /** State shared by every worker process of this gateway (see PluginHost.shared). */
   readonly shared: SharedState;
+  /**
+   * Another middleware of the same configuration generation, for middlewares made of others (chain). The reference
+   * resolves like a router's: `auth@file` as written, `auth` in this middleware's provider. It is created on first
+   * use and shared; throws, naming it, when it does not exist, is disabled, or leads back to a middleware being
+   * created (a cycle: the message gives its path). Call it from `create` only.
+   */
+  middleware(reference: string): Middleware;
+  /**
+   * A service's handler by name, resolved the same way (`pages`, `pages@file`, `ping@internal`); throws when the
+   * service does not exist or is disabled. Called with a context, it sends that context's request as it is then
+   * (method, URL, headers) to the service and writes the answer (through `ctx.wharf.writer` when set), as a
+   * router would (errors pages). Call it from `create` only.
+   */
+  service(reference: string): Middleware;
 }
 
 /**

@@ -1,4 +1,5 @@
 // The routing step of an entrypoint: match the live configuration's table, then run the router's chain.
+import type { TLSSocket } from 'node:tls';
 import type { Middleware, WharfContext, Next } from '../context.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { requestFacts, type RequestFacts } from './request-facts.js';
@@ -20,7 +21,9 @@ export function createDispatch(options: DispatchOptions): Middleware {
     const runtime = current();
     const wharf = ctx.wharf;
     const facts = requestFacts(ctx.req, wharf.clientIP, factOptions, wharf.target);
-    const entry = runtime.table(entrypoint)?.match(facts);
+    // Over HTTP/2 req.socket stands for the TLS socket too (Node's proxy), so `encrypted` holds for both protocols.
+    const secure = (ctx.req.socket as Partial<TLSSocket> | null)?.encrypted === true;
+    const entry = runtime.table(entrypoint, secure)?.match(facts);
     if (!entry) {
       notFound(ctx);
       return RESOLVED;
@@ -54,7 +57,7 @@ function notFound(ctx: WharfContext): void {
  * so a router's decision cannot be bypassed by a path the backend would resolve differently.
  */
 function forwardCleanPath(ctx: WharfContext, facts: RequestFacts): void {
-  const { path, rawQuery } = facts;
+  const { targetPath: path, rawQuery } = facts;
   const url = ctx.req.url ?? '/';
   // Already clean (the common case): the target is exactly the path, or the path then '?'.
   if (url.length === path.length ? url === path : url.charCodeAt(path.length) === 0x3f /* '?' */ && url.startsWith(path)) return;

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   createRequestFacts,
   matchingPath,
+  canonicalPath,
   normalizeHost,
   requestFacts,
   sanitizePath,
@@ -42,14 +43,29 @@ describe('matchingPath', () => {
     { desc: 'decodes unreserved marks, either hex case', rawPath: '/%7e%2D%2e%5F%30', expected: '/~-._0' },
     { desc: 'keeps %2F encoded, upper-casing its hex', rawPath: '/a%2fb', expected: '/a%2Fb' },
     { desc: 'keeps other reserved characters encoded', rawPath: '/%3a%3F%23%40', expected: '/%3A%3F%23%40' },
-    { desc: 'keeps non-reserved, non-unreserved encodings (space)', rawPath: '/foo%20bar', expected: '/foo%20bar' },
-    { desc: 'keeps UTF-8 encodings', rawPath: '/caf%c3%a9', expected: '/caf%C3%A9' },
+    { desc: 'decodes characters that need no encoding in a path (space), as Traefik', rawPath: '/foo%20bar', expected: '/foo bar' },
+    { desc: 'decodes UTF-8 sequences', rawPath: '/caf%c3%a9', expected: '/café' },
+    { desc: 'keeps bytes that are not UTF-8 encoded', rawPath: '/x%ff%C3', expected: '/x%FF%C3' },
+    { desc: 'a reserved character splits decoded runs', rawPath: '/%C3%A9%2F%C3%A9', expected: '/é%2Fé' },
+    { desc: "keeps sub-delims encoded (Traefik's reserved set)", rawPath: "/%21%24%26%27%28%29%2a%2B%2C%3B%3D", expected: '/%21%24%26%27%28%29%2A%2B%2C%3B%3D' },
+    { desc: 'keeps the percent sign encoded', rawPath: '/a%25b', expected: '/a%25b' },
     { desc: 'never decodes twice', rawPath: '/%2561', expected: '/%2561' },
     { desc: 'leaves a lone percent', rawPath: '/100%', expected: '/100%' },
     { desc: 'leaves an invalid escape', rawPath: '/%zz%4', expected: '/%zz%4' },
   ];
   for (const { desc, rawPath, expected } of cases) {
     test(desc, () => assert.equal(matchingPath(rawPath), expected));
+  }
+});
+
+describe('canonicalPath (what the service receives)', () => {
+  const cases: { desc: string; rawPath: string; expected: string }[] = [
+    { desc: 'decodes unreserved characters only', rawPath: '/%61%7e', expected: '/a~' },
+    { desc: 'keeps a space encoded, upper-casing its hex', rawPath: '/foo%20bar%c3%a9', expected: '/foo%20bar%C3%A9' },
+    { desc: 'keeps reserved characters encoded', rawPath: '/a%2fb', expected: '/a%2Fb' },
+  ];
+  for (const { desc, rawPath, expected } of cases) {
+    test(desc, () => assert.equal(canonicalPath(rawPath), expected));
   }
 });
 

@@ -5,8 +5,13 @@ export interface RequestFacts {
   readonly method: string;
   /** Normalized with normalizeHost(). */
   readonly host: string;
-  /** Normalized with matchingPath() (and sanitizePath() unless disabled). */
+  /** Normalized with matchingPath() (and sanitizePath() unless disabled): the routing path rules see. */
   readonly path: string;
+  /**
+   * The same path still percent-encoded (canonicalPath(), sanitized alike): what the service receives, a valid
+   * request target whatever the routing path decoded.
+   */
+  readonly targetPath: string;
   /** Query string without '?', '' when none. */
   readonly rawQuery: string;
   /** Lower-case name -> every header line's value (Node's req.headersDistinct). */
@@ -50,14 +55,61 @@ function stripPort(host: string): string {
   return host.slice(0, colon);
 }
 
+/**
+ * RFC 3986's reserved characters (gen-delims and sub-delims) and '%': decoding them would change what the path
+ * means, so they stay encoded in the routing path (Traefik's reservedCharacters in pkg/muxer/http/mux.go).
+ */
+const RESERVED = new Set([...":/?#[]@!$&'()*+,;=%"].map((c) => c.charCodeAt(0)));
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The path form rules are matched against, as Traefik's routing path: every percent-encoding is decoded except
+ * reserved characters, so PathPrefix(`/foo bar`) matches `/foo%20bar` and `/caf%C3%A9` is `/café`. Reserved ones
+ * stay encoded with upper-case hex (RFC 3986 §6.2.2.1), so an encoded '/' never poses as a segment separator —
+ * Traefik keeps a lower-case `%2f` as sent and then decodes it, Wharf does not. Bytes that are not valid UTF-8
+ * stay encoded.
+ */
+export function matchingPath(rawPath: string): string {
+  if (!rawPath.includes('%')) return rawPath;
+  let out = '';
+  let bytes: number[] = [];
+  let i = 0;
+  while (i < rawPath.length) {
+    const ch = rawPath[i]!;
+    const hex = ch === '%' ? rawPath.slice(i + 1, i + 3) : '';
+    const code = isHexPair(hex) ? parseInt(hex, 16) : -1;
+    if (code !== -1 && !RESERVED.has(code)) {
+      bytes.push(code);
+      i += 3;
+      continue;
+    }
+    if (bytes.length > 0) {
+      out += decodedBytes(bytes);
+      bytes = [];
+    }
+    out += code === -1 ? ch : '%' + hex.toUpperCase();
+    i += code === -1 ? 1 : 3;
+  }
+  return bytes.length > 0 ? out + decodedBytes(bytes) : out;
+}
+
+/** A run of percent-decoded bytes as text, or kept encoded when it is not UTF-8. */
+function decodedBytes(bytes: number[]): string {
+  try {
+    return utf8.decode(Uint8Array.from(bytes));
+  } catch {
+    return bytes.map((b) => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join('');
+  }
+}
+
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
 /**
- * The path form rules are matched against: percent-encoded unreserved characters are decoded because
- * RFC 3986 §2.3 makes them equivalent to the plain character; every other encoding (notably %2F) stays
- * encoded with upper-case hex (RFC 3986 §6.2.2.1), so an encoded '/' can never pose as a segment separator.
+ * The encoded path in canonical form: percent-encoded unreserved characters decoded (RFC 3986 §2.3 makes them
+ * equivalent to the plain character), every other encoding kept with upper-case hex (§6.2.2.1). Still a valid
+ * request target, unlike the routing path.
  */
-export function matchingPath(rawPath: string): string {
+export function canonicalPath(rawPath: string): string {
   if (!rawPath.includes('%')) return rawPath;
   let out = '';
   let i = 0;
@@ -69,7 +121,8 @@ export function matchingPath(rawPath: string): string {
       i += 1;
       continue;
     }
-    out += decodeIfUnreserved(hex);
+    const decoded = String.fromCharCode(parseInt(hex, 16));
+    out += UNRESERVED.test(decoded) ? decoded : '%' + hex.toUpperCase();
     i += 3;
   }
   return out;
@@ -81,11 +134,6 @@ function isHexPair(s: string): boolean {
 
 function isHexDigit(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102);
-}
-
-function decodeIfUnreserved(hex: string): string {
-  const decoded = String.fromCharCode(parseInt(hex, 16));
-  return UNRESERVED.test(decoded) ? decoded : '%' + hex.toUpperCase();
 }
 
 /**
@@ -114,11 +162,16 @@ export function requestFacts(req: IncomingMessage, clientIP: string, opts?: { sa
   const url = req.url ?? '/';
   const target = split !== undefined && split.url === url ? split : splitTarget(url);
   const host = target.authority !== undefined ? normalizeHost(target.authority) : normalizeHost(hostHeaderOf(req));
-  const normalized = matchingPath(target.rawPath);
   const sanitize = opts?.sanitize ?? true;
-  // Asterisk-form (OPTIONS *) is not a path at all; cleaning would turn it into '/*'.
-  const path = sanitize && normalized.startsWith('/') ? sanitizePath(normalized) : normalized;
-  return new NodeRequestFacts(req, req.method ?? '', host, path, target.rawQuery, unwrapMappedIPv4(clientIP));
+  const targetPath = cleanPath(canonicalPath(target.rawPath), sanitize);
+  // Without escapes both forms are the raw path: one computation.
+  const path = target.rawPath.includes('%') ? cleanPath(matchingPath(target.rawPath), sanitize) : targetPath;
+  return new NodeRequestFacts(req, req.method ?? '', host, path, targetPath, target.rawQuery, unwrapMappedIPv4(clientIP));
+}
+
+/** Asterisk-form (OPTIONS *) is not a path at all; cleaning would turn it into '/*'. */
+function cleanPath(path: string, sanitize: boolean): string {
+  return sanitize && path.startsWith('/') ? sanitizePath(path) : path;
 }
 
 /** Facts from plain values; missing fields are empty. */
@@ -189,6 +242,7 @@ class NodeRequestFacts implements RequestFacts {
     readonly method: string,
     readonly host: string,
     readonly path: string,
+    readonly targetPath: string,
     readonly rawQuery: string,
     readonly clientIP: string,
   ) {}
@@ -207,6 +261,7 @@ class PlainRequestFacts implements RequestFacts {
   readonly method: string;
   readonly host: string;
   readonly path: string;
+  readonly targetPath: string;
   readonly rawQuery: string;
   readonly headers: Record<string, string[] | undefined>;
   readonly clientIP: string;
@@ -216,6 +271,7 @@ class PlainRequestFacts implements RequestFacts {
     this.method = init.method ?? '';
     this.host = init.host ?? '';
     this.path = init.path ?? '';
+    this.targetPath = this.path;
     this.rawQuery = init.rawQuery ?? '';
     this.headers = init.headers ?? {};
     this.clientIP = init.clientIP ?? '';

@@ -17,7 +17,7 @@ import { addError, type MiddlewareInfo, type RouterInfo, type RuntimeInfo, type 
 import type { StaticConfig } from '../config/static.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { SharedState } from '../plugin/contract.js';
+import type { PluginContext, SharedState } from '../plugin/contract.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { compileRule, type CompiledRule } from '../router/rule/index.js';
 import { RoutingTable, routerPriority, type RouteEntry } from '../router/table.js';
@@ -67,6 +67,8 @@ class RuntimeBuilder {
   private readonly resolvedTransports = new Map<string | undefined, ServersTransport | Error>();
   private readonly builtMiddlewares = new Map<string, Middleware | null>();
   private readonly builtServices = new Map<string, Middleware | null>();
+  /** Middlewares whose `create` is running, outermost first: a reference back into it is a cycle. */
+  private readonly creating: string[] = [];
   /** Whether a built service has a server in rotation, for weighted parents with healthCheck; absent = always. */
   private readonly serviceAvailable = new Map<string, () => boolean>();
   private readonly releases: Array<() => void> = [];
@@ -90,10 +92,13 @@ class RuntimeBuilder {
 
   build(): Runtime {
     const entries = new Map<string, RouteEntry<RouteTarget>[]>();
-    for (const ep of Object.keys(this.context.staticConfig.entryPoints)) entries.set(ep, []);
+    for (const ep of Object.keys(this.context.staticConfig.entryPoints)) {
+      entries.set(tableKey(ep, false), []);
+      entries.set(tableKey(ep, true), []);
+    }
     for (const router of this.routers.values()) this.buildRouter(router, entries);
     const tables = new Map<string, RoutingTable<RouteTarget>>();
-    for (const [ep, list] of entries) tables.set(ep, new RoutingTable(list));
+    for (const [key, list] of entries) tables.set(key, new RoutingTable(list));
     this.logProblems();
     const abort = this.generationAbort;
     return new Runtime(this.info, tables, [() => abort.abort(), ...this.releases]);
@@ -127,7 +132,7 @@ class RuntimeBuilder {
     info.priority = priority;
     let rule: CompiledRule;
     try {
-      rule = compileRule(config.rule);
+      rule = compileRule(config.rule, config.ruleSyntax ?? this.context.staticConfig.core.defaultRuleSyntax);
     } catch (err) {
       addError(info, `invalid rule ${JSON.stringify(config.rule)}: ${messageOf(err)}`, true);
       return;
@@ -142,23 +147,19 @@ class RuntimeBuilder {
       const chain = this.middlewareChain(names, router.name, info);
       if (!chain || !serviceHandler) continue;
       info.entryPoints.push(ep);
-      entries.get(ep)!.push({ name: router.name, rule, priority, value: { router: router.name, service, chain: composeChain(chain, serviceHandler), observability: config.observability } });
+      // Traefik decides TLS per router: on an entrypoint with http.tls every router is a TLS one; elsewhere a router
+      // with `tls` answers TLS connections only, one without plain connections only.
+      const secure = config.tls !== undefined || isTLSEntryPoint(this.context.staticConfig.entryPoints[ep]!);
+      entries.get(tableKey(ep, secure))!.push({ name: router.name, rule, priority, value: { router: router.name, service, chain: composeChain(chain, serviceHandler), observability: config.observability } });
     }
     if (info.status !== 'disabled' && info.entryPoints.length === 0 && !info.errors?.length) {
-      const why = config.tls !== undefined
-        ? 'it has tls set, and none of its entrypoints terminates TLS (set --entrypoints.<name>.http.tls on one)'
-        : 'it has no entrypoint';
-      addError(info, `the router is not attached to any entrypoint: ${why}`, true);
+      addError(info, 'the router is not attached to any entrypoint: it has no entrypoint', true);
     }
   }
 
-  /**
-   * Explicit entrypoints (unknown ones are errors), else the asDefault ones, else all. A router with `tls` is served
-   * only on TLS entrypoints; one without is served on both, taking the TLS entrypoint's `http.tls` (Traefik's model).
-   */
+  /** Explicit entrypoints (unknown ones are errors), else the asDefault ones, else all (Traefik's model). */
   private routerEntryPoints(config: RouterConfig, info: RouterInfo): string[] {
     const all = this.context.staticConfig.entryPoints;
-    const wantsTLS = config.tls !== undefined;
     let names: string[];
     if (config.entryPoints && config.entryPoints.length > 0) {
       names = [];
@@ -172,7 +173,7 @@ class RuntimeBuilder {
       const defaults = Object.keys(all).filter((n) => all[n]!.asDefault);
       names = defaults.length > 0 ? defaults : Object.keys(all);
     }
-    return names.filter((n) => !wantsTLS || isTLSEntryPoint(all[n]!));
+    return names;
   }
 
   private middlewareChain(names: string[], router: string, info: RouterInfo): Middleware[] | null {
@@ -180,9 +181,7 @@ class RuntimeBuilder {
     for (const name of names) {
       const mw = this.middleware(name, router);
       if (!mw) {
-        const target = this.info.middlewares[name];
-        const why = target ? `is disabled: ${(target.errors ?? []).join('; ')}` : 'does not exist';
-        addError(info, `middleware '${name}' ${why}`, true);
+        addError(info, `middleware '${name}' ${middlewareProblem(this.info.middlewares[name])}`, true);
         return null;
       }
       chain.push(mw);
@@ -190,10 +189,10 @@ class RuntimeBuilder {
     return chain;
   }
 
-  /** Creates a middleware once per generation, on first use; a failure disables it and its routers. */
-  private middleware(name: string, router: string): Middleware | null {
+  /** Creates a middleware once per generation, on first use; a failure disables it and its users (routers, chains). */
+  private middleware(name: string, user: string): Middleware | null {
     const info = this.info.middlewares[name];
-    if (info && !info.usedBy.includes(router)) info.usedBy.push(router);
+    if (info && !info.usedBy.includes(user)) info.usedBy.push(user);
     if (this.builtMiddlewares.has(name)) return this.builtMiddlewares.get(name)!;
     const element = this.middlewares.get(name);
     let built: Middleware | null = null;
@@ -216,7 +215,52 @@ class RuntimeBuilder {
     if (!plugin.create) throw new Error(`plugin '${plugin.name}' has no per-router middleware`);
     plugin.validate?.(options as never);
     const log = this.context.log.child({ middleware: element.name, plugin: plugin.name });
-    return plugin.create(options as never, { name: element.name, log, signal: this.generationAbort.signal, shared: this.context.shared });
+    const references = this.referencesFrom(element);
+    this.creating.push(element.name);
+    try {
+      return plugin.create(options as never, { name: element.name, log, signal: this.generationAbort.signal, shared: this.context.shared, ...references });
+    } finally {
+      this.creating.pop();
+      references.close();
+    }
+  }
+
+  /**
+   * What a middleware's `create` may reach in this generation: other middlewares and services, qualified in its
+   * provider as routers' references are. Only while `create` runs: afterwards the builder is gone.
+   */
+  private referencesFrom(element: Element<MiddlewareConfig>): Pick<PluginContext, 'middleware' | 'service'> & { close(): void } {
+    let open = true;
+    const check = (what: string) => {
+      if (!open) throw new Error(`${element.name}: ${what}() can only be called from create, while the configuration is built`);
+    };
+    return {
+      middleware: (reference) => {
+        check('middleware');
+        return this.referencedMiddleware(qualify(reference, element.provider), element.name);
+      },
+      service: (reference) => {
+        check('service');
+        return this.referencedService(qualify(reference, element.provider), element.name);
+      },
+      close: () => (open = false),
+    };
+  }
+
+  /** A middleware another one is made of (chain), created now if needed; throws why it cannot be used. */
+  private referencedMiddleware(name: string, user: string): Middleware {
+    const start = this.creating.indexOf(name);
+    if (start !== -1) throw new Error(`middleware cycle: ${[...this.creating.slice(start), name].join(' → ')}`);
+    const built = this.middleware(name, user);
+    if (!built) throw new Error(`middleware '${name}' ${middlewareProblem(this.info.middlewares[name])}`);
+    return built;
+  }
+
+  /** A service a middleware sends requests to (errors pages); throws why it cannot be used. */
+  private referencedService(name: string, user: string): Middleware {
+    const built = this.service(name, user);
+    if (!built) throw new Error(`service '${name}' ${serviceProblem(this.info.services[name])}`);
+    return built;
   }
 
   /** Builds a service handler once per generation; weighted services recurse with cycle detection. */
@@ -333,6 +377,11 @@ function missingTransport(name: string, invalid: string[] | undefined): Error {
   return new Error(`serversTransport '${name}' does not exist; define it under http.serversTransports, or qualify it with its provider (name@file)`);
 }
 
+function middlewareProblem(info: MiddlewareInfo | undefined): string {
+  if (!info) return 'does not exist';
+  return `is disabled: ${(info.errors ?? []).join('; ')}`;
+}
+
 function serviceProblem(info: ServiceInfo | undefined): string {
   if (!info) return 'does not exist';
   return `is disabled: ${(info.errors ?? ['unknown error']).join('; ')}`;
@@ -341,6 +390,11 @@ function serviceProblem(info: ServiceInfo | undefined): string {
 function composeChain(middlewares: Middleware[], service: Middleware): Middleware {
   if (middlewares.length === 0) return service;
   return compose([...middlewares, service]) as unknown as Middleware;
+}
+
+/** The routing table of an entrypoint for its TLS connections or its plain ones. */
+export function tableKey(entrypoint: string, secure: boolean): string {
+  return secure ? `${entrypoint}\u0000tls` : entrypoint;
 }
 
 /** An entrypoint terminates TLS when a TLS plugin configured `http.tls` on it. */

@@ -31,8 +31,9 @@ export class Runtime {
     return this.controller.signal;
   }
 
-  table(entrypoint: string): RoutingTable<RouteTarget> | undefined {
-    return this.tables.get(entrypoint);
+  /** The table for the entrypoint's TLS connections (`secure`) or plain ones; see tableKey in build.ts. */
+  table(entrypoint: string, secure = false): RoutingTable<RouteTarget> | undefined {
+    return this.tables.get(secure ? `${entrypoint}\u0000tls` : entrypoint);
   }
 
   /** leave() as a reaction for a request's promise: made once per generation, not once per request. */

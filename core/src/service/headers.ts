@@ -17,7 +17,7 @@ const gatewayHostname = hostname();
  */
 export function prepareRequestHeaders(
   req: IncomingMessage,
-  state: Pick<WharfState, 'clientIP' | 'trustForwarded'>,
+  state: Pick<WharfState, 'clientIP' | 'trustForwarded' | 'forwardedOverrides'>,
   passHostHeader: boolean,
 ): UpstreamRequestHeaders {
   const incoming = req.headers;
@@ -33,7 +33,17 @@ export function prepareRequestHeaders(
   // TE is hop-by-hop, but the trailers wish is end-to-end (gRPC needs it): re-announce it, as Go's proxy does.
   if (hasToken(incoming.te, 'trailers')) out.te = 'trailers';
   setForwardedHeaders(out, req, state);
+  if (state.forwardedOverrides !== undefined) applyOverrides(out, state.forwardedOverrides);
   return out;
+}
+
+/** Forwarded headers a middleware set (WharfState.forwardedOverrides) win over the gateway's own. */
+function applyOverrides(out: UpstreamRequestHeaders, overrides: Record<string, string>): void {
+  for (const name in overrides) {
+    const value = overrides[name]!;
+    if (value === '') delete out[name];
+    else out[name] = value;
+  }
 }
 
 /**

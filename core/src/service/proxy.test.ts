@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import WebSocket, { WebSocketServer } from 'ws';
 import { closedPort, startServer, type Listening } from '@wharf/test-helpers';
 import type { Middleware, WharfState } from '../context.js';
-import { onResponseHeaders } from '../context.js';
+import { onResponseHeaders, replaceRequestBody } from '../context.js';
 import {
   MiB,
   generated,
@@ -653,6 +653,31 @@ describe('proxy: upgrades', () => {
       assert.match(received, /\r\nupgrade: echo\r\n/i);
       assert.ok(received.endsWith('\r\n\r\nEARLYLATE'));
       socket.destroy();
+    } finally {
+      await gateway.close();
+      await backend.close();
+    }
+  });
+});
+
+describe('proxy: a request body a middleware read whole (replaceRequestBody)', () => {
+  it('sends the bytes handed back instead of the consumed stream, whatever the framing', async () => {
+    const backend = await startServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => res.end(JSON.stringify({ body: Buffer.concat(chunks).toString(), length: req.headers['content-length'] ?? null })));
+    });
+    const readWhole: Middleware = async (ctx) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+      replaceRequestBody(ctx, Buffer.concat(chunks));
+    };
+    const gateway = await proxyTo(backend.url, { before: readWhole });
+    try {
+      const sized = await request(gateway.url, { method: 'POST', body: 'hello' });
+      assert.deepEqual(JSON.parse(sized.body.toString()), { body: 'hello', length: '5' });
+      const chunked = await request(gateway.url, { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: 'chunked body' });
+      assert.deepEqual(JSON.parse(chunked.body.toString()), { body: 'chunked body', length: '12' });
     } finally {
       await gateway.close();
       await backend.close();

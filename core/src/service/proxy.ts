@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { util, type Dispatcher } from 'undici';
 import type { UpstreamInfo, WharfContext } from '../context.js';
+import type { ResponseWriter } from '../response-writer.js';
 import { hasToken, isUpgrade, prepareRequestHeaders, stripResponseHopByHop } from './headers.js';
 import { parseUpstreamUrl, upstreamHostname } from './pool.js';
 
@@ -68,7 +69,10 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
 
   function fail(ctx: WharfContext, target: ProxyTarget, error: Error): void {
     const status = statusForError(error);
-    if (ctx.res.headersSent) {
+    const out = ctx.wharf.writer;
+    if (out !== undefined && out.headersSent) {
+      out.abort(error);
+    } else if (ctx.res.headersSent) {
       // The status line is gone: cutting the connection is the only way to signal a truncated response.
       socketOf(ctx.req, ctx.res)?.destroy();
     } else {
@@ -93,6 +97,9 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
     const upstream: UpstreamInfo = { url: target.url, bytes: 0 };
     ctx.wharf.upstream = upstream;
     if (isClientGone(req, ctx.res)) return Promise.resolve(undefined);
+    // A second forward of the same request (a retry, an error page) after undici destroyed the first body finds
+    // req.socket nulled by that destroy; the connection is still the response's, and headers read it (TLS or not).
+    if (req.socket === null) req.socket = socketOf(req, ctx.res)!;
     const path = originForm(req.url);
     if (path === undefined) {
       respondPlain(ctx, 400, 'Bad Request');
@@ -103,7 +110,8 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
       path,
       method: req.method ?? 'GET',
       headers: prepareRequestHeaders(req, ctx.wharf, passHostHeader),
-      body: upgrade === undefined && hasRequestBody(req) ? req : null,
+      // A middleware that read the body whole hands it back through ctx.wharf.requestBody (replaceRequestBody).
+      body: upgrade === undefined && hasRequestBody(req) ? (ctx.wharf.requestBody ?? req) : null,
       upgrade: upgrade ?? null,
       servername: target.servername,
     };
@@ -220,11 +228,13 @@ export function isClientGone(req: IncomingMessage, res: ServerResponse): boolean
 export function respondPlain(ctx: WharfContext, status: number, body: string): void {
   ctx.respond = false;
   const res = ctx.res;
-  if (res.headersSent || isClientGone(ctx.req, res)) return;
+  const out = ctx.wharf.writer;
+  if ((out ?? res).headersSent || isClientGone(ctx.req, res)) return;
   const base: OutgoingHttpHeaders = {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
   };
+  ctx.wharf.serviceAnswer = { status, bytes: base['content-length'] as number };
   let headers: OutgoingHttpHeaders = { ...base };
   try {
     runResponseHooks(ctx, status, headers);
@@ -233,6 +243,12 @@ export function respondPlain(ctx: WharfContext, status: number, body: string): v
     headers = base;
   }
   if (isUpgrade(ctx.req)) closeAfterResponse(ctx.req, res, headers);
+  if (out !== undefined) {
+    out.writeHead(status, headers);
+    out.write(Buffer.from(body));
+    out.end();
+    return;
+  }
   res.writeHead(status, headers);
   res.end(body);
 }
@@ -331,6 +347,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private relayTrailers = false;
   private readonly req: IncomingMessage;
   private readonly res: ServerResponse;
+  /** A middleware's response writer (wrapResponse), else undefined: the response goes straight into res. */
+  private readonly out: ResponseWriter | undefined;
   private readonly startTime = process.hrtime.bigint();
 
   constructor(
@@ -343,6 +361,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   ) {
     this.req = ctx.req;
     this.res = ctx.res;
+    this.out = ctx.wharf.writer;
     // One shared listener finding the exchange on the response, and on/off rather than once(): nothing per request.
     (this.res as ExchangeResponse)[EXCHANGE] = this;
     this.res.on('close', onClientClose);
@@ -387,12 +406,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     stripResponseHopByHop(headers, this.relayTrailers, false);
     runResponseHooks(this.ctx, statusCode, headers);
     if (isUpgrade(this.req)) closeAfterResponse(this.req, this.res, headers);
-    this.res.writeHead(statusCode, statusMessage || undefined, headers);
+    if (this.out !== undefined) this.out.writeHead(statusCode, headers);
+    else this.res.writeHead(statusCode, statusMessage || undefined, headers);
   }
 
   /** false pauses the upstream until the client drained what it was sent. */
   onData(chunk: Buffer): boolean {
     this.upstream.bytes += chunk.length;
+    if (this.out !== undefined) return this.writeOut(this.out, chunk);
     if (this.res.write(chunk)) return true;
     if (this.onDrain === undefined) {
       this.onDrain = () => this.resume?.();
@@ -401,9 +422,20 @@ class Exchange implements Dispatcher.DispatchHandler {
     return false;
   }
 
+  private writeOut(out: ResponseWriter, chunk: Buffer): boolean {
+    if (out.write(chunk)) return true;
+    out.onceDrain(() => this.resume?.());
+    return false;
+  }
+
   onComplete(rawTrailers: Buffer[] | string[] | null): void {
-    if (this.relayTrailers && rawTrailers && rawTrailers.length > 0) this.res.addTrailers(parseHeaders(rawTrailers) as OutgoingHttpHeaders);
-    this.res.end();
+    const trailers = this.relayTrailers && rawTrailers && rawTrailers.length > 0 ? (parseHeaders(rawTrailers) as OutgoingHttpHeaders) : undefined;
+    if (this.out !== undefined) {
+      this.out.end(trailers);
+    } else {
+      if (trailers !== undefined) this.res.addTrailers(trailers);
+      this.res.end();
+    }
     this.settle(undefined);
   }
 
@@ -434,7 +466,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   /** Sent, but the connection broke before any response byte reached the client (and not a timeout). */
   private unanswered(error: Error): boolean {
-    return this.upstream.status === undefined && !this.res.headersSent && !isTimeout(error);
+    return this.upstream.status === undefined && !(this.out ?? this.res).headersSent && !isTimeout(error);
   }
 
   onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Duplex): void {

@@ -65,9 +65,10 @@ function coreFields(x: Exchange, want: Wanted, json: boolean): Fields {
     RequestScheme: secure ? 'https' : 'http',
     RequestContentSize: x.bytesIn,
     OriginDuration: origin,
-    // Only an upstream that answered has origin facts; answers the gateway wrote itself leave them out.
-    OriginContentSize: upstream?.status !== undefined ? upstream.bytes : undefined,
-    OriginStatus: upstream?.status,
+    // Origin facts come from the upstream's answer, or the one the service step wrote in its place (502/503/504);
+    // answers made by middlewares leave them out, as in Traefik.
+    OriginContentSize: upstream?.status !== undefined ? upstream.bytes : wharf.serviceAnswer?.bytes,
+    OriginStatus: upstream?.status ?? wharf.serviceAnswer?.status,
     DownstreamStatus: x.status,
     DownstreamContentSize: x.bytesOut,
     RequestCount: req.id,

@@ -266,7 +266,7 @@ test('unmatched 404, upstream 502 and a plugin 429 keep their status, router and
   }
 });
 
-test('json: a 502 has no origin status, a 429 names its service but no URL', async () => {
+test('json: a 502 written by the proxy is the origin status, as in Traefik; a 429 names its service but no URL and no origin', async () => {
   const tmp = tempDir('wharf-accesslog-');
   const file = join(tmp.path, 'access.log');
   const dead = `http://127.0.0.1:${await closedPort()}`;
@@ -288,8 +288,11 @@ test('json: a 502 has no origin status, a 429 names its service but no URL', asy
     const [down, limited] = readLines(file).map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(down!.DownstreamStatus, 502);
     assert.equal(down!.ServiceURL, dead);
-    assert.equal(down!.OriginStatus, undefined);
+    // Traefik records what its proxy wrote in the upstream's place (http.StatusText: 'Bad Gateway').
+    assert.equal(down!.OriginStatus, 502);
+    assert.equal(down!.OriginContentSize, 'Bad Gateway'.length);
     assert.equal(limited!.DownstreamStatus, 429);
+    assert.equal(limited!.OriginStatus, undefined, 'a middleware answer has no origin');
     assert.equal(limited!.RouterName, 'limited@inline');
     assert.equal(limited!.ServiceName, 'down@inline');
     assert.equal(limited!.ServiceURL, undefined);

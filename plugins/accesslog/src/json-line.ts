@@ -88,10 +88,12 @@ export function jsonLine(x: Exchange, want: Wanted, nowMs: number): string {
   if (want.RequestScheme) out += secure ? ',"RequestScheme":"https"' : ',"RequestScheme":"http"';
   if (want.RequestContentSize) out += `,"RequestContentSize":${jsonValue(x.bytesIn)}`;
   if (want.OriginDuration && origin !== undefined) out += `,"OriginDuration":${jsonValue(origin)}`;
-  // Only an upstream that answered has origin facts; answers the gateway wrote itself leave them out.
-  if (upstream?.status !== undefined) {
-    if (want.OriginContentSize) out += `,"OriginContentSize":${jsonValue(upstream.bytes)}`;
-    if (want.OriginStatus) out += `,"OriginStatus":${jsonValue(upstream.status)}`;
+  // Origin facts come from the upstream's answer, or the one the service step wrote in its place (502/503/504);
+  // answers made by middlewares leave them out, as in Traefik.
+  const answer = upstream?.status !== undefined ? upstream : wharf.serviceAnswer;
+  if (answer !== undefined) {
+    if (want.OriginContentSize) out += `,"OriginContentSize":${jsonValue(answer.bytes)}`;
+    if (want.OriginStatus) out += `,"OriginStatus":${jsonValue(answer.status)}`;
   }
   if (want.DownstreamStatus) out += `,"DownstreamStatus":${jsonValue(x.status)}`;
   if (want.DownstreamContentSize) out += `,"DownstreamContentSize":${jsonValue(x.bytesOut)}`;

@@ -36,7 +36,8 @@ export function routerRequest(router: RouterInfo, staticConfig: Readonly<StaticC
   let sets: DomainSet[];
   if (domains?.length) sets = domains.map((d) => ({ main: d.main.toLowerCase(), sans: (d.sans ?? []).map((s) => s.toLowerCase()).filter((s) => s !== d.main.toLowerCase()) }));
   else {
-    const hosts = [...new Set(ruleHostNames(router.config.rule))];
+    const syntax = router.config.ruleSyntax ?? staticConfig.core.defaultRuleSyntax;
+    const hosts = [...new Set(ruleHostNames(router.config.rule, syntax))];
     if (hosts.length === 0) {
       return { router: router.name, error: `tls.certResolver '${source.certResolver}': the rule names no Host() and tls.domains is empty, so there is no domain to order a certificate for; add tls.domains` };
     }

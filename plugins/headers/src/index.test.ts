@@ -1,3 +1,4 @@
+// headers: the options Wharf had before issue #16 (custom request/response headers, frameDeny, nosniff) keep working.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway } from '@wharf/core';

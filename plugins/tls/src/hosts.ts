@@ -41,11 +41,13 @@ function hostsOf(rule: string): readonly string[] {
  * Builds the host → options map of one entrypoint. Two routers giving one host different options make that host
  * fall back to `default`, as in Traefik. Problems are logged once per configuration generation.
  */
-export function buildHostOptions(info: RuntimeInfo, entrypoint: string, entrypointOptions: string | undefined, known: ReadonlySet<string>, log: Logger): HostOptions {
+export function buildHostOptions(info: RuntimeInfo, entrypoint: string, entrypointOptions: string | undefined, known: ReadonlySet<string>, log: Logger, tlsRoutersOnly = false): HostOptions {
   const map = new Map<string, string>();
   const conflicts = new Set<string>();
   for (const router of Object.values(info.routers)) {
     if (router.status === 'disabled' || !router.config || !router.entryPoints.includes(entrypoint)) continue;
+    // On an entrypoint without http.tls only routers with `tls` answer TLS connections.
+    if (tlsRoutersOnly && router.config.tls === undefined) continue;
     const name = resolveOptionsName(routerReference(router, entrypointOptions), router.provider, known);
     if (name !== DEFAULT_OPTIONS && !known.has(name)) {
       log.error({ router: router.name, entryPoint: entrypoint }, `router ${router.name}: TLS options '${name}' do not exist (defined: ${[...new Set([DEFAULT_OPTIONS, ...known])].join(', ')}); handshakes for its hosts are refused`);

@@ -10,11 +10,17 @@ import { adaptHttp2Request, adaptHttp2Response } from './h2-request.js';
 import type { HostOptions } from './hosts.js';
 import { optionsFor } from './hosts.js';
 import { requestsCertificate, verifies, type CompiledOptions } from './options.js';
-import type { TLSSnapshot, TLSStore } from './store.js';
+import type { StoreHolder } from './store-holder.js';
+import type { TLSSnapshot } from './store.js';
 
 export interface TLSServerDeps {
   entrypoint: string;
-  store: TLSStore;
+  store: StoreHolder;
+  /**
+   * The entrypoint has no `http.tls`: TLS is decided per router, as in Traefik, so a connection that starts with
+   * an HTTP request line is plain HTTP, served as on any entrypoint, and a ClientHello is a TLS one.
+   */
+  mixed: boolean;
   /** This entrypoint's host → options map, as of the live configuration. */
   hostOptions: () => HostOptions;
   log: Logger;
@@ -130,8 +136,10 @@ class TLSEntrypointServer {
     socket.once('close', () => this.sockets.delete(socket));
     // http.Server makes sockets half-open for its own parser; a TLS socket must close when its peer does, as under
     // https.Server, or a client that leaves mid-handshake keeps the connection (and a graceful stop) waiting.
+    const allowHalfOpen = socket.allowHalfOpen;
     socket.allowHalfOpen = false;
-    socket.on('error', () => socket.destroy());
+    const onError = (): void => void socket.destroy();
+    socket.on('error', onError);
     socket.setTimeout(this.handshakeTimeout, () => socket.destroy());
     this.awaitingHello.add(socket);
     socket.once('close', () => this.awaitingHello.delete(socket));
@@ -145,6 +153,7 @@ class TLSEntrypointServer {
       socket.setTimeout(0);
       if (hello.kind === 'hello' && hello.alpn.includes(ACME_TLS_ALPN) && this.answerChallenge(socket, reader.bytes(), hello.servername)) return;
       if (hello.kind === 'hello') this.handshake(socket, reader.bytes(), hello.servername);
+      else if (hello.kind === 'http' && this.deps.mixed) this.servePlain(socket, reader.bytes(), allowHalfOpen, onError);
       else if (hello.kind === 'http') socket.end(HTTP_ON_TLS_PORT);
       else {
         this.log.debug({ remoteAddress: socket.remoteAddress }, `TLS: dropping connection: ${hello.reason}`);
@@ -170,8 +179,29 @@ class TLSEntrypointServer {
     return true;
   }
 
+  /** A plain HTTP connection on a mixed entrypoint: back to the state http.Server expects, bytes read put back. */
+  private servePlain(socket: Socket, bytes: Buffer, allowHalfOpen: boolean, onError: () => void): void {
+    socket.allowHalfOpen = allowHalfOpen;
+    socket.off('error', onError);
+    socket.unshift(bytes);
+    this.http1.call(this.server, socket);
+    socket.resume();
+  }
+
   private handshake(socket: Socket, hello: Buffer, servername: string | undefined): void {
-    const snapshot = this.deps.store.snapshot;
+    const store = this.deps.store.current;
+    if (store === undefined) {
+      // The first ClientHello on a mixed entrypoint: the store (default certificate) is made now, once.
+      this.deps.store.ready().then(
+        () => socket.destroyed || this.handshake(socket, hello, servername),
+        (err: Error) => {
+          this.log.error({ err }, `TLS: cannot make the default certificate: ${err.message}`);
+          socket.destroy();
+        },
+      );
+      return;
+    }
+    const snapshot = store.snapshot;
     const name = optionsFor(this.deps.hostOptions(), servername);
     const options = snapshot.options.get(name);
     if (!options || options instanceof Error) {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { type CertificateSupply, type Logger, type PemPair } from '@wharf/core';
+import { type CertificateSupply, type Logger } from '@wharf/core';
 import { decode } from '@wharf/core/config';
 import { CertificateIndex, loadCertificate, pemSource, type LoadedCertificate } from './certificates.js';
 import { DEFAULT_OPTIONS } from './hosts.js';
@@ -44,7 +44,7 @@ export class TLSSnapshot {
   }
 }
 
-interface ProviderSection {
+export interface ProviderSection {
   provider: string;
   value: unknown;
 }
@@ -74,8 +74,6 @@ export class TLSStore {
   private warnedSelfSigned = false;
   /** Certificates other plugins supplied (ACME), by source; served beside tls.certificates. */
   private readonly supplied = new Map<string, ReadonlyMap<string, LoadedCertificate>>();
-  /** TLS-ALPN-01 challenge certificates by source, then by domain. */
-  private readonly challenges = new Map<string, ReadonlyMap<string, PemPair>>();
   /** Told the certificates served after every build (metrics: wharf_tls_certs_not_after). */
   onCertificates: ((certificates: readonly LoadedCertificate[]) => void) | undefined;
 
@@ -105,8 +103,7 @@ export class TLSStore {
    * Certificates obtained at run time by another plugin (the `certificateSupply` event): the source's previous supply
    * is replaced and a new snapshot goes live; connections already established keep theirs.
    */
-  supply({ source, certificates, challenges }: CertificateSupply): void {
-    if (challenges) this.challenges.set(source, challenges);
+  supply({ source, certificates }: CertificateSupply): void {
     const previous = this.supplied.get(source) ?? new Map<string, LoadedCertificate>();
     const loaded = new Map<string, LoadedCertificate>();
     certificates.forEach((pair, i) => {
@@ -120,17 +117,6 @@ export class TLSStore {
     const unchanged = loaded.size === previous.size && [...loaded].every(([pem, cert]) => previous.get(pem) === cert);
     this.supplied.set(source, loaded);
     if (!unchanged) this.swap(this.build(this.sections));
-  }
-
-  /** The TLS-ALPN-01 certificate for a server name, when a challenge for it is pending. */
-  challengeFor(servername: string | undefined): PemPair | undefined {
-    if (!servername) return undefined;
-    const name = servername.toLowerCase();
-    for (const byDomain of this.challenges.values()) {
-      const pair = byDomain.get(name);
-      if (pair) return pair;
-    }
-    return undefined;
   }
 
   /** Stops watching files. */

@@ -14,7 +14,8 @@ describe('compileRule hosts', () => {
     { desc: 'anything && Host', rule: 'PathPrefix(`/x`) && Method(`GET`) && Host(`a`)', expected: ['a'] },
     { desc: 'Host in a parenthesized conjunction', rule: '(Host(`a`) && Path(`/`)) && Method(`GET`)', expected: ['a'] },
     { desc: 'first Host of a conjunction', rule: 'Host(`a`) && (Host(`b`) || Path(`/`))', expected: ['a'] },
-    { desc: 'v2 multi-value Host', rule: 'Host(`a`, `b`, `a`)', expected: ['a', 'b'] },
+    { desc: 'wildcard Host is not exact', rule: 'Host(`*.a`)', expected: null },
+    { desc: 'Host(`*`) is not exact', rule: 'Host(`*`) && Path(`/`)', expected: null },
     { desc: 'disjunction of Hosts is their union', rule: 'Host(`a`) || Host(`b`) && Path(`/`)', expected: ['a', 'b'] },
     { desc: 'Host || non-Host', rule: 'Host(`a`) || Path(`/`)', expected: null },
     { desc: 'negated Host', rule: '!Host(`a`)', expected: null },
@@ -25,6 +26,11 @@ describe('compileRule hosts', () => {
   for (const { desc, rule, expected } of cases) {
     test(desc, () => assert.deepEqual(compileRule(rule).hosts, expected));
   }
+
+  test('v2 Host and HostHeader lists are exact hosts', () => {
+    assert.deepEqual(compileRule('Host(`a`, `b`, `a`)', 'v2').hosts, ['a', 'b']);
+    assert.deepEqual(compileRule('HostHeader(`c`) && Path(`/`)', 'v2').hosts, ['c']);
+  });
 
   test('compiled rule keeps its text and is immutable', () => {
     const compiled = compileRule('Host(`a`) && Path(`/`)');
@@ -157,8 +163,8 @@ describe("ruleHostNames (Traefik's ParseDomains: the domains a certificate resol
     { desc: 'every Host of an ||, in order, lower-cased', rule: 'Host(`B.example`) || Host(`a.example`)', expected: ['b.example', 'a.example'] },
     { desc: 'through && and !', rule: 'Host(`a.example`) && !Host(`b.example`)', expected: ['a.example', 'b.example'] },
     { desc: 'HostRegexp gives none', rule: 'HostRegexp(`^.+$`) && Path(`/`)', expected: [] },
-    { desc: 'v2 multi-value Host', rule: 'Host(`a.example`,`b.example`)', expected: ['a.example', 'b.example'] },
   ];
   for (const { desc, rule, expected } of cases) test(desc, () => assert.deepEqual(ruleHostNames(rule), expected));
+  test('v2 syntax: multi-value Host', () => assert.deepEqual(ruleHostNames('Host(`a.example`,`b.example`)', 'v2'), ['a.example', 'b.example']));
   test('an invalid rule throws', () => assert.throws(() => ruleHostNames('Host(`a`'), RuleSyntaxError));
 });

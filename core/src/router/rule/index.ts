@@ -2,9 +2,11 @@
 // compileExpression is the tree compiler the provider constraints share.
 import type { RequestFacts } from '../request-facts.js';
 import { MATCHERS, normalizeRuleHost } from './matchers.js';
-import { parseRule, type ExpressionNode, type MatcherNode, type RuleNode } from './parser.js';
+import { MATCHERS_V2 } from './matchers-v2.js';
+import { parseRule, type ExpressionNode, type MatcherNode, type RuleNode, type RuleSyntax } from './parser.js';
+import type { MatcherName, MatcherNameV2 } from './signatures.js';
 
-export { parseRule, parseExpression, RuleSyntaxError, type Grammar, type MatcherNode } from './parser.js';
+export { parseRule, parseExpression, RuleSyntaxError, type Grammar, type MatcherNode, type RuleSyntax } from './parser.js';
 export { MatcherSet } from './signatures.js';
 export { compileRegexp } from './matchers.js';
 
@@ -19,10 +21,15 @@ export interface CompiledRule {
   readonly hosts: readonly string[] | null;
 }
 
-/** Parse and compile; throws RuleSyntaxError (a WharfError, code WHARF_ERR_RULE_SYNTAX) on any invalid rule. */
-export function compileRule(rule: string): CompiledRule {
-  const ast = parseRule(rule);
-  const match = compileExpression(ast, (node) => MATCHERS[node.name](node.args, node.position));
+/**
+ * Parse and compile in Traefik's v3 syntax, or v2's (`ruleSyntax: v2`); throws RuleSyntaxError (a WharfError, code
+ * WHARF_ERR_RULE_SYNTAX) on any invalid rule.
+ */
+export function compileRule(rule: string, syntax: RuleSyntax = 'v3'): CompiledRule {
+  const ast = parseRule(rule, syntax);
+  const match = compileExpression(ast, syntax === 'v2'
+    ? (node) => MATCHERS_V2[node.name as MatcherNameV2](node.args, node.position)
+    : (node) => MATCHERS[node.name as MatcherName](node.args, node.position));
   const hosts = requiredHosts(ast);
   return Object.freeze({ rule, match, hosts: hosts && Object.freeze([...hosts]) });
 }
@@ -32,7 +39,7 @@ export function compileRule(rule: string): CompiledRule {
  * `HostRegexp` gives none): Traefik's ParseDomains, the domains a certificate resolver orders for a router.
  * Throws RuleSyntaxError on an invalid rule.
  */
-export function ruleHostNames(rule: string): string[] {
+export function ruleHostNames(rule: string, syntax: RuleSyntax = 'v3'): string[] {
   const names: string[] = [];
   const walk = (node: RuleNode): void => {
     if (node.type === 'matcher') {
@@ -43,7 +50,7 @@ export function ruleHostNames(rule: string): string[] {
       walk(node.right);
     }
   };
-  walk(parseRule(rule));
+  walk(parseRule(rule, syntax));
   return names;
 }
 
@@ -109,7 +116,7 @@ function someOf<Input>(predicates: Predicate<Input>[]): Predicate<Input> {
 function requiredHosts(node: RuleNode): ReadonlySet<string> | null {
   switch (node.type) {
     case 'matcher':
-      return node.name === 'Host' ? new Set(node.args.map(normalizeRuleHost)) : null;
+      return isExactHostMatcher(node) ? new Set(node.args.map(normalizeRuleHost)) : null;
     case 'not':
       return null;
     case 'and':
@@ -129,4 +136,9 @@ function requiredHosts(node: RuleNode): ReadonlySet<string> | null {
       return union;
     }
   }
+}
+
+/** Host (or v2's HostHeader) naming exact hosts: a wildcard (`*`, `*.example.com`) cannot be looked up by name. */
+function isExactHostMatcher(node: MatcherNode<MatcherName | MatcherNameV2>): boolean {
+  return (node.name === 'Host' || node.name === 'HostHeader') && !node.args.some((arg) => arg.trim().startsWith('*'));
 }

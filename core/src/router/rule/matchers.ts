@@ -10,14 +10,37 @@ export type MatcherFn = (facts: RequestFacts) => boolean;
 /** `position` is the 1-based column of the matcher in its rule, used only in error messages. */
 export type MatcherFactory = (args: readonly string[], position?: number) => MatcherFn;
 
-/** Exact host names, compared with the request host after the same normalization (see normalizeRuleHost). */
+/**
+ * Traefik v3's Host: an exact name, `*` for any host (even none), or `*.example.com` for one more label in front of
+ * example.com (not two, not none), compared after the same normalization as the request host (normalizeRuleHost).
+ */
 export function host(args: readonly string[], position = 1): MatcherFn {
+  const value = args[0]!;
+  if (args.length === 1 && value.trim() === '*') return () => true;
+  if (args.length === 1 && value.trim().startsWith('*')) return wildcardHost(value, position);
+  return exactHosts(args, position);
+}
+
+function wildcardHost(value: string, position: number): MatcherFn {
+  const trimmed = value.trim();
+  if (!trimmed.startsWith('*.')) {
+    throw new RuleSyntaxError(position, `Host: invalid value \`${value}\`: a wildcard stands for one whole label, as in \`*.example.com\``);
+  }
+  const tail = '.' + validatedRuleHost(trimmed.slice(2), position);
+  return (facts) => {
+    const dot = facts.host.indexOf('.');
+    return dot !== -1 && dot === facts.host.length - tail.length && facts.host.endsWith(tail);
+  };
+}
+
+/** Exact host names (Traefik v2's Host and HostHeader take several). */
+export function exactHosts(args: readonly string[], position = 1): MatcherFn {
   const hosts = args.map((value) => validatedRuleHost(value, position));
   return anyOf(hosts.map((h) => (facts: RequestFacts) => facts.host === h), hosts, (set) => (facts) => set.has(facts.host));
 }
 
 /** Unanchored regexps over the normalized (lower-case, port-less) host, as Traefik v3 does. */
-function hostRegexp(args: readonly string[], position = 1): MatcherFn {
+export function hostRegexp(args: readonly string[], position = 1): MatcherFn {
   const patterns = args.map((pattern) => {
     requireASCII('HostRegexp', pattern, position);
     return compileRegexp('HostRegexp', pattern, position);
@@ -43,7 +66,7 @@ export function pathRegexp(args: readonly string[], position = 1): MatcherFn {
 }
 
 /** The rule value is upper-cased; the request method is compared as sent, so `get` on the wire never matches. */
-function method(args: readonly string[]): MatcherFn {
+export function method(args: readonly string[]): MatcherFn {
   const methods = args.map((value) => value.toUpperCase());
   return anyOf(methods.map((m) => (facts: RequestFacts) => facts.method === m), methods, (set) => (facts) => set.has(facts.method));
 }
@@ -71,8 +94,10 @@ function query(args: readonly string[], position = 1): MatcherFn {
   return (facts) => facts.query.getAll(key).includes(value);
 }
 
+/** With one argument, the same as Query (Traefik's queryRegexp). */
 function queryRegexp(args: readonly string[], position = 1): MatcherFn {
-  expectCount('QueryRegexp', args, 2, 2, position);
+  expectCount('QueryRegexp', args, 1, 2, position);
+  if (args.length === 1) return query(args, position);
   const key = args[0]!;
   const re = compileRegexp('QueryRegexp', args[1]!, position);
   return (facts) => facts.query.getAll(key).some((value) => re.test(value));
@@ -124,7 +149,7 @@ function anyOf(
   return (facts) => predicates.some((predicate) => predicate(facts));
 }
 
-function expectCount(name: string, args: readonly string[], min: number, max: number, position: number): void {
+export function expectCount(name: string, args: readonly string[], min: number, max: number, position: number): void {
   if (args.length >= min && args.length <= max) return;
   throw new RuleSyntaxError(position, `${name} takes ${describeArity({ min, max })}, got ${args.length}`);
 }
@@ -139,7 +164,7 @@ export function compileRegexp(matcher: string, pattern: string, position: number
   }
 }
 
-function requireASCII(matcher: string, value: string, position: number): void {
+export function requireASCII(matcher: string, value: string, position: number): void {
   // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(value)) return;
   throw new RuleSyntaxError(position, `${matcher}: invalid value \`${value}\`: non-ASCII characters are not allowed, use the punycode (xn--) form`);
@@ -169,12 +194,12 @@ function validatedRuleHost(value: string, position: number): string {
 }
 
 /** Rule paths get the request path's normalization, so `/%7euser` and `/~user` mean the same thing on both sides. */
-function validatedRulePath(matcher: string, value: string, position: number): string {
+export function validatedRulePath(matcher: string, value: string, position: number): string {
   if (!value.startsWith('/')) throw new RuleSyntaxError(position, `${matcher}: path \`${value}\` must start with '/'`);
   return matchingPath(value);
 }
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Header names are case-insensitive: Node hands them to us lower-cased. */
 function validatedHeaderArgs(matcher: string, args: readonly string[], position: number): [string, string] {
@@ -185,7 +210,7 @@ function validatedHeaderArgs(matcher: string, args: readonly string[], position:
 }
 
 /** Guarded because a plain-object header map would answer `constructor` or `__proto__` from its prototype. */
-function headerValues(facts: RequestFacts, name: string): readonly string[] | undefined {
+export function headerValues(facts: RequestFacts, name: string): readonly string[] | undefined {
   const values = facts.headers[name];
   return Array.isArray(values) ? values : undefined;
 }

@@ -2,14 +2,17 @@
 // The grammar (`&&`, `||`, `!`, parentheses, quoted arguments) is shared: a Grammar names the matchers it
 // accepts, so the Docker/Swarm constraints (Label, LabelRegex) are read by this same parser.
 import { WharfError } from '../../errors.js';
-import { RULE_MATCHERS, describeArity, type MatcherName, type MatcherSet } from './signatures.js';
+import { RULE_MATCHERS, RULE_MATCHERS_V2, describeArity, type MatcherName, type MatcherNameV2, type MatcherSet } from './signatures.js';
 
 export type ExpressionNode<Name extends string> =
   | { readonly type: 'and' | 'or'; readonly left: ExpressionNode<Name>; readonly right: ExpressionNode<Name> }
   | { readonly type: 'not'; readonly operand: ExpressionNode<Name> }
   | MatcherNode<Name>;
 
-export type RuleNode = ExpressionNode<MatcherName>;
+/** A parsed rule of either syntax (`v3`, the default, or Traefik v2's through `ruleSyntax: v2`). */
+export type RuleNode = ExpressionNode<MatcherName | MatcherNameV2>;
+
+export type RuleSyntax = 'v2' | 'v3';
 
 export interface MatcherNode<Name extends string = MatcherName> {
   readonly type: 'matcher';
@@ -27,9 +30,17 @@ export interface Grammar<Name extends string> {
   readonly matchers: MatcherSet<Name>;
   /** Whether `` is a value: no rule matcher means anything by it, a constraint compares a missing label as ''. */
   readonly emptyArguments: 'allowed' | 'rejected';
+  /** Appended to "takes exactly 1 argument" errors: how to write several values instead. */
+  readonly severalValuesHint?: string;
 }
 
-const RULE_GRAMMAR: Grammar<MatcherName> = { subject: 'rule', matchers: RULE_MATCHERS, emptyArguments: 'rejected' };
+const RULE_GRAMMAR: Grammar<MatcherName> = {
+  subject: 'rule',
+  matchers: RULE_MATCHERS,
+  emptyArguments: 'rejected',
+  severalValuesHint: "Traefik v3's rule syntax takes one value per matcher: write Host(`a`) || Host(`b`), or set the router's ruleSyntax (or core.defaultRuleSyntax) to v2",
+};
+const RULE_GRAMMAR_V2: Grammar<MatcherNameV2> = { subject: 'rule', matchers: RULE_MATCHERS_V2, emptyArguments: 'rejected' };
 
 /** A rule that cannot be parsed or compiled; `position` is the 1-based column the message refers to. */
 export class RuleSyntaxError extends WharfError {
@@ -57,8 +68,8 @@ interface Token {
   readonly position: number;
 }
 
-export function parseRule(rule: string): RuleNode {
-  return parseExpression(rule, RULE_GRAMMAR);
+export function parseRule(rule: string, syntax: RuleSyntax = 'v3'): RuleNode {
+  return syntax === 'v2' ? parseExpression(rule, RULE_GRAMMAR_V2) : parseExpression(rule, RULE_GRAMMAR);
 }
 
 /** Parses `text` with the shared operators and the grammar's matchers; throws RuleSyntaxError. */
@@ -131,7 +142,7 @@ class Parser<Name extends string> {
     if (open.kind !== '(') this.fail(open, `expected '(' after matcher name '${nameToken.value}'`);
     this.advance();
     const args = this.parseArguments(name);
-    checkArity(name, args, matchers, nameToken.position);
+    checkArity(name, args, this.grammar, nameToken.position);
     return { type: 'matcher', name, args, position: nameToken.position };
   }
 
@@ -175,10 +186,11 @@ class Parser<Name extends string> {
   }
 }
 
-function checkArity<Name extends string>(name: Name, args: readonly string[], matchers: MatcherSet<Name>, position: number): void {
-  const arity = matchers.arity[name];
+function checkArity<Name extends string>(name: Name, args: readonly string[], grammar: Grammar<Name>, position: number): void {
+  const arity = grammar.matchers.arity[name];
   if (args.length >= arity.min && args.length <= arity.max) return;
-  throw new RuleSyntaxError(position, `${name} takes ${describeArity(arity)}, got ${args.length}`);
+  const hint = args.length > 1 && arity.max === 1 && grammar.severalValuesHint ? `; ${grammar.severalValuesHint}` : '';
+  throw new RuleSyntaxError(position, `${name} takes ${describeArity(arity)}, got ${args.length}${hint}`);
 }
 
 function unknownMatcherMessage(name: string, matchers: MatcherSet<string>): string {

@@ -20,21 +20,41 @@ export interface Arity {
   readonly max: number;
 }
 
+const ONE: Arity = { min: 1, max: 1 };
 const ONE_OR_MORE: Arity = { min: 1, max: Infinity };
+const ONE_OR_TWO: Arity = { min: 1, max: 2 };
 const EXACTLY_TWO: Arity = { min: 2, max: 2 };
+const PAIRS: Arity = { min: 2, max: Infinity };
 
+/** Traefik v3's matchers (pkg/muxer/http/matcher.go): one value each; several values are written with `||`. */
 export const MATCHER_ARITY: Readonly<Record<MatcherName, Arity>> = {
-  ClientIP: ONE_OR_MORE,
+  ClientIP: ONE,
   Header: EXACTLY_TWO,
   HeaderRegexp: EXACTLY_TWO,
+  Host: ONE,
+  HostRegexp: ONE,
+  Method: ONE,
+  Path: ONE,
+  PathPrefix: ONE,
+  PathRegexp: ONE,
+  Query: ONE_OR_TWO,
+  QueryRegexp: ONE_OR_TWO,
+};
+
+/** Traefik v2's matchers (`ruleSyntax: v2`, pkg/muxer/http/matcher_v2.go): lists of values, gorilla/mux templates. */
+export type MatcherNameV2 = 'ClientIP' | 'Headers' | 'HeadersRegexp' | 'Host' | 'HostHeader' | 'HostRegexp' | 'Method' | 'Path' | 'PathPrefix' | 'Query';
+
+export const MATCHER_ARITY_V2: Readonly<Record<MatcherNameV2, Arity>> = {
+  ClientIP: ONE_OR_MORE,
+  Headers: PAIRS,
+  HeadersRegexp: PAIRS,
   Host: ONE_OR_MORE,
+  HostHeader: ONE_OR_MORE,
   HostRegexp: ONE_OR_MORE,
   Method: ONE_OR_MORE,
   Path: ONE_OR_MORE,
   PathPrefix: ONE_OR_MORE,
-  PathRegexp: ONE_OR_MORE,
-  Query: { min: 1, max: 2 },
-  QueryRegexp: EXACTLY_TWO,
+  Query: ONE_OR_MORE,
 };
 
 /**
@@ -73,8 +93,10 @@ export class MatcherSet<Name extends string> {
 }
 
 export const RULE_MATCHERS = new MatcherSet(MATCHER_ARITY);
+export const RULE_MATCHERS_V2 = new MatcherSet(MATCHER_ARITY_V2);
 
 export function describeArity(arity: Arity): string {
+  if (arity === PAIRS) return 'name/value pairs';
   if (arity.max === Infinity) return `at least ${plural(arity.min, 'argument')}`;
   if (arity.min === arity.max) return `exactly ${plural(arity.min, 'argument')}`;
   return `${arity.min} or ${arity.max} arguments`;

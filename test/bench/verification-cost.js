@@ -1,0 +1,97 @@
+// Credential checks measured in one process, for what HTTP load cannot show (the middlewares suite runs it):
+//   - basicAuth's cold path: one bcrypt verification through the plugin's own worker thread (checkSecret), its CPU
+//     and the event-loop time it costs the gateway, beside the same check run on the event loop (bcryptjs inline);
+//   - digestAuth's check (header parse, response digest, nonce count), which a load generator cannot drive: every
+//     request needs a higher nonce count on a nonce the server issued.
+// `node verification-cost.js <seconds> <htpasswd secret> <password>` prints one `COST_JSON {...}` line and exits.
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { checkSecret } from '@wharf/plugin-basicauth';
+import { DigestAuthority, digestParams, md5 } from '@wharf/plugin-digestauth';
+
+// Bounds: at least MIN_CHECKS, at most MAX_CHECKS, and no more than `seconds` of checks per measurement.
+const MIN_CHECKS = 3;
+const MAX_CHECKS = 200;
+const DIGEST_CHECKS = 20_000;
+
+const [seconds, secret, password] = [Number(process.argv[2] ?? 3), process.argv[3], process.argv[4]];
+if (!secret || !password) {
+  console.error('usage: node verification-cost.js <seconds> <htpasswd secret> <password>');
+  process.exit(2);
+}
+
+/** Runs `check` one after the other within the bounds; CPU of every thread, wall and event-loop busy time per check. */
+async function perCheck(check, { max = MAX_CHECKS } = {}) {
+  const elu = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  let count = 0;
+  while (count < max && (count < MIN_CHECKS || performance.now() - started < seconds * 1000)) {
+    const pending = check(count);
+    if (pending instanceof Promise) await pending; // a synchronous check is not charged a microtask turn
+    count++;
+  }
+  const wallMs = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpu);
+  return {
+    checks: count,
+    wallUs: (wallMs * 1000) / count,
+    cpuUs: (user + system) / count,
+    eventLoopUs: (performance.eventLoopUtilization(elu).active * 1000) / count,
+  };
+}
+
+async function bcryptThroughWorker() {
+  const bytes = Buffer.from(password);
+  const verify = async () => {
+    if (!(await checkSecret(bytes, secret))) throw new Error('basicAuth: the benchmark password does not match its hash');
+  };
+  await verify(); // starts the worker thread and loads bcryptjs there: not part of a verification
+  return perCheck(verify);
+}
+
+async function bcryptOnEventLoop() {
+  // The plugin's own bcryptjs, run where Traefik-style code would run it: in the request's path.
+  const require = createRequire(import.meta.resolve('@wharf/plugin-basicauth'));
+  const { default: bcrypt } = await import(pathToFileURL(require.resolve('bcryptjs')).href);
+  const hash = `$2b$${secret.slice(4)}`;
+  return perCheck(() => {
+    if (!bcrypt.compareSync(password, hash)) throw new Error('bcryptjs: the benchmark password does not match its hash');
+  });
+}
+
+/** digestAuth's per-request work on valid headers: one nonce, counts 1, 2, 3… as a client sends them. */
+async function digestCheck() {
+  const realm = 'bench';
+  const ha1 = md5(`bench:${realm}:${password}`);
+  const authority = new DigestAuthority(realm, (user, r) => (user === 'bench' && r === realm ? ha1 : undefined));
+  const nonce = authority.issueNonce();
+  const opaque = authority.opaque;
+  const uri = '/api/bench';
+  const ha2 = md5(`GET:${uri}`);
+  const cnonce = 'MDAwMDAwMDAwMDAwMDAw';
+  // The client's side is computed before the clock starts: only the gateway's check is timed.
+  const headers = Array.from({ length: DIGEST_CHECKS }, (_, i) => {
+    const nc = (i + 1).toString(16).padStart(8, '0');
+    const response = md5([ha1, nonce, nc, cnonce, 'auth', ha2].join(':'));
+    return `Digest username="bench", realm="${realm}", nonce="${nonce}", uri="${uri}", algorithm=MD5, qop=auth, nc=${nc}, cnonce="${cnonce}", response="${response}", opaque="${opaque}"`;
+  });
+  const request = { method: 'GET', url: uri };
+  return perCheck(
+    (i) => {
+      const verdict = authority.check(digestParams(headers[i]), request);
+      if (!('user' in verdict)) throw new Error(`digestAuth: check ${i + 1} refused (${JSON.stringify(verdict)})`);
+    },
+    { max: DIGEST_CHECKS },
+  );
+}
+
+const result = {
+  bcryptCost: Number(secret.split('$')[2]),
+  worker: await bcryptThroughWorker(),
+  inline: await bcryptOnEventLoop(),
+  digest: await digestCheck(),
+};
+console.log(`COST_JSON ${JSON.stringify(result)}`);
+process.exit(0);
