@@ -198,3 +198,18 @@ test('a wildcard domain on a resolver without dnsChallenge is a router error; th
     await gw.stop();
   }
 });
+
+test('an entrypoint without http.tls: the router with tls.certResolver is served over TLS there with its ACME certificate', async () => {
+  const config = staticConfig(ports, acmeOptions({ storage: dir.file('mixed.json'), httpChallenge: { entryPoint: 'web' } })) as { entryPoints: { websecure: Record<string, unknown> } };
+  delete config.entryPoints.websecure.http;
+  const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config, dynamic: routers(backend.url, { app: { rule: 'Host(`mixed.test`)', tls: { certResolver: 'le' } } }) });
+  try {
+    const cert = await eventually(async () => {
+      const s = await served(ports.websecure, 'mixed.test', root);
+      return s.authorized && s;
+    }, 'the ACME certificate on a mixed entrypoint');
+    assert.equal(cert.subjectaltname, 'DNS:mixed.test');
+  } finally {
+    await gw.stop();
+  }
+});
