@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the suite needs, as "command:package".
-NEEDED=("chromium:chromium" "redis-server:redis-server" "dockerd:docker.io" "busybox:busybox-static")
+NEEDED=("chromium:chromium" "redis-server:redis-server" "dockerd:docker.io" "busybox:busybox-static" "pebble:pebble")
 
 missing=()
 for entry in "${NEEDED[@]}"; do

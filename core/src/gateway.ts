@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Middleware } from './context.js';
 import { dynamicSchema, type ProviderConfig } from './config/dynamic.js';
-import type { RuntimeInfo } from './config/runtime.js';
+import { addError, type RuntimeInfo } from './config/runtime.js';
 import { staticSchema, type StaticConfig } from './config/static.js';
 import { Entrypoint } from './entrypoint/entrypoint.js';
 import { messageOf } from './errors.js';
@@ -228,8 +228,8 @@ export class Gateway extends EventEmitter {
         this.on(event, listener);
         return events;
       }) as PluginEvents['on'],
-      emit: (event, certificates) => {
-        this.emit(event, certificates);
+      emit: (event: string, payload: unknown) => {
+        this.emit(event, payload);
       },
     };
     return {
@@ -258,6 +258,12 @@ export class Gateway extends EventEmitter {
           this.dynamicListeners.push({ key: dynamicKey, plugin: plugin.name, listener });
         },
         runtime: () => this.runtime.info,
+        warnRouter: (router, message) => {
+          const info = this.runtime.info.routers[router];
+          if (!info) return;
+          addError(info, message, false);
+          this.log.error({ plugin: plugin.name, routerName: router }, `router ${router}: ${message}`);
+        },
         schemas,
       },
       lifecycle: {

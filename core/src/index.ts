@@ -19,6 +19,8 @@ export {
   type HealthEvent,
   type UpstreamFailureEvent,
   type CertificateInfo,
+  type CertificateSupply,
+  type PemPair,
   type PrimaryHost,
 } from './plugin/contract.js';
 export { wrapResponse, type ResponseWriter } from './response-writer.js';

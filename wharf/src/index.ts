@@ -26,6 +26,7 @@ import retry from '@wharf/plugin-retry';
 import stripPrefix from '@wharf/plugin-stripprefix';
 import stripPrefixRegex from '@wharf/plugin-stripprefixregex';
 import tls from '@wharf/plugin-tls';
+import acme from '@wharf/plugin-acme';
 import circuitBreaker from '@wharf/plugin-circuitbreaker';
 import contentType from '@wharf/plugin-contenttype';
 import grpcWeb from '@wharf/plugin-grpcweb';
@@ -42,6 +43,7 @@ export const builtinPlugins: readonly Plugin[] = [
   stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme,
   addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex,
   ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq, passTLSClientCert,
+  acme,
   chain, errors,
   forwardAuth,
   circuitBreaker, contentType, grpcWeb,

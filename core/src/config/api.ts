@@ -7,5 +7,5 @@ export { PluginRegistry } from '../plugin/registry.js';
 export { optionRows, optionTable, markedSection, markedSections } from './docs.js';
 export { parseAddress } from '../entrypoint/address.js';
 export { isTLSEntryPoint } from '../runtime/build.js';
-export { compileRule, type CompiledRule } from '../router/rule/index.js';
+export { compileRule, ruleHostNames, type CompiledRule } from '../router/rule/index.js';
 export type { RequestFacts } from '../router/request-facts.js';

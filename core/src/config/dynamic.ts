@@ -7,7 +7,7 @@ const RouterTLSSchema = Section(
   Type.Object(
     {
       options: Type.Optional(Type.String({ description: 'Name of the TLS options (tls.options.<name>) for this router.' })),
-      certResolver: Type.Optional(Type.String({ description: 'Certificate resolver name (accepted for compatibility).' })),
+      certResolver: Type.Optional(Type.String({ description: 'Certificate resolver (certificatesResolvers.<name>) that obtains the certificate for the router\'s domains.' })),
       domains: Type.Optional(
         Type.Array(Type.Object({ main: Type.String(), sans: Type.Optional(StringList()) }, { additionalProperties: false })),
       ),

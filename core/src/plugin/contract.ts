@@ -18,6 +18,26 @@ export interface GatewayEvents {
   on(event: 'upstreamFailure', listener: (e: UpstreamFailureEvent) => void): unknown;
   /** The certificates a TLS plugin serves now (after each load or reload). */
   on(event: 'certificates', listener: (certificates: readonly CertificateInfo[]) => void): unknown;
+  /** Another plugin (ACME) supplies certificates for the TLS plugin to serve; the latest supply per source wins. */
+  on(event: 'certificateSupply', listener: (supply: CertificateSupply) => void): unknown;
+}
+
+/** A PEM certificate chain and its private key. */
+export interface PemPair {
+  cert: string;
+  key: string;
+}
+
+/**
+ * Certificates a plugin obtained at run time (ACME) for the TLS plugin to serve by SNI beside `tls.certificates`,
+ * live, without restart. Each supply replaces the previous one from the same `source`.
+ */
+export interface CertificateSupply {
+  /** Who supplies them, e.g. `acme.le`. */
+  source: string;
+  certificates: readonly PemPair[];
+  /** TLS-ALPN-01 (RFC 8737) certificates by domain: served only to clients offering the `acme-tls/1` protocol. */
+  challenges?: ReadonlyMap<string, PemPair>;
 }
 
 /** A served certificate as metrics and the API may show it (never the key). */
@@ -111,6 +131,8 @@ export interface ServiceCapability {
 export interface PluginEvents extends GatewayEvents {
   /** Announces the certificates now served (a TLS plugin); others receive them as the `certificates` event. */
   emit(event: 'certificates', certificates: readonly CertificateInfo[]): void;
+  /** Supplies certificates (and TLS-ALPN-01 challenge certificates) for the TLS plugin to serve; see CertificateSupply. */
+  emit(event: 'certificateSupply', supply: CertificateSupply): void;
 }
 
 /** The configuration as data: the section the plugin owns, the live generation, and the schemas. */
@@ -122,6 +144,11 @@ export interface ConfigurationCapability {
   onDynamic(listener: (sections: ReadonlyArray<{ provider: string; value: unknown }>) => void): void;
   /** The live configuration generation: every router, service and middleware with its status and errors (for the API). */
   runtime(): RuntimeInfo;
+  /**
+   * Attaches a non-fatal error to a router of the live generation (status `warning`, shown by the API) and logs it:
+   * for problems a plugin finds in router fields it interprets (`tls.certResolver`). Call it from a `reload` listener.
+   */
+  warnRouter(router: string, message: string): void;
   /** The static and dynamic configuration schemas with every plugin's fields, to present configuration (secrets, durations). */
   readonly schemas: { readonly static: TSchema; readonly dynamic: TSchema };
 }

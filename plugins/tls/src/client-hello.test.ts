@@ -32,19 +32,24 @@ async function capturedHello(options: tls.ConnectionOptions): Promise<Buffer> {
 
 test('the server name of a real ClientHello', async () => {
   const hello = await capturedHello({ servername: 'app.example.test' });
-  assert.deepEqual(parseClientHello(hello), { kind: 'hello', servername: 'app.example.test' });
+  assert.deepEqual(parseClientHello(hello), { kind: 'hello', servername: 'app.example.test', alpn: [] });
 });
 
 test('a ClientHello without SNI (a client connecting by IP)', async () => {
   const hello = await capturedHello({});
-  assert.deepEqual(parseClientHello(hello), { kind: 'hello', servername: undefined });
+  assert.deepEqual(parseClientHello(hello), { kind: 'hello', servername: undefined, alpn: [] });
+});
+
+test('the ALPN protocols a client offers, in its order (TLS-ALPN-01 validators offer acme-tls/1)', async () => {
+  const hello = await capturedHello({ servername: 'alpn.test', ALPNProtocols: ['acme-tls/1', 'h2'] });
+  assert.deepEqual(parseClientHello(hello), { kind: 'hello', servername: 'alpn.test', alpn: ['acme-tls/1', 'h2'] });
 });
 
 test('bytes arriving one at a time: more until the ClientHello is complete', async () => {
   const hello = await capturedHello({ servername: 'slow.test' });
   const reader = new ClientHelloReader();
   for (let i = 0; i < hello.length - 1; i++) assert.equal(reader.push(hello.subarray(i, i + 1)).kind, 'more', `byte ${i}`);
-  assert.deepEqual(reader.push(hello.subarray(hello.length - 1)), { kind: 'hello', servername: 'slow.test' });
+  assert.deepEqual(reader.push(hello.subarray(hello.length - 1)), { kind: 'hello', servername: 'slow.test', alpn: [] });
   assert.deepEqual(reader.bytes(), hello);
 });
 
@@ -53,7 +58,7 @@ test('a ClientHello split over two handshake records', async () => {
   const body = hello.subarray(5, 5 + hello.readUInt16BE(3));
   const record = (fragment: Buffer) => Buffer.concat([Buffer.from([0x16, 0x03, 0x01, fragment.length >> 8, fragment.length & 0xff]), fragment]);
   const split = Buffer.concat([record(body.subarray(0, 40)), record(body.subarray(40))]);
-  assert.deepEqual(parseClientHello(split), { kind: 'hello', servername: 'split.test' });
+  assert.deepEqual(parseClientHello(split), { kind: 'hello', servername: 'split.test', alpn: [] });
   assert.equal(parseClientHello(split.subarray(0, 50)).kind, 'more');
 });
 

@@ -4,7 +4,7 @@
 /** What the first bytes of a connection turned out to be. */
 export type HelloResult =
   | { kind: 'more' }
-  | { kind: 'hello'; servername: string | undefined }
+  | { kind: 'hello'; servername: string | undefined; alpn: readonly string[] }
   | { kind: 'http' }
   | { kind: 'invalid'; reason: string };
 
@@ -12,6 +12,8 @@ const RECORD_HANDSHAKE = 0x16;
 const HANDSHAKE_CLIENT_HELLO = 0x01;
 const EXTENSION_SERVER_NAME = 0x0000;
 const NAME_TYPE_HOST = 0x00;
+const EXTENSION_ALPN = 0x0010;
+const NO_PROTOCOLS: readonly string[] = [];
 // A ClientHello with post-quantum key shares is ~2 KiB; anything far larger is not worth buffering.
 const MAX_HELLO_BYTES = 64 * 1024;
 const HTTP_METHOD_START = /^[A-Z]{3,10} /;
@@ -42,7 +44,7 @@ export function parseClientHello(data: Buffer): HelloResult {
   if (message === undefined) return data.length > MAX_HELLO_BYTES ? { kind: 'invalid', reason: 'ClientHello too large' } : { kind: 'more' };
   if (typeof message === 'string') return { kind: 'invalid', reason: message };
   try {
-    return { kind: 'hello', servername: serverNameOf(message) };
+    return { kind: 'hello', ...extensionsOf(message) };
   } catch (err) {
     return { kind: 'invalid', reason: (err as Error).message };
   }
@@ -80,21 +82,34 @@ function handshakeMessage(data: Buffer): Buffer | string | undefined {
   }
 }
 
-/** Walks a ClientHello body to the server_name extension; throws on a malformed message. */
-function serverNameOf(body: Buffer): string | undefined {
+/**
+ * Walks a ClientHello body to the server_name and ALPN extensions (the ALPN list lets TLS-ALPN-01 challenges, RFC 8737,
+ * be answered with their own certificate); throws on a malformed message.
+ */
+function extensionsOf(body: Buffer): { servername: string | undefined; alpn: readonly string[] } {
   const reader = new Cursor(body);
   reader.skip(2 + 32); // legacy_version, random
   reader.skip(reader.u8()); // legacy_session_id
   reader.skip(reader.u16()); // cipher_suites
   reader.skip(reader.u8()); // legacy_compression_methods
-  if (reader.remaining() === 0) return undefined; // no extensions at all
+  let servername: string | undefined;
+  let alpn = NO_PROTOCOLS;
+  if (reader.remaining() === 0) return { servername, alpn }; // no extensions at all
   const extensions = new Cursor(reader.take(reader.u16()));
   while (extensions.remaining() > 0) {
     const type = extensions.u16();
     const data = extensions.take(extensions.u16());
-    if (type === EXTENSION_SERVER_NAME) return hostNameOf(new Cursor(data));
+    if (type === EXTENSION_SERVER_NAME) servername = hostNameOf(new Cursor(data));
+    else if (type === EXTENSION_ALPN) alpn = protocolsOf(new Cursor(data));
   }
-  return undefined;
+  return { servername, alpn };
+}
+
+function protocolsOf(extension: Cursor): string[] {
+  const list = new Cursor(extension.take(extension.u16()));
+  const protocols: string[] = [];
+  while (list.remaining() > 0) protocols.push(list.take(list.u8()).toString('latin1'));
+  return protocols;
 }
 
 function hostNameOf(extension: Cursor): string | undefined {

@@ -32,7 +32,6 @@ function serveTLS(host: PluginHost, store: StoreHolder, entrypoint: string, conf
   const { maxConcurrentStreams } = (host.staticConfig as StaticConfig).entryPoints[entrypoint]!.http2;
   host.entrypoints.serve(entrypoint, tlsServerFactory({ entrypoint, store, mixed, maxConcurrentStreams, hostOptions: () => hostOptions, log: host.log }));
   host.entrypoints.use(misdirectedRequestCheck(() => hostOptions), { entrypoints: [entrypoint], order: MISDIRECTED_CHECK_ORDER });
-  if (config?.certResolver) host.log.warn(`entryPoints.${entrypoint}.http.tls.certResolver: Wharf has no ACME resolver; configure certificates in tls.certificates`);
   return (info) => {
     // Until the store is made no TLS connection is served; it rebuilds with the option names once it is.
     const made = store.current;
@@ -63,6 +62,8 @@ export default definePlugin({
       if (lastInfo !== undefined) for (const rebuild of rebuilders) rebuild(lastInfo);
     });
     host.configuration.onDynamic((sections) => store.configure(sections));
+    // Certificates obtained at run time (ACME) are served by SNI like tls.certificates.
+    host.events.on('certificateSupply', (supply) => store.supply(supply));
     host.lifecycle.onStop(() => store.close());
     if ([...entrypoints.values()].some((config) => config !== undefined)) await store.ready();
     rebuilders = [...entrypoints].map(([name, config]) => serveTLS(host, store, name, config));

@@ -9,7 +9,7 @@ const Domains = Type.Array(
     },
     { additionalProperties: false },
   ),
-  { description: 'Domains for a certificate resolver (accepted for compatibility; Wharf has no ACME resolver).' },
+  { description: 'Domains the certificate resolver orders for routers on this entrypoint without tls.domains of their own (default: the Host() names of each rule).' },
 );
 
 /** `entryPoints.<name>.http.tls`: present (even `=true`) makes the entrypoint terminate TLS for every router on it. */
@@ -17,7 +17,7 @@ export const EntryPointTLSSchema = Section(
   Type.Object(
     {
       options: Type.Optional(Type.String({ description: 'TLS options (tls.options.<name>) for routers on this entrypoint that set no tls of their own (default: default).' })),
-      certResolver: Type.Optional(Type.String({ description: 'Certificate resolver (accepted for compatibility; Wharf has no ACME resolver).' })),
+      certResolver: Type.Optional(Type.String({ description: 'Certificate resolver (certificatesResolvers.<name>, the acme plugin) for routers on this entrypoint that name none.' })),
       domains: Type.Optional(Domains),
     },
     { additionalProperties: false },
@@ -79,7 +79,7 @@ const StoreSchema = Type.Object(
           resolver: Type.Optional(Type.String({ description: 'Ignored.' })),
           domain: Type.Optional(Type.Object({ main: Type.String({ description: 'Ignored.' }), sans: Type.Optional(StringList({ description: 'Ignored.' })) }, { additionalProperties: false, description: 'Ignored.' })),
         },
-        { additionalProperties: false, description: 'Accepted for compatibility; Wharf has no ACME resolver.' },
+        { additionalProperties: false, description: 'Accepted for compatibility; ignored (the acme plugin does not obtain the default certificate yet).' },
       ),
     ),
   },

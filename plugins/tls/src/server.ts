@@ -34,6 +34,8 @@ const ALERT_UNRECOGNIZED_NAME = 112;
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 60_000;
 // RFC 9113 §3.4: the client preface begins with this line, which no HTTP/1.1 method can be mistaken for.
 const H2_PREFACE_START = Buffer.from('PRI * HTTP/2.0');
+/** The ALPN protocol of TLS-ALPN-01 validation connections (RFC 8737 §6.2). */
+const ACME_TLS_ALPN = 'acme-tls/1';
 const HTTP_ON_TLS_PORT = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
 type ConnectionListener = (this: Server, socket: Socket) => void;
@@ -153,6 +155,7 @@ class TLSEntrypointServer {
       socket.off('data', onData);
       socket.pause();
       socket.setTimeout(0);
+      if (hello.kind === 'hello' && hello.alpn.includes(ACME_TLS_ALPN) && this.answerChallenge(socket, reader.bytes(), hello.servername)) return;
       if (hello.kind === 'hello') this.handshake(socket, reader.bytes(), hello.servername);
       else if (hello.kind === 'http' && this.deps.mixed) this.servePlain(socket, reader.bytes(), allowHalfOpen, onError);
       else if (hello.kind === 'http') socket.end(HTTP_ON_TLS_PORT);
@@ -162,6 +165,22 @@ class TLSEntrypointServer {
       }
     };
     socket.on('data', onData);
+  }
+
+  /**
+   * TLS-ALPN-01 (RFC 8737): a validator offering `acme-tls/1` for a name with a pending challenge gets the challenge
+   * certificate, then the connection closes (no application data is exchanged). False when no challenge is pending.
+   */
+  private answerChallenge(socket: Socket, hello: Buffer, servername: string | undefined): boolean {
+    const pair = this.deps.store.challengeFor(servername);
+    if (!pair) return false;
+    const server = tls.createServer({ cert: pair.cert, key: pair.key, ALPNProtocols: [ACME_TLS_ALPN], handshakeTimeout: this.handshakeTimeout });
+    server.on('secureConnection', (secured: TLSSocket) => secured.end());
+    server.on('tlsClientError', (err: Error) => this.log.debug({ servername }, `TLS-ALPN-01 handshake failed: ${err.message}`));
+    socket.unshift(hello);
+    server.emit('connection', socket);
+    this.log.debug({ servername }, `TLS-ALPN-01 challenge certificate served for ${servername}`);
+    return true;
   }
 
   /**

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { type Logger } from '@wharf/core';
+import { type CertificateSupply, type Logger } from '@wharf/core';
 import { decode } from '@wharf/core/config';
 import { CertificateIndex, loadCertificate, pemSource, type LoadedCertificate } from './certificates.js';
 import { DEFAULT_OPTIONS } from './hosts.js';
@@ -72,6 +72,8 @@ export class TLSStore {
   private readonly fileHashes = new Map<string, string>();
   private reloadTimer: NodeJS.Timeout | undefined;
   private warnedSelfSigned = false;
+  /** Certificates other plugins supplied (ACME), by source; served beside tls.certificates. */
+  private readonly supplied = new Map<string, ReadonlyMap<string, LoadedCertificate>>();
   /** Told the certificates served after every build (metrics: wharf_tls_certs_not_after). */
   onCertificates: ((certificates: readonly LoadedCertificate[]) => void) | undefined;
 
@@ -97,6 +99,26 @@ export class TLSStore {
     this.warnIfSelfSigned();
   }
 
+  /**
+   * Certificates obtained at run time by another plugin (the `certificateSupply` event): the source's previous supply
+   * is replaced and a new snapshot goes live; connections already established keep theirs.
+   */
+  supply({ source, certificates }: CertificateSupply): void {
+    const previous = this.supplied.get(source) ?? new Map<string, LoadedCertificate>();
+    const loaded = new Map<string, LoadedCertificate>();
+    certificates.forEach((pair, i) => {
+      const where = `${source} certificate ${i}`;
+      try {
+        loaded.set(pair.cert, previous.get(pair.cert) ?? loadCertificate(pemSource(pair.cert, `${where} cert`), pemSource(pair.key, `${where} key`)));
+      } catch (err) {
+        this.log.error({ source }, `${where}: ${(err as Error).message}; not served`);
+      }
+    });
+    const unchanged = loaded.size === previous.size && [...loaded].every(([pem, cert]) => previous.get(pem) === cert);
+    this.supplied.set(source, loaded);
+    if (!unchanged) this.swap(this.build(this.sections));
+  }
+
   /** Stops watching files. */
   close(): void {
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
@@ -111,7 +133,7 @@ export class TLSStore {
 
   private build(sections: readonly ProviderSection[]): TLSSnapshot {
     const merged = this.merge(sections);
-    const certificates = this.loadCertificates(merged.certificates);
+    const certificates = [...this.loadCertificates(merged.certificates), ...[...this.supplied.values()].flatMap((byPem) => [...byPem.values()])];
     const defaultCertificate = merged.defaultCertificate ? this.loadOne(merged.defaultCertificate) : undefined;
     const options = this.compileAll(merged.options);
     this.forgetUnused([...merged.certificates, ...(merged.defaultCertificate ? [merged.defaultCertificate] : [])]);

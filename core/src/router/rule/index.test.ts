@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createRequestFacts, requestFacts } from '../request-facts.js';
 import { rawRequest, startRawRequestServer, type RawRequestServer } from '../raw-request.test.helper.js';
-import { compileRule, parseRule, RuleSyntaxError } from './index.js';
+import { compileRule, parseRule, ruleHostNames, RuleSyntaxError } from './index.js';
 
 describe('compileRule hosts', () => {
   const cases: { desc: string; rule: string; expected: string[] | null }[] = [
@@ -156,4 +156,15 @@ describe('compileRule against real requests', () => {
       assert.equal(compiled.match(requestFacts(req, peer)), expected);
     });
   }
+});
+
+describe("ruleHostNames (Traefik's ParseDomains: the domains a certificate resolver orders)", () => {
+  const cases: { desc: string; rule: string; expected: string[] }[] = [
+    { desc: 'every Host of an ||, in order, lower-cased', rule: 'Host(`B.example`) || Host(`a.example`)', expected: ['b.example', 'a.example'] },
+    { desc: 'through && and !', rule: 'Host(`a.example`) && !Host(`b.example`)', expected: ['a.example', 'b.example'] },
+    { desc: 'HostRegexp gives none', rule: 'HostRegexp(`^.+$`) && Path(`/`)', expected: [] },
+  ];
+  for (const { desc, rule, expected } of cases) test(desc, () => assert.deepEqual(ruleHostNames(rule), expected));
+  test('v2 syntax: multi-value Host', () => assert.deepEqual(ruleHostNames('Host(`a.example`,`b.example`)', 'v2'), ['a.example', 'b.example']));
+  test('an invalid rule throws', () => assert.throws(() => ruleHostNames('Host(`a`'), RuleSyntaxError));
 });

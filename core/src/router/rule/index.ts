@@ -35,6 +35,26 @@ export function compileRule(rule: string, syntax: RuleSyntax = 'v3'): CompiledRu
 }
 
 /**
+ * Every `Host(...)` value of a rule, lower-cased, in order, wherever it appears (under `&&`, `||` and `!` alike;
+ * `HostRegexp` gives none): Traefik's ParseDomains, the domains a certificate resolver orders for a router.
+ * Throws RuleSyntaxError on an invalid rule.
+ */
+export function ruleHostNames(rule: string, syntax: RuleSyntax = 'v3'): string[] {
+  const names: string[] = [];
+  const walk = (node: RuleNode): void => {
+    if (node.type === 'matcher') {
+      if (node.name === 'Host') names.push(...node.args.map((a) => a.toLowerCase()));
+    } else if (node.type === 'not') walk(node.operand);
+    else {
+      walk(node.left);
+      walk(node.right);
+    }
+  };
+  walk(parseRule(rule, syntax));
+  return names;
+}
+
+/**
  * Compiles a parsed expression into one predicate over `Input`, `leaf` building each matcher's; shared by rules
  * (over RequestFacts) and provider constraints (over labels).
  */

@@ -1,0 +1,112 @@
+// DNS-01 against pebble, whose DNS server is pebble-challtestsrv: the httpreq provider (POSTs to a DNS API written
+// here, which sets the TXT record at challtestsrv) for a wildcard certificate, and the exec provider (a script).
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, readFileSync } from 'node:fs';
+import { startGateway } from '@wharf/core';
+import tlsPlugin from '@wharf/plugin-tls';
+import { eventually, freePort, startServer, tempDir } from '@wharf/test-helpers';
+import acmePlugin from './index.js';
+import { routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+
+let pebble: Pebble;
+let backend: { url: string; close(): Promise<void> };
+const ports = { web: 0, websecure: 0 };
+const dir = tempDir('wharf-acme-dns-');
+
+before(async () => {
+  Object.assign(ports, { web: await freePort(), websecure: await freePort() });
+  pebble = await startPebble({ httpPort: ports.web, tlsPort: ports.websecure });
+  backend = await startServer((_req, res) => res.end('ok'));
+});
+
+after(async () => {
+  await backend.close();
+  await pebble.stop();
+  dir.remove();
+});
+
+function dnsAcme(storage: string, provider: string): Record<string, unknown> {
+  return { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', storage, dnsChallenge: { provider, resolvers: [pebble.dnsServer] } };
+}
+
+/** Sets or clears environment variables for the duration of `run` (providers read lego's variables at start). */
+async function withEnv(vars: Record<string, string>, run: () => Promise<void>): Promise<void> {
+  Object.assign(process.env, vars);
+  try {
+    await run();
+  } finally {
+    for (const name of Object.keys(vars)) delete process.env[name];
+  }
+}
+
+test('httpreq: a wildcard certificate through DNS-01, the TXT record published by POSTing to a DNS API', async () => {
+  const calls: string[] = [];
+  const api = await startServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      if (req.headers.authorization !== `Basic ${Buffer.from('dns:s3cret').toString('base64')}`) return res.writeHead(401).end();
+      const { fqdn, value } = JSON.parse(body) as { fqdn: string; value: string };
+      calls.push(`${req.url} ${fqdn}`);
+      pebble.setTxt(fqdn, req.url === '/dns/present' ? value : null).then(
+        () => res.end('{}'),
+        (err: Error) => res.writeHead(502).end(err.message),
+      );
+    });
+  });
+  try {
+    await withEnv({ HTTPREQ_ENDPOINT: `${api.url}/dns`, HTTPREQ_USERNAME: 'dns', HTTPREQ_PASSWORD: 's3cret' }, async () => {
+      const gw = await startGateway({
+        plugins: [tlsPlugin, acmePlugin],
+        config: staticConfig(ports, dnsAcme(dir.file('httpreq.json'), 'httpreq')),
+        dynamic: routers(backend.url, { wild: { rule: 'HostRegexp(`^.+\\.wild\\.test$`)', tls: { certResolver: 'le', domains: [{ main: '*.wild.test', sans: ['wild.test'] }] } } }),
+      });
+      try {
+        const root = await pebble.issuerRoot();
+        const cert = await eventually(async () => {
+          const s = await served(ports.websecure, 'any.wild.test', root);
+          return s.authorized && s;
+        }, 'a wildcard certificate from pebble');
+        assert.equal(cert.subjectaltname, 'DNS:*.wild.test, DNS:wild.test');
+        await eventually(() => calls.filter((c) => c.startsWith('/dns/cleanup')).length === 2, 'both records cleaned up');
+        assert.deepEqual(calls.filter((c) => c.startsWith('/dns/present')).sort(), ['/dns/present _acme-challenge.wild.test.', '/dns/present _acme-challenge.wild.test.']);
+      } finally {
+        await gw.stop();
+      }
+    });
+  } finally {
+    await api.close();
+  }
+});
+
+test('exec: the script named by EXEC_PATH is run with present/cleanup, fqdn and value', async () => {
+  const log = dir.file('exec.log');
+  const script = dir.write(
+    'dns.sh',
+    [
+      '#!/bin/sh',
+      `echo "$1 $2" >> ${log}`,
+      `if [ "$1" = present ]; then body="{\\"host\\":\\"$2\\",\\"value\\":\\"$3\\"}"; path=set-txt; else body="{\\"host\\":\\"$2\\"}"; path=clear-txt; fi`,
+      `exec curl -sf -X POST -d "$body" "http://${pebble.dnsServer.replace(/:\d+$/, '')}:$CHALLTESTSRV_PORT/$path"`,
+      '',
+    ].join('\n'),
+  );
+  chmodSync(script, 0o755);
+  await withEnv({ EXEC_PATH: script, CHALLTESTSRV_PORT: String(pebble.dnsManagementPort) }, async () => {
+    const gw = await startGateway({
+      plugins: [tlsPlugin, acmePlugin],
+      config: staticConfig(ports, dnsAcme(dir.file('exec.json'), 'exec')),
+      dynamic: routers(backend.url, { app: { rule: 'Host(`exec.test`)', tls: { certResolver: 'le' } } }),
+    });
+    try {
+      const root = await pebble.issuerRoot();
+      await eventually(async () => (await served(ports.websecure, 'exec.test', root)).authorized, 'a certificate through the exec provider');
+      await eventually(() => readFileSync(log, 'utf8').includes('cleanup _acme-challenge.exec.test.'), 'the script called for cleanup');
+      assert.match(readFileSync(log, 'utf8'), /^present _acme-challenge\.exec\.test\.\n/);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+

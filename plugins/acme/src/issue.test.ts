@@ -1,0 +1,215 @@
+// Certificates from a real ACME CA (pebble): HTTP-01 and TLS-ALPN-01 through real gateways, served by SNI, kept in
+// acme.json (Traefik's format) and reused after a restart; unknown resolvers are router errors.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { startGateway, type CertificateInfo, type EmbeddedGateway } from '@wharf/core';
+import redirectScheme from '@wharf/plugin-redirectscheme';
+import tlsPlugin from '@wharf/plugin-tls';
+import { eventually, freePort, get, makeCA, makeCert, startServer, tempDir } from '@wharf/test-helpers';
+import acmePlugin from './index.js';
+import { BLOCKED_DOMAIN, routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+
+let pebble: Pebble;
+let ports: { web: number; websecure: number };
+let backend: { url: string; close(): Promise<void> };
+let root: string;
+const dir = tempDir('wharf-acme-');
+
+before(async () => {
+  ports = { web: await freePort(), websecure: await freePort() };
+  pebble = await startPebble({ httpPort: ports.web, tlsPort: ports.websecure });
+  root = await pebble.issuerRoot();
+  backend = await startServer((_req, res) => res.end('ok'));
+});
+
+after(async () => {
+  await backend.close();
+  await pebble.stop();
+  dir.remove();
+});
+
+function acmeOptions(extra: Record<string, unknown>): Record<string, unknown> {
+  return { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', ...extra };
+}
+
+async function gateway(acme: Record<string, unknown>, dynamic: Record<string, unknown>): Promise<EmbeddedGateway> {
+  return startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme), dynamic });
+}
+
+/** The same, with `web` redirecting everything to `websecure` (Traefik's http.redirections.entryPoint). */
+async function redirectingGateway(acme: Record<string, unknown>, dynamic: Record<string, unknown>): Promise<EmbeddedGateway> {
+  const config = staticConfig(ports, acme) as { entryPoints: { web: Record<string, unknown> } };
+  config.entryPoints.web.http = { redirections: { entryPoint: { to: 'websecure', scheme: 'https' } } };
+  return startGateway({ plugins: [tlsPlugin, redirectScheme, acmePlugin], config, dynamic });
+}
+
+test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for the Host() names, kept in acme.json and reused after a restart', async () => {
+  const storage = dir.file('http01.json');
+  const dynamic = routers(backend.url, {
+    app: { rule: 'Host(`app.test`) || Host(`www.app.test`)', tls: { certResolver: 'le' } },
+    stray: { rule: 'Host(`stray.test`)', tls: { certResolver: 'nope' } },
+  });
+  const first = await redirectingGateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), dynamic);
+  try {
+    const redirected = (await get(ports.web, '/', 'app.test')).status;
+    assert.ok(redirected === 301 || redirected === 308, `other requests on web are redirected (got ${redirected})`);
+    assert.equal((await get(ports.web, '/.well-known/acme-challenge/unknown-token', 'app.test')).status, redirected, 'an unknown token is not answered');
+    const cert = await eventually(async () => {
+      const s = await served(ports.websecure, 'app.test', root);
+      return s.authorized && s;
+    }, 'a certificate from pebble for app.test');
+    assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
+    assert.match(cert.issuer, /Pebble/);
+    const stray = first.info.routers['stray@inline']!;
+    assert.equal(stray.status, 'warning');
+    assert.match(stray.errors!.join('\n'), /tls\.certResolver: no certificate resolver 'nope' \(defined: le\)/);
+    assert.equal((await served(ports.websecure, 'stray.test', root)).authorized, false, 'the default certificate for a router without a usable resolver');
+    await eventually(() => statSync(storage, { throwIfNoEntry: false })?.size, 'acme.json written');
+    assert.equal(statSync(storage).mode & 0o777, 0o600);
+    const stored = JSON.parse(readFileSync(storage, 'utf8')) as Record<string, { Account: { Email: string; PrivateKey: string; Registration: { uri: string } }; Certificates: Array<{ domain: { main: string; sans: string[] }; certificate: string; key: string; Store: string }> }>;
+    assert.equal(stored.le!.Account.Email, 'ops@example.test');
+    assert.match(stored.le!.Account.Registration.uri, /^https:\/\/127\.0\.0\.1:\d+\//);
+    assert.deepEqual(stored.le!.Certificates.map((c) => ({ domain: c.domain, Store: c.Store })), [{ domain: { main: 'app.test', sans: ['www.app.test'] }, Store: 'default' }]);
+    assert.match(Buffer.from(stored.le!.Certificates[0]!.certificate, 'base64').toString(), /^-----BEGIN CERTIFICATE-----/);
+  } finally {
+    await first.stop();
+  }
+  const issuedBefore = pebble.issued();
+  const servedBefore = JSON.parse(readFileSync(storage, 'utf8')) as unknown;
+  const second = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), dynamic);
+  try {
+    const cert = await eventually(async () => {
+      const s = await served(ports.websecure, 'www.app.test', root);
+      return s.authorized && s;
+    }, 'the stored certificate served after a restart');
+    assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
+    assert.equal(pebble.issued(), issuedBefore, 'no new order after a restart');
+    assert.deepEqual(JSON.parse(readFileSync(storage, 'utf8')), servedBefore);
+  } finally {
+    await second.stop();
+  }
+});
+
+test('TLS-ALPN-01: the challenge is answered in the handshake of the TLS entrypoint; tls.domains chooses the names', async () => {
+  const storage = dir.file('alpn.json');
+  const dynamic = routers(backend.url, {
+    shop: { rule: 'Host(`shop.test`) && PathPrefix(`/cart`)', tls: { certResolver: 'le', domains: [{ main: 'shop.test', sans: ['pay.shop.test'] }] } },
+  });
+  const gw = await gateway(acmeOptions({ storage, tlsChallenge: {} }), dynamic);
+  try {
+    const cert = await eventually(async () => {
+      const s = await served(ports.websecure, 'pay.shop.test', root);
+      return s.authorized && s;
+    }, 'a certificate from pebble through TLS-ALPN-01');
+    assert.equal(cert.subjectaltname, 'DNS:shop.test, DNS:pay.shop.test');
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('a router added later gets its certificate live, while earlier ones keep theirs', async () => {
+  const storage = dir.file('live.json');
+  const gw = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), routers(backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } } }));
+  let announced: readonly CertificateInfo[] = [];
+  gw.on('certificates', (list: readonly CertificateInfo[]) => (announced = list));
+  try {
+    await eventually(async () => (await served(ports.websecure, 'one.test', root)).authorized, 'one.test certified');
+    // What metrics (tls_certs_not_after) and the API are told: the ACME certificate with its expiry.
+    const info = await eventually(() => announced.find((c) => c.names.includes('one.test')), 'one.test in the certificates event');
+    assert.equal(typeof info.notAfter, 'number');
+    const kept = await served(ports.websecure, 'one.test', root);
+    assert.equal((await served(ports.websecure, 'two.test', root)).authorized, false, 'the default certificate before any order');
+    gw.configure(routers(backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } }, two: { rule: 'Host(`two.test`)', tls: { certResolver: 'le' } } }));
+    await eventually(async () => (await served(ports.websecure, 'two.test', root)).authorized, 'two.test certified live');
+    assert.equal((await served(ports.websecure, 'one.test', root)).serial, kept.serial);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test("a Traefik-written acme.json loads: its certificate is served without an order, its account key is reused", async () => {
+  const ca = await makeCA('Old CA');
+  const legacy = await makeCert(['legacy.test', 'www.legacy.test'], { ca });
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const accountKey = privateKey.export({ format: 'der', type: 'pkcs1' }).toString('base64');
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  // The shape Traefik v3 writes (pkg/provider/acme: StoredData, Account, CertAndStore), indented as it does.
+  const fixture = {
+    le: {
+      Account: {
+        Email: 'ops@example.test',
+        Registration: { body: { status: 'valid', contact: ['mailto:ops@example.test'] }, uri: 'https://acme.example.invalid/acme/acct/42' },
+        PrivateKey: accountKey,
+        KeyType: '4096',
+      },
+      Certificates: [{ domain: { main: 'legacy.test', sans: ['www.legacy.test'] }, certificate: b64(legacy.cert), key: b64(legacy.key), Store: 'default' }],
+    },
+  };
+  const storage = dir.write('traefik.json', JSON.stringify(fixture, null, 2));
+  const issuedBefore = pebble.issued();
+  const gw = await gateway(
+    acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }),
+    routers(backend.url, { legacy: { rule: 'Host(`legacy.test`) || Host(`www.legacy.test`)', tls: { certResolver: 'le' } }, fresh: { rule: 'Host(`fresh.test`)', tls: { certResolver: 'le' } } }),
+  );
+  try {
+    const old = await eventually(async () => {
+      const s = await served(ports.websecure, 'www.legacy.test', ca.cert);
+      return s.authorized && s;
+    }, "the certificate from Traefik's acme.json");
+    assert.equal(old.subjectaltname, 'DNS:legacy.test, DNS:www.legacy.test');
+    await eventually(async () => (await served(ports.websecure, 'fresh.test', root)).authorized, 'fresh.test ordered with the stored account');
+    assert.equal(pebble.issued(), issuedBefore + 1, 'only fresh.test was ordered');
+    const stored = JSON.parse(readFileSync(storage, 'utf8')) as typeof fixture;
+    assert.equal(stored.le.Account.PrivateKey, accountKey, "Traefik's account key is kept");
+    assert.match(stored.le.Account.Registration.uri, /^https:\/\/127\.0\.0\.1:\d+\//, 'registered at this CA with that key');
+    assert.deepEqual(stored.le.Certificates.map((c) => c.domain.main), ['legacy.test', 'fresh.test']);
+    assert.deepEqual(stored.le.Certificates[0], fixture.le.Certificates[0]);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('the CA refusing an order: the default certificate is served, the error names resolver and domain on the router', async () => {
+  const gw = await gateway(acmeOptions({ storage: dir.file('refused.json'), httpChallenge: { entryPoint: 'web' } }), routers(backend.url, { blocked: { rule: `Host(\`${BLOCKED_DOMAIN}\`)`, tls: { certResolver: 'le' } } }));
+  try {
+    const errors = await eventually(() => gw.info.routers['blocked@inline']!.errors?.join('\n'), 'the order error on the router');
+    assert.match(errors, new RegExp(`acme resolver le: cannot obtain a certificate for ${BLOCKED_DOMAIN}: .+; retrying in 60s \\(the default certificate is served meanwhile\\)`));
+    assert.equal(gw.info.routers['blocked@inline']!.status, 'warning', 'the router keeps serving');
+    const cert = await served(ports.websecure, BLOCKED_DOMAIN, root);
+    assert.equal(cert.authorized, false);
+    assert.equal(cert.issuer, 'WHARF DEFAULT CERT');
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('a wildcard domain on a resolver without dnsChallenge is a router error; the router keeps serving', async () => {
+  const gw = await gateway(
+    acmeOptions({ storage: dir.file('wild.json'), httpChallenge: { entryPoint: 'web' } }),
+    routers(backend.url, { wild: { rule: 'Host(`w.test`)', tls: { certResolver: 'le', domains: [{ main: '*.w.test' }] } } }),
+  );
+  try {
+    const router = gw.info.routers['wild@inline']!;
+    assert.equal(router.status, 'warning');
+    assert.match(router.errors!.join('\n'), /tls\.domains: wildcard \*\.w\.test needs the DNS-01 challenge; certificate resolver 'le' has no dnsChallenge/);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('an entrypoint without http.tls: the router with tls.certResolver is served over TLS there with its ACME certificate', async () => {
+  const config = staticConfig(ports, acmeOptions({ storage: dir.file('mixed.json'), httpChallenge: { entryPoint: 'web' } })) as { entryPoints: { websecure: Record<string, unknown> } };
+  delete config.entryPoints.websecure.http;
+  const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config, dynamic: routers(backend.url, { app: { rule: 'Host(`mixed.test`)', tls: { certResolver: 'le' } } }) });
+  try {
+    const cert = await eventually(async () => {
+      const s = await served(ports.websecure, 'mixed.test', root);
+      return s.authorized && s;
+    }, 'the ACME certificate on a mixed entrypoint');
+    assert.equal(cert.subjectaltname, 'DNS:mixed.test');
+  } finally {
+    await gw.stop();
+  }
+});

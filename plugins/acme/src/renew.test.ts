@@ -1,0 +1,92 @@
+// Renewal against pebble issuing 10-minute certificates: with certificatesDuration=1 (hour) Traefik's table renews
+// 20 minutes before expiry, so every check renews. New handshakes get the new certificate; an open connection goes on.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import tls, { type TLSSocket } from 'node:tls';
+import { startGateway } from '@wharf/core';
+import tlsPlugin from '@wharf/plugin-tls';
+import { eventually, freePort, startServer, tempDir } from '@wharf/test-helpers';
+import acmePlugin from './index.js';
+import { renewDurations } from './resolver.js';
+import { routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+
+let pebble: Pebble;
+let backend: { url: string; close(): Promise<void> };
+const ports = { web: 0, websecure: 0 };
+const dir = tempDir('wharf-acme-renew-');
+
+before(async () => {
+  Object.assign(ports, { web: await freePort(), websecure: await freePort() });
+  pebble = await startPebble({ httpPort: ports.web, tlsPort: ports.websecure, validitySeconds: 600 });
+  backend = await startServer((_req, res) => res.end('ok'));
+});
+
+after(async () => {
+  await backend.close();
+  await pebble.stop();
+  dir.remove();
+});
+
+/** One HTTP/1.1 request on an open TLS connection; resolves with the response text once the body `ok` arrived. */
+function ask(socket: TLSSocket, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.endsWith('\r\n\r\nok')) {
+        socket.off('data', onData);
+        resolve(text);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+  });
+}
+
+test("Traefik's renewal table: how long before expiry, and how often it is checked", () => {
+  const hour = 3_600_000;
+  const cases = [
+    { desc: '1 year', hours: 365 * 24, expected: { renewBeforeMs: 120 * 24 * hour, checkEveryMs: 7 * 24 * hour } },
+    { desc: '90 days (default)', hours: 2160, expected: { renewBeforeMs: 30 * 24 * hour, checkEveryMs: 24 * hour } },
+    { desc: '30 days', hours: 720, expected: { renewBeforeMs: 10 * 24 * hour, checkEveryMs: 12 * hour } },
+    { desc: '7 days', hours: 168, expected: { renewBeforeMs: 2 * 24 * hour, checkEveryMs: 2 * hour } },
+    { desc: '1 day', hours: 24, expected: { renewBeforeMs: 6 * hour, checkEveryMs: 10 * 60_000 } },
+    { desc: '1 hour', hours: 1, expected: { renewBeforeMs: 20 * 60_000, checkEveryMs: 60_000 } },
+  ];
+  for (const { desc, hours, expected } of cases) assert.deepEqual(renewDurations(hours), expected, desc);
+});
+
+test('a certificate inside its renewal window is renewed; new handshakes get it, an open connection keeps working', async () => {
+  const storage = dir.file('acme.json');
+  const acme = { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', storage, certificatesDuration: 1, httpChallenge: { entryPoint: 'web' } };
+  const dynamic = routers(backend.url, { app: { rule: 'Host(`renew.test`)', tls: { certResolver: 'le' } } });
+  const root = await pebble.issuerRoot();
+  const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme), dynamic });
+  let open: TLSSocket | undefined;
+  try {
+    const first = await eventually(async () => {
+      const s = await served(ports.websecure, 'renew.test', root);
+      return s.authorized && s;
+    }, 'the first certificate');
+    open = tls.connect({ host: '127.0.0.1', port: ports.websecure, servername: 'renew.test', ca: root });
+    assert.match(await ask(open, 'renew.test'), /^HTTP\/1\.1 200/);
+    // A reload runs the renewal check at once (the periodic one runs every minute for such short certificates).
+    gw.configure(routers(backend.url, { app: { rule: 'Host(`renew.test`)', tls: { certResolver: 'le' } }, other: { rule: 'Host(`plain.test`)', tls: {} } }));
+    const renewed = await eventually(async () => {
+      const s = await served(ports.websecure, 'renew.test', root);
+      return s.authorized && s.serial !== first.serial && s;
+    }, 'a renewed certificate');
+    assert.equal(renewed.subjectaltname, 'DNS:renew.test');
+    assert.match(await ask(open, 'renew.test'), /^HTTP\/1\.1 200/, 'the connection opened before the renewal still answers');
+    const stored = JSON.parse(readFileSync(storage, 'utf8')) as { le: { Certificates: Array<{ certificate: string }> } };
+    assert.equal(stored.le.Certificates.length, 1, 'the renewed certificate replaces the old one in acme.json');
+    const storedSerial = new X509Certificate(Buffer.from(stored.le.Certificates[0]!.certificate, 'base64')).serialNumber;
+    assert.equal(storedSerial.toUpperCase(), renewed.serial.toUpperCase());
+  } finally {
+    open?.destroy();
+    await gw.stop();
+  }
+});
