@@ -1,7 +1,8 @@
 // forwardAuth: asks an authentication server about each request (Authelia, oauth2-proxy, …) — Traefik's
 // ForwardAuth middleware. 2xx lets the request through with the chosen headers; any other answer goes to the client.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { definePlugin, onResponseHeaders, replaceRequestBody, type Next, type PluginContext, type WharfContext } from '@wharf/core';
+import { buffer } from 'node:stream/consumers';
+import { definePlugin, isReplayableBody, onResponseHeaders, replaceRequestBody, type Next, type PluginContext, type WharfContext } from '@wharf/core';
 import { readCertificates, readPemValue, parseKeyPair, upstreamConnector, KeyPairError, type ClientCertificate } from '@wharf/core/tls';
 import { compileGoRegexp, type GoRegexp } from '@wharf/gourl';
 import { Pool, type Dispatcher } from 'undici';
@@ -134,12 +135,18 @@ function readRequestBody(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
-/** The request body: as an earlier middleware already read it (two forwardAuth in a chain), else read now. */
+/**
+ * The request body: as an earlier middleware handed it on (another forwardAuth, buffering's memory or temporary
+ * file, retry), else read from the client now.
+ */
 async function bodyOf(ctx: WharfContext, max: number): Promise<Buffer> {
-  const read = ctx.wharf.requestBody;
-  if (!Buffer.isBuffer(read)) return readRequestBody(ctx.req, max);
-  if (max >= 0 && read.length > max) throw new TooLarge();
-  return read;
+  const held = ctx.wharf.requestBody;
+  if (held === undefined) return readRequestBody(ctx.req, max);
+  if (isReplayableBody(held) && max >= 0 && held.length > max) throw new TooLarge();
+  const source = isReplayableBody(held) && !Buffer.isBuffer(held) ? held.open() : held;
+  const body = Buffer.isBuffer(source) ? source : await buffer(source);
+  if (max >= 0 && body.length > max) throw new TooLarge();
+  return body;
 }
 
 /** Whether the request announces a body (Content-Length other than 0, or chunked). */
