@@ -438,6 +438,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private writeOut(out: ResponseWriter, chunk: Buffer): boolean {
+    // undici hands over empty chunks when it resumes; a writer holding data back could answer false to one and
+    // never be asked to drain.
+    if (chunk.length === 0) return true;
     if (out.write(chunk)) return true;
     out.onceDrain(() => this.resume?.());
     return false;
