@@ -1,5 +1,6 @@
 // tls: TLS termination for entrypoints with `http.tls` and for routers with `tls` on any entrypoint — SNI certificates,
 // TLS options, mTLS, HTTP/2 via ALPN, live reload.
+import { X509Certificate } from 'node:crypto';
 import { definePlugin, Type, type PluginHost, type RuntimeInfo, type StaticConfig } from '@wharf/core';
 import { isTLSEntryPoint } from '@wharf/core/config';
 import type { LoadedCertificate } from './certificates.js';
@@ -39,6 +40,11 @@ function serveTLS(host: PluginHost, store: StoreHolder, entrypoint: string, conf
   };
 }
 
+/** The serial number in decimal, as Go prints a big.Int (Traefik's tls_certs_not_after `serial` label). */
+function decimalSerial(pem: string): string {
+  return BigInt(`0x${new X509Certificate(pem).serialNumber}`).toString();
+}
+
 /** A router asks for TLS on an entrypoint without `http.tls`: time to make the store, before its first handshake. */
 function wantsTLS(info: RuntimeInfo): boolean {
   return Object.values(info.routers).some((router) => router.status !== 'disabled' && router.config?.tls !== undefined);
@@ -54,7 +60,7 @@ export default definePlugin({
     let rebuilders: Array<(info: RuntimeInfo) => void> = [];
     let lastInfo: RuntimeInfo | undefined;
     const report = (certs: readonly LoadedCertificate[]) =>
-      host.events.emit('certificates', certs.map((c) => ({ names: c.names, notAfter: Math.floor(Date.parse(c.notAfter) / 1000) })));
+      host.events.emit('certificates', certs.map((c) => ({ names: c.names, notAfter: Math.floor(Date.parse(c.notAfter) / 1000), serial: decimalSerial(c.cert) })));
     const store = new StoreHolder(host.log, (made) => {
       made.onCertificates = report;
       report([made.snapshot.defaultCertificate]);
