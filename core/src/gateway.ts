@@ -189,6 +189,7 @@ export class Gateway extends EventEmitter {
       log: this.log,
       shared: this.shared,
       internalServices: this.internalServices,
+      servedEntrypoints: this.serverFactories,
       isServerUp: (service, url) => this.health.isUp(service, url),
       onServerFailure: (service, url, detail) => this.emit('upstreamFailure', { service, url, ...detail }),
       generation: this.generation++,

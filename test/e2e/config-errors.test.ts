@@ -1,7 +1,7 @@
 // End-to-end configuration errors: each bad element is disabled with an error naming it, the rest keeps serving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { definePlugin, Type, type RouterInfo, type WharfContext, type Next } from '@wharf/core';
+import { definePlugin, startGateway as startCoreGateway, Type, type RouterInfo, type WharfContext, type Next } from '@wharf/core';
 import stripPrefix from '@wharf/plugin-stripprefix';
 import { get, startBackend, type Backend } from '@wharf/test-helpers';
 import { startTestGateway, type TestGateway } from './gateway.js';
@@ -121,17 +121,22 @@ describe('configuration errors are isolated', () => {
   });
 });
 
-test('a router with tls but no TLS entrypoint is disabled with an error saying how to fix it', async () => {
-  const gw = await startTestGateway({
-    http: {
-      routers: { secure: { rule: 'Host(`s.test`)', service: 's', tls: {} } },
-      services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }] } } },
+test('a router with tls where no plugin terminates TLS is disabled with an error saying how to fix it', async () => {
+  // The core alone, without the tls plugin: nothing would answer the router's TLS connections.
+  const gw = await startCoreGateway({
+    args: ['--entrypoints.web.address=127.0.0.1:0'],
+    dynamic: {
+      http: {
+        routers: { secure: { rule: 'Host(`s.test`)', service: 's', tls: {} }, plain: { rule: 'Host(`p.test`)', service: 's' } },
+        services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }] } } },
+      },
     },
   });
   try {
-    const info = gw.gateway.info.routers['secure@inline']!;
+    const info = gw.info.routers['secure@inline']!;
     assert.equal(info.status, 'disabled');
-    assert.match(info.errors!.join(), /has tls set, and none of its entrypoints terminates TLS/);
+    assert.match(info.errors!.join(), /has tls set, but no plugin terminates TLS on entrypoint web \(register the tls plugin\)/);
+    assert.equal(gw.info.routers['plain@inline']!.status, 'enabled');
   } finally {
     await gw.stop();
   }

@@ -32,6 +32,9 @@ describe('dashboard in chromium', () => {
   const middlewares = {
     strip: { stripPrefix: { prefixes: ['/shop'] } },
     secure: { headers: { customResponseHeaders: { 'X-Frame-Options': 'DENY' } } },
+    // Issue #16's middlewares: the dashboard shows their type and options, secrets redacted.
+    guard: { basicAuth: { users: ['test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'], realm: 'staff' } },
+    sso: { forwardAuth: { address: 'http://127.0.0.1:9/verify', authResponseHeaders: ['X-Forwarded-User'] } },
   };
   const routers: Record<string, unknown> = {
     shop: { rule: 'Host(`shop.test`) && PathPrefix(`/shop`)', entryPoints: ['web'], middlewares: ['secure', 'strip'], service: 'shop' },
@@ -118,7 +121,7 @@ describe('dashboard in chromium', () => {
       http: {
         routers: {
           ...routers,
-          admin: { rule: 'Host(`admin.test`)', entryPoints: ['web'], service: 'shop', tls: {} },
+          admin: { rule: 'Host(`admin.test`)', entryPoints: ['websecure'], service: 'shop', tls: {} },
           checkout: { rule: 'Host(`shop.test`) && PathPrefix(`/checkout`', entryPoints: ['web'], service: 'shop' },
           legacy: { rule: 'PathPrefix(`/legacy`)', entryPoints: ['web'], middlewares: ['auth'], service: 'blog' },
         },
@@ -165,6 +168,21 @@ describe('dashboard in chromium', () => {
     const text = await page.locator('[data-detail="secure@inline"]').innerText();
     assert.match(text, /headers/);
     assert.match(text, /customResponseHeaders\.X-Frame-Options\s+DENY/);
+  });
+
+  test('middleware detail of the auth middlewares: type and options, the htpasswd lines redacted as Traefik does (xxxx)', async () => {
+    await page.goto(`${dashboard}#/middlewares/guard@inline`);
+    const guard = page.locator('[data-detail="guard@inline"]');
+    await guard.waitFor();
+    const text = await guard.innerText();
+    assert.match(text, /basicAuth/);
+    assert.match(text, /realm\s+staff/);
+    assert.match(text, /users\s+xxxx/);
+    assert.doesNotMatch(text, /\$apr1\$/);
+    await page.goto(`${dashboard}#/middlewares/sso@inline`);
+    const sso = page.locator('[data-detail="sso@inline"]');
+    await sso.waitFor();
+    assert.match(await sso.innerText(), /forwardAuth[\s\S]*address\s+http:\/\/127\.0\.0\.1:9\/verify/);
   });
 
   test('router detail graphs its traffic by status class', async () => {

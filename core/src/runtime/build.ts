@@ -33,6 +33,8 @@ export interface BuildContext {
   shared: SharedState;
   /** `<name>@internal` services offered by the core and plugins (ping, api). */
   internalServices: ReadonlyMap<string, Middleware>;
+  /** Entrypoints whose server a plugin makes (the TLS plugin): only those can terminate TLS for a router. */
+  servedEntrypoints?: ReadonlyMap<string, unknown>;
   /** Health of a server as health-check plugins see it; every server is up when absent. */
   isServerUp?: (service: string, url: string) => boolean;
   /** Passive health: a server failed a live request. */
@@ -141,6 +143,13 @@ class RuntimeBuilder {
     const service = qualify(config.service, provider);
     info.service = service;
     const serviceHandler = this.service(service, router.name, info);
+    if (config.tls !== undefined && this.context.servedEntrypoints !== undefined) {
+      const unserved = entryPoints.filter((ep) => !this.context.servedEntrypoints!.has(ep));
+      if (unserved.length > 0) {
+        addError(info, `it has tls set, but no plugin terminates TLS on entrypoint ${unserved.join(', ')} (register the tls plugin)`, true);
+        return;
+      }
+    }
     for (const ep of entryPoints) {
       const names = [...(this.context.staticConfig.entryPoints[ep]?.http.middlewares ?? []), ...(config.middlewares ?? [])].map((m) => qualify(m, provider));
       info.middlewares = names;

@@ -7,7 +7,8 @@ import { startGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, freePort, startServer, tempDir } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+import { routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
+
 
 let pebble: Pebble;
 let backend: { url: string; close(): Promise<void> };
@@ -67,9 +68,9 @@ test('httpreq: a wildcard certificate through DNS-01, the TXT record published b
         const cert = await eventually(async () => {
           const s = await served(ports.websecure, 'any.wild.test', root);
           return s.authorized && s;
-        }, 'a wildcard certificate from pebble');
+        }, 'a wildcard certificate from pebble', ISSUANCE_MS);
         assert.equal(cert.subjectaltname, 'DNS:*.wild.test, DNS:wild.test');
-        await eventually(() => calls.filter((c) => c.startsWith('/dns/cleanup')).length === 2, 'both records cleaned up');
+        await eventually(() => calls.filter((c) => c.startsWith('/dns/cleanup')).length === 2, 'both records cleaned up', ISSUANCE_MS);
         assert.deepEqual(calls.filter((c) => c.startsWith('/dns/present')).sort(), ['/dns/present _acme-challenge.wild.test.', '/dns/present _acme-challenge.wild.test.']);
       } finally {
         await gw.stop();
@@ -101,8 +102,8 @@ test('exec: the script named by EXEC_PATH is run with present/cleanup, fqdn and 
     });
     try {
       const root = await pebble.issuerRoot();
-      await eventually(async () => (await served(ports.websecure, 'exec.test', root)).authorized, 'a certificate through the exec provider');
-      await eventually(() => readFileSync(log, 'utf8').includes('cleanup _acme-challenge.exec.test.'), 'the script called for cleanup');
+      await eventually(async () => (await served(ports.websecure, 'exec.test', root)).authorized, 'a certificate through the exec provider', ISSUANCE_MS);
+      await eventually(() => readFileSync(log, 'utf8').includes('cleanup _acme-challenge.exec.test.'), 'the script called for cleanup', ISSUANCE_MS);
       assert.match(readFileSync(log, 'utf8'), /^present _acme-challenge\.exec\.test\.\n/);
     } finally {
       await gw.stop();

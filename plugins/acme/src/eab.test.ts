@@ -6,7 +6,8 @@ import { startGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, freePort, startServer, tempDir } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+import { routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
+
 
 const eab = { kid: 'wharf-kid', hmac: randomBytes(32).toString('base64url') };
 let pebble: Pebble;
@@ -33,7 +34,7 @@ function acme(storage: string, extra: Record<string, unknown> = {}): Record<stri
 test('a CA requiring external account binding: refused without eab (error on the router), issued with it', async () => {
   const without = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme('none.json')), dynamic: routers(backend.url, { app: { rule: 'Host(`eab.test`)', tls: { certResolver: 'le' } } }) });
   try {
-    const errors = await eventually(() => without.info.routers['app@inline']!.errors?.join('\n'), 'the refusal on the router');
+    const errors = await eventually(() => without.info.routers['app@inline']!.errors?.join('\n'), 'the refusal on the router', ISSUANCE_MS);
     assert.match(errors, /acme resolver le: cannot obtain a certificate for eab\.test: .*externalAccountBinding/);
   } finally {
     await without.stop();
@@ -45,7 +46,7 @@ test('a CA requiring external account binding: refused without eab (error on the
   });
   try {
     const root = await pebble.issuerRoot();
-    await eventually(async () => (await served(ports.websecure, 'eab.test', root)).authorized, 'a certificate with external account binding');
+    await eventually(async () => (await served(ports.websecure, 'eab.test', root)).authorized, 'a certificate with external account binding', ISSUANCE_MS);
   } finally {
     await withEab.stop();
   }

@@ -9,7 +9,8 @@ import redirectScheme from '@wharf/plugin-redirectscheme';
 import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, freePort, get, makeCA, makeCert, startServer, tempDir } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { BLOCKED_DOMAIN, routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+import { BLOCKED_DOMAIN, routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
+
 
 let pebble: Pebble;
 let ports: { web: number; websecure: number };
@@ -59,14 +60,14 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
     const cert = await eventually(async () => {
       const s = await served(ports.websecure, 'app.test', root);
       return s.authorized && s;
-    }, 'a certificate from pebble for app.test');
+    }, 'a certificate from pebble for app.test', ISSUANCE_MS);
     assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
     assert.match(cert.issuer, /Pebble/);
     const stray = first.info.routers['stray@inline']!;
     assert.equal(stray.status, 'warning');
     assert.match(stray.errors!.join('\n'), /tls\.certResolver: no certificate resolver 'nope' \(defined: le\)/);
     assert.equal((await served(ports.websecure, 'stray.test', root)).authorized, false, 'the default certificate for a router without a usable resolver');
-    await eventually(() => statSync(storage, { throwIfNoEntry: false })?.size, 'acme.json written');
+    await eventually(() => statSync(storage, { throwIfNoEntry: false })?.size, 'acme.json written', ISSUANCE_MS);
     assert.equal(statSync(storage).mode & 0o777, 0o600);
     const stored = JSON.parse(readFileSync(storage, 'utf8')) as Record<string, { Account: { Email: string; PrivateKey: string; Registration: { uri: string } }; Certificates: Array<{ domain: { main: string; sans: string[] }; certificate: string; key: string; Store: string }> }>;
     assert.equal(stored.le!.Account.Email, 'ops@example.test');
@@ -83,7 +84,7 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
     const cert = await eventually(async () => {
       const s = await served(ports.websecure, 'www.app.test', root);
       return s.authorized && s;
-    }, 'the stored certificate served after a restart');
+    }, 'the stored certificate served after a restart', ISSUANCE_MS);
     assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
     assert.equal(pebble.issued(), issuedBefore, 'no new order after a restart');
     assert.deepEqual(JSON.parse(readFileSync(storage, 'utf8')), servedBefore);
@@ -102,7 +103,7 @@ test('TLS-ALPN-01: the challenge is answered in the handshake of the TLS entrypo
     const cert = await eventually(async () => {
       const s = await served(ports.websecure, 'pay.shop.test', root);
       return s.authorized && s;
-    }, 'a certificate from pebble through TLS-ALPN-01');
+    }, 'a certificate from pebble through TLS-ALPN-01', ISSUANCE_MS);
     assert.equal(cert.subjectaltname, 'DNS:shop.test, DNS:pay.shop.test');
   } finally {
     await gw.stop();
@@ -115,14 +116,14 @@ test('a router added later gets its certificate live, while earlier ones keep th
   let announced: readonly CertificateInfo[] = [];
   gw.on('certificates', (list: readonly CertificateInfo[]) => (announced = list));
   try {
-    await eventually(async () => (await served(ports.websecure, 'one.test', root)).authorized, 'one.test certified');
+    await eventually(async () => (await served(ports.websecure, 'one.test', root)).authorized, 'one.test certified', ISSUANCE_MS);
     // What metrics (tls_certs_not_after) and the API are told: the ACME certificate with its expiry.
-    const info = await eventually(() => announced.find((c) => c.names.includes('one.test')), 'one.test in the certificates event');
+    const info = await eventually(() => announced.find((c) => c.names.includes('one.test')), 'one.test in the certificates event', ISSUANCE_MS);
     assert.equal(typeof info.notAfter, 'number');
     const kept = await served(ports.websecure, 'one.test', root);
     assert.equal((await served(ports.websecure, 'two.test', root)).authorized, false, 'the default certificate before any order');
     gw.configure(routers(backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } }, two: { rule: 'Host(`two.test`)', tls: { certResolver: 'le' } } }));
-    await eventually(async () => (await served(ports.websecure, 'two.test', root)).authorized, 'two.test certified live');
+    await eventually(async () => (await served(ports.websecure, 'two.test', root)).authorized, 'two.test certified live', ISSUANCE_MS);
     assert.equal((await served(ports.websecure, 'one.test', root)).serial, kept.serial);
   } finally {
     await gw.stop();
@@ -157,9 +158,9 @@ test("a Traefik-written acme.json loads: its certificate is served without an or
     const old = await eventually(async () => {
       const s = await served(ports.websecure, 'www.legacy.test', ca.cert);
       return s.authorized && s;
-    }, "the certificate from Traefik's acme.json");
+    }, "the certificate from Traefik's acme.json", ISSUANCE_MS);
     assert.equal(old.subjectaltname, 'DNS:legacy.test, DNS:www.legacy.test');
-    await eventually(async () => (await served(ports.websecure, 'fresh.test', root)).authorized, 'fresh.test ordered with the stored account');
+    await eventually(async () => (await served(ports.websecure, 'fresh.test', root)).authorized, 'fresh.test ordered with the stored account', ISSUANCE_MS);
     assert.equal(pebble.issued(), issuedBefore + 1, 'only fresh.test was ordered');
     const stored = JSON.parse(readFileSync(storage, 'utf8')) as typeof fixture;
     assert.equal(stored.le.Account.PrivateKey, accountKey, "Traefik's account key is kept");
@@ -174,7 +175,7 @@ test("a Traefik-written acme.json loads: its certificate is served without an or
 test('the CA refusing an order: the default certificate is served, the error names resolver and domain on the router', async () => {
   const gw = await gateway(acmeOptions({ storage: dir.file('refused.json'), httpChallenge: { entryPoint: 'web' } }), routers(backend.url, { blocked: { rule: `Host(\`${BLOCKED_DOMAIN}\`)`, tls: { certResolver: 'le' } } }));
   try {
-    const errors = await eventually(() => gw.info.routers['blocked@inline']!.errors?.join('\n'), 'the order error on the router');
+    const errors = await eventually(() => gw.info.routers['blocked@inline']!.errors?.join('\n'), 'the order error on the router', ISSUANCE_MS);
     assert.match(errors, new RegExp(`acme resolver le: cannot obtain a certificate for ${BLOCKED_DOMAIN}: .+; retrying in 60s \\(the default certificate is served meanwhile\\)`));
     assert.equal(gw.info.routers['blocked@inline']!.status, 'warning', 'the router keeps serving');
     const cert = await served(ports.websecure, BLOCKED_DOMAIN, root);
@@ -207,7 +208,7 @@ test('an entrypoint without http.tls: the router with tls.certResolver is served
     const cert = await eventually(async () => {
       const s = await served(ports.websecure, 'mixed.test', root);
       return s.authorized && s;
-    }, 'the ACME certificate on a mixed entrypoint');
+    }, 'the ACME certificate on a mixed entrypoint', ISSUANCE_MS);
     assert.equal(cert.subjectaltname, 'DNS:mixed.test');
   } finally {
     await gw.stop();

@@ -7,6 +7,9 @@ import tls from 'node:tls';
 import { join } from 'node:path';
 import { eventually, freePort, makeCA, makeCert, tempDir, type TempDir } from '@wharf/test-helpers';
 
+/** How long a test waits for a certificate: a real CA on a loaded machine (orders, validations, polling) can take far longer than the usual 30 s. */
+export const ISSUANCE_MS = 120_000;
+
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');

@@ -10,7 +10,8 @@ import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, freePort, startServer, tempDir } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
 import { renewDurations } from './resolver.js';
-import { routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+import { routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
+
 
 let pebble: Pebble;
 let backend: { url: string; close(): Promise<void> };
@@ -70,7 +71,7 @@ test('a certificate inside its renewal window is renewed; new handshakes get it,
     const first = await eventually(async () => {
       const s = await served(ports.websecure, 'renew.test', root);
       return s.authorized && s;
-    }, 'the first certificate');
+    }, 'the first certificate', ISSUANCE_MS);
     open = tls.connect({ host: '127.0.0.1', port: ports.websecure, servername: 'renew.test', ca: root });
     assert.match(await ask(open, 'renew.test'), /^HTTP\/1\.1 200/);
     // A reload runs the renewal check at once (the periodic one runs every minute for such short certificates).
@@ -78,7 +79,7 @@ test('a certificate inside its renewal window is renewed; new handshakes get it,
     const renewed = await eventually(async () => {
       const s = await served(ports.websecure, 'renew.test', root);
       return s.authorized && s.serial !== first.serial && s;
-    }, 'a renewed certificate');
+    }, 'a renewed certificate', ISSUANCE_MS);
     assert.equal(renewed.subjectaltname, 'DNS:renew.test');
     assert.match(await ask(open, 'renew.test'), /^HTTP\/1\.1 200/, 'the connection opened before the renewal still answers');
     const stored = JSON.parse(readFileSync(storage, 'utf8')) as { le: { Certificates: Array<{ certificate: string }> } };

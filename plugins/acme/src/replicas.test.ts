@@ -7,7 +7,8 @@ import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, freePort, startServer } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+import { routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
+
 
 /** A throwaway redis-server on loopback, no persistence. */
 async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
@@ -64,7 +65,7 @@ test('two gateways on one Redis store: one order at the CA, both serve the certi
       const cert = await eventually(async () => {
         const s = await served(port, 'shared.test', root);
         return s.authorized && s;
-      }, `the shared certificate served on ${port}`);
+      }, `the shared certificate served on ${port}`, ISSUANCE_MS);
       assert.equal(cert.subjectaltname, 'DNS:shared.test');
     }
     const [a, b] = await Promise.all([served(portsA.websecure, 'shared.test', root), served(portsB.websecure, 'shared.test', root)]);
@@ -82,7 +83,7 @@ test('Redis unreachable: the gateway starts, serves the default certificate, and
   const acme = { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', storage: `redis://:secret@127.0.0.1:${redisPort}`, httpChallenge: { entryPoint: 'web' } };
   const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme), dynamic: routers(backend.url, { app: { rule: 'Host(`nostore.test`)', tls: { certResolver: 'le' } } }) });
   try {
-    const errors = await eventually(() => gw.info.routers['app@inline']!.errors?.join('\n'), 'the storage error on the router');
+    const errors = await eventually(() => gw.info.routers['app@inline']!.errors?.join('\n'), 'the storage error on the router', ISSUANCE_MS);
     assert.match(errors, new RegExp(`acme resolver le: cannot obtain a certificate for nostore\\.test: Redis store redis://127\\.0\\.0\\.1:${redisPort}: .+; retrying in 60s`));
     assert.doesNotMatch(errors, /secret/, 'the password is never shown');
     const cert = await served(ports.websecure, 'nostore.test', await pebble.issuerRoot());

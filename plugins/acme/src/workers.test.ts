@@ -3,7 +3,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, eventually, spawnWharf, startServer, tempDir } from '@wharf/test-helpers';
-import { routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+import { routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
+
 
 let pebble: Pebble;
 let backend: { url: string; close(): Promise<void> };
@@ -33,7 +34,7 @@ test('--workers=2 with acme.json: one order, the certificate served by every wor
     await eventually(async () => {
       const all = await Promise.all(Array.from({ length: 6 }, () => served(ports.websecure, 'workers.test', root)));
       return all.every((s) => s.authorized);
-    }, `every worker serving the certificate\n${wharf.stdout()}${wharf.stderr()}`);
+    }, `every worker serving the certificate\n${wharf.stdout()}${wharf.stderr()}`, ISSUANCE_MS);
     assert.equal(pebble.issued(), 1, 'one order for two workers');
   } finally {
     await wharf.stop();
