@@ -28,6 +28,7 @@ import tls from '@wharf/plugin-tls';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 import chain from '@wharf/plugin-chain';
 import errors from '@wharf/plugin-errors';
+import { healthcheckCommand } from './healthcheck.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -44,7 +45,7 @@ export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, 
 
 /** The `wharf` command: runs until a signal stops the gateway; resolves to the exit code for start-up errors. */
 export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
-  return runCommand(argv, { version: VERSION, plugins: builtinPlugins, providers: builtinProviders }, env);
+  return runCommand(argv, { version: VERSION, plugins: builtinPlugins, providers: builtinProviders, commands: { healthcheck: healthcheckCommand } }, env);
 }
 
 export interface DistributionStartOptions extends StartOptions {
