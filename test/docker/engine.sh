@@ -5,6 +5,8 @@
 #   stop    stop dockerd and everything it started, unmount and remove the state directory
 #   env     print DOCKER_HOST and DOCKER_CLI for the running engine
 #   kill    SIGKILL dockerd only (containers keep running), to test engine loss; revive starts it again
+# WHARF_DOCKER_DIR gives a second engine its own state; WHARF_DOCKER_SWARM=0 leaves it out of swarm mode, so it
+# runs beside a swarm engine (only one can listen on the swarm port, 2377).
 set -euo pipefail
 
 DIR=${WHARF_DOCKER_DIR:-/tmp/wharf-docker-engine}
@@ -123,7 +125,7 @@ cmd_start() {
   # Always a clean engine: one left by an interrupted run would still hold its containers and services.
   [ -d "$DIR" ] && stop_all
   start_daemon
-  init_swarm
+  [ "${WHARF_DOCKER_SWARM:-1}" = 0 ] || init_swarm
   import_image
   print_env
 }
