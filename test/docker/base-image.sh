@@ -5,6 +5,7 @@
 # Usage: base-image.sh make|import|name
 #   make    build the tarball when missing (needs root, debootstrap and npm's registry); prints its path
 #   import  make, then import it into the engine at $DOCKER_HOST (default: test/docker/engine.sh's) when absent
+#   status  exit 0 when the tarball exists, 1 with the command that makes it
 #   name    print the image name (pass it as --build-arg NODE_IMAGE=<name>)
 set -euo pipefail
 
@@ -75,6 +76,7 @@ with_lock() {
 case "${1:-}" in
   make) with_lock cmd_make ;;
   import) with_lock cmd_import ;;
+  status) [ -f "$TARBALL" ] || die "no base image tarball $TARBALL yet: run (as root) bash $0 make, or test/prepare.sh, once on this machine"; echo "$TARBALL" ;;
   name) echo "$IMAGE" ;;
-  *) die "usage: $0 make|import|name" ;;
+  *) die "usage: $0 make|import|status|name" ;;
 esac
