@@ -2,9 +2,10 @@
 # The examples/swarm stacks deployed for real on one node: a private dockerd with its default networking (bridge,
 # iptables; overlay networks need them), in swarm mode on ports that do not collide with engine.sh's swarm engine,
 # Wharf's image and the bank image built from the working tree, the overlay `golf`, then bank.stack.yml and
-# gateway.single-node.stack.yml. Usage: stack.sh up|check|down
+# gateway.single-node.stack.yml. Usage: stack.sh up|check|tasks|down
 #   up     start the engine, build, deploy; wait for 3 bank tasks and 2 healthy gateway replicas; prints env
 #   check  from a client container on golf, GET Host(golf.tistory.kr) through each gateway replica; prints who answered
+#   tasks  the bank tasks' container ids (the hostnames they answer with)
 #   down   remove the stacks, stop dockerd, remove the bridges and iptables chains it made
 set -euo pipefail
 
@@ -75,7 +76,8 @@ cmd_up() {
   echo "GATEWAY_IPS=$(gateway_ips | tr '\n' ' ' | sed 's/ $//')"
 }
 
-# A client on golf, as the single-node adaptation reaches each gateway replica: 9 requests to each, by task.
+# A client on golf, as the single-node adaptation reaches each gateway replica: /ping, then 9 requests for
+# golf.tistory.kr; one JSON line per replica: {"gateway", "ping", "answers": {"<status> <bank task>": count}}.
 cmd_check() {
   local base
   base=$(bash "$HERE/base-image.sh" name)
@@ -87,11 +89,16 @@ cmd_check() {
     }).on("error", (e) => resolve(e.message)));
     (async () => {
       for (const ip of process.argv.slice(1)) {
-        const seen = {};
-        for (let i = 0; i < 9; i++) { const r = await get(ip, "/", { host: "golf.tistory.kr" }); seen[r] = (seen[r] || 0) + 1; }
-        console.log(`gateway ${ip}: /ping ${await get(ip, "/ping", {})}; golf.tistory.kr ${JSON.stringify(seen)}`);
+        const answers = {};
+        for (let i = 0; i < 9; i++) { const r = await get(ip, "/", { host: "golf.tistory.kr" }); answers[r] = (answers[r] || 0) + 1; }
+        console.log(JSON.stringify({ gateway: ip, ping: await get(ip, "/ping", {}), answers }));
       }
     })();' $(gateway_ips)
+}
+
+# The bank tasks' container ids: their hostnames, which bank answers with.
+cmd_tasks() {
+  cli ps --filter name=golf_bank --format '{{.ID}}'
 }
 
 # dockerd leaves its bridges and iptables chains behind; this engine is the only one here that makes them.
@@ -130,6 +137,7 @@ cmd_down() {
 case "${1:-}" in
   up) cmd_up ;;
   check) cmd_check ;;
+  tasks) cmd_tasks ;;
   down) cmd_down ;;
-  *) die "usage: $0 up|check|down" ;;
+  *) die "usage: $0 up|check|tasks|down" ;;
 esac
