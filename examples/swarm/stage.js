@@ -2,13 +2,13 @@
 // Copies what the `wharf` command needs at run time into <out>/opt/wharf, read from package-lock.json: the
 // workspace packages it depends on (package.json and what its `files` publish, without tests, maps or typings) and the
 // third-party packages of its production dependency closure, resolved as Node resolves them. No npm needed, so
-// the image's build stage runs on a base image that ships only node. Usage: node stage.mjs <repo> <out>
+// the image's build stage runs on a base image that ships only node. Usage: node stage.js <repo> <out>
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 
 const [repo, out] = process.argv.slice(2);
 if (!repo || !out) {
-  console.error('usage: node stage.mjs <repository root> <output directory>');
+  console.error('usage: node stage.js <repository root> <output directory>');
   process.exit(2);
 }
 const APP = join(out, 'opt/wharf');

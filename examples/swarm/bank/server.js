@@ -1,6 +1,7 @@
 // The `bank` API of the swarm example, reduced to what a rolling update exercises: it answers every request with
 // the task that served it, and on SIGTERM leaves gracefully — stops accepting, closes idle keep-alive
 // connections, lets in-flight requests finish, then exits 0 (what a service must do for zero-downtime updates).
+// An ES module: the image copies it as server.mjs, away from this repository's "type": "module".
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 
