@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the suite needs, as "command:package".
-NEEDED=("chromium:chromium" "redis-server:redis-server" "dockerd:docker.io" "busybox:busybox-static" "pebble:pebble")
+NEEDED=("chromium:chromium" "redis-server:redis-server" "dockerd:docker.io" "busybox:busybox-static" "pebble:pebble" "/usr/sbin/debootstrap:debootstrap")
 
 missing=()
 for entry in "${NEEDED[@]}"; do
@@ -23,3 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 [ -d node_modules ] || npm ci
+
+# The local Node 20 base image test/e2e/docker-image.test.ts builds Wharf's image on (no registry here): made once
+# per machine by debootstrap (a few minutes), then reused; the test itself only checks that it exists.
+if [ "$(id -u)" = 0 ]; then bash test/docker/base-image.sh make >/dev/null; fi

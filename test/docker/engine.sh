@@ -5,6 +5,9 @@
 #   stop    stop dockerd and everything it started, unmount and remove the state directory
 #   env     print DOCKER_HOST and DOCKER_CLI for the running engine
 #   kill    SIGKILL dockerd only (containers keep running), to test engine loss; revive starts it again
+# WHARF_DOCKER_DIR gives a second engine its own state; WHARF_DOCKER_SWARM=0 leaves it out of swarm mode, so it
+# runs beside a swarm engine (only one can listen on the swarm port, 2377); WHARF_DOCKER_STORAGE=overlay2 spares
+# image builds vfs's full copy of the root for every step, where the kernel allows overlay mounts.
 set -euo pipefail
 
 DIR=${WHARF_DOCKER_DIR:-/tmp/wharf-docker-engine}
@@ -49,7 +52,7 @@ start_daemon() {
   alive || rm -f "$DIR/dockerd.pid"
   running_pid "$DIR/exec/containerd/containerd.pid" || rm -f "$DIR/exec/containerd/containerd.pid"
   # Flags from the issue: no iptables or bridge (the sandbox forbids them), vfs storage (no overlayfs needed).
-  nohup dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
+  nohup dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver="${WHARF_DOCKER_STORAGE:-vfs}" \
     -H "unix://$SOCK" --data-root "$DIR/data" --exec-root "$DIR/exec" --pidfile "$DIR/dockerd.pid" \
     >>"$DIR/dockerd.log" 2>&1 </dev/null 9>&- &
   local deadline=$((SECONDS + READY_TIMEOUT))
@@ -123,7 +126,7 @@ cmd_start() {
   # Always a clean engine: one left by an interrupted run would still hold its containers and services.
   [ -d "$DIR" ] && stop_all
   start_daemon
-  init_swarm
+  [ "${WHARF_DOCKER_SWARM:-1}" = 0 ] || init_swarm
   import_image
   print_env
 }

@@ -35,6 +35,7 @@ import buffering from '@wharf/plugin-buffering';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 import chain from '@wharf/plugin-chain';
 import errors from '@wharf/plugin-errors';
+import { healthcheckCommand } from './healthcheck.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -56,7 +57,7 @@ export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, 
 
 /** The `wharf` command: runs until a signal stops the gateway; resolves to the exit code for start-up errors. */
 export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
-  return runCommand(argv, { version: VERSION, plugins: builtinPlugins, providers: builtinProviders }, env);
+  return runCommand(argv, { version: VERSION, plugins: builtinPlugins, providers: builtinProviders, commands: { healthcheck: healthcheckCommand } }, env);
 }
 
 export interface DistributionStartOptions extends StartOptions {

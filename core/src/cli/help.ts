@@ -32,19 +32,26 @@ export function flagLines(schema: TSchema, prefix = ''): FlagLine[] {
   return lines;
 }
 
-export function helpText(schema: TSchema, version: string): string {
+function commandsText(commands: Readonly<Record<string, { description: string }>>): string {
+  const names = Object.keys(commands);
+  if (names.length === 0) return '';
+  const width = Math.max(...names.map((n) => n.length)) + 3;
+  return `\nCommands:\n${names.map((n) => `  ${n.padEnd(width)}${commands[n]!.description}`).join('\n')}\n`;
+}
+
+export function helpText(schema: TSchema, version: string, commands: Readonly<Record<string, { description: string }>> = {}): string {
   const lines = flagLines(schema);
   const width = Math.max(...lines.map((l) => l.flag.length)) + 3;
   const body = lines.map((l) => `  --${l.flag.padEnd(width)}${l.description}`).join('\n');
   return `wharf ${version}: a plugin-based HTTP gateway for containers
 
 Usage: wharf [--configFile=wharf.yml] [--<key>=<value> ...]
-
+${Object.keys(commands).length > 0 ? '       wharf <command> [the same flags]\n' : ''}
 Static configuration comes from --configFile (YAML/JSON), WHARF_* environment variables
 (WHARF_ENTRYPOINTS_WEB_ADDRESS=:80) and these flags, in that order of precedence.
 Keys are case-insensitive; a bare flag means true; ={} enables a section with its defaults;
 durations accept 10s, 500ms, 1m30s or plain seconds.
-
+${commandsText(commands)}
 Flags:
   --configFile${' '.repeat(Math.max(1, width - 10))}Static configuration file (YAML or JSON).
 ${body}

@@ -13,13 +13,24 @@ import { helpText } from './help.js';
 import { onReopenSignal, stopOnSignal } from './signals.js';
 import { customPluginSpecs, loadPlugins, type Distribution } from './plugins.js';
 
-/** A distribution as the command sees it: what it ships and the version `--version` prints. */
+/** A command a distribution adds beside the gateway, selected by the first argument (`wharf healthcheck ...`). */
+export interface Subcommand {
+  /** One line for `wharf --help`. */
+  description: string;
+  /** Receives the arguments after the command's name; resolves to the exit code. */
+  run(argv: readonly string[], distribution: CommandDistribution, env: NodeJS.ProcessEnv): Promise<number>;
+}
+
+/** A distribution as the command sees it: what it ships, the version `--version` prints, its subcommands. */
 export interface CommandDistribution extends Distribution {
   version: string;
+  commands?: Readonly<Record<string, Subcommand>>;
 }
 
 /** Runs until a signal stops the gateway; resolves to the exit code for start-up errors. */
 export async function main(argv: readonly string[], distribution: CommandDistribution, env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  const command = argv[0] === undefined ? undefined : distribution.commands?.[argv[0]];
+  if (command) return command.run(argv.slice(1), distribution, env);
   let sources;
   let registry: PluginRegistry;
   let config: StaticConfig;
@@ -27,7 +38,7 @@ export async function main(argv: readonly string[], distribution: CommandDistrib
     sources = readStaticSources(argv, env);
     registry = await loadPlugins(distribution, customPluginSpecs(sources.tree));
     if (sources.help) {
-      process.stdout.write(helpText(staticSchema(registry), distribution.version));
+      process.stdout.write(helpText(staticSchema(registry), distribution.version, distribution.commands));
       return 0;
     }
     if (sources.version) {
