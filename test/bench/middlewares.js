@@ -45,6 +45,8 @@ export const CASES = [
   { name: 'circuitBreaker', label: 'circuitBreaker (closed)', options: { expression: 'NetworkErrorRatio() > 0.5' } },
   { name: 'contentType', label: 'contentType (type already set)', options: {} },
   { name: 'forwardAuth', label: 'forwardAuth (auth server = the backend)', options: (url) => ({ address: url }) },
+  { name: 'compress', label: 'compress (gzip asked, body under minResponseBodyBytes)', options: {}, headers: { 'accept-encoding': 'gzip, br' } },
+  { name: 'buffering', label: 'buffering (response held whole, no request body)', options: { maxRequestBodyBytes: 1_048_576 } },
 ];
 
 /** One Host router per case (`<name>.bench`) and one without middlewares (`empty.bench`), all on one service. */
