@@ -39,7 +39,12 @@ function commandsText(commands: Readonly<Record<string, { description: string }>
   return `\nCommands:\n${names.map((n) => `  ${n.padEnd(width)}${commands[n]!.description}`).join('\n')}\n`;
 }
 
-export function helpText(schema: TSchema, version: string, commands: Readonly<Record<string, { description: string }>> = {}): string {
+function unsupportedText(unsupported: readonly string[]): string {
+  if (unsupported.length === 0) return '';
+  return `\nNot supported yet:\n${unsupported.map((line) => `  - ${line}`).join('\n')}\n`;
+}
+
+export function helpText(schema: TSchema, version: string, commands: Readonly<Record<string, { description: string }>> = {}, unsupported: readonly string[] = []): string {
   const lines = flagLines(schema);
   const width = Math.max(...lines.map((l) => l.flag.length)) + 3;
   const body = lines.map((l) => `  --${l.flag.padEnd(width)}${l.description}`).join('\n');
@@ -51,7 +56,7 @@ Static configuration comes from --configFile (YAML/JSON), WHARF_* environment va
 (WHARF_ENTRYPOINTS_WEB_ADDRESS=:80) and these flags, in that order of precedence.
 Keys are case-insensitive; a bare flag means true; ={} enables a section with its defaults;
 durations accept 10s, 500ms, 1m30s or plain seconds.
-${commandsText(commands)}
+${commandsText(commands)}${unsupportedText(unsupported)}
 Flags:
   --configFile${' '.repeat(Math.max(1, width - 10))}Static configuration file (YAML or JSON).
 ${body}

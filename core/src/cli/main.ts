@@ -25,6 +25,8 @@ export interface Subcommand {
 export interface CommandDistribution extends Distribution {
   version: string;
   commands?: Readonly<Record<string, Subcommand>>;
+  /** What the distribution does not support yet, one line each with the reason: listed by --help. */
+  unsupported?: readonly string[];
 }
 
 /** Runs until a signal stops the gateway; resolves to the exit code for start-up errors. */
@@ -38,7 +40,7 @@ export async function main(argv: readonly string[], distribution: CommandDistrib
     sources = readStaticSources(argv, env);
     registry = await loadPlugins(distribution, customPluginSpecs(sources.tree));
     if (sources.help) {
-      process.stdout.write(helpText(staticSchema(registry), distribution.version, distribution.commands));
+      process.stdout.write(helpText(staticSchema(registry), distribution.version, distribution.commands, distribution.unsupported));
       return 0;
     }
     if (sources.version) {

@@ -45,7 +45,7 @@ const ServerSchema = Type.Object(
   {
     url: Type.String({ pattern: '^https?://', description: 'Upstream base URL (http:// or https://).' }),
     weight: Type.Optional(Type.Integer({ minimum: 0, description: 'Relative weight for weighted round-robin (default 1).' })),
-    preservePath: Type.Optional(Type.Boolean({ description: 'Keep the URL path of the server as a prefix (default false).' })),
+    preservePath: Type.Optional(Type.Boolean({ description: 'Put the path of the server URL in front of the request path (default false: that path is ignored, as in Traefik).' })),
   },
   { additionalProperties: false },
 );

@@ -24,9 +24,13 @@ test('followFile: an edit and a rename-replace save are seen; nothing after the 
   try {
     const path = dir.write('users', 'a:1\n');
     followFile(path, abort.signal, () => changes++, 20);
-    // An in-place write may be seen twice (truncated, then written): count changes, not events.
-    writeFileSync(path, 'a:1\nb:2\n');
-    await eventually(() => changes >= 1, 'the edit seen');
+    // An in-place write may be seen twice (truncated, then written): count changes, not events. The watcher takes
+    // its first look asynchronously, so an edit made before that is its starting point: edit until one is seen.
+    let edits = 0;
+    await eventually(() => {
+      writeFileSync(path, `a:1\nb:2\n${'#'.repeat(++edits)}\n`);
+      return changes >= 1;
+    }, 'the edit seen');
     const afterEdit = changes;
     dir.write('users', 'c:3\n'); // written beside, then renamed over: a new inode
     await eventually(() => changes > afterEdit, 'the replaced file seen');

@@ -313,7 +313,7 @@ class RuntimeBuilder {
       info.transport = transport;
       const handler = createLoadBalancerHandler({
         service: name,
-        servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight ?? 1 })),
+        servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight ?? 1, preservePath: s.preservePath ?? false })),
         passHostHeader: lb.passHostHeader,
         stickyCookie: lb.sticky?.cookie,
         transport: info.transport,

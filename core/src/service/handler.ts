@@ -24,6 +24,8 @@ export interface LoadBalancerServer {
   url: string;
   /** Default 1; 0 = never chosen. */
   weight?: number;
+  /** Put the path of `url` in front of the request path (Traefik's servers[].preservePath); default false. */
+  preservePath?: boolean;
 }
 
 export interface LoadBalancerOptions {
@@ -56,6 +58,7 @@ export type ServiceHandler = Middleware & {
 interface Member {
   readonly url: string;
   readonly weight: number;
+  readonly preservePath: boolean;
   target?: ProxyTarget;
 }
 
@@ -75,7 +78,7 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
   const { service, log, isServerUp, onServerFailure } = options;
   const members: Member[] = options.servers.map((server) => {
     parseUpstreamUrl(server.url);
-    return { url: server.url, weight: server.weight ?? 1 };
+    return { url: server.url, weight: server.weight ?? 1, preservePath: server.preservePath ?? false };
   });
   // Built before any pool is acquired so invalid weights cannot leak leases.
   const balancer = new SmoothWeightedBalancer(members);
@@ -249,7 +252,7 @@ function acquireTargets(members: Member[], pools: PoolSource, transport: Servers
     if (member.weight === 0) continue;
     const lease = pools.acquire(member.url, transport);
     leases.push(lease);
-    member.target = createProxyTarget(member.url, lease.pool);
+    member.target = createProxyTarget(member.url, lease.pool, member.preservePath);
   }
   return leases;
 }

@@ -22,6 +22,8 @@ export interface ProxyTarget {
   readonly pool: Dispatcher;
   /** Constant per server so undici never reconnects because the Host header changed (see pool.ts). */
   readonly servername: string;
+  /** With preservePath: the server URL's path (escaped), put in front of every request path. */
+  readonly pathPrefix?: string;
 }
 
 export interface ProxyStepOptions {
@@ -63,8 +65,19 @@ export interface ProxyStep {
 // undici accepts a per-request servername but does not declare it.
 type DispatchOptions = Dispatcher.DispatchOptions & { servername?: string };
 
-export function createProxyTarget(url: string, pool: Dispatcher): ProxyTarget {
-  return { url, pool, servername: upstreamHostname(parseUpstreamUrl(url)) };
+export function createProxyTarget(url: string, pool: Dispatcher, preservePath = false): ProxyTarget {
+  const parsed = parseUpstreamUrl(url);
+  const target: ProxyTarget = { url, pool, servername: upstreamHostname(parsed) };
+  return preservePath && parsed.pathname !== '/' ? { ...target, pathPrefix: parsed.pathname } : target;
+}
+
+/** Go's JoinURLPath on escaped paths, as Traefik's preservePath joins them: exactly one slash between the two. */
+function joinServerPath(prefix: string, path: string): string {
+  const endsWithSlash = prefix.endsWith('/');
+  const startsWithSlash = path.startsWith('/');
+  if (endsWithSlash && startsWithSlash) return prefix + path.slice(1);
+  if (!endsWithSlash && !startsWithSlash) return `${prefix}/${path}`;
+  return prefix + path;
 }
 
 /**
@@ -109,7 +122,8 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
     // A second forward of the same request (a retry, an error page) after undici destroyed the first body finds
     // req.socket nulled by that destroy; the connection is still the response's, and headers read it (TLS or not).
     if (req.socket === null) req.socket = socketOf(req, ctx.res)!;
-    const path = originForm(req.url);
+    const requested = originForm(req.url);
+    const path = requested === undefined || target.pathPrefix === undefined ? requested : joinServerPath(target.pathPrefix, requested);
     if (path === undefined) {
       respondPlain(ctx, 400, 'Bad Request');
       return Promise.resolve(undefined);
