@@ -157,7 +157,9 @@ export class Resolver {
   want(sets: readonly DomainSet[]): void {
     this.wanted = [...sets];
     const keys = new Set(sets.map(setKey));
-    for (const key of this.problems.keys()) if (key !== STORAGE_PROBLEM && !keys.has(key)) this.problems.delete(key);
+    let dropped = false;
+    for (const key of this.problems.keys()) if (key !== STORAGE_PROBLEM && !keys.has(key)) dropped = this.problems.delete(key);
+    if (dropped) this.deps.changed();
     this.checkRenewals();
   }
 
