@@ -20,6 +20,7 @@ export {
   type UpstreamFailureEvent,
   type CertificateInfo,
   type CertificateSupply,
+  type CertificateResolverInfo,
   type PemPair,
   type PrimaryHost,
 } from './plugin/contract.js';

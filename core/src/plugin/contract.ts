@@ -20,6 +20,8 @@ export interface GatewayEvents {
   on(event: 'certificates', listener: (certificates: readonly CertificateInfo[]) => void): unknown;
   /** Another plugin (ACME) supplies certificates for the TLS plugin to serve; the latest supply per source wins. */
   on(event: 'certificateSupply', listener: (supply: CertificateSupply) => void): unknown;
+  /** A certificate resolver's state changed (certificates held, errors); the latest per resolver name wins (API). */
+  on(event: 'certificateResolver', listener: (resolver: CertificateResolverInfo) => void): unknown;
 }
 
 /** A PEM certificate chain and its private key. */
@@ -47,6 +49,22 @@ export interface CertificateInfo {
   /** Expiry, Unix time in seconds. */
   notAfter: number;
   serial?: string;
+}
+
+/**
+ * What a certificate resolver (ACME) holds, for the API: announced after every change and again once the
+ * entrypoints listen, so a plugin set up later still receives it.
+ */
+export interface CertificateResolverInfo {
+  name: string;
+  /** The CA's directory URL. */
+  caServer: string;
+  /** The challenge types it answers, in order of preference (`http-01`, `tls-alpn-01`, `dns-01`). */
+  challenges: readonly string[];
+  /** Certificates it holds; notAfter in Unix seconds. */
+  certificates: ReadonlyArray<{ domains: { main: string; sans: readonly string[] }; notAfter: number }>;
+  /** Current problems (an order that failed, storage unreadable), each naming the resolver and the domains. */
+  errors: readonly string[];
 }
 
 export interface HealthEvent {
@@ -133,6 +151,8 @@ export interface PluginEvents extends GatewayEvents {
   emit(event: 'certificates', certificates: readonly CertificateInfo[]): void;
   /** Supplies certificates (and TLS-ALPN-01 challenge certificates) for the TLS plugin to serve; see CertificateSupply. */
   emit(event: 'certificateSupply', supply: CertificateSupply): void;
+  /** Announces a certificate resolver's state; see CertificateResolverInfo. */
+  emit(event: 'certificateResolver', resolver: CertificateResolverInfo): void;
 }
 
 /** The configuration as data: the section the plugin owns, the live generation, and the schemas. */

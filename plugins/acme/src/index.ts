@@ -51,6 +51,7 @@ function trustCAServer(config: AcmeConfig, where: string): void {
   });
   if (interceptorInstalled) return;
   interceptorInstalled = true;
+  boundLibraryRetries();
   acme.axios.interceptors.request.use((request) => {
     const match = request.url ? agents.get(new URL(request.url).origin) : undefined;
     if (match) {
@@ -59,6 +60,32 @@ function trustCAServer(config: AcmeConfig, where: string): void {
     }
     return request;
   });
+}
+
+// acme-client retries a failed request (no answer, 429, 5xx) 5 times, waiting 5 s × attempt: 75 s before an
+// unreachable CA is reported. The resolver retries whole orders on its own schedule (1 min doubling to 1 h), so the
+// library only needs to ride out a blip: a 429/5xx is retried twice, 1 s × attempt (3 s; a Retry-After from the CA is
+// still obeyed), and a request without an answer fails at once (see unanswered).
+const LIBRARY_RETRIES = { retryMaxAttempts: 2, retryDefaultDelay: 1 };
+
+/**
+ * Bounds acme-client's retries, and lets a request that got no answer (connection refused, timeout) fail at once with
+ * its own message: acme-client 5.4 reads `response.config` of such an error once it stops retrying and throws
+ * "Cannot read properties of undefined (reading 'config')" instead, hiding why the CA could not be reached. Its
+ * handler passes through errors without `config`, so ours runs first and hands it one.
+ */
+function boundLibraryRetries(): void {
+  const defaults = acme.axios.defaults as unknown as { acmeSettings: Record<string, number> };
+  Object.assign(defaults.acmeSettings, LIBRARY_RETRIES);
+  acme.axios.interceptors.response.use(undefined, unanswered);
+  const handlers = (acme.axios.interceptors.response as unknown as { handlers: unknown[] }).handlers;
+  handlers.unshift(handlers.pop());
+}
+
+function unanswered(error: { config?: { method?: string; url?: string }; response?: unknown; message?: string; code?: string }): Promise<never> {
+  if (error.response !== undefined || !error.config) return Promise.reject(error);
+  const { method = 'get', url } = error.config;
+  return Promise.reject(Object.assign(new Error(`${method.toUpperCase()} ${url}: ${error.message ?? error.code}`, { cause: error }), { code: error.code }));
 }
 
 /** The DNS provider of a resolver; errors name the resolver's field. */
@@ -147,6 +174,7 @@ export default definePlugin({
     const announce = () => {
       for (const resolver of resolvers.values()) {
         host.events.emit('certificateSupply', { source: `acme.${resolver.name}`, certificates: resolver.certificates(), challenges: resolver.challenges() });
+        host.events.emit('certificateResolver', resolver.info());
       }
     };
     for (const [name, resolverConfig] of Object.entries(resolversConfig)) {

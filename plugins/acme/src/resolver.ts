@@ -3,7 +3,7 @@
 import { X509Certificate, createPrivateKey, generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import acme from 'acme-client';
-import { messageOf, type Logger, type PemPair } from '@wharf/core';
+import { messageOf, type CertificateResolverInfo, type Logger, type PemPair } from '@wharf/core';
 import { waitForTxt, type DnsProvider } from './dns.js';
 import type { AcmeConfig } from './schema.js';
 import type { AcmeStore, StoredAccount, StoredCertificate } from './store.js';
@@ -31,6 +31,7 @@ export interface ResolverDeps {
 interface HeldCertificate {
   domains: ReadonlySet<string>;
   main: string;
+  sans: readonly string[];
   pair: PemPair;
   notAfter: number;
 }
@@ -44,6 +45,8 @@ const RETRY_MAX_MS = 3_600_000;
 const LOCKED_POLL_MS = 2_000;
 // A store that cannot be read (Redis down) is read again at this pace.
 const STORE_RETRY_MS = 10_000;
+
+const STORAGE_PROBLEM = ' storage';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -73,6 +76,8 @@ export class Resolver {
   private wanted: DomainSet[] = [];
   private readonly inFlight = new Set<string>();
   private readonly failures = new Map<string, { count: number; retryAt: number }>();
+  /** Current problems for the API: by domain-set key, and STORAGE_PROBLEM while the store cannot be read. */
+  private readonly problems = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private storeRetry: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -107,6 +112,17 @@ export class Resolver {
     return this.alpn;
   }
 
+  /** What the API shows: the CA, the challenges, the certificates held with their expiry, and current errors. */
+  info(): CertificateResolverInfo {
+    return {
+      name: this.name,
+      caServer: this.deps.config.caServer,
+      challenges: this.challengeTypes(),
+      certificates: this.held.map((h) => ({ domains: { main: h.main, sans: h.sans }, notAfter: Math.floor(h.notAfter / 1000) })),
+      errors: [...this.problems.values()],
+    };
+  }
+
   /** Loads stored certificates, follows other replicas' changes, and starts the renewal checks. */
   async start(): Promise<void> {
     this.deps.store.onChange(() => void this.reload().catch((err) => this.storeUnavailable(err)));
@@ -116,7 +132,10 @@ export class Resolver {
 
   /** The store cannot be read (Redis down): serve what is held, say so, and read it again soon. */
   private storeUnavailable(err: unknown): void {
-    this.log.error(`acme resolver ${this.name}: cannot read its storage: ${messageOf(err)}; retrying in ${STORE_RETRY_MS / 1000}s`);
+    const message = `acme resolver ${this.name}: cannot read its storage: ${messageOf(err)}; retrying in ${STORE_RETRY_MS / 1000}s`;
+    this.log.error(message);
+    this.problems.set(STORAGE_PROBLEM, message);
+    this.deps.changed();
     if (this.stopped || this.storeRetry) return;
     this.storeRetry = setTimeout(() => {
       this.storeRetry = undefined;
@@ -137,12 +156,17 @@ export class Resolver {
    */
   want(sets: readonly DomainSet[]): void {
     this.wanted = [...sets];
+    const keys = new Set(sets.map(setKey));
+    let dropped = false;
+    for (const key of this.problems.keys()) if (key !== STORAGE_PROBLEM && !keys.has(key)) dropped = this.problems.delete(key);
+    if (dropped) this.deps.changed();
     this.checkRenewals();
   }
 
   /** Re-reads the store (certificates another replica obtained, challenges it published). */
   async reload(): Promise<void> {
     const data = await this.deps.store.load();
+    this.problems.delete(STORAGE_PROBLEM);
     this.held = (data.Certificates ?? []).flatMap((c) => this.decode(c));
     if (this.deps.store.shared) this.alpn = await this.deps.store.alpnChallenges();
     this.deps.changed();
@@ -153,7 +177,8 @@ export class Resolver {
       const cert = Buffer.from(stored.certificate, 'base64').toString('utf8');
       const key = Buffer.from(stored.key, 'base64').toString('utf8');
       const x509 = new X509Certificate(cert);
-      return [{ domains: new Set([stored.domain.main, ...(stored.domain.sans ?? [])].map((d) => d.toLowerCase())), main: stored.domain.main, pair: { cert, key }, notAfter: Date.parse(x509.validTo) }];
+      const sans = stored.domain.sans ?? [];
+      return [{ domains: new Set([stored.domain.main, ...sans].map((d) => d.toLowerCase())), main: stored.domain.main, sans, pair: { cert, key }, notAfter: Date.parse(x509.validTo) }];
     } catch (err) {
       this.log.error(`acme resolver ${this.name}: stored certificate for ${stored.domain?.main} cannot be read (${messageOf(err)}); it will be ordered again`);
       return [];
@@ -191,6 +216,7 @@ export class Resolver {
     void this.orderUnderLock(set)
       .then(() => {
         this.failures.delete(key);
+        if (this.problems.delete(key)) this.deps.changed();
       })
       .catch((err) => this.failed(set, err))
       .finally(() => this.inFlight.delete(key));
@@ -202,7 +228,9 @@ export class Resolver {
     const wait = Math.min(RETRY_MIN_MS * 2 ** (count - 1), RETRY_MAX_MS);
     this.failures.set(key, { count, retryAt: Date.now() + wait });
     const message = `acme resolver ${this.name}: cannot obtain a certificate for ${key}: ${messageOf(err)}; retrying in ${Math.round(wait / 1000)}s (the default certificate is served meanwhile)`;
+    this.problems.set(key, message);
     this.deps.failed(set, message);
+    this.deps.changed();
     const retry = setTimeout(() => this.stopped || this.checkRenewals(), wait);
     retry.unref();
   }
@@ -257,7 +285,7 @@ export class Resolver {
   }
 
   /** Challenge types in Traefik's order of preference: DNS-01 when configured, else HTTP-01, then TLS-ALPN-01. */
-  private challengeTypes(): string[] {
+  challengeTypes(): string[] {
     const { config } = this.deps;
     if (config.dnsChallenge) return ['dns-01'];
     return [...(config.httpChallenge ? ['http-01'] : []), ...(config.tlsChallenge ? ['tls-alpn-01'] : [])];

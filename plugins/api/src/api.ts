@@ -1,9 +1,10 @@
 // The HTTP side of the plugin: Traefik's `/api/...` endpoints, the SSE stream and the dashboard's files,
 // all under `basePath`; used by the insecure entrypoint hook and by the api@internal service alike.
-import type { PluginHost, RuntimeInfo, WharfContext } from '@wharf/core';
+import type { CertificateResolverInfo, PluginHost, RuntimeInfo, WharfContext } from '@wharf/core';
 import type { Asset } from './assets.js';
 import type { EventHub } from './events.js';
 import {
+  certificateResolverRepresentation,
   elementSchemas,
   entryPointRepresentation,
   middlewareRepresentation,
@@ -25,6 +26,8 @@ export interface ApiOptions {
   traffic: Traffic;
   events: EventHub;
   assets: ReadonlyMap<string, Asset>;
+  /** The latest state of each certificate resolver, by name (the `certificateResolver` event). */
+  resolvers: ReadonlyMap<string, CertificateResolverInfo>;
   version: { Version: string; Codename: string; startDate: string };
 }
 
@@ -87,6 +90,12 @@ export function createApi(options: ApiOptions): ApiHandler {
       const name = decodeName(second);
       if (!Object.hasOwn(entryPoints, name)) return json(ctx, 404, { message: `entry point not found: ${name}` });
       return json(ctx, 200, entryPointRepresentation(name, entryPoints[name] as never, schemas));
+    }
+    if (first === 'certificateresolvers' && third === undefined) {
+      if (second === undefined) return list(ctx, [...options.resolvers.values()].map(certificateResolverRepresentation), ['name']);
+      const resolver = options.resolvers.get(decodeName(second));
+      if (!resolver) return json(ctx, 404, { message: `certificate resolver not found: ${decodeName(second)}` });
+      return json(ctx, 200, certificateResolverRepresentation(resolver));
     }
     if (first === 'http' && (second === 'routers' || second === 'services' || second === 'middlewares') && extra.length === 0) {
       const kind: Kind = second;

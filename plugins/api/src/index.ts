@@ -1,6 +1,6 @@
 // api: Traefik's API and a live dashboard, on the `traefik` entrypoint (api.insecure) or as api@internal.
 import { createRequire } from 'node:module';
-import { definePlugin, Type, type Next, type WharfContext } from '@wharf/core';
+import { definePlugin, Type, type CertificateResolverInfo, type Next, type WharfContext } from '@wharf/core';
 import { createApi } from './api.js';
 import { loadDashboardAssets } from './assets.js';
 import { EventHub } from './events.js';
@@ -38,6 +38,8 @@ export default definePlugin({
     const { insecure, dashboard, basePath } = config!;
     const traffic = new Traffic();
     const events = new EventHub();
+    const resolvers = new Map<string, CertificateResolverInfo>();
+    host.events.on('certificateResolver', (resolver) => resolvers.set(resolver.name, resolver));
     const handle = createApi({
       host,
       dashboard,
@@ -45,6 +47,7 @@ export default definePlugin({
       traffic,
       events,
       assets: dashboard ? loadDashboardAssets() : new Map(),
+      resolvers,
       version: { Version: coreVersion, Codename: 'wharf', startDate: new Date().toISOString() },
     });
 

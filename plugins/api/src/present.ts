@@ -1,5 +1,5 @@
 // Turns the gateway's runtime information into Traefik's API shapes, hiding secrets and printing durations.
-import { DURATION, SECRET, formatDuration, qualify, type MiddlewareInfo, type RouterInfo, type RuntimeInfo, type ServiceInfo, type StaticConfig, type TSchema } from '@wharf/core';
+import { DURATION, SECRET, formatDuration, qualify, type CertificateResolverInfo, type MiddlewareInfo, type RouterInfo, type RuntimeInfo, type ServiceInfo, type StaticConfig, type TSchema } from '@wharf/core';
 
 /** What a secret field shows instead of its value (Traefik's redactor writes the same). */
 export const REDACTED = 'xxxx';
@@ -119,6 +119,21 @@ export function middlewareRepresentation(info: MiddlewareInfo, schemas: ElementS
     name: info.name,
     provider: info.provider,
     type: (info.type ?? configuredType)?.toLowerCase(),
+  });
+}
+
+/**
+ * `/api/certificateresolvers` item (Wharf's; Traefik has no such endpoint): the resolver, its CA and challenges,
+ * the certificates it holds with their expiry (RFC 3339), and status/error as Traefik shows them for routers.
+ */
+export function certificateResolverRepresentation(info: CertificateResolverInfo): Record<string, unknown> {
+  return dropUndefined({
+    name: info.name,
+    caServer: info.caServer,
+    challenges: info.challenges,
+    certificates: info.certificates.map((c) => ({ domains: { main: c.domains.main, sans: c.domains.sans }, notAfter: new Date(c.notAfter * 1000).toISOString() })),
+    status: info.errors.length > 0 ? 'warning' : 'enabled',
+    error: info.errors.length > 0 ? [...new Set(info.errors)] : undefined,
   });
 }
 

@@ -1,0 +1,134 @@
+// The resolvers in the API (/api/certificateresolvers) against a real CA (pebble), and a CA that cannot be reached:
+// the default certificate is served, the router keeps routing, and the error names the resolver and the domain.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import https from 'node:https';
+import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import apiPlugin from '@wharf/plugin-api';
+import tlsPlugin from '@wharf/plugin-tls';
+import { eventually, freePort, get, json, startServer, tempDir } from '@wharf/test-helpers';
+import acmePlugin from './index.js';
+import { BLOCKED_DOMAIN, ISSUANCE_MS, routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+
+interface ResolverView {
+  name: string;
+  caServer: string;
+  challenges: string[];
+  certificates: Array<{ domains: { main: string; sans: string[] }; notAfter: string }>;
+  status: string;
+  error?: string[];
+}
+
+let pebble: Pebble;
+let ports: { web: number; websecure: number };
+let backend: { url: string; close(): Promise<void> };
+let root: string;
+const dir = tempDir('wharf-acme-api-');
+
+before(async () => {
+  ports = { web: await freePort(), websecure: await freePort() };
+  pebble = await startPebble({ httpPort: ports.web, tlsPort: ports.websecure });
+  root = await pebble.issuerRoot();
+  backend = await startServer((_req, res) => res.end('from the backend'));
+});
+
+after(async () => {
+  await backend.close();
+  await pebble.stop();
+  dir.remove();
+});
+
+/** A gateway with the API on `traefik` (api.insecure) beside web/websecure, one resolver `le`. */
+async function gateway(acme: Record<string, unknown>, dynamic: Record<string, unknown>, apiPort: number): Promise<EmbeddedGateway> {
+  const config = staticConfig(ports, acme) as { entryPoints: Record<string, unknown> } & Record<string, unknown>;
+  config.entryPoints.traefik = { address: `127.0.0.1:${apiPort}` };
+  config.api = { insecure: true, dashboard: false };
+  return startGateway({ plugins: [apiPlugin, tlsPlugin, acmePlugin], config, dynamic });
+}
+
+async function resolvers(apiPort: number): Promise<ResolverView[]> {
+  const reply = await get(apiPort, '/api/certificateresolvers');
+  assert.equal(reply.status, 200);
+  return json<ResolverView[]>(reply);
+}
+
+/** One HTTPS request through the websecure entrypoint, whatever certificate it serves. */
+function httpsGet(servername: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get({ host: '127.0.0.1', port: ports.websecure, servername, headers: { host: servername }, rejectUnauthorized: false, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+test('GET /api/certificateresolvers: each resolver with its CA, challenges, certificates (domains, expiry) and the errors naming the domain', async () => {
+  const apiPort = await freePort();
+  const gw = await gateway(
+    { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', storage: dir.file('api.json'), httpChallenge: { entryPoint: 'web' } },
+    routers(backend.url, {
+      app: { rule: 'Host(`api.test`) || Host(`www.api.test`)', tls: { certResolver: 'le' } },
+      blocked: { rule: `Host(\`${BLOCKED_DOMAIN}\`)`, tls: { certResolver: 'le' } },
+    }),
+    apiPort,
+  );
+  try {
+    await eventually(async () => (await served(ports.websecure, 'api.test', root)).authorized, 'a certificate from pebble for api.test', ISSUANCE_MS);
+    const [le] = await eventually(async () => {
+      const list = await resolvers(apiPort);
+      return list[0]?.certificates.length === 1 && list[0].error?.length === 1 && list;
+    }, 'the certificate and the refused order in the API', ISSUANCE_MS);
+    assert.equal(le!.name, 'le');
+    assert.equal(le!.caServer, pebble.directory);
+    assert.deepEqual(le!.challenges, ['http-01']);
+    assert.deepEqual(le!.certificates[0]!.domains, { main: 'api.test', sans: ['www.api.test'] });
+    const notAfter = Date.parse(le!.certificates[0]!.notAfter);
+    assert.ok(notAfter > Date.now(), `notAfter is a future RFC 3339 date (got ${le!.certificates[0]!.notAfter})`);
+    assert.equal(le!.status, 'warning');
+    assert.match(le!.error![0]!, new RegExp(`^acme resolver le: cannot obtain a certificate for ${BLOCKED_DOMAIN}: `));
+    const one = await get(apiPort, '/api/certificateresolvers/le');
+    assert.equal(one.status, 200);
+    assert.deepEqual(json(one), le);
+    const missing = await get(apiPort, '/api/certificateresolvers/nope');
+    assert.equal(missing.status, 404);
+    assert.deepEqual(json(missing), { message: 'certificate resolver not found: nope' });
+    const searched = json<ResolverView[]>(await get(apiPort, '/api/certificateresolvers?status=enabled'));
+    assert.deepEqual(searched, [], 'filtered by status like the other lists');
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('the CA unreachable: the default certificate is served, the router stays enabled and routes, the error names the resolver and the domain', async () => {
+  const apiPort = await freePort();
+  const closed = await freePort(); // nothing listens there
+  const gw = await gateway(
+    { email: 'ops@example.test', caServer: `https://127.0.0.1:${closed}/dir`, storage: dir.file('down.json'), httpChallenge: { entryPoint: 'web' } },
+    routers(backend.url, { down: { rule: 'Host(`down.test`)', tls: { certResolver: 'le' } } }),
+    apiPort,
+  );
+  try {
+    const expected = /^acme resolver le: cannot obtain a certificate for down\.test: .*ECONNREFUSED.*; retrying in 60s \(the default certificate is served meanwhile\)$/;
+    const errors = await eventually(() => gw.info.routers['down@inline']!.errors, 'the error on the router', ISSUANCE_MS);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, expected);
+    assert.equal(gw.info.routers['down@inline']!.status, 'warning', 'the router is not disabled');
+    const router = json<{ status: string; error: string[] }>(await get(apiPort, '/api/http/routers/down@inline'));
+    assert.equal(router.status, 'warning');
+    assert.match(router.error[0]!, expected);
+    const [le] = await eventually(async () => {
+      const list = await resolvers(apiPort);
+      return list[0]?.error?.length === 1 && list;
+    }, 'the error in /api/certificateresolvers', ISSUANCE_MS);
+    assert.match(le!.error![0]!, expected);
+    assert.deepEqual(le!.certificates, []);
+    const cert = await served(ports.websecure, 'down.test', root);
+    assert.equal(cert.issuer, 'WHARF DEFAULT CERT');
+    assert.deepEqual(await httpsGet('down.test'), { status: 200, body: 'from the backend' });
+  } finally {
+    await gw.stop();
+  }
+});
