@@ -47,6 +47,16 @@ export interface EntryPoint {
   [key: string]: unknown;
 }
 
+/** `/api/certificateresolvers` item: an ACME resolver, its certificates (`notAfter` in RFC 3339) and problems. */
+export interface CertificateResolver {
+  name: string;
+  caServer: string;
+  challenges: string[];
+  certificates: { domains: { main: string; sans?: string[] }; notAfter: string }[];
+  status: Status;
+  error?: string[];
+}
+
 export interface Counts {
   total: number;
   warnings: number;

@@ -1,10 +1,12 @@
 // The dashboard: loads the API's data, renders the page for the URL hash, and follows /api/events to
 // re-render on every configuration change and health transition and to move the traffic graphs.
-import { events, getAll, getJSON, type EntryPoint, type Middleware, type Overview, type RateCounts, type Router, type Service, type TrafficReport, type TrafficSample, type Version } from './api.js';
+// Certificate resolvers have no live event: they are reloaded with every refresh, when their page is opened
+// and every RESOLVERS_POLL_MS while it is shown (orders finish between configuration changes).
+import { events, getAll, getJSON, type CertificateResolver, type EntryPoint, type Middleware, type Overview, type RateCounts, type Router, type Service, type TrafficReport, type TrafficSample, type Version } from './api.js';
 import { drawSparkline, drawStacked, formatRate } from './chart.js';
 import { replace } from './dom.js';
 import { TrafficHistory } from './traffic.js';
-import { middlewarePage, middlewaresPage, overviewPage, routerPage, routersPage, servicePage, servicesPage, type Filters, type State, type ViewContext } from './views.js';
+import { certificatesPage, middlewarePage, middlewaresPage, overviewPage, routerPage, routersPage, servicePage, servicesPage, type Filters, type State, type ViewContext } from './views.js';
 
 const main = document.getElementById('main')!;
 const live = document.getElementById('live')!;
@@ -15,6 +17,7 @@ const traffic = new TrafficHistory();
 const filters: Record<string, Filters> = {};
 let loaded = false;
 let loadError: string | undefined;
+const RESOLVERS_POLL_MS = 10_000;
 
 function route(): { page: string; name?: string } {
   const [page = '', ...rest] = window.location.hash.replace(/^#\/?/, '').split('/');
@@ -42,6 +45,7 @@ function render(): void {
   if (page === 'routers') content = name ? routerPage(view, name) : routersPage(view);
   else if (page === 'services') content = name ? servicePage(view, name) : servicesPage(view);
   else if (page === 'middlewares') content = name ? middlewarePage(view, name) : middlewaresPage(view);
+  else if (page === 'certificates') content = certificatesPage(view);
   else content = overviewPage(view);
   replace(main, content);
   if (loadError) main.prepend(errorBox(loadError));
@@ -87,6 +91,23 @@ function drawCharts(): void {
   }
 }
 
+/** Reloads the certificate resolvers on their own, so a failure there leaves the other pages working. */
+async function loadResolvers(): Promise<void> {
+  try {
+    state.resolvers = await getAll<CertificateResolver>('certificateresolvers');
+    state.resolversError = undefined;
+  } catch (err) {
+    state.resolversError = err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** Reloads the resolvers and re-renders, when their page is the one shown. */
+async function refreshCertificatesPage(): Promise<void> {
+  if (route().page !== 'certificates') return;
+  await loadResolvers();
+  if (route().page === 'certificates') render();
+}
+
 let refreshing: Promise<void> | undefined;
 let again = false;
 
@@ -104,6 +125,7 @@ function refresh(): Promise<void> {
         getAll<Router>('http/routers'),
         getAll<Service>('http/services'),
         getAll<Middleware>('http/middlewares'),
+        loadResolvers(),
       ]);
       Object.assign(state, { overview, entryPoints, routers, services, middlewares });
       traffic.retain(new Set(routers.map((r) => r.name)));
@@ -151,7 +173,9 @@ async function start(): Promise<void> {
   window.addEventListener('hashchange', () => {
     render();
     window.scrollTo(0, 0);
+    void refreshCertificatesPage();
   });
+  setInterval(() => void refreshCertificatesPage(), RESOLVERS_POLL_MS);
   window.addEventListener('resize', () => drawCharts());
   render();
   try {

@@ -1,5 +1,5 @@
-// The dashboard's pages, built from the API's data: overview, routers, services, middlewares and details.
-import { CLASSES, type Element, type EntryPoint, type Middleware, type Overview, type Router, type Service, type Status } from './api.js';
+// The dashboard's pages, built from the API's data: overview, routers, services, middlewares, certificates and details.
+import { CLASSES, type CertificateResolver, type Element, type EntryPoint, type Middleware, type Overview, type Router, type Service, type Status } from './api.js';
 import { formatRate } from './chart.js';
 import { h, href, type Child } from './dom.js';
 import type { TrafficHistory } from './traffic.js';
@@ -10,6 +10,10 @@ export interface State {
   routers: Router[];
   services: Service[];
   middlewares: Middleware[];
+  /** Undefined until `/api/certificateresolvers` answered once. */
+  resolvers?: CertificateResolver[];
+  /** Why the last load of the resolvers failed (the other pages still work). */
+  resolversError?: string;
   generation?: number;
 }
 
@@ -301,6 +305,61 @@ export function middlewaresPage(view: ViewContext): HTMLElement {
     items.length === 0
       ? empty(state.middlewares.length === 0 ? 'No middlewares configured.' : 'No middleware matches the filter.')
       : h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'middlewares-table' }, h('thead', {}, h('tr', {}, ...['Status', 'Name', 'Type', 'Used by', 'Provider'].map((t) => h('th', {}, t)))), h('tbody', {}, rows))),
+  );
+}
+
+// ---------------------------------------------------------------- certificates
+
+const DAY_MS = 86_400_000;
+
+/** The expiry as a date, with how far away it is (an expired certificate stands out). */
+function expiry(notAfter: string): HTMLElement {
+  const time = Date.parse(notAfter);
+  if (Number.isNaN(time)) return h('span', { class: 'muted' }, notAfter);
+  const days = Math.floor((time - Date.now()) / DAY_MS);
+  return h(
+    'span',
+    { class: 'expiry', title: notAfter },
+    new Date(time).toISOString().slice(0, 10),
+    days < 0 ? h('span', { class: 'pill pill-disabled' }, 'expired') : h('span', { class: `muted${days < 30 ? ' expiry-soon' : ''}` }, ` in ${days} day${days === 1 ? '' : 's'}`),
+  );
+}
+
+function resolverPanel(r: CertificateResolver): HTMLElement {
+  const rows = r.certificates.map((c) =>
+    h('tr', { 'data-certificate': c.domains.main }, h('td', {}, h('code', {}, c.domains.main)), h('td', {}, chips((c.domains.sans ?? []).map((san) => h('code', {}, san)))), h('td', {}, expiry(c.notAfter))),
+  );
+  return h(
+    'section',
+    { class: `panel panel-${r.status}`, 'data-resolver': r.name },
+    h('h2', {}, statusPill(r.status), h('span', { class: 'resolver-name' }, r.name)),
+    facts([
+      ['CA server', h('code', {}, r.caServer)],
+      ['Challenges', chips(r.challenges)],
+    ]),
+    errorList(r.error),
+    h('h3', {}, `Certificates (${rows.length})`),
+    rows.length
+      ? h('table', { class: 'table compact certificates' }, h('thead', {}, h('tr', {}, h('th', {}, 'Main domain'), h('th', {}, 'SANs'), h('th', {}, 'Expires'))), h('tbody', {}, rows))
+      : empty('No certificate yet: one is ordered when a router using this resolver needs it.'),
+  );
+}
+
+/** The ACME certificate resolvers (`/api/certificateresolvers`), each with its certificates and errors. */
+export function certificatesPage(view: ViewContext): HTMLElement {
+  const { resolvers, resolversError } = view.state;
+  return h(
+    'div',
+    { class: 'page page-certificates' },
+    pageHeader('Certificates'),
+    resolversError ? h('div', { class: 'banner banner-error' }, `Cannot load the certificate resolvers: ${resolversError}`) : null,
+    resolvers === undefined
+      ? resolversError
+        ? null
+        : empty('Loading…')
+      : resolvers.length === 0
+        ? empty('No certificate resolvers: add one with certificatesResolvers.<name>.acme (the acme plugin) and it appears here.')
+        : resolvers.map(resolverPanel),
   );
 }
 
