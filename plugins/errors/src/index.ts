@@ -171,7 +171,7 @@ export default definePlugin({
       const url = target(status, caught, () => queryEscape(requestURL((socket as Partial<TLSSocket>).encrypted === true, req.headers, entryTarget)));
       log.debug({ status: caught, rewritten: status, page: url }, 'caught an error status; answering with the error page');
       // The page request is the client's request made a GET for the page: Traefik copies its headers the same way.
-      if (req.socket === null) req.socket = socket;
+      // (The proxy step gives a request whose body undici destroyed its connection back before sending it again.)
       req.method = 'GET';
       filterHeaders(req.headers);
       req.url = url;
