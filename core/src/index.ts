@@ -25,6 +25,7 @@ export {
   type PrimaryHost,
 } from './plugin/contract.js';
 export { wrapResponse, type ResponseWriter } from './response-writer.js';
+export { hasRequestBody } from './service/proxy.js';
 export { defineReducer } from './plugin/shared.js';
 export { fileLines, readListFile, followFile } from './plugin/files.js';
 export { onResponseHeaders, replaceRequestBody, isReplayableBody, type Middleware, type Next, type WharfContext, type WharfState, type UpstreamInfo, type ResponseHeaderHook, type RetryPolicy, type ReplayableBody } from './context.js';

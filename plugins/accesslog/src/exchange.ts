@@ -1,7 +1,7 @@
 // What the access log records about one request while it runs: arrival, body bytes each way, headers, final status.
 import { IncomingMessage, ServerResponse, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { onResponseHeaders, type WharfContext } from '@wharf/core';
+import { hasRequestBody, onResponseHeaders, type WharfContext } from '@wharf/core';
 import { wireText } from './values.js';
 
 /** One request as the access log sees it; lives on the response (see EXCHANGE) until its line is written. */
@@ -59,7 +59,7 @@ export function begin(ctx: WharfContext, plan: CapturePlan): Exchange {
     durationNs: 0,
   };
   (ctx.res as TrackedResponse)[EXCHANGE] = x;
-  if (plan.countRequestBody && hasBody(ctx.req)) countRequestBody(ctx.req, x);
+  if (plan.countRequestBody && hasRequestBody(ctx.req)) countRequestBody(ctx.req, x);
   if (plan.countResponseBody) countResponseBody(ctx.res, x);
   if (plan.originHeaders || plan.downstreamHeaders) watchHeaders(ctx, x, plan.originHeaders);
   return x;
@@ -95,11 +95,6 @@ function requestTarget(url: string | undefined): string {
   } catch {
     return url;
   }
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function byteLength(chunk: unknown, encoding: unknown): number {

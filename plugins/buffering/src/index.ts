@@ -2,7 +2,7 @@
 // memRequestBodyBytes) and holds the whole answer before it goes to the client (500 past maxResponseBodyBytes) —
 // Traefik's Buffering (oxy's buffer). The upstream gets the body with a Content-Length, and every retry gets the
 // same bytes (ctx.wharf.requestBody); retryExpression becomes the load balancer's retry policy (ctx.wharf.retry).
-import { definePlugin, isReplayableBody, replaceRequestBody, Type, wrapResponse, type Next, type RetryPolicy, type Static, type WharfContext } from '@wharf/core';
+import { definePlugin, hasRequestBody, isReplayableBody, replaceRequestBody, Type, wrapResponse, type Next, type RetryPolicy, type Static, type WharfContext } from '@wharf/core';
 import { ExpressionError, parseRetryExpression, type RetryFacts, type RetryPredicate } from './expression.js';
 import { holdRequestBody } from './request.js';
 import { BufferingWriter, type ResponseLimits } from './response.js';
@@ -122,9 +122,7 @@ export default definePlugin({
 function hasBody(ctx: WharfContext): boolean {
   const headers = ctx.req.headers;
   if (headers.upgrade !== undefined && /upgrade/i.test(headers.connection ?? '')) return false;
-  if (headers['transfer-encoding'] !== undefined) return true;
-  const length = headers['content-length'];
-  return length !== undefined && length !== '0';
+  return hasRequestBody(ctx.req);
 }
 
 /**

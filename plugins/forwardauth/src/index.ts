@@ -2,7 +2,7 @@
 // ForwardAuth middleware. 2xx lets the request through with the chosen headers; any other answer goes to the client.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { buffer } from 'node:stream/consumers';
-import { definePlugin, isReplayableBody, onResponseHeaders, replaceRequestBody, type Next, type PluginContext, type WharfContext } from '@wharf/core';
+import { definePlugin, hasRequestBody, isReplayableBody, onResponseHeaders, replaceRequestBody, type Next, type PluginContext, type WharfContext } from '@wharf/core';
 import { readCertificates, readPemValue, parseKeyPair, upstreamConnector, KeyPairError, type ClientCertificate } from '@wharf/core/tls';
 import { compileGoRegexp, type GoRegexp } from '@wharf/gourl';
 import { Pool, type Dispatcher } from 'undici';
@@ -149,12 +149,6 @@ async function bodyOf(ctx: WharfContext, max: number): Promise<Buffer> {
   return body;
 }
 
-/** Whether the request announces a body (Content-Length other than 0, or chunked). */
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
 /** Answers with a status and no body (Traefik's rw.WriteHeader(code) alone). */
 function answerEmpty(ctx: WharfContext, status: number): void {
   ctx.body = null;
@@ -203,7 +197,7 @@ function addAuthCookies(ctx: WharfContext, authCookies: readonly string[], names
 async function ask(ctx: WharfContext, s: Settings): Promise<AuthAnswer | undefined> {
   const req = ctx.req;
   let body: Buffer | undefined;
-  if (s.options.forwardBody && hasBody(req)) {
+  if (s.options.forwardBody && hasRequestBody(req)) {
     try {
       body = await bodyOf(ctx, s.options.maxBodySize);
     } catch (err) {
