@@ -1,14 +1,14 @@
 // The resolvers in the API (/api/certificateresolvers) against a real CA (pebble), and a CA that cannot be reached:
 // the default certificate is served, the router keeps routing, and the error names the resolver and the domain.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import apiPlugin from '@wharf/plugin-api';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually, freePort, get, json, startServer, tempDir } from '@wharf/test-helpers';
+import { eventually, freePort, get, json } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { BLOCKED_DOMAIN, ISSUANCE_MS, routers, served, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
+import { BLOCKED_DOMAIN, ISSUANCE_MS, routers, served, staticConfig, pebbleSuite } from './pebble.test.helper.js';
 
 interface ResolverView {
   name: string;
@@ -19,24 +19,8 @@ interface ResolverView {
   error?: string[];
 }
 
-let pebble: Pebble;
-let ports: { web: number; websecure: number };
-let backend: { url: string; close(): Promise<void> };
-let root: string;
-const dir = tempDir('wharf-acme-api-');
-
-before(async () => {
-  ports = { web: await freePort(), websecure: await freePort() };
-  pebble = await startPebble({ httpPort: ports.web, tlsPort: ports.websecure });
-  root = await pebble.issuerRoot();
-  backend = await startServer((_req, res) => res.end('from the backend'));
-});
-
-after(async () => {
-  await backend.close();
-  await pebble.stop();
-  dir.remove();
-});
+const suite = pebbleSuite('wharf-acme-api-', {}, 'from the backend');
+const { ports, dir } = suite;
 
 /** A gateway with the API on `traefik` (api.insecure) beside web/websecure, one resolver `le`. */
 async function gateway(acme: Record<string, unknown>, dynamic: Record<string, unknown>, apiPort: number): Promise<EmbeddedGateway> {
@@ -68,21 +52,21 @@ function httpsGet(servername: string): Promise<{ status: number; body: string }>
 test('GET /api/certificateresolvers: each resolver with its CA, challenges, certificates (domains, expiry) and the errors naming the domain', async () => {
   const apiPort = await freePort();
   const gw = await gateway(
-    { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', storage: dir.file('api.json'), httpChallenge: { entryPoint: 'web' } },
-    routers(backend.url, {
+    { email: 'ops@example.test', caServer: suite.pebble.directory, caCertificates: [suite.pebble.apiCAFile], keyType: 'EC256', storage: dir.file('api.json'), httpChallenge: { entryPoint: 'web' } },
+    routers(suite.backend.url, {
       app: { rule: 'Host(`api.test`) || Host(`www.api.test`)', tls: { certResolver: 'le' } },
       blocked: { rule: `Host(\`${BLOCKED_DOMAIN}\`)`, tls: { certResolver: 'le' } },
     }),
     apiPort,
   );
   try {
-    await eventually(async () => (await served(ports.websecure, 'api.test', root)).authorized, 'a certificate from pebble for api.test', ISSUANCE_MS);
+    await eventually(async () => (await served(ports.websecure, 'api.test', suite.root)).authorized, 'a certificate from pebble for api.test', ISSUANCE_MS);
     const [le] = await eventually(async () => {
       const list = await resolvers(apiPort);
       return list[0]?.certificates.length === 1 && list[0].error?.length === 1 && list;
     }, 'the certificate and the refused order in the API', ISSUANCE_MS);
     assert.equal(le!.name, 'le');
-    assert.equal(le!.caServer, pebble.directory);
+    assert.equal(le!.caServer, suite.pebble.directory);
     assert.deepEqual(le!.challenges, ['http-01']);
     assert.deepEqual(le!.certificates[0]!.domains, { main: 'api.test', sans: ['www.api.test'] });
     const notAfter = Date.parse(le!.certificates[0]!.notAfter);
@@ -107,7 +91,7 @@ test('the CA unreachable: the default certificate is served, the router stays en
   const closed = await freePort(); // nothing listens there
   const gw = await gateway(
     { email: 'ops@example.test', caServer: `https://127.0.0.1:${closed}/dir`, storage: dir.file('down.json'), httpChallenge: { entryPoint: 'web' } },
-    routers(backend.url, { down: { rule: 'Host(`down.test`)', tls: { certResolver: 'le' } } }),
+    routers(suite.backend.url, { down: { rule: 'Host(`down.test`)', tls: { certResolver: 'le' } } }),
     apiPort,
   );
   try {
@@ -125,7 +109,7 @@ test('the CA unreachable: the default certificate is served, the router stays en
     }, 'the error in /api/certificateresolvers', ISSUANCE_MS);
     assert.match(le!.error![0]!, expected);
     assert.deepEqual(le!.certificates, []);
-    const cert = await served(ports.websecure, 'down.test', root);
+    const cert = await served(ports.websecure, 'down.test', suite.root);
     assert.equal(cert.issuer, 'WHARF DEFAULT CERT');
     assert.deepEqual(await httpsGet('down.test'), { status: 200, body: 'from the backend' });
   } finally {

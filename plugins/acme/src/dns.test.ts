@@ -1,34 +1,20 @@
 // DNS-01 against pebble, whose DNS server is pebble-challtestsrv: the httpreq provider (POSTs to a DNS API written
 // here, which sets the TXT record at challtestsrv) for a wildcard certificate, and the exec provider (a script).
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync } from 'node:fs';
 import { startGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually, freePort, startServer, tempDir } from '@wharf/test-helpers';
+import { eventually, startServer } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
+import { routers, served, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
 
 
-let pebble: Pebble;
-let backend: { url: string; close(): Promise<void> };
-const ports = { web: 0, websecure: 0 };
-const dir = tempDir('wharf-acme-dns-');
-
-before(async () => {
-  Object.assign(ports, { web: await freePort(), websecure: await freePort() });
-  pebble = await startPebble({ httpPort: ports.web, tlsPort: ports.websecure });
-  backend = await startServer((_req, res) => res.end('ok'));
-});
-
-after(async () => {
-  await backend.close();
-  await pebble.stop();
-  dir.remove();
-});
+const suite = pebbleSuite('wharf-acme-dns-');
+const { ports, dir } = suite;
 
 function dnsAcme(storage: string, provider: string): Record<string, unknown> {
-  return { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', storage, dnsChallenge: { provider, resolvers: [pebble.dnsServer] } };
+  return { email: 'ops@example.test', caServer: suite.pebble.directory, caCertificates: [suite.pebble.apiCAFile], keyType: 'EC256', storage, dnsChallenge: { provider, resolvers: [suite.pebble.dnsServer] } };
 }
 
 /** Sets or clears environment variables for the duration of `run` (providers read lego's variables at start). */
@@ -50,7 +36,7 @@ test('httpreq: a wildcard certificate through DNS-01, the TXT record published b
       if (req.headers.authorization !== `Basic ${Buffer.from('dns:s3cret').toString('base64')}`) return res.writeHead(401).end();
       const { fqdn, value } = JSON.parse(body) as { fqdn: string; value: string };
       calls.push(`${req.url} ${fqdn}`);
-      pebble.setTxt(fqdn, req.url === '/dns/present' ? value : null).then(
+      suite.pebble.setTxt(fqdn, req.url === '/dns/present' ? value : null).then(
         () => res.end('{}'),
         (err: Error) => res.writeHead(502).end(err.message),
       );
@@ -61,10 +47,10 @@ test('httpreq: a wildcard certificate through DNS-01, the TXT record published b
       const gw = await startGateway({
         plugins: [tlsPlugin, acmePlugin],
         config: staticConfig(ports, dnsAcme(dir.file('httpreq.json'), 'httpreq')),
-        dynamic: routers(backend.url, { wild: { rule: 'HostRegexp(`^.+\\.wild\\.test$`)', tls: { certResolver: 'le', domains: [{ main: '*.wild.test', sans: ['wild.test'] }] } } }),
+        dynamic: routers(suite.backend.url, { wild: { rule: 'HostRegexp(`^.+\\.wild\\.test$`)', tls: { certResolver: 'le', domains: [{ main: '*.wild.test', sans: ['wild.test'] }] } } }),
       });
       try {
-        const root = await pebble.issuerRoot();
+        const root = await suite.pebble.issuerRoot();
         const cert = await eventually(async () => {
           const s = await served(ports.websecure, 'any.wild.test', root);
           return s.authorized && s;
@@ -89,19 +75,19 @@ test('exec: the script named by EXEC_PATH is run with present/cleanup, fqdn and 
       '#!/bin/sh',
       `echo "$1 $2" >> ${log}`,
       `if [ "$1" = present ]; then body="{\\"host\\":\\"$2\\",\\"value\\":\\"$3\\"}"; path=set-txt; else body="{\\"host\\":\\"$2\\"}"; path=clear-txt; fi`,
-      `exec curl -sf -X POST -d "$body" "http://${pebble.dnsServer.replace(/:\d+$/, '')}:$CHALLTESTSRV_PORT/$path"`,
+      `exec curl -sf -X POST -d "$body" "http://${suite.pebble.dnsServer.replace(/:\d+$/, '')}:$CHALLTESTSRV_PORT/$path"`,
       '',
     ].join('\n'),
   );
   chmodSync(script, 0o755);
-  await withEnv({ EXEC_PATH: script, CHALLTESTSRV_PORT: String(pebble.dnsManagementPort) }, async () => {
+  await withEnv({ EXEC_PATH: script, CHALLTESTSRV_PORT: String(suite.pebble.dnsManagementPort) }, async () => {
     const gw = await startGateway({
       plugins: [tlsPlugin, acmePlugin],
       config: staticConfig(ports, dnsAcme(dir.file('exec.json'), 'exec')),
-      dynamic: routers(backend.url, { app: { rule: 'Host(`exec.test`)', tls: { certResolver: 'le' } } }),
+      dynamic: routers(suite.backend.url, { app: { rule: 'Host(`exec.test`)', tls: { certResolver: 'le' } } }),
     });
     try {
-      const root = await pebble.issuerRoot();
+      const root = await suite.pebble.issuerRoot();
       await eventually(async () => (await served(ports.websecure, 'exec.test', root)).authorized, 'a certificate through the exec provider', ISSUANCE_MS);
       await eventually(() => readFileSync(log, 'utf8').includes('cleanup _acme-challenge.exec.test.'), 'the script called for cleanup', ISSUANCE_MS);
       assert.match(readFileSync(log, 'utf8'), /^present _acme-challenge\.exec\.test\.\n/);

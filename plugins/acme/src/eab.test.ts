@@ -1,38 +1,24 @@
 // External account binding (eab.kid, eab.hmacEncoded) against a pebble that requires it.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually, freePort, startServer, tempDir } from '@wharf/test-helpers';
+import { eventually } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
+import { routers, served, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
 
 
 const eab = { kid: 'wharf-kid', hmac: randomBytes(32).toString('base64url') };
-let pebble: Pebble;
-let backend: { url: string; close(): Promise<void> };
-const ports = { web: 0, websecure: 0 };
-const dir = tempDir('wharf-acme-eab-');
-
-before(async () => {
-  Object.assign(ports, { web: await freePort(), websecure: await freePort() });
-  pebble = await startPebble({ httpPort: ports.web, tlsPort: ports.websecure, eab });
-  backend = await startServer((_req, res) => res.end('ok'));
-});
-
-after(async () => {
-  await backend.close();
-  await pebble.stop();
-  dir.remove();
-});
+const suite = pebbleSuite('wharf-acme-eab-', { eab });
+const { ports, dir } = suite;
 
 function acme(storage: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', storage: dir.file(storage), tlsChallenge: {}, ...extra };
+  return { email: 'ops@example.test', caServer: suite.pebble.directory, caCertificates: [suite.pebble.apiCAFile], keyType: 'EC256', storage: dir.file(storage), tlsChallenge: {}, ...extra };
 }
 
 test('a CA requiring external account binding: refused without eab (error on the router), issued with it', async () => {
-  const without = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme('none.json')), dynamic: routers(backend.url, { app: { rule: 'Host(`eab.test`)', tls: { certResolver: 'le' } } }) });
+  const without = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme('none.json')), dynamic: routers(suite.backend.url, { app: { rule: 'Host(`eab.test`)', tls: { certResolver: 'le' } } }) });
   try {
     const errors = await eventually(() => without.info.routers['app@inline']!.errors?.join('\n'), 'the refusal on the router', ISSUANCE_MS);
     assert.match(errors, /acme resolver le: cannot obtain a certificate for eab\.test: .*externalAccountBinding/);
@@ -42,10 +28,10 @@ test('a CA requiring external account binding: refused without eab (error on the
   const withEab = await startGateway({
     plugins: [tlsPlugin, acmePlugin],
     config: staticConfig(ports, acme('eab.json', { eab: { kid: eab.kid, hmacEncoded: eab.hmac } })),
-    dynamic: routers(backend.url, { app: { rule: 'Host(`eab.test`)', tls: { certResolver: 'le' } } }),
+    dynamic: routers(suite.backend.url, { app: { rule: 'Host(`eab.test`)', tls: { certResolver: 'le' } } }),
   });
   try {
-    const root = await pebble.issuerRoot();
+    const root = await suite.pebble.issuerRoot();
     await eventually(async () => (await served(ports.websecure, 'eab.test', root)).authorized, 'a certificate with external account binding', ISSUANCE_MS);
   } finally {
     await withEab.stop();

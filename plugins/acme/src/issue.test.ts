@@ -1,38 +1,22 @@
 // Certificates from a real ACME CA (pebble): HTTP-01 and TLS-ALPN-01 through real gateways, served by SNI, kept in
 // acme.json (Traefik's format) and reused after a restart; unknown resolvers are router errors.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { startGateway, type CertificateInfo, type EmbeddedGateway } from '@wharf/core';
 import redirectScheme from '@wharf/plugin-redirectscheme';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually, freePort, get, makeCA, makeCert, startServer, tempDir } from '@wharf/test-helpers';
+import { eventually, get, makeCA, makeCert } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { BLOCKED_DOMAIN, routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
+import { BLOCKED_DOMAIN, routers, served, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
 
 
-let pebble: Pebble;
-let ports: { web: number; websecure: number };
-let backend: { url: string; close(): Promise<void> };
-let root: string;
-const dir = tempDir('wharf-acme-');
-
-before(async () => {
-  ports = { web: await freePort(), websecure: await freePort() };
-  pebble = await startPebble({ httpPort: ports.web, tlsPort: ports.websecure });
-  root = await pebble.issuerRoot();
-  backend = await startServer((_req, res) => res.end('ok'));
-});
-
-after(async () => {
-  await backend.close();
-  await pebble.stop();
-  dir.remove();
-});
+const suite = pebbleSuite('wharf-acme-');
+const { ports, dir } = suite;
 
 function acmeOptions(extra: Record<string, unknown>): Record<string, unknown> {
-  return { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', ...extra };
+  return { email: 'ops@example.test', caServer: suite.pebble.directory, caCertificates: [suite.pebble.apiCAFile], keyType: 'EC256', ...extra };
 }
 
 async function gateway(acme: Record<string, unknown>, dynamic: Record<string, unknown>): Promise<EmbeddedGateway> {
@@ -48,7 +32,7 @@ async function redirectingGateway(acme: Record<string, unknown>, dynamic: Record
 
 test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for the Host() names, kept in acme.json and reused after a restart', async () => {
   const storage = dir.file('http01.json');
-  const dynamic = routers(backend.url, {
+  const dynamic = routers(suite.backend.url, {
     app: { rule: 'Host(`app.test`) || Host(`www.app.test`)', tls: { certResolver: 'le' } },
     stray: { rule: 'Host(`stray.test`)', tls: { certResolver: 'nope' } },
   });
@@ -58,7 +42,7 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
     assert.ok(redirected === 301 || redirected === 308, `other requests on web are redirected (got ${redirected})`);
     assert.equal((await get(ports.web, '/.well-known/acme-challenge/unknown-token', 'app.test')).status, redirected, 'an unknown token is not answered');
     const cert = await eventually(async () => {
-      const s = await served(ports.websecure, 'app.test', root);
+      const s = await served(ports.websecure, 'app.test', suite.root);
       return s.authorized && s;
     }, 'a certificate from pebble for app.test', ISSUANCE_MS);
     assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
@@ -66,7 +50,7 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
     const stray = first.info.routers['stray@inline']!;
     assert.equal(stray.status, 'warning');
     assert.match(stray.errors!.join('\n'), /tls\.certResolver: no certificate resolver 'nope' \(defined: le\)/);
-    assert.equal((await served(ports.websecure, 'stray.test', root)).authorized, false, 'the default certificate for a router without a usable resolver');
+    assert.equal((await served(ports.websecure, 'stray.test', suite.root)).authorized, false, 'the default certificate for a router without a usable resolver');
     await eventually(() => statSync(storage, { throwIfNoEntry: false })?.size, 'acme.json written', ISSUANCE_MS);
     assert.equal(statSync(storage).mode & 0o777, 0o600);
     const stored = JSON.parse(readFileSync(storage, 'utf8')) as Record<string, { Account: { Email: string; PrivateKey: string; Registration: { uri: string } }; Certificates: Array<{ domain: { main: string; sans: string[] }; certificate: string; key: string; Store: string }> }>;
@@ -77,16 +61,16 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
   } finally {
     await first.stop();
   }
-  const issuedBefore = pebble.issued();
+  const issuedBefore = suite.pebble.issued();
   const servedBefore = JSON.parse(readFileSync(storage, 'utf8')) as unknown;
   const second = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), dynamic);
   try {
     const cert = await eventually(async () => {
-      const s = await served(ports.websecure, 'www.app.test', root);
+      const s = await served(ports.websecure, 'www.app.test', suite.root);
       return s.authorized && s;
     }, 'the stored certificate served after a restart', ISSUANCE_MS);
     assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
-    assert.equal(pebble.issued(), issuedBefore, 'no new order after a restart');
+    assert.equal(suite.pebble.issued(), issuedBefore, 'no new order after a restart');
     assert.deepEqual(JSON.parse(readFileSync(storage, 'utf8')), servedBefore);
   } finally {
     await second.stop();
@@ -95,13 +79,13 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
 
 test('TLS-ALPN-01: the challenge is answered in the handshake of the TLS entrypoint; tls.domains chooses the names', async () => {
   const storage = dir.file('alpn.json');
-  const dynamic = routers(backend.url, {
+  const dynamic = routers(suite.backend.url, {
     shop: { rule: 'Host(`shop.test`) && PathPrefix(`/cart`)', tls: { certResolver: 'le', domains: [{ main: 'shop.test', sans: ['pay.shop.test'] }] } },
   });
   const gw = await gateway(acmeOptions({ storage, tlsChallenge: {} }), dynamic);
   try {
     const cert = await eventually(async () => {
-      const s = await served(ports.websecure, 'pay.shop.test', root);
+      const s = await served(ports.websecure, 'pay.shop.test', suite.root);
       return s.authorized && s;
     }, 'a certificate from pebble through TLS-ALPN-01', ISSUANCE_MS);
     assert.equal(cert.subjectaltname, 'DNS:shop.test, DNS:pay.shop.test');
@@ -112,19 +96,19 @@ test('TLS-ALPN-01: the challenge is answered in the handshake of the TLS entrypo
 
 test('a router added later gets its certificate live, while earlier ones keep theirs', async () => {
   const storage = dir.file('live.json');
-  const gw = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), routers(backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } } }));
+  const gw = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), routers(suite.backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } } }));
   let announced: readonly CertificateInfo[] = [];
   gw.on('certificates', (list: readonly CertificateInfo[]) => (announced = list));
   try {
-    await eventually(async () => (await served(ports.websecure, 'one.test', root)).authorized, 'one.test certified', ISSUANCE_MS);
+    await eventually(async () => (await served(ports.websecure, 'one.test', suite.root)).authorized, 'one.test certified', ISSUANCE_MS);
     // What metrics (tls_certs_not_after) and the API are told: the ACME certificate with its expiry.
     const info = await eventually(() => announced.find((c) => c.names.includes('one.test')), 'one.test in the certificates event', ISSUANCE_MS);
     assert.equal(typeof info.notAfter, 'number');
-    const kept = await served(ports.websecure, 'one.test', root);
-    assert.equal((await served(ports.websecure, 'two.test', root)).authorized, false, 'the default certificate before any order');
-    gw.configure(routers(backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } }, two: { rule: 'Host(`two.test`)', tls: { certResolver: 'le' } } }));
-    await eventually(async () => (await served(ports.websecure, 'two.test', root)).authorized, 'two.test certified live', ISSUANCE_MS);
-    assert.equal((await served(ports.websecure, 'one.test', root)).serial, kept.serial);
+    const kept = await served(ports.websecure, 'one.test', suite.root);
+    assert.equal((await served(ports.websecure, 'two.test', suite.root)).authorized, false, 'the default certificate before any order');
+    gw.configure(routers(suite.backend.url, { one: { rule: 'Host(`one.test`)', tls: { certResolver: 'le' } }, two: { rule: 'Host(`two.test`)', tls: { certResolver: 'le' } } }));
+    await eventually(async () => (await served(ports.websecure, 'two.test', suite.root)).authorized, 'two.test certified live', ISSUANCE_MS);
+    assert.equal((await served(ports.websecure, 'one.test', suite.root)).serial, kept.serial);
   } finally {
     await gw.stop();
   }
@@ -149,10 +133,10 @@ test("a Traefik-written acme.json loads: its certificate is served without an or
     },
   };
   const storage = dir.write('traefik.json', JSON.stringify(fixture, null, 2));
-  const issuedBefore = pebble.issued();
+  const issuedBefore = suite.pebble.issued();
   const gw = await gateway(
     acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }),
-    routers(backend.url, { legacy: { rule: 'Host(`legacy.test`) || Host(`www.legacy.test`)', tls: { certResolver: 'le' } }, fresh: { rule: 'Host(`fresh.test`)', tls: { certResolver: 'le' } } }),
+    routers(suite.backend.url, { legacy: { rule: 'Host(`legacy.test`) || Host(`www.legacy.test`)', tls: { certResolver: 'le' } }, fresh: { rule: 'Host(`fresh.test`)', tls: { certResolver: 'le' } } }),
   );
   try {
     const old = await eventually(async () => {
@@ -160,8 +144,8 @@ test("a Traefik-written acme.json loads: its certificate is served without an or
       return s.authorized && s;
     }, "the certificate from Traefik's acme.json", ISSUANCE_MS);
     assert.equal(old.subjectaltname, 'DNS:legacy.test, DNS:www.legacy.test');
-    await eventually(async () => (await served(ports.websecure, 'fresh.test', root)).authorized, 'fresh.test ordered with the stored account', ISSUANCE_MS);
-    assert.equal(pebble.issued(), issuedBefore + 1, 'only fresh.test was ordered');
+    await eventually(async () => (await served(ports.websecure, 'fresh.test', suite.root)).authorized, 'fresh.test ordered with the stored account', ISSUANCE_MS);
+    assert.equal(suite.pebble.issued(), issuedBefore + 1, 'only fresh.test was ordered');
     const stored = JSON.parse(readFileSync(storage, 'utf8')) as typeof fixture;
     assert.equal(stored.le.Account.PrivateKey, accountKey, "Traefik's account key is kept");
     assert.match(stored.le.Account.Registration.uri, /^https:\/\/127\.0\.0\.1:\d+\//, 'registered at this CA with that key');
@@ -173,12 +157,12 @@ test("a Traefik-written acme.json loads: its certificate is served without an or
 });
 
 test('the CA refusing an order: the default certificate is served, the error names resolver and domain on the router', async () => {
-  const gw = await gateway(acmeOptions({ storage: dir.file('refused.json'), httpChallenge: { entryPoint: 'web' } }), routers(backend.url, { blocked: { rule: `Host(\`${BLOCKED_DOMAIN}\`)`, tls: { certResolver: 'le' } } }));
+  const gw = await gateway(acmeOptions({ storage: dir.file('refused.json'), httpChallenge: { entryPoint: 'web' } }), routers(suite.backend.url, { blocked: { rule: `Host(\`${BLOCKED_DOMAIN}\`)`, tls: { certResolver: 'le' } } }));
   try {
     const errors = await eventually(() => gw.info.routers['blocked@inline']!.errors?.join('\n'), 'the order error on the router', ISSUANCE_MS);
     assert.match(errors, new RegExp(`acme resolver le: cannot obtain a certificate for ${BLOCKED_DOMAIN}: .+; retrying in 60s \\(the default certificate is served meanwhile\\)`));
     assert.equal(gw.info.routers['blocked@inline']!.status, 'warning', 'the router keeps serving');
-    const cert = await served(ports.websecure, BLOCKED_DOMAIN, root);
+    const cert = await served(ports.websecure, BLOCKED_DOMAIN, suite.root);
     assert.equal(cert.authorized, false);
     assert.equal(cert.issuer, 'WHARF DEFAULT CERT');
   } finally {
@@ -189,7 +173,7 @@ test('the CA refusing an order: the default certificate is served, the error nam
 test('a wildcard domain on a resolver without dnsChallenge is a router error; the router keeps serving', async () => {
   const gw = await gateway(
     acmeOptions({ storage: dir.file('wild.json'), httpChallenge: { entryPoint: 'web' } }),
-    routers(backend.url, { wild: { rule: 'Host(`w.test`)', tls: { certResolver: 'le', domains: [{ main: '*.w.test' }] } } }),
+    routers(suite.backend.url, { wild: { rule: 'Host(`w.test`)', tls: { certResolver: 'le', domains: [{ main: '*.w.test' }] } } }),
   );
   try {
     const router = gw.info.routers['wild@inline']!;
@@ -203,10 +187,10 @@ test('a wildcard domain on a resolver without dnsChallenge is a router error; th
 test('an entrypoint without http.tls: the router with tls.certResolver is served over TLS there with its ACME certificate', async () => {
   const config = staticConfig(ports, acmeOptions({ storage: dir.file('mixed.json'), httpChallenge: { entryPoint: 'web' } })) as { entryPoints: { websecure: Record<string, unknown> } };
   delete config.entryPoints.websecure.http;
-  const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config, dynamic: routers(backend.url, { app: { rule: 'Host(`mixed.test`)', tls: { certResolver: 'le' } } }) });
+  const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config, dynamic: routers(suite.backend.url, { app: { rule: 'Host(`mixed.test`)', tls: { certResolver: 'le' } } }) });
   try {
     const cert = await eventually(async () => {
-      const s = await served(ports.websecure, 'mixed.test', root);
+      const s = await served(ports.websecure, 'mixed.test', suite.root);
       return s.authorized && s;
     }, 'the ACME certificate on a mixed entrypoint', ISSUANCE_MS);
     assert.equal(cert.subjectaltname, 'DNS:mixed.test');

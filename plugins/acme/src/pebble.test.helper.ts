@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
 import { join } from 'node:path';
-import { eventually, freePort, makeCA, makeCert, tempDir, type TempDir } from '@wharf/test-helpers';
+import { after, before } from 'node:test';
+import { eventually, freePort, makeCA, makeCert, startServer, tempDir, type TempDir } from '@wharf/test-helpers';
 
 /** How long a test waits for a certificate: a real CA on a loaded machine (orders, validations, polling) can take far longer than the usual 30 s. */
 export const ISSUANCE_MS = 120_000;
@@ -161,4 +162,34 @@ export function staticConfig(ports: { web: number; websecure: number }, acme: Re
 export function routers(backendUrl: string, routerSet: Record<string, { rule: string; tls: Record<string, unknown> }>): Record<string, unknown> {
   const all = Object.fromEntries(Object.entries(routerSet).map(([name, r]) => [name, { ...r, entryPoints: ['websecure'], service: 'app' }]));
   return { http: { routers: all, services: { app: { loadBalancer: { servers: [{ url: backendUrl }] } } } } };
+}
+
+/** What a test file shares: pebble validating on `ports`, a backend, a temporary folder, pebble's root. */
+export interface PebbleSuite {
+  readonly ports: { web: number; websecure: number };
+  readonly dir: TempDir;
+  readonly pebble: Pebble;
+  readonly backend: { url: string; close(): Promise<void> };
+  /** Pebble's issuing root, to verify served certificates against. */
+  readonly root: string;
+}
+
+/**
+ * Registers the file's before/after hooks: pebble on two free ports (the gateway's `web` and `websecure`), a
+ * backend answering `answer`, a temporary folder named after `prefix`; filled in before the first test runs.
+ */
+export function pebbleSuite(prefix: string, options: Omit<PebbleOptions, 'httpPort' | 'tlsPort'> = {}, answer = 'ok'): PebbleSuite {
+  const state = { ports: { web: 0, websecure: 0 }, dir: tempDir(prefix) } as { -readonly [K in keyof PebbleSuite]: PebbleSuite[K] };
+  before(async () => {
+    Object.assign(state.ports, { web: await freePort(), websecure: await freePort() });
+    state.pebble = await startPebble({ ...options, httpPort: state.ports.web, tlsPort: state.ports.websecure });
+    state.root = await state.pebble.issuerRoot();
+    state.backend = await startServer((_req, res) => res.end(answer));
+  });
+  after(async () => {
+    await state.backend?.close();
+    await state.pebble?.stop();
+    state.dir.remove();
+  });
+  return state;
 }

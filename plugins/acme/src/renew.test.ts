@@ -1,34 +1,20 @@
 // Renewal against pebble issuing 10-minute certificates: with certificatesDuration=1 (hour) Traefik's table renews
 // 20 minutes before expiry, so every check renews. New handshakes get the new certificate; an open connection goes on.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import tls, { type TLSSocket } from 'node:tls';
 import { startGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually, freePort, startServer, tempDir } from '@wharf/test-helpers';
+import { eventually } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
 import { renewDurations } from './resolver.js';
-import { routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
+import { routers, served, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
 
 
-let pebble: Pebble;
-let backend: { url: string; close(): Promise<void> };
-const ports = { web: 0, websecure: 0 };
-const dir = tempDir('wharf-acme-renew-');
-
-before(async () => {
-  Object.assign(ports, { web: await freePort(), websecure: await freePort() });
-  pebble = await startPebble({ httpPort: ports.web, tlsPort: ports.websecure, validitySeconds: 600 });
-  backend = await startServer((_req, res) => res.end('ok'));
-});
-
-after(async () => {
-  await backend.close();
-  await pebble.stop();
-  dir.remove();
-});
+const suite = pebbleSuite('wharf-acme-renew-', { validitySeconds: 600 });
+const { ports, dir } = suite;
 
 /** One HTTP/1.1 request on an open TLS connection; resolves with the response text once the body `ok` arrived. */
 function ask(socket: TLSSocket, host: string): Promise<string> {
@@ -62,9 +48,9 @@ test("Traefik's renewal table: how long before expiry, and how often it is check
 
 test('a certificate inside its renewal window is renewed; new handshakes get it, an open connection keeps working', async () => {
   const storage = dir.file('acme.json');
-  const acme = { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', storage, certificatesDuration: 1, httpChallenge: { entryPoint: 'web' } };
-  const dynamic = routers(backend.url, { app: { rule: 'Host(`renew.test`)', tls: { certResolver: 'le' } } });
-  const root = await pebble.issuerRoot();
+  const acme = { email: 'ops@example.test', caServer: suite.pebble.directory, caCertificates: [suite.pebble.apiCAFile], keyType: 'EC256', storage, certificatesDuration: 1, httpChallenge: { entryPoint: 'web' } };
+  const dynamic = routers(suite.backend.url, { app: { rule: 'Host(`renew.test`)', tls: { certResolver: 'le' } } });
+  const root = await suite.pebble.issuerRoot();
   const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme), dynamic });
   let open: TLSSocket | undefined;
   try {
@@ -75,7 +61,7 @@ test('a certificate inside its renewal window is renewed; new handshakes get it,
     open = tls.connect({ host: '127.0.0.1', port: ports.websecure, servername: 'renew.test', ca: root });
     assert.match(await ask(open, 'renew.test'), /^HTTP\/1\.1 200/);
     // A reload runs the renewal check at once (the periodic one runs every minute for such short certificates).
-    gw.configure(routers(backend.url, { app: { rule: 'Host(`renew.test`)', tls: { certResolver: 'le' } }, other: { rule: 'Host(`plain.test`)', tls: {} } }));
+    gw.configure(routers(suite.backend.url, { app: { rule: 'Host(`renew.test`)', tls: { certResolver: 'le' } }, other: { rule: 'Host(`plain.test`)', tls: {} } }));
     const renewed = await eventually(async () => {
       const s = await served(ports.websecure, 'renew.test', root);
       return s.authorized && s.serial !== first.serial && s;
