@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { childPids, eventually, get, request, sleep, spawnWharf, startBackend, tempDir, type Backend, type Reply, type TempDir, type WharfProcess } from '@wharf/test-helpers';
+import { childPids, eventually, get, request, sleep, spawnWharf, startBackend, tempDir, type Backend, type Reply, type TempDir, type WharfProcess, routesYaml } from '@wharf/test-helpers';
 
 const WORKERS = 2;
 // Each on a new connection, so the primary hands them to the workers in turn: each worker counts about half.
@@ -18,12 +18,6 @@ function total(text: string, name: string, labels: Record<string, string> = {}):
     if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
-}
-
-/** Dynamic file with one router per path prefix, all to the backend. */
-function routesYaml(backendUrl: string, paths: string[]): string {
-  const routers = paths.map((p) => `    r-${p}:\n      rule: PathPrefix(\`/${p}\`)\n      service: s`).join('\n');
-  return `http:\n  routers:\n${routers}\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: ${backendUrl}\n`;
 }
 
 /** Times the output shows `pattern`. */

@@ -1,15 +1,9 @@
 // End-to-end cluster mode (--workers=2): every worker gets each configuration, and a killed worker is replaced.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { childPids, eventually, get, isAlive, spawnWharf, startBackend, tempDir, type Backend, type Exit, type TempDir, type WharfProcess } from '@wharf/test-helpers';
+import { childPids, eventually, get, isAlive, spawnWharf, startBackend, tempDir, type Backend, type Exit, type TempDir, type WharfProcess, routesYaml } from '@wharf/test-helpers';
 
 const WORKERS = 2;
-
-/** Dynamic file with one router per name in `paths`, all to the backend. */
-function routesYaml(backendUrl: string, paths: string[]): string {
-  const routers = paths.map((p) => `    r-${p}:\n      rule: PathPrefix(\`/${p}\`)\n      service: s`).join('\n');
-  return `http:\n  routers:\n${routers}\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: ${backendUrl}\n`;
-}
 
 /** Sends `n` requests, each on a new connection so the primary spreads them over the workers; returns the statuses. */
 async function statuses(port: number, path: string, n: number): Promise<number[]> {

@@ -2,18 +2,13 @@
 // in the primary by each metric's rule (sums for counts, min for health, max for reload times).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, get, spawnWharf, startBackend, tempDir, type Backend, type TempDir, type WharfProcess } from '@wharf/test-helpers';
+import { eventually, get, spawnWharf, startBackend, tempDir, type Backend, type TempDir, type WharfProcess, routesYaml } from '@wharf/test-helpers';
 import { parseScrape } from './promql.test.helper.js';
 import { sampleValue } from './traefik.test.helper.js';
 
 const WORKERS = 2;
 // Each on a new connection, so the primary hands them to the workers in turn.
 const REQUESTS = 20;
-
-function routesYaml(backendUrl: string, paths: string[]): string {
-  const routers = paths.map((p) => `    r-${p}:\n      rule: PathPrefix(\`/${p}\`)\n      service: s`).join('\n');
-  return `http:\n  routers:\n${routers}\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: ${backendUrl}\n`;
-}
 
 let backend: Backend;
 let dir: TempDir;

@@ -1,20 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { definePlugin, startGateway, Type, type WharfContext } from '@wharf/core';
+import { startGateway } from '@wharf/core';
 import { eventually, startServer, type Listening } from '@wharf/test-helpers';
 import metrics from './index.js';
+import { refuse } from './traefik.test.helper.js';
 
-/** A test middleware that answers 429 itself, as a rate limiter would. */
-const refuse = definePlugin({
-  name: 'refuse',
-  schema: Type.Object({}, { additionalProperties: false }),
-  create: (_o, { name }) =>
-    async function refuseAll(ctx: WharfContext) {
-      ctx.wharf.rejectedBy = name;
-      ctx.status = 429;
-      ctx.body = 'slow down';
-    },
-});
 
 function backend(status: number): Promise<Listening> {
   return startServer((_req, res) => {

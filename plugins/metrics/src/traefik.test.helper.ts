@@ -9,7 +9,7 @@ import metrics from './index.js';
 import { parseScrape, type Sample } from './promql.test.helper.js';
 
 /** A test middleware that answers 429 itself, as a rate limiter would. */
-const refuse = definePlugin({
+export const refuse = definePlugin({
   name: 'refuse',
   schema: Type.Object({}, { additionalProperties: false }),
   create: (_o, { name }) =>

@@ -21,3 +21,9 @@ export function routerPerCase<C>(cases: readonly C[], middleware: (c: C) => Reco
   });
   return { http: { routers, middlewares, services: { b: { loadBalancer: { servers: [{ url: serverUrl }] } } } } };
 }
+
+/** A dynamic YAML file's text with one router per path prefix (`r-<p>` on PathPrefix(`/<p>`)), all to `backendUrl`. */
+export function routesYaml(backendUrl: string, paths: readonly string[]): string {
+  const routers = paths.map((p) => `    r-${p}:\n      rule: PathPrefix(\`/${p}\`)\n      service: s`).join('\n');
+  return `http:\n  routers:\n${routers}\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: ${backendUrl}\n`;
+}
