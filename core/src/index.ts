@@ -24,7 +24,7 @@ export {
   type PemPair,
   type PrimaryHost,
 } from './plugin/contract.js';
-export { wrapResponse, type ResponseWriter } from './response-writer.js';
+export { wrapResponse, ForwardingWriter, type ResponseWriter } from './response-writer.js';
 export { hasRequestBody } from './service/proxy.js';
 export { defineReducer } from './plugin/shared.js';
 export { fileLines, readListFile, followFile } from './plugin/files.js';

@@ -59,6 +59,38 @@ export class ServerResponseWriter implements ResponseWriter {
 }
 
 /**
+ * A wrapper that passes everything on to the writer it wraps: extend it and override only what the middleware
+ * changes (a status, a header, the body).
+ */
+export class ForwardingWriter implements ResponseWriter {
+  constructor(protected readonly inner: ResponseWriter) {}
+
+  get headersSent(): boolean {
+    return this.inner.headersSent;
+  }
+
+  writeHead(status: number, headers: OutgoingHttpHeaders): void {
+    this.inner.writeHead(status, headers);
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.inner.write(chunk);
+  }
+
+  end(trailers?: OutgoingHttpHeaders): void {
+    this.inner.end(trailers);
+  }
+
+  abort(error: Error): void {
+    this.inner.abort(error);
+  }
+
+  onceDrain(callback: () => void): void {
+    this.inner.onceDrain(callback);
+  }
+}
+
+/**
  * Wraps the request's current writer. Call it before `await next()`: the innermost middleware's wrapper sees the
  * response first and passes it outwards (onion order, as Go's ResponseWriter wrapping in Traefik). Once any
  * middleware wrapped, the proxied response, Wharf's own error answers (502/503/504) and Koa-style answers

@@ -3,7 +3,7 @@
 // routers using it: a response without Content-Type gets the one Go's http.DetectContentType finds in its first
 // bytes. `autoDetect` is Traefik's deprecated option: false makes the middleware do nothing.
 import type { OutgoingHttpHeaders } from 'node:http';
-import { definePlugin, Type, wrapResponse, type Next, type ResponseWriter, type Static, type WharfContext } from '@wharf/core';
+import { definePlugin, ForwardingWriter, Type, wrapResponse, type Next, type ResponseWriter, type Static, type WharfContext } from '@wharf/core';
 import { detectContentType } from './sniff.js';
 
 export { detectContentType } from './sniff.js';
@@ -35,17 +35,15 @@ function hasHeader(headers: OutgoingHttpHeaders, lowerName: string): boolean {
  * Holds the head of a response without Content-Type until its first body chunk, and sends it with the type found
  * there, as Go's server does with the first write. An empty body gets no Content-Type (Go sniffs only bytes).
  */
-export class SniffingWriter implements ResponseWriter {
+export class SniffingWriter extends ForwardingWriter {
   private held: { status: number; headers: OutgoingHttpHeaders } | undefined;
   private written = false;
 
-  constructor(private readonly inner: ResponseWriter) {}
-
-  get headersSent(): boolean {
+  override get headersSent(): boolean {
     return this.written;
   }
 
-  writeHead(status: number, headers: OutgoingHttpHeaders): void {
+  override writeHead(status: number, headers: OutgoingHttpHeaders): void {
     this.written = true;
     if (!bodyAllowed(status) || hasHeader(headers, 'content-type') || hasHeader(headers, 'transfer-encoding')) {
       this.inner.writeHead(status, headers);
@@ -54,7 +52,7 @@ export class SniffingWriter implements ResponseWriter {
     this.held = { status, headers };
   }
 
-  write(chunk: Buffer): boolean {
+  override write(chunk: Buffer): boolean {
     if (this.held !== undefined) {
       if (chunk.length === 0) return true; // nothing to sniff yet
       const { status, headers } = this.held;
@@ -65,18 +63,14 @@ export class SniffingWriter implements ResponseWriter {
     return this.inner.write(chunk);
   }
 
-  end(trailers?: OutgoingHttpHeaders): void {
+  override end(trailers?: OutgoingHttpHeaders): void {
     this.flushHead();
     this.inner.end(trailers);
   }
 
-  abort(error: Error): void {
+  override abort(error: Error): void {
     this.held = undefined;
     this.inner.abort(error);
-  }
-
-  onceDrain(callback: () => void): void {
-    this.inner.onceDrain(callback);
   }
 
   private flushHead(): void {

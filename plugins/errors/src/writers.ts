@@ -1,7 +1,7 @@
 // The two response writers of the errors middleware: one holds back an answer whose status is caught, one gives
 // the error page the status the client is to see.
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { ResponseWriter } from '@wharf/core';
+import { ForwardingWriter, type ResponseWriter } from '@wharf/core';
 import { inRanges, type StatusRanges } from './codes.js';
 
 /**
@@ -48,33 +48,15 @@ export class Catcher implements ResponseWriter {
 }
 
 /** Sends the error page with the caught (or rewritten) status, whatever status its service answered. */
-export class StatusWriter implements ResponseWriter {
+export class StatusWriter extends ForwardingWriter {
   constructor(
-    private readonly inner: ResponseWriter,
+    inner: ResponseWriter,
     private readonly status: number,
-  ) {}
-
-  get headersSent(): boolean {
-    return this.inner.headersSent;
+  ) {
+    super(inner);
   }
 
-  writeHead(_status: number, headers: OutgoingHttpHeaders): void {
+  override writeHead(_status: number, headers: OutgoingHttpHeaders): void {
     this.inner.writeHead(this.status, headers);
-  }
-
-  write(chunk: Buffer): boolean {
-    return this.inner.write(chunk);
-  }
-
-  end(trailers?: OutgoingHttpHeaders): void {
-    this.inner.end(trailers);
-  }
-
-  abort(error: Error): void {
-    this.inner.abort(error);
-  }
-
-  onceDrain(callback: () => void): void {
-    this.inner.onceDrain(callback);
   }
 }
