@@ -34,5 +34,6 @@ if (files.length === 0) {
   process.exit(1);
 }
 console.log(`running ${files.length} test files:\n${files.map((f) => `  ${relative(root, f)}`).join('\n')}`);
-const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { stdio: 'inherit', cwd: root });
+const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout', '--test-reporter=./test/failures-reporter.js', '--test-reporter-destination=stdout'];
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...reporters, ...files], { stdio: 'inherit', cwd: root });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -45,7 +45,7 @@ test('a serversTransport defined in labels disables the services using it, with 
   gateway = await startTestGateway(['--providers.providersThrottleDuration=100ms', `--providers.docker.endpoint=${engine.endpoint}`]);
 
   await routable(gateway.port, 'web.test', 2_000);
-  const service = await eventually(() => gateway!.gateway.info.services['secure@docker'], 'secure@docker built', 2_000);
+  const service = await eventually(() => gateway!.gateway.info.services['secure@docker'], 'secure@docker built');
   assert.equal(service.status, 'disabled');
   assert.deepEqual(service.errors, [
     `serversTransport 'internal@docker' is invalid: container "app": label wharf.http.serversTransports.internal.serverName: ` +

@@ -112,7 +112,7 @@ describe('create-context references', () => {
       },
     });
     port = gateway.address('web').port;
-    await eventually(() => gateway.info.routers['cross@inline']?.status === 'enabled', 'the file provider configuration applied', 5_000);
+    await eventually(() => gateway.info.routers['cross@inline']?.status === 'enabled', 'the file provider configuration applied');
   });
 
   after(async () => {

@@ -39,7 +39,7 @@ describe('active checks', () => {
     const extra = { routers: { r2: { rule: 'Path(`/two`)', service: 's' }, r3: { rule: 'Path(`/three`)', service: 's' } } };
     const g = await start(serviceConfig([a.url, b.url], { healthCheck: { path: '/health', interval: '1h' } }, extra));
     try {
-      await eventually(() => a.probes.length === 1 && b.probes.length === 1, 'first checks', 2000);
+      await eventually(() => a.probes.length === 1 && b.probes.length === 1, 'first checks');
       await g.get('/two');
       await sleep(100);
       assert.equal(a.probes.length, 1);
@@ -52,7 +52,7 @@ describe('active checks', () => {
   test('a server that is down is checked every unhealthyInterval, and back up at its first good answer', async () => {
     const g = await start(serviceConfig([a.url, b.url], { healthCheck: { path: '/health', interval: '1h', unhealthyInterval: '50ms' } }), { a: 'fail' });
     try {
-      await eventually(() => g.status(S, a.url) === 'DOWN', 'a down', 2000);
+      await eventually(() => g.status(S, a.url) === 'DOWN', 'a down');
       const seen = a.probes.length;
       await eventually(() => a.probes.length >= seen + 3, 'three more checks of a while down', 3 * 50 + SLACK);
       a.mode = 'ok';
@@ -77,7 +77,7 @@ describe('active checks', () => {
   test('no answer within timeout takes the server out', async () => {
     const g = await start(serviceConfig([a.url, b.url], { healthCheck: { path: '/health', method: 'HEAD', interval: '1h', timeout: '100ms' } }), { a: 'hang' });
     try {
-      await eventually(() => a.probes.length === 1, 'first check', 2000);
+      await eventually(() => a.probes.length === 1, 'first check');
       await eventually(() => g.status(S, a.url) === 'DOWN', 'a down after its timeout', 100 + SLACK);
       assert.match(g.events.find((e) => e.url === a.url)!.reason!, /HEAD http:\/\/127\.0\.0\.1:\d+\/health: no answer within 100ms/);
     } finally {
@@ -90,14 +90,14 @@ describe('active checks', () => {
     const config = (path: string) => serviceConfig([a.url, b.url], { healthCheck: { path, interval: '1h' } });
     const g = await start(config('/health-1'), { a: 'fail' });
     try {
-      await eventually(() => g.status(S, a.url) === 'DOWN', 'a down', 2000);
+      await eventually(() => g.status(S, a.url) === 'DOWN', 'a down');
       const probes = a.probes.length;
       g.gateway.configure(config('/health-1'));
       g.gateway.configure(config('/health-1'));
       await sleep(100);
       assert.equal(a.probes.length, probes, 'same settings: no new check');
       g.gateway.configure(config('/health-2'));
-      await eventually(() => a.probes.at(-1)?.url === '/health-2', 'a checked with the new path', 2000);
+      await eventually(() => a.probes.at(-1)?.url === '/health-2', 'a checked with the new path');
       assert.equal(g.status(S, a.url), 'DOWN');
       assert.deepEqual(g.events.filter((e) => e.url === a.url).map((e) => e.up), [false], 'never back up in between');
     } finally {
@@ -109,7 +109,7 @@ describe('active checks', () => {
     const checked = serviceConfig([a.url, b.url], { healthCheck: { path: '/health', interval: '30ms' } });
     const g = await start(checked, { a: 'fail' });
     try {
-      await eventually(() => g.status(S, a.url) === 'DOWN', 'a down', 2000);
+      await eventually(() => g.status(S, a.url) === 'DOWN', 'a down');
       g.gateway.configure(serviceConfig([a.url, b.url], {}));
       assert.equal(g.status(S, a.url), 'UP');
       assert.deepEqual(g.events.at(-1), { service: S, url: a.url, up: true, reason: 'no longer health-checked' });
@@ -120,7 +120,7 @@ describe('active checks', () => {
       assert.equal(a.probes.length + b.probes.length, probes, 'no checks without healthCheck');
 
       g.gateway.configure(checked);
-      await eventually(() => g.status(S, a.url) === 'DOWN', 'a down again', 2000);
+      await eventually(() => g.status(S, a.url) === 'DOWN', 'a down again');
       g.gateway.configure({ http: { routers: { other: { rule: 'Path(`/other`)', service: 'o' } }, services: { o: { loadBalancer: { servers: [{ url: b.url }] } } } } });
       assert.equal(g.gateway.health.isUp(S, a.url), true, 'forgotten');
       await sleep(50);
@@ -143,7 +143,7 @@ describe('active checks', () => {
       },
     });
     try {
-      await eventually(() => a.probes.length === 1, 'the good service checked', 2000);
+      await eventually(() => a.probes.length === 1, 'the good service checked');
       assert.equal(b.probes.length, 0);
       assert.equal((await g.get('/odd')).backend, 'b');
       assert.equal(g.status('odd@inline', b.url), 'UP');
@@ -236,7 +236,7 @@ describe('passive checks', () => {
       serviceConfig([bad.url, good.url], { healthCheck: { path: '/health', interval: '20ms' }, passiveHealthCheck: { failureWindow: '500ms' } }),
     );
     try {
-      await eventually(() => bad.probes.length > 0, 'first check', 2000);
+      await eventually(() => bad.probes.length > 0, 'first check');
       assert.equal((await g.get('/')).status, 500);
       assert.equal(g.status(S, bad.url), 'DOWN');
       const probes = bad.probes.length;
@@ -254,7 +254,7 @@ describe('passive checks', () => {
       serviceConfig([bad.url, good.url], { healthCheck: { path: '/health', interval: '1h' }, passiveHealthCheck: { failureWindow: '100ms' } }),
     );
     try {
-      await eventually(() => g.status(S, bad.url) === 'DOWN', 'bad down by its check', 2000);
+      await eventually(() => g.status(S, bad.url) === 'DOWN', 'bad down by its check');
       // bad gets no traffic now; a passive window opened and closed by hand would not bring it back.
       g.gateway.emit('upstreamFailure', { service: S, url: bad.url, status: 502 });
       await sleep(200);

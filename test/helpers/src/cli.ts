@@ -7,7 +7,7 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const WHARF_BIN = fileURLToPath(new URL('../../../wharf/bin/wharf.js', import.meta.url));
 
 // Upper bound for waiting on the child's output; only there so a broken gateway fails the test instead of hanging it.
-const OUTPUT_WAIT_MS = 30_000;
+const OUTPUT_WAIT_MS = 60_000;
 
 export interface Exit {
   code: number | null;

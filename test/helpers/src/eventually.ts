@@ -4,7 +4,7 @@
  * Default bound for `eventually`. It only ends a broken run (a passing check returns as soon as it holds), so it is
  * generous: the suite shares a 2-core machine with other builds and test processes.
  */
-export const EVENTUALLY_TIMEOUT_MS = 30_000;
+export const EVENTUALLY_TIMEOUT_MS = 60_000;
 
 /** What a truthy check returned: `T` without the falsy values that mean "not yet". */
 export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
