@@ -1,5 +1,7 @@
 // buffering.retryExpression: oxy's retry predicate language (vulcand/predicate over Go expression syntax), e.g.
-// `IsNetworkError() && Attempts() <= 2`. Parsed once, in `create`, into a plain function of the last try.
+// `IsNetworkError() && Attempts() <= 2`. Parsed once, in `create`, into a plain function of the last try; the syntax
+// is @wharf/gourl's, shared with circuitBreaker's expression.
+import { ExprSyntaxError, parseGoExpression, type ComparisonOperator, type ExprNode } from '@wharf/gourl';
 
 /** What the predicate sees after a try. */
 export interface RetryFacts {
@@ -24,72 +26,6 @@ export class ExpressionError extends Error {
   }
 }
 
-type Token =
-  | { kind: 'ident'; text: string; at: number }
-  | { kind: 'int'; value: number; at: number }
-  | { kind: 'string'; value: string; at: number }
-  | { kind: 'op'; text: string; at: number }
-  | { kind: 'end'; at: number };
-
-/** Operators Go's parser knows; those the predicate language lacks are reported as unsupported, as oxy does. */
-const OPERATORS = ['&&', '||', '==', '!=', '<=', '>=', '<', '>', '(', ')', ',', '!', '+', '-', '*', '/', '%', '&', '|', '^'];
-const SUPPORTED = new Set(['&&', '||', '==', '!=', '<=', '>=', '<', '>', '(', ')', ',']);
-
-function tokenize(source: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < source.length) {
-    const c = source[i]!;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
-      i++;
-      continue;
-    }
-    const at = i;
-    if (/[A-Za-z_]/.test(c)) {
-      while (i < source.length && /\w/.test(source[i]!)) i++;
-      tokens.push({ kind: 'ident', text: source.slice(at, i), at });
-      continue;
-    }
-    if (/\d/.test(c)) {
-      while (i < source.length && /\d/.test(source[i]!)) i++;
-      if (i < source.length && /[\w.]/.test(source[i]!)) throw new ExpressionError(source, at, 'expected a decimal integer');
-      tokens.push({ kind: 'int', value: Number(source.slice(at, i)), at });
-      continue;
-    }
-    if (c === '"' || c === '`') {
-      const { value, end } = readString(source, at);
-      tokens.push({ kind: 'string', value, at });
-      i = end;
-      continue;
-    }
-    const op = OPERATORS.find((o) => source.startsWith(o, i));
-    if (op === undefined) throw new ExpressionError(source, at, `unexpected character ${JSON.stringify(c)}`);
-    if (!SUPPORTED.has(op)) throw new ExpressionError(source, at, `operator ${op} is not supported (use &&, ||, ==, !=, <, <=, >, >=)`);
-    tokens.push({ kind: 'op', text: op, at });
-    i += op.length;
-  }
-  tokens.push({ kind: 'end', at: source.length });
-  return tokens;
-}
-
-/** A Go string literal: "…" with backslash escapes (JSON's subset), or `…` raw; `end` is just past it. */
-function readString(source: string, at: number): { value: string; end: number } {
-  const quote = source[at]!;
-  let i = at + 1;
-  while (i < source.length && source[i] !== quote) {
-    if (quote === '"' && source[i] === '\\') i++;
-    i++;
-  }
-  if (i >= source.length) throw new ExpressionError(source, at, 'unterminated string');
-  const body = source.slice(at + 1, i);
-  if (quote === '`') return { value: body, end: i + 1 };
-  try {
-    return { value: JSON.parse(`"${body}"`) as string, end: i + 1 };
-  } catch {
-    throw new ExpressionError(source, at, 'invalid escape in string');
-  }
-}
-
 /** What a sub-expression is, as in oxy: a predicate, a number or string of the try, or a constant. */
 type Value =
   | { type: 'predicate'; fn: RetryPredicate }
@@ -105,97 +41,72 @@ const FUNCTIONS: Record<string, Value> = {
   RequestMethod: { type: 'string', fn: (f) => f.method },
 };
 
-/** Binary operators by Go precedence: || < && < comparisons. */
-const PRECEDENCE: Record<string, number> = { '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 3, '<=': 3, '>': 3, '>=': 3 };
-
 /**
  * Parses a retry expression: `&&` and `||` over `IsNetworkError()`, and comparisons of `Attempts()`,
  * `ResponseCode()` (with ==, !=, <, <=, >, >=) or `RequestMethod()` (with ==, !=) to a constant on the right.
  * Throws an ExpressionError pointing at the position of the first problem.
  */
 export function parseRetryExpression(source: string): RetryPredicate {
-  const tokens = tokenize(source);
-  let pos = 0;
-  const peek = (): Token => tokens[pos]!;
-
-  function primary(): { value: Value; at: number } {
-    const token = tokens[pos++]!;
-    if (token.kind === 'op' && token.text === '(') {
-      const inner = binary(1);
-      expectOp(')');
-      return inner;
-    }
-    if (token.kind === 'int') return { value: { type: 'intConst', value: token.value }, at: token.at };
-    if (token.kind === 'string') return { value: { type: 'stringConst', value: token.value }, at: token.at };
-    if (token.kind === 'ident') {
-      const fn = FUNCTIONS[token.text];
-      if (fn === undefined) throw new ExpressionError(source, token.at, `unsupported function ${token.text} (use IsNetworkError(), Attempts(), ResponseCode(), RequestMethod())`);
-      expectOp('(');
-      if (peek().kind !== 'op' || (peek() as { text: string }).text !== ')') throw new ExpressionError(source, peek().at, `${token.text}() takes no argument`);
-      expectOp(')');
-      return { value: fn, at: token.at };
-    }
-    throw new ExpressionError(source, token.at, token.kind === 'end' ? 'unexpected end of expression' : 'expected a function call, a number or a string');
+  let tree: ExprNode;
+  try {
+    tree = parseGoExpression(source);
+  } catch (err) {
+    if (err instanceof ExprSyntaxError) throw new ExpressionError(source, err.column - 1, err.problem);
+    throw err;
   }
-
-  function expectOp(text: string): void {
-    const token = tokens[pos];
-    if (token?.kind !== 'op' || token.text !== text) throw new ExpressionError(source, token?.at ?? source.length, `expected ${text}`);
-    pos++;
-  }
-
-  function binary(minPrecedence: number): { value: Value; at: number } {
-    let left = primary();
-    for (;;) {
-      const token = peek();
-      if (token.kind !== 'op') break;
-      const precedence = PRECEDENCE[token.text];
-      if (precedence === undefined || precedence < minPrecedence) break;
-      pos++;
-      const right = binary(precedence + 1);
-      left = { value: combine(token.text, left, right, token.at), at: left.at };
-    }
-    return left;
-  }
-
-  function combine(op: string, left: { value: Value; at: number }, right: { value: Value; at: number }, at: number): Value {
-    if (op === '&&' || op === '||') {
-      const a = asPredicate(left);
-      const b = asPredicate(right);
-      return { type: 'predicate', fn: op === '&&' ? (f) => a(f) && b(f) : (f) => a(f) || b(f) };
-    }
-    return compare(op, left, right, at);
-  }
-
-  function asPredicate({ value, at }: { value: Value; at: number }): RetryPredicate {
-    if (value.type !== 'predicate') throw new ExpressionError(source, at, `expected a condition such as IsNetworkError() or Attempts() <= 2, got ${describe(value)}`);
-    return value.fn;
-  }
-
-  /** oxy compares a function of the try (left) with a constant (right), never the other way round. */
-  function compare(op: string, left: { value: Value; at: number }, right: { value: Value; at: number }, at: number): Value {
-    const l = left.value;
-    const r = right.value;
-    if (l.type === 'int') {
-      if (r.type !== 'intConst') throw new ExpressionError(source, right.at, `expected an integer after ${op}, got ${describe(r)}`);
-      return { type: 'predicate', fn: intComparison(op, l.fn, r.value) };
-    }
-    if (l.type === 'string') {
-      if (op !== '==' && op !== '!=') throw new ExpressionError(source, at, `${op} does not apply to RequestMethod() (use == or !=)`);
-      if (r.type !== 'stringConst') throw new ExpressionError(source, right.at, `expected a string after ${op}, got ${describe(r)}`);
-      const get = l.fn;
-      const value = r.value;
-      return { type: 'predicate', fn: op === '==' ? (f) => get(f) === value : (f) => get(f) !== value };
-    }
-    throw new ExpressionError(source, left.at, `${op} compares Attempts(), ResponseCode() or RequestMethod() on its left with a constant, got ${describe(l)}`);
-  }
-
-  const result = binary(1);
-  if (peek().kind !== 'end') throw new ExpressionError(source, peek().at, 'unexpected text after the expression');
-  return asPredicate(result);
+  return asPredicate(source, tree);
 }
 
-function intComparison(op: string, get: (f: RetryFacts) => number, value: number): RetryPredicate {
+function valueOf(source: string, node: ExprNode): Value {
+  switch (node.kind) {
+    case 'number':
+      if (!node.integer) throw new ExpressionError(source, node.col - 1, `expected a decimal integer, got ${node.text}`);
+      return { type: 'intConst', value: node.value };
+    case 'string':
+      return { type: 'stringConst', value: node.value };
+    case 'call': {
+      const fn = FUNCTIONS[node.name];
+      if (fn === undefined) throw new ExpressionError(source, node.col - 1, `unsupported function ${node.name} (use IsNetworkError(), Attempts(), ResponseCode(), RequestMethod())`);
+      if (node.args.length > 0) throw new ExpressionError(source, node.args[0]!.col - 1, `${node.name}() takes no argument`);
+      return fn;
+    }
+    case 'binary':
+      if (node.op === '&&' || node.op === '||') {
+        const a = asPredicate(source, node.left);
+        const b = asPredicate(source, node.right);
+        return { type: 'predicate', fn: node.op === '&&' ? (f) => a(f) && b(f) : (f) => a(f) || b(f) };
+      }
+      return compare(source, node as ExprNode & { kind: 'binary'; op: ComparisonOperator });
+  }
+}
+
+function asPredicate(source: string, node: ExprNode): RetryPredicate {
+  const value = valueOf(source, node);
+  if (value.type !== 'predicate') throw new ExpressionError(source, node.col - 1, `expected a condition such as IsNetworkError() or Attempts() <= 2, got ${describe(value)}`);
+  return value.fn;
+}
+
+/** oxy compares a function of the try (left) with a constant (right), never the other way round. */
+function compare(source: string, node: ExprNode & { kind: 'binary'; op: ComparisonOperator }): Value {
+  const { op } = node;
+  const l = valueOf(source, node.left);
+  const r = valueOf(source, node.right);
+  const rightAt = node.right.col - 1;
+  if (l.type === 'int') {
+    if (r.type !== 'intConst') throw new ExpressionError(source, rightAt, `expected an integer after ${op}, got ${describe(r)}`);
+    return { type: 'predicate', fn: intComparison(op, l.fn, r.value) };
+  }
+  if (l.type === 'string') {
+    if (op !== '==' && op !== '!=') throw new ExpressionError(source, node.opCol - 1, `${op} does not apply to RequestMethod() (use == or !=)`);
+    if (r.type !== 'stringConst') throw new ExpressionError(source, rightAt, `expected a string after ${op}, got ${describe(r)}`);
+    const get = l.fn;
+    const value = r.value;
+    return { type: 'predicate', fn: op === '==' ? (f) => get(f) === value : (f) => get(f) !== value };
+  }
+  throw new ExpressionError(source, node.col - 1, `${op} compares Attempts(), ResponseCode() or RequestMethod() on its left with a constant, got ${describe(l)}`);
+}
+
+function intComparison(op: ComparisonOperator, get: (f: RetryFacts) => number, value: number): RetryPredicate {
   switch (op) {
     case '==':
       return (f) => get(f) === value;

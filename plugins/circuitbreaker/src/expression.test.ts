@@ -71,7 +71,7 @@ describe('expressions refused, with the column', () => {
     { expression: 'ResponseCodeRatio(500.0, 600, 0, 600) > 0.5', error: 'expression: from of ResponseCodeRatio must be a whole number, as in Traefik, got 500.0 at column 19' },
     { expression: 'NetworkErrorRatio()', error: 'expression: NetworkErrorRatio() is not a condition: compare it, e.g. NetworkErrorRatio() > 0.5 at column 1' },
     { expression: 'NetworkErrorRatio() > 0.5 &&', error: 'expression: expected a metric such as NetworkErrorRatio() or a number, found the end of the expression at column 29' },
-    { expression: 'NetworkErrorRatio() > 0.5 & RequestThreshold() > 1', error: "expression: unexpected '&' (operators: && || > < >= <= == !=) at column 27" },
+    { expression: 'NetworkErrorRatio() > 0.5 & RequestThreshold() > 1', error: "expression: unexpected '&' (operators: && || == != < <= > >=) at column 27" },
     { expression: '!(NetworkErrorRatio() > 0.5)', error: "expression: unexpected '!' ('!' is not supported: write the opposite comparison) at column 1" },
     { expression: '0.5 < NetworkErrorRatio()', error: "expression: the left side of '<' must be a metric such as NetworkErrorRatio(), got 0.5 at column 1" },
     { expression: 'NetworkErrorRatio() > RequestThreshold()', error: "expression: the right side of '>' must be a number, got RequestThreshold() at column 23" },
@@ -80,8 +80,9 @@ describe('expressions refused, with the column', () => {
     { expression: 'NetworkErrorRatio > 0.5', error: "expression: expected '(' after NetworkErrorRatio, found '>' at column 19" },
     { expression: '(NetworkErrorRatio() > 0.5', error: "expression: expected ')' to close the '(' at column 1, found the end of the expression at column 27" },
     { expression: 'NetworkErrorRatio() > 0.5)', error: "expression: unexpected ')' after a complete expression at column 26" },
+    { expression: 'RequestThreshold() > "100"', error: 'expression: a string is not a metric or a number, got "100" at column 22' },
     { expression: 'RequestThreshold() > 0x10', error: 'expression: "0x"… is not a decimal number at column 22' },
-    { expression: 'LatencyAtQuantileMS(NetworkErrorRatio()) > 1', error: "expression: arguments of LatencyAtQuantileMS are numbers, found 'NetworkErrorRatio' at column 21" },
+    { expression: 'LatencyAtQuantileMS(NetworkErrorRatio()) > 1', error: 'expression: arguments of LatencyAtQuantileMS are numbers, found NetworkErrorRatio() at column 21' },
   ];
   for (const { expression, error } of cases) {
     test(JSON.stringify(expression), () => {
