@@ -100,6 +100,10 @@ test('the CA unreachable: the default certificate is served, the router stays en
     assert.equal(errors.length, 1);
     assert.match(errors[0]!, expected);
     assert.equal(gw.info.routers['down@inline']!.status, 'warning', 'the router is not disabled');
+    // A new configuration generation (another router added) shows the standing failure again, without a new order.
+    gw.configure(routers(suite.backend.url, { down: { rule: 'Host(`down.test`)', tls: { certResolver: 'le' } }, other: { rule: 'Host(`other.test`)', tls: {} } }));
+    await eventually(() => gw.info.routers['other@inline'], 'the new generation live');
+    assert.deepEqual(gw.info.routers['down@inline']!.errors, errors, 'the failure stays on the router after a reload');
     const router = json<{ status: string; error: string[] }>(await get(apiPort, '/api/http/routers/down@inline'));
     assert.equal(router.status, 'warning');
     assert.match(router.error[0]!, expected);

@@ -146,6 +146,12 @@ function dispatchRouters(host: PluginHost, resolvers: ReadonlyMap<string, Resolv
     } else if (wildcardOf(request.sets) && !resolvers.get(request.resolver)!.wildcards) {
       host.configuration.warnRouter(router.name, `tls.domains: wildcard ${wildcardOf(request.sets)} needs the DNS-01 challenge; certificate resolver '${request.resolver}' has no dnsChallenge, so the default certificate is served`);
     } else {
+      const resolver = resolvers.get(request.resolver)!;
+      // A failed order is told once, to the generation live then; later generations get it from here.
+      for (const set of request.sets) {
+        const problem = resolver.problemFor(set);
+        if (problem) host.configuration.warnRouter(router.name, problem);
+      }
       wanted.get(request.resolver)!.push(...request.sets);
       const bySet = routersBySet.get(request.resolver) ?? new Map<string, string[]>();
       routersBySet.set(request.resolver, bySet);

@@ -112,6 +112,11 @@ export class Resolver {
     return this.alpn;
   }
 
+  /** The last failure to obtain `set`, while it stands: each new configuration generation shows it on its routers again. */
+  problemFor(set: DomainSet): string | undefined {
+    return this.problems.get(setKey(set));
+  }
+
   /** What the API shows: the CA, the challenges, the certificates held with their expiry, and current errors. */
   info(): CertificateResolverInfo {
     return {
