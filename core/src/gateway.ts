@@ -313,7 +313,8 @@ function summary(info: RuntimeInfo): string {
     const bad = all.filter((e) => e.status !== 'enabled').length;
     return bad > 0 ? `${all.length} (${bad} with errors)` : `${all.length}`;
   };
-  return `${count(info.routers)} routers, ${count(info.services)} services, ${count(info.middlewares)} middlewares`;
+  const udp = info.udpRouters && Object.keys(info.udpRouters).length > 0 ? `, ${count(info.udpRouters)} UDP routers, ${count(info.udpServices ?? {})} UDP services` : '';
+  return `${count(info.routers)} routers, ${count(info.services)} services, ${count(info.middlewares)} middlewares${udp}`;
 }
 
 function formatAddress(a: AddressInfo): string {

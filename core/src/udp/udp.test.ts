@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { eventually } from '@wharf/test-helpers';
+import { eventually, tempDir } from '@wharf/test-helpers';
 import { startGateway, type EmbeddedGateway } from '../embed.js';
 import { silentLogger } from '../log.js';
 import { decodeStatic, readStaticSources } from '../config/static.js';
@@ -93,6 +93,46 @@ describe('UDP entrypoint and router', () => {
     assert.equal(await (await client()).ask(port, 'new'), 'B:new');
     gateway.configure({});
     assert.equal(await live.ask(port, 'router gone'), 'A:router gone');
+  });
+});
+
+describe('UDP from the file provider', () => {
+  test('a YAML file: a bad UDP router is disabled with the field named, the good one serves; edits apply', async () => {
+    const echo = await startUDPEcho('F');
+    const other = await startUDPEcho('G');
+    const dir = tempDir('wharf-udp-');
+    const yaml = (port: number) =>
+      [
+        'udp:',
+        '  routers:',
+        '    good: { entryPoints: [dns], service: echo }',
+        '    bad: { entryPoints: [dns], service: echo, priority: 3 }',
+        '  services:',
+        `    echo: { loadBalancer: { servers: [{ address: "127.0.0.1:${port}" }] } }`,
+      ].join('\n');
+    dir.write('dynamic.yml', yaml(echo.port));
+    const gateway = await startGateway({
+      config: { entryPoints: dns() },
+      args: [`--providers.file.filename=${dir.file('dynamic.yml')}`, '--providers.providersThrottleDuration=10ms'],
+    });
+    const c = await UDPClient.open();
+    try {
+      await eventually(() => gateway.info.udpRouters?.['good@file'], 'the file loaded');
+      const bad = gateway.info.udpRouters!['bad@file']!;
+      assert.equal(bad.status, 'disabled');
+      assert.match(bad.errors!.join(), /dynamic\.yml: udp\.routers\.bad\.priority: unknown field 'priority'/);
+      assert.equal(await c.ask(gateway.address('dns').port, 'from file'), 'F:from file');
+      dir.write('dynamic.yml', yaml(other.port));
+      await eventually(() => gateway.info.udpServices?.['echo@file']?.config?.loadBalancer?.servers[0]?.address === `127.0.0.1:${other.port}`, 'the edit applied');
+      const fresh = await UDPClient.open();
+      assert.equal(await fresh.ask(gateway.address('dns').port, 'after edit'), 'G:after edit');
+      await fresh.close();
+    } finally {
+      await c.close();
+      await gateway.stop();
+      await Promise.all([echo.close(), other.close()]);
+      dir.remove();
+    }
   });
 });
 
