@@ -25,6 +25,8 @@ export class UDPEntrypoint implements SessionOwner {
   private socket: Socket | undefined;
   private readonly sessions = new Map<string, Session>();
   private readonly timeoutMs: number;
+  /** transport.maxConnections: the most sessions open at once (0 = no limit). */
+  private readonly maxSessions: number;
   private sweeper: NodeJS.Timeout | undefined;
   private accepting = true;
   private onDrained: (() => void) | undefined;
@@ -33,6 +35,7 @@ export class UDPEntrypoint implements SessionOwner {
     this.name = options.name;
     this.log = options.log.child({ entryPoint: options.name });
     this.timeoutMs = options.config.udp.timeout;
+    this.maxSessions = options.config.transport.maxConnections;
     if (!(this.timeoutMs > 0)) {
       throw new WharfError('WHARF_ERR_STATIC_CONFIG', `entryPoints.${options.name}.udp.timeout: must be more than 0 (an idle UDP session is closed after it), got ${this.timeoutMs}ms`);
     }
@@ -70,6 +73,10 @@ export class UDPEntrypoint implements SessionOwner {
   /** A first datagram from a client: the live router's service picks the server. */
   private open(key: string, client: RemoteInfo): Session | undefined {
     if (!this.accepting) return undefined;
+    if (this.maxSessions > 0 && this.sessions.size >= this.maxSessions) {
+      this.log.debug(`UDP entrypoint ${this.name}: ${this.sessions.size} sessions open (transport.maxConnections); datagram from ${client.address}:${client.port} dropped`);
+      return undefined;
+    }
     const handler = this.options.handler();
     if (!handler) {
       this.log.debug(`UDP entrypoint ${this.name}: no UDP router; datagram from ${client.address}:${client.port} dropped`);
@@ -122,13 +129,15 @@ export class UDPEntrypoint implements SessionOwner {
   }
 }
 
-/** A bound datagram socket: `udp6` dual-stack for every interface (IPv4 alone where IPv6 is off), else the host's family. */
+/**
+ * A bound datagram socket: for every interface `udp6` dual-stack, else (IPv6 off) `udp4` as Node's net servers
+ * fall back, whose error is the one reported; for a host, its family.
+ */
 async function bind(host: string | undefined, port: number): Promise<Socket> {
   if (host === undefined) {
     try {
       return await bindSocket('udp6', '::', port);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT') throw err;
+    } catch {
       return bindSocket('udp4', '0.0.0.0', port);
     }
   }

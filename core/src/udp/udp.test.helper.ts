@@ -44,6 +44,11 @@ export class UDPClient {
     return this.replies.splice(index - 1, 1)[0]!;
   }
 
+  /** Sends without waiting for a reply. */
+  send(port: number, text: string, host = '127.0.0.1'): void {
+    this.socket.send(text, port, host);
+  }
+
   /** Every reply received so far that was not asked for. */
   get unexpected(): readonly string[] {
     return this.replies;

@@ -140,7 +140,7 @@ describe('UDP sessions', () => {
   test('a session idle for udp.timeout is closed; the next datagram opens a new one', async () => {
     const echo = await startUDPEcho('E');
     const target = parseServerAddress(`127.0.0.1:${echo.port}`, 'address');
-    const config = decodeStatic(readStaticSources(['--entrypoints.dns.address=127.0.0.1:0/udp', '--entrypoints.dns.udp.timeout=100ms'], {})).entryPoints.dns!;
+    const config = decodeStatic(readStaticSources(['--entrypoints.dns.address=127.0.0.1:0/udp', '--entrypoints.dns.udp.timeout=2s'], {})).entryPoints.dns!;
     const ep = new UDPEntrypoint({ name: 'dns', config, handler: () => serverHandler(target), log: silentLogger() });
     const { port } = await ep.listen();
     const c = await UDPClient.open();
@@ -159,10 +159,34 @@ describe('UDP sessions', () => {
     }
   });
 
+  test('transport.maxConnections bounds the open sessions', async () => {
+    const echo = await startUDPEcho('E');
+    const target = parseServerAddress(`127.0.0.1:${echo.port}`, 'address');
+    const config = decodeStatic(readStaticSources(['--entrypoints.dns.address=127.0.0.1:0/udp', '--entrypoints.dns.transport.maxConnections=1', '--entrypoints.dns.udp.timeout=2s'], {})).entryPoints.dns!;
+    const ep = new UDPEntrypoint({ name: 'dns', config, handler: () => serverHandler(target), log: silentLogger() });
+    const { port } = await ep.listen();
+    const [first, second] = await Promise.all([UDPClient.open(), UDPClient.open()]);
+    try {
+      assert.equal(await first.ask(port, 'first'), 'E:first');
+      second.send(port, 'refused');
+      // Datagrams to one socket are read in order: once this one is answered, 'refused' has been dropped.
+      assert.equal(await first.ask(port, 'after'), 'E:after');
+      assert.equal(ep.sessionCount, 1);
+      assert.equal(new Set(echo.senders).size, 1, 'nothing from the second client reached the server');
+      await eventually(() => ep.sessionCount === 0, 'the first session to go idle');
+      assert.equal(await second.ask(port, 'second'), 'E:second', 'a session slot is free again');
+      assert.deepEqual(second.unexpected, []);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+      await ep.close(0);
+      await echo.close();
+    }
+  });
+
   test('shutdown stops taking sessions, lets the live one finish, then closes', async () => {
     const echo = await startUDPEcho('E');
     const gateway = await startGateway({
-      config: { entryPoints: dns('300ms') },
+      config: { entryPoints: dns('1s') },
       dynamic: { udp: { routers: { r: { service: 'e' } }, services: { e: { loadBalancer: { servers: [{ address: `127.0.0.1:${echo.port}` }] } } } } },
     });
     const port = gateway.address('dns').port;
