@@ -134,6 +134,24 @@ describe('UDP from the file provider', () => {
       dir.remove();
     }
   });
+
+  test('a directory: an element defined in two files is left out, naming both files', async () => {
+    const dir = tempDir('wharf-udp-dir-');
+    const service = 'services: { s: { loadBalancer: { servers: [{ address: "127.0.0.1:9" }] } } }';
+    dir.write('a.yml', `udp: { routers: { r: { service: s } }, ${service} }\nhttp: { routers: { h: { rule: "Path(\`/\`)", service: x } } }`);
+    dir.write('b.yml', 'udp: { routers: { r: { service: s, entryPoints: [dns] } } }\nhttp: { routers: { h: { rule: "Path(`/b`)", service: x } } }');
+    const gateway = await startGateway({ config: { entryPoints: dns() }, args: [`--providers.file.directory=${dir.path}`] });
+    try {
+      const r = await eventually(() => gateway.info.udpRouters?.['r@file'], 'the files loaded');
+      assert.equal(r.status, 'disabled');
+      assert.deepEqual(r.errors, [`udp.routers.r is defined in 2 files (${dir.file('a.yml')}, ${dir.file('b.yml')}); define it once`]);
+      assert.equal(gateway.info.udpServices!['s@file']!.status, 'enabled', 'defined once: kept');
+      assert.deepEqual(gateway.info.routers['h@file']!.errors, [`http.routers.h is defined in 2 files (${dir.file('a.yml')}, ${dir.file('b.yml')}); define it once`]);
+    } finally {
+      await gateway.stop();
+      dir.remove();
+    }
+  });
 });
 
 describe('UDP sessions', () => {
