@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { networkInterfaces } from 'node:os';
 import { eventually, tempDir } from '@wharf/test-helpers';
 import { startGateway, type EmbeddedGateway } from '../embed.js';
 import { silentLogger } from '../log.js';
@@ -225,7 +226,16 @@ describe('UDP sessions', () => {
   });
 });
 
+// Machines without IPv6 loopback check instead that binding it fails naming the entrypoint.
+const hasIPv6Loopback = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === '::1'));
+
 describe('UDP over IPv6', () => {
+  if (!hasIPv6Loopback) {
+    test('without IPv6 loopback, [::1] fails naming the entrypoint', async () => {
+      await assert.rejects(startGateway({ args: ['--entrypoints.v6.address=[::1]:0/udp'] }), /entrypoint v6: cannot listen on \[::1\]:0\/udp/);
+    });
+    return;
+  }
   test('an entrypoint on [::1] relays to an IPv6 server; :port takes IPv4 and IPv6 clients', async () => {
     const echo6 = await startUDPEcho('six', '::1');
     const gateway = await startGateway({
