@@ -18,6 +18,8 @@ import type { Runtime } from './runtime/runtime.js';
 import { PoolRegistry } from './service/pool.js';
 import { localSharedState } from './plugin/shared.js';
 import { HealthRegistry } from './service/health.js';
+import { isUDPEntryPoint } from './udp/address.js';
+import { UDPEntrypoint } from './udp/entrypoint.js';
 
 export interface GatewayOptions {
   staticConfig: StaticConfig;
@@ -45,6 +47,7 @@ export class Gateway extends EventEmitter {
   private readonly shared: SharedState;
   private readonly pools = new PoolRegistry();
   private readonly entrypoints = new Map<string, Entrypoint>();
+  private readonly udpEntrypoints = new Map<string, UDPEntrypoint>();
   private readonly hooks: EntrypointHook[] = [];
   private readonly internalServices = new Map<string, Middleware>();
   private readonly stopHooks: Array<() => void | Promise<void>> = [];
@@ -95,6 +98,10 @@ export class Gateway extends EventEmitter {
     // Plugins subscribed while being set up (metrics, api) must see that generation like any later one.
     if (this.latest.size > 0) this.emit('reload', this.runtime.info);
     for (const [name, config] of Object.entries(this.staticConfig.entryPoints)) {
+      if (isUDPEntryPoint(config)) {
+        this.udpEntrypoints.set(name, new UDPEntrypoint({ name, config, handler: () => this.runtime.udp(name), log: this.log }));
+        continue;
+      }
       const hooks = this.hooks.filter((h) => !h.entrypoints || h.entrypoints.includes(name)).sort((a, b) => a.order - b.order);
       const entrypoint = new Entrypoint({
         name,
@@ -112,8 +119,12 @@ export class Gateway extends EventEmitter {
         this.log.info({ entryPoint: name }, `entrypoint ${name} listening on ${formatAddress(address)}`);
         this.emit('listening', { entrypoint: name, server: ep.server });
       }
+      for (const [name, ep] of this.udpEntrypoints) {
+        const address = await ep.listen();
+        this.log.info({ entryPoint: name }, `entrypoint ${name} listening on ${formatAddress(address)}/udp`);
+      }
     } catch (err) {
-      await Promise.all([...this.entrypoints.values()].map((ep) => ep.close(0)));
+      await Promise.all([...this.entrypoints.values(), ...this.udpEntrypoints.values()].map((ep) => ep.close(0)));
       throw err;
     }
     await this.startProviders();
@@ -121,6 +132,8 @@ export class Gateway extends EventEmitter {
 
   /** Bound address of an entrypoint (useful with port 0). */
   address(entrypoint: string): AddressInfo {
+    const udp = this.udpEntrypoints.get(entrypoint);
+    if (udp) return udp.address();
     const ep = this.entrypoints.get(entrypoint);
     if (!ep) throw new Error(`no entrypoint named ${entrypoint}`);
     return ep.server.address() as AddressInfo;
@@ -151,7 +164,7 @@ export class Gateway extends EventEmitter {
     this.watcher?.stop();
     await Promise.allSettled(this.providers.map((p) => p.stop()));
     await Promise.all(
-      [...this.entrypoints.values()].map((ep) => {
+      [...this.entrypoints.values(), ...this.udpEntrypoints.values()].map((ep) => {
         const config = this.staticConfig.entryPoints[ep.name]!;
         return delay(config.transport.lifeCycle.requestAcceptGraceTimeout).then(() => ep.close(config.transport.lifeCycle.graceTimeOut));
       }),
@@ -300,7 +313,8 @@ function summary(info: RuntimeInfo): string {
     const bad = all.filter((e) => e.status !== 'enabled').length;
     return bad > 0 ? `${all.length} (${bad} with errors)` : `${all.length}`;
   };
-  return `${count(info.routers)} routers, ${count(info.services)} services, ${count(info.middlewares)} middlewares`;
+  const udp = info.udpRouters && Object.keys(info.udpRouters).length > 0 ? `, ${count(info.udpRouters)} UDP routers, ${count(info.udpServices ?? {})} UDP services` : '';
+  return `${count(info.routers)} routers, ${count(info.services)} services, ${count(info.middlewares)} middlewares${udp}`;
 }
 
 function formatAddress(a: AddressInfo): string {

@@ -39,6 +39,7 @@ export { createLogger, silentLogger, type Logger } from './log.js';
 export { Gateway } from './gateway.js';
 export { startGateway, type StartOptions, type EmbeddedGateway } from './embed.js';
 export type { RuntimeInfo, RouterInfo, ServiceInfo, MiddlewareInfo, ElementStatus } from './config/runtime.js';
+export type { UDPRouterInfo, UDPServiceInfo, UDPRouterConfig, UDPServiceConfig } from './config/udp.js';
 export { qualify } from './runtime/build.js';
 /** Traefik's ipStrategy and IP lists (X-Forwarded-For depth/excludedIPs, CIDR matching, IPv6 subnets), for plugins. */
 export { ipMatcher, parseIPRange, forwardedIPPicker, maskIPv6, checkSourceCriterion, clientIPKey, type ForwardedPicker, type SourceCriterionConfig } from './ip.js';

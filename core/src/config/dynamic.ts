@@ -2,6 +2,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Type, type Static, Duration, Element, MapOf, Secret, Section, StringList } from './schema.js';
 import type { PluginRegistry } from '../plugin/registry.js';
+import { UDPSectionSchema, type UDPConfig, type UDPElementKind } from './udp.js';
 
 const RouterTLSSchema = Section(
   Type.Object(
@@ -187,6 +188,7 @@ export function dynamicSchema(registry: PluginRegistry): TSchema {
   const schema = Type.Object(
     {
       ...extraSections,
+      udp: Type.Optional(UDPSectionSchema),
       http: Type.Optional(
         Type.Object(
           {
@@ -221,6 +223,7 @@ export interface HTTPConfig {
 
 export interface DynamicConfig {
   http?: HTTPConfig;
+  udp?: UDPConfig;
   /** Sections owned by plugins (`tls`). */
   [section: string]: unknown;
 }
@@ -229,9 +232,9 @@ export interface DynamicConfig {
 export function problemsFromDisabled(disabled: Map<string, { source: string; message: string }[]>, prefix = ''): ElementProblem[] {
   const problems: ElementProblem[] = [];
   for (const [path, issues] of disabled) {
-    const [, kind, ...rest] = path.split('.');
+    const [section, kind, ...rest] = path.split('.');
     problems.push({
-      kind: kind as ElementKind,
+      kind: (section === 'http' ? kind : `${section}.${kind}`) as ElementKind,
       name: rest.join('.'),
       messages: issues.map((i) => `${prefix}${i.source}: ${i.message}`),
     });
@@ -240,7 +243,7 @@ export function problemsFromDisabled(disabled: Map<string, { source: string; mes
 }
 
 /** The kinds of element a dynamic configuration holds, as in `http.<kind>.<name>`. */
-export type ElementKind = 'routers' | 'services' | 'middlewares' | 'serversTransports';
+export type ElementKind = 'routers' | 'services' | 'middlewares' | 'serversTransports' | UDPElementKind;
 
 /** An element a provider could not decode: it is shown as disabled with these messages. */
 export interface ElementProblem {

@@ -1,6 +1,7 @@
 // What happened when a configuration was built: each element beside its status and errors (for the log and API).
 import type { MiddlewareConfig, RouterConfig, ServiceConfig } from './dynamic.js';
 import type { ServersTransport } from '../service/pool.js';
+import type { UDPRouterInfo, UDPServiceInfo } from './udp.js';
 
 export type ElementStatus = 'enabled' | 'disabled' | 'warning';
 
@@ -47,6 +48,9 @@ export interface RuntimeInfo {
   routers: Record<string, RouterInfo>;
   services: Record<string, ServiceInfo>;
   middlewares: Record<string, MiddlewareInfo>;
+  /** UDP routers and services (always set by the core). */
+  udpRouters?: Record<string, UDPRouterInfo>;
+  udpServices?: Record<string, UDPServiceInfo>;
 }
 
 /** Adds an error; `critical` disables the element, otherwise it only warns (Traefik's AddError). */

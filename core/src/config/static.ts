@@ -8,10 +8,11 @@ import { Type, type Static, Duration, MapOf, Section, StringList } from './schem
 import { decode, flatToTree, formatIssues, splitKey, NODE_VALUE, type DecodeIssue, type TreeObject } from './decode.js';
 import { WharfError } from '../errors.js';
 import { PluginRegistry } from '../plugin/registry.js';
+import { EntryPointUDPSchema } from './udp.js';
 
 const EntryPointSchema = Type.Object(
   {
-    address: Type.String({ minLength: 1, description: 'Listen address: `:80`, `127.0.0.1:8080`, `[::1]:8080`.' }),
+    address: Type.String({ minLength: 1, description: 'Listen address: `:80`, `127.0.0.1:8080`, `[::1]:8080`; `/udp` makes a UDP entrypoint (`:53/udp`), `/tcp` is the default.' }),
     asDefault: Type.Optional(Type.Boolean({ description: 'Routers without entryPoints attach here (default: every entrypoint when none is marked).' })),
     transport: Type.Object(
       {
@@ -48,6 +49,7 @@ const EntryPointSchema = Type.Object(
         { additionalProperties: false, description: 'Read the PROXY protocol header a TCP load balancer sends before the connection (Traefik: proxyProtocol).' },
       ),
     ),
+    udp: EntryPointUDPSchema,
     http2: Type.Object(
       {
         maxConcurrentStreams: Type.Integer({ minimum: 1, default: 250, description: 'Streams one HTTP/2 connection may have open at once (default 250, as Traefik).' }),

@@ -3,7 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { decode } from '../config/decode.js';
-import { dynamicSchema, problemsFromDisabled, type DynamicConfig, type ElementKind, type ElementProblem, type HTTPConfig } from '../config/dynamic.js';
+import { dynamicSchema, problemsFromDisabled, type DynamicConfig, type ElementKind, type ElementProblem } from '../config/dynamic.js';
 import { parseConfigText } from '../config/static.js';
 import { WharfError, messageOf } from '../errors.js';
 import type { Provider, ProviderContext } from './provider.js';
@@ -17,7 +17,11 @@ export interface FileProviderConfig {
 const EXTENSIONS = new Set(['.yml', '.yaml', '.json']);
 // Quiet time after the last change before the files are read: an editor's save is several writes.
 const SETTLE_MS = 50;
-const KINDS: ElementKind[] = ['routers', 'services', 'middlewares', 'serversTransports'];
+/** Sections made of named elements, by kind: an element defined in two files is an error, not a merge. */
+const ELEMENT_SECTIONS: Record<string, readonly string[]> = {
+  http: ['routers', 'services', 'middlewares', 'serversTransports'],
+  udp: ['routers', 'services'],
+};
 
 export class FileProvider implements Provider {
   readonly name = 'file';
@@ -102,21 +106,26 @@ function isConfigFile(path: string): boolean {
   return EXTENSIONS.has(extname(path)) && !basename(path).startsWith('.');
 }
 
-/** Merges one file's elements, noting in `origins` (`kind.name` → files) every file that defines each one. */
+/** Merges one file's elements, noting in `origins` (`section.kind.name` → files) every file that defines each one. */
 function mergeInto(into: DynamicConfig, from: DynamicConfig, file: string, origins: Map<string, string[]>): void {
-  for (const [key, section] of Object.entries(from)) if (key !== 'http') into[key] = mergeSection(into[key], section);
-  if (!from.http) return;
-  const http = (into.http ??= {}) as Record<ElementKind, Record<string, unknown> | undefined>;
-  for (const kind of KINDS) {
-    const elements = (from.http as HTTPConfig)[kind] as Record<string, unknown> | undefined;
-    if (!elements) continue;
-    const target = (http[kind] ??= {});
-    for (const [name, element] of Object.entries(elements)) {
-      const files = origins.get(`${kind}.${name}`);
-      if (files) files.push(file);
-      else {
-        origins.set(`${kind}.${name}`, [file]);
-        target[name] = element;
+  for (const [key, section] of Object.entries(from)) {
+    const kinds = ELEMENT_SECTIONS[key];
+    if (!kinds) {
+      into[key] = mergeSection(into[key], section);
+      continue;
+    }
+    const target = (into[key] ??= {}) as Record<string, Record<string, unknown> | undefined>;
+    for (const kind of kinds) {
+      const elements = (section as Record<string, Record<string, unknown> | undefined>)[kind];
+      if (!elements) continue;
+      const targetKind = (target[kind] ??= {});
+      for (const [name, element] of Object.entries(elements)) {
+        const files = origins.get(`${key}.${kind}.${name}`);
+        if (files) files.push(file);
+        else {
+          origins.set(`${key}.${kind}.${name}`, [file]);
+          targetKind[name] = element;
+        }
       }
     }
   }
@@ -128,14 +137,14 @@ function mergeInto(into: DynamicConfig, from: DynamicConfig, file: string, origi
  */
 function dropDuplicates(merged: DynamicConfig, origins: Map<string, string[]>): ElementProblem[] {
   const problems: ElementProblem[] = [];
-  const http = merged.http as Record<ElementKind, Record<string, unknown> | undefined> | undefined;
   for (const [key, files] of origins) {
     if (files.length < 2) continue;
-    const dot = key.indexOf('.');
-    const kind = key.slice(0, dot) as ElementKind;
-    const name = key.slice(dot + 1);
-    delete http?.[kind]?.[name];
-    problems.push({ kind, name, messages: [`http.${kind}.${name} is defined in ${files.length} files (${files.join(', ')}); define it once`] });
+    const [section, kind] = key.split('.', 2) as [string, string];
+    const name = key.slice(section.length + kind.length + 2);
+    delete (merged[section] as Record<string, Record<string, unknown> | undefined> | undefined)?.[kind]?.[name];
+    // Problems name http kinds bare (`routers`) and others with their section (`udp.routers`).
+    const problemKind = (section === 'http' ? kind : `${section}.${kind}`) as ElementKind;
+    problems.push({ kind: problemKind, name, messages: [`${key} is defined in ${files.length} files (${files.join(', ')}); define it once`] });
   }
   return problems;
 }

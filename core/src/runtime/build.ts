@@ -24,6 +24,8 @@ import { RoutingTable, routerPriority, type RouteEntry } from '../router/table.j
 import { createLoadBalancerHandler, createWeightedHandler } from '../service/handler.js';
 import type { ClientCertificate, PoolRegistry, ServersTransport } from '../service/pool.js';
 import { Runtime, type RouteTarget } from './runtime.js';
+import { isUDPEntryPoint } from '../udp/address.js';
+import { buildUDPRouting } from '../udp/build.js';
 
 export interface BuildContext {
   staticConfig: StaticConfig;
@@ -77,8 +79,8 @@ class RuntimeBuilder {
   private readonly generationAbort = new AbortController();
   private readonly defaultTransport: ServersTransportConfig;
 
-  constructor(configs: readonly ProviderConfig[], private readonly context: BuildContext) {
-    this.info = { generation: context.generation, routers: {}, services: {}, middlewares: {} };
+  constructor(private readonly configs: readonly ProviderConfig[], private readonly context: BuildContext) {
+    this.info = { generation: context.generation, routers: {}, services: {}, middlewares: {}, udpRouters: {}, udpServices: {} };
     this.defaultTransport = decode<ServersTransportConfig>(ServersTransportSchema, {}).value;
     for (const { provider, config, problems } of configs) {
       this.collect('routers', provider, config.http?.routers, this.routers);
@@ -94,7 +96,7 @@ class RuntimeBuilder {
 
   build(): Runtime {
     const entries = new Map<string, RouteEntry<RouteTarget>[]>();
-    for (const ep of Object.keys(this.context.staticConfig.entryPoints)) {
+    for (const ep of this.httpEntryPoints()) {
       entries.set(tableKey(ep, false), []);
       entries.set(tableKey(ep, true), []);
     }
@@ -102,8 +104,17 @@ class RuntimeBuilder {
     const tables = new Map<string, RoutingTable<RouteTarget>>();
     for (const [key, list] of entries) tables.set(key, new RoutingTable(list));
     this.logProblems();
+    const udp = buildUDPRouting(this.configs, this.context.staticConfig, this.context.log);
+    this.info.udpRouters = udp.routers;
+    this.info.udpServices = udp.services;
     const abort = this.generationAbort;
-    return new Runtime(this.info, tables, [() => abort.abort(), ...this.releases]);
+    return new Runtime(this.info, tables, [() => abort.abort(), ...this.releases], udp.handlers);
+  }
+
+  /** Entrypoints HTTP routers can use: all but the UDP ones. */
+  private httpEntryPoints(): string[] {
+    const all = this.context.staticConfig.entryPoints;
+    return Object.keys(all).filter((n) => !isUDPEntryPoint(all[n]!));
   }
 
   private collect<T>(kind: ElementKind, provider: string, elements: Record<string, T> | undefined, into: Map<string, Element<T>>): void {
@@ -174,13 +185,15 @@ class RuntimeBuilder {
       names = [];
       for (const ep of config.entryPoints) {
         const found = Object.keys(all).find((n) => n.toLowerCase() === ep.toLowerCase());
-        if (found) names.push(found);
+        if (found && isUDPEntryPoint(all[found]!)) addError(info, `entrypoint '${found}' is a UDP entrypoint (${all[found]!.address}); HTTP routers cannot use it`, false);
+        else if (found) names.push(found);
         else addError(info, `entrypoint '${ep}' does not exist (known: ${Object.keys(all).join(', ')})`, false);
       }
       if (names.length === 0) info.status = 'disabled';
     } else {
-      const defaults = Object.keys(all).filter((n) => all[n]!.asDefault);
-      names = defaults.length > 0 ? defaults : Object.keys(all);
+      const http = this.httpEntryPoints();
+      const defaults = http.filter((n) => all[n]!.asDefault);
+      names = defaults.length > 0 ? defaults : http;
     }
     return names;
   }

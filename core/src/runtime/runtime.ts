@@ -2,6 +2,7 @@
 import type { Middleware } from '../context.js';
 import type { RuntimeInfo } from '../config/runtime.js';
 import type { RoutingTable } from '../router/table.js';
+import type { UDPHandler } from '../udp/balancer.js';
 
 /** What a routing-table entry points at: a router's precompiled chain (middlewares then service). */
 export interface RouteTarget {
@@ -20,6 +21,7 @@ export class Runtime {
     readonly info: RuntimeInfo,
     private readonly tables: ReadonlyMap<string, RoutingTable<RouteTarget>>,
     private readonly releases: Array<() => void>,
+    private readonly udpHandlers: ReadonlyMap<string, UDPHandler> = new Map(),
   ) {}
 
   get generation(): number {
@@ -34,6 +36,11 @@ export class Runtime {
   /** The table for the entrypoint's TLS connections (`secure`) or plain ones; see tableKey in build.ts. */
   table(entrypoint: string, secure = false): RoutingTable<RouteTarget> | undefined {
     return this.tables.get(secure ? `${entrypoint}\u0000tls` : entrypoint);
+  }
+
+  /** The service of the UDP router on a UDP entrypoint; its sessions outlive the generation, as Traefik's do. */
+  udp(entrypoint: string): UDPHandler | undefined {
+    return this.udpHandlers.get(entrypoint);
   }
 
   /** leave() as a reaction for a request's promise: made once per generation, not once per request. */

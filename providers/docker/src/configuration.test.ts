@@ -387,10 +387,10 @@ test('docker configuration: TCP, UDP and TLS labels are reported once per contai
       problems: { 'routers/web.tcp-udp': tcp('labels TRAEFIK\\.tcp\\.routers\\.web\\.TLS, Traefik\\.TCP\\.Routers\\.web\\.Rule') },
     },
     {
-      desc: 'TCP and UDP: one error naming both',
+      desc: 'TCP and UDP: TCP reported, UDP served',
       workloads: [container('web', { ...http, 'traefik.udp.routers.dns.entrypoints': 'dns', 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)' })],
       http: web,
-      problems: { 'routers/web.tcp-udp': /^container "web": labels traefik\.tcp\.routers\.db\.rule, traefik\.udp\.routers\.dns\.entrypoints: TCP and UDP routing is not supported/ },
+      problems: { 'routers/web.tcp-udp': tcp('label traefik\\.tcp\\.routers\\.db\\.rule') },
     },
     {
       desc: 'a TCP-only container gets no default HTTP router or service (as in Traefik)',
@@ -399,10 +399,10 @@ test('docker configuration: TCP, UDP and TLS labels are reported once per contai
       problems: { 'routers/web.tcp-udp': tcp('label traefik\\.tcp\\.routers\\.db\\.rule') },
     },
     {
-      desc: 'a UDP-only container with an invalid value: still one report, nothing decoded',
+      desc: 'a UDP-only container with an invalid value: that UDP service disabled, no HTTP default',
       workloads: [container('web', { 'traefik.udp.services.dns.loadbalancer.server.port': 'not-a-port' })],
       http: undefined,
-      problems: { 'routers/web.tcp-udp': /label traefik\.udp\.services\.dns\.loadbalancer\.server\.port: UDP routing is not supported/ },
+      problems: { 'udp.services/dns': /^container "web": label traefik\.udp\.services\.dns\.loadbalancer\.server\.port: expected a whole number \(got "not-a-port"\)$/ },
     },
     {
       desc: 'TLS options in labels (Traefik ignores them): reported; the default store without the tls plugin: reported',
@@ -502,5 +502,107 @@ test('docker configuration: tls.stores.default from labels becomes the provider 
     const got = Object.fromEntries(config.problems.map((p) => [`${p.kind}/${p.name}`, p.messages.join('\n')]));
     assert.deepEqual(Object.keys(got).sort(), Object.keys(c.problems).sort(), `${c.desc}: problems ${JSON.stringify(got)}`);
     for (const [key, re] of Object.entries(c.problems)) assert.match(got[key]!, re, `${c.desc}: ${key}`);
+  }
+});
+
+// ---- UDP labels: Traefik's defaults (service named after the workload, the only port, the only service) ----
+
+test('docker configuration: traefik.udp.* labels become UDP routers and services', () => {
+  const at = (ip: string, more: Partial<Workload> = {}) => ({ instances: [{ id: `id-${ip}`, networks: [{ network: 'golf', ip }], bindings: [] }], ...more });
+  const udpOnly = { ports: [], udpPorts: [53] };
+  const cases: { desc: string; workloads: Workload[]; udp: unknown; http?: unknown; problems?: Record<string, RegExp>; opts?: Partial<BuildOptions> }[] = [
+    {
+      desc: 'a router alone: the service is named after the container, on its only UDP port; no HTTP defaults',
+      workloads: [container('dns', { 'traefik.udp.routers.dns.entrypoints': 'dns' }, udpOnly)],
+      udp: { routers: { dns: { entryPoints: ['dns'], service: 'dns' } }, services: { dns: { loadBalancer: { servers: [{ address: '10.0.0.2:53' }] } } } },
+    },
+    {
+      desc: 'a labelled service and port; the router takes the only service',
+      workloads: [container('dns', { 'Traefik.UDP.Routers.r.EntryPoints': 'dns, dns6', 'traefik.udp.services.resolver.loadbalancer.server.port': '5353' }, udpOnly)],
+      udp: { routers: { r: { entryPoints: ['dns', 'dns6'], service: 'resolver' } }, services: { resolver: { loadBalancer: { servers: [{ address: '10.0.0.2:5353' }] } } } },
+    },
+    {
+      desc: 'services without a router are kept',
+      workloads: [container('dns', { 'traefik.udp.services.a.loadbalancer.server.port': '53' }, udpOnly)],
+      udp: { services: { a: { loadBalancer: { servers: [{ address: '10.0.0.2:53' }] } } } },
+    },
+    {
+      desc: 'no UDP port exposed: the only TCP one, as Traefik takes any protocol',
+      workloads: [container('dns', { 'traefik.udp.routers.r.service': 'dns' }, { ports: [8053] })],
+      udp: { routers: { r: { service: 'dns' } }, services: { dns: { loadBalancer: { servers: [{ address: '10.0.0.2:8053' }] } } } },
+    },
+    {
+      desc: 'replicas: one service with both servers; IPv6 in brackets',
+      workloads: [
+        container('dns', { 'traefik.udp.routers.dns.service': 'dns' }, { ...udpOnly, ...at('10.0.0.3') }),
+        container('dns', { 'traefik.udp.routers.dns.service': 'dns' }, { ...udpOnly, ...at('fd00::2'), id: 'id-dns-2', title: 'container "dns-2"' }),
+      ],
+      udp: { routers: { dns: { service: 'dns' } }, services: { dns: { loadBalancer: { servers: [{ address: '10.0.0.3:53' }, { address: '[fd00::2]:53' }] } } } },
+    },
+    {
+      desc: 'not running: the service is kept without servers',
+      workloads: [container('dns', { 'traefik.udp.routers.dns.service': 'dns' }, { ...udpOnly, ready: false })],
+      udp: { routers: { dns: { service: 'dns' } }, services: { dns: { loadBalancer: { servers: [] } } } },
+      opts: { allowEmptyServices: true },
+    },
+    {
+      desc: 'useBindPortIP: the UDP binding of the port, not the TCP one',
+      workloads: [
+        container('dns', { 'traefik.udp.routers.dns.service': 'dns' }, {
+          ports: [53],
+          udpPorts: [53],
+          instances: [{ id: 'i', networks: [{ network: 'golf', ip: '10.0.0.2' }], bindings: [{ port: 53, hostIp: '192.0.2.1', hostPort: 1053 }, { port: 53, protocol: 'udp', hostIp: '192.0.2.1', hostPort: 2053 }] }],
+        }),
+      ],
+      udp: { routers: { dns: { service: 'dns' } }, services: { dns: { loadBalancer: { servers: [{ address: '192.0.2.1:2053' }] } } } },
+      opts: { useBindPortIP: true },
+    },
+    {
+      desc: 'HTTP and UDP on one container: both served',
+      workloads: [container('web', { 'traefik.http.routers.web.rule': 'Host(`web`)', 'traefik.udp.routers.u.service': 'u', 'traefik.udp.services.u.loadbalancer.server.port': '9999' })],
+      udp: { routers: { u: { service: 'u' } }, services: { u: { loadBalancer: { servers: [{ address: '10.0.0.2:9999' }] } } } },
+      http: { routers: { web: { rule: 'Host(`web`)', service: 'web' } }, services: { web: { loadBalancer: { passHostHeader: true, servers: [{ url: 'http://10.0.0.2:80' }] } } } },
+    },
+    {
+      desc: 'a router without service next to two services: that router disabled, the services kept',
+      workloads: [container('dns', { 'traefik.udp.routers.r.entrypoints': 'dns', 'traefik.udp.services.a.loadbalancer.server.port': '53', 'traefik.udp.services.b.loadbalancer.server.port': '54' }, udpOnly)],
+      udp: { services: { a: { loadBalancer: { servers: [{ address: '10.0.0.2:53' }] } }, b: { loadBalancer: { servers: [{ address: '10.0.0.2:54' }] } } } },
+      problems: { 'udp.routers/r': /^container "dns": UDP router r names no service and container "dns" defines 2 \(a, b\); set traefik\.udp\.routers\.r\.service$/ },
+    },
+    {
+      desc: 'several UDP ports and no port label: the service is disabled, and the router with it at runtime',
+      workloads: [container('dns', { 'traefik.udp.routers.dns.service': 'dns' }, { ports: [], udpPorts: [53, 5353] })],
+      udp: { routers: { dns: { service: 'dns' } } },
+      problems: { 'udp.services/dns': /^container "dns" exposes several ports \(53, 5353\) and no UDP server\.port label says which one to use; set traefik\.udp\.services\.dns\.loadbalancer\.server\.port$/ },
+    },
+    {
+      desc: 'weighted is not read from labels (as Traefik); an unknown router field',
+      workloads: [container('dns', { 'traefik.udp.services.w.weighted.services[0].name': 'x', 'traefik.udp.routers.r.rule': 'x', 'traefik.udp.routers.ok.service': 'w' }, udpOnly)],
+      udp: { routers: { ok: { service: 'w' } } },
+      problems: { 'udp.services/w': /label traefik\.udp\.services\.w\.weighted: unknown field 'weighted' \(known: loadBalancer\)/, 'udp.routers/r': /label traefik\.udp\.routers\.r\.rule="x": unknown field 'rule' \(known: entryPoints, service\)/ },
+    },
+    {
+      desc: 'a label outside every element disables the UDP elements too',
+      workloads: [container('dns', { 'traefik.enable': 'maybe', 'traefik.udp.routers.dns.service': 'dns' }, udpOnly)],
+      udp: undefined,
+      problems: { 'udp.routers/dns': /^container "dns": label traefik\.enable: expected true or false \(got "maybe"\)$/ },
+    },
+    {
+      desc: 'two containers defining one UDP router differently: it is disabled',
+      workloads: [
+        container('a', { 'traefik.udp.routers.dns.service': 'a' }, udpOnly),
+        container('b', { 'traefik.udp.routers.dns.service': 'b' }, { ...udpOnly, id: 'id-b2' }),
+      ],
+      udp: { services: { a: { loadBalancer: { servers: [{ address: '10.0.0.2:53' }] } }, b: { loadBalancer: { servers: [{ address: '10.0.0.2:53' }] } } } },
+      problems: { 'udp.routers/dns': /^UDP router dns is defined differently by container "a" and container "b"/ },
+    },
+  ];
+  for (const c of cases) {
+    const { config } = buildConfiguration(c.workloads, options({ labelPrefix: 'traefik', ...c.opts }));
+    assert.deepEqual(config.config.udp, c.udp, `${c.desc}: udp`);
+    assert.deepEqual(config.config.http, c.http, `${c.desc}: http`);
+    const got = Object.fromEntries(config.problems.map((p) => [`${p.kind}/${p.name}`, p.messages.join('\n')]));
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(c.problems ?? {}).sort(), `${c.desc}: problems ${JSON.stringify(got)}`);
+    for (const [key, re] of Object.entries(c.problems ?? {})) assert.match(got[key]!, re, `${c.desc}: ${key}`);
   }
 });

@@ -2,7 +2,7 @@
 // only port, router with defaultRule), servers from addresses, then replicas merged by element name.
 // A problem disables only the elements it touches and is kept, with who and which label, in `problems`.
 import { isDeepStrictEqual } from 'node:util';
-import { decode, type TreeObject, type DecodeIssue, type ElementKind, type ElementProblem, type MiddlewareConfig, type PluginRegistry, type ProviderConfig, type RouterConfig, type ServerConfig, type ServiceConfig } from '@wharf/core/provider';
+import { decode, type TreeObject, type DecodeIssue, type ElementKind, type ElementProblem, type MiddlewareConfig, type PluginRegistry, type ProviderConfig, type RouterConfig, type ServerConfig, type ServiceConfig, type UDPRouterConfig, type UDPServiceConfig } from '@wharf/core/provider';
 import type { LabelPredicate } from './constraints.js';
 import {
   addDefaultElements,
@@ -25,6 +25,7 @@ import {
 } from './labels.js';
 import type { RuleTemplate } from './template.js';
 import type { Instance, Workload } from './workload.js';
+import { udpContribution, udpElementNames } from './udp.js';
 
 export interface BuildOptions {
   /** Provider name: `docker` or `swarm` (elements are `name@docker`). */
@@ -53,6 +54,8 @@ interface Contribution {
   routers: Record<string, RouterConfig>;
   services: Record<string, ServiceConfig>;
   middlewares: Record<string, MiddlewareConfig>;
+  'udp.routers': Record<string, UDPRouterConfig>;
+  'udp.services': Record<string, UDPServiceConfig>;
   problems: ElementProblem[];
   warnings: string[];
   /** `tls.stores.default` from labels (the only TLS part Traefik reads there). */
@@ -93,7 +96,7 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   const own = providerLabels(w, value, options);
   const ready = w.ready || (own.lbswarm && w.virtualIPs.length > 0);
   if (!ready && !options.allowEmptyServices && !own.allowNonRunning) return `not served: ${w.notReady ?? 'not ready'}`;
-  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, problems: [], warnings: [...own.warnings] };
+  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, 'udp.routers': {}, 'udp.services': {}, problems: [], warnings: [...own.warnings] };
   c.problems.push(...transports.map((name) => transportInLabels(w, name, prefix)));
   c.problems.push(...layer4Problems(w, others, prefix));
   if (others.tls) addTLS(c, w, others.tls, options);
@@ -105,6 +108,7 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
     for (const kind of ['routers', 'services', 'middlewares'] as const) {
       for (const name of treeElementNames(tree, kind)) c.problems.push({ kind, name, messages: workloadErrors });
     }
+    if (others.udp) for (const { kind, name } of udpElementNames(others.udp, w.name)) c.problems.push({ kind, name, messages: workloadErrors });
     delete c.tlsStore;
     return c;
   }
@@ -117,7 +121,17 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   const serviceNames = treeElementNames(tree, 'services');
   for (const [name, service] of Object.entries(http.services ?? {})) addService(c, w, name, service, { ready, ...own }, options);
   for (const [name, router] of Object.entries(http.routers ?? {})) addRouter(c, w, name, router, serviceNames, options);
+  if (others.udp) addUDP(c, w, others.udp, { ready, ...own }, options);
   return c;
+}
+
+function addUDP(c: Contribution, w: Workload, tree: TreeObject, context: ServerContext, options: BuildOptions): void {
+  const hosts = (port: number, warnings: string[]) => (context.lbswarm ? virtualIP(w, port, context) : instanceHosts(w, port, context.network, options, warnings, 'udp'));
+  const udp = udpContribution(w, tree, { prefix: options.labelPrefix, registry: options.registry, ready: context.ready, hosts });
+  Object.assign(c['udp.routers'], udp.routers);
+  Object.assign(c['udp.services'], udp.services);
+  c.problems.push(...udp.problems);
+  c.warnings.push(...udp.warnings);
 }
 
 /** What the provider's own labels (`docker.*`, `swarm.*`) say for one workload, with Traefik's precedence. */
@@ -166,7 +180,7 @@ function providerLabels(w: Workload, value: LabelConfig, options: BuildOptions):
  * have, so it never replaces a real router.
  */
 function layer4Problems(w: Workload, others: Partial<Record<OtherNamespace, TreeObject>>, prefix: string): ElementProblem[] {
-  const layer4 = (['tcp', 'udp'] as const).filter((n) => others[n] !== undefined);
+  const layer4 = (['tcp'] as const).filter((n) => others[n] !== undefined);
   if (layer4.length === 0) return [];
   const labels = layer4.flatMap((n) => labelsUnder(w.labels, `${prefix}.${n}`));
   const protocols = layer4.map((n) => n.toUpperCase()).join(' and ');
@@ -299,11 +313,11 @@ function virtualIP(w: Workload, port: number, { network, lbswarmLabel }: ServerC
 }
 
 /** host:port of every instance; an instance without an address is an error for a container, a warning for one task. */
-function instanceHosts(w: Workload, port: number, network: string | undefined, options: BuildOptions, warnings: string[]): string[] | string {
+function instanceHosts(w: Workload, port: number, network: string | undefined, options: BuildOptions, warnings: string[], protocol: 'tcp' | 'udp' = 'tcp'): string[] | string {
   const hosts: string[] = [];
   const errors: string[] = [];
   for (const instance of w.instances) {
-    const bound = options.useBindPortIP ? boundAddress(instance, port) : undefined;
+    const bound = options.useBindPortIP ? boundAddress(instance, port, protocol) : undefined;
     if (bound) {
       hosts.push(bound);
       continue;
@@ -319,8 +333,8 @@ function instanceHosts(w: Workload, port: number, network: string | undefined, o
 }
 
 /** useBindPortIP: the host address a port is published on, when it names one (not 0.0.0.0). */
-function boundAddress(instance: Instance, port: number): string | undefined {
-  const binding = instance.bindings.find((b) => b.port === port && b.hostIp !== '' && b.hostIp !== '0.0.0.0' && b.hostIp !== '::');
+function boundAddress(instance: Instance, port: number, protocol: 'tcp' | 'udp'): string | undefined {
+  const binding = instance.bindings.find((b) => b.port === port && (b.protocol ?? 'tcp') === protocol && b.hostIp !== '' && b.hostIp !== '0.0.0.0' && b.hostIp !== '::');
   return binding ? `${hostPart(binding.hostIp)}:${binding.hostPort}` : undefined;
 }
 
@@ -344,19 +358,20 @@ function problem(kind: ElementKind, name: string, message: string): ElementProbl
   return { kind, name, messages: [message] };
 }
 
-type Kind = 'routers' | 'services' | 'middlewares';
+type Kind = 'routers' | 'services' | 'middlewares' | 'udp.routers' | 'udp.services';
+const KINDS = ['routers', 'services', 'middlewares', 'udp.routers', 'udp.services'] as const;
 
 /** Where a default-store conflict is reported: a router name no label can produce (it has dots), shown in the API. */
 const TLS_STORE_ELEMENT = 'tls.stores.default';
 
 interface Entry {
-  config: RouterConfig | ServiceConfig | MiddlewareConfig;
+  config: RouterConfig | ServiceConfig | MiddlewareConfig | UDPRouterConfig | UDPServiceConfig;
   owners: string[];
 }
 
 /** Merges workloads: identical elements once, replicas' servers together, conflicting definitions disabled. */
 class Merger {
-  private readonly elements: Record<Kind, Map<string, Entry>> = { routers: new Map(), services: new Map(), middlewares: new Map() };
+  private readonly elements: Record<Kind, Map<string, Entry>> = { routers: new Map(), services: new Map(), middlewares: new Map(), 'udp.routers': new Map(), 'udp.services': new Map() };
   private readonly problems = new Map<string, ElementProblem>();
   private tlsStore?: { config: Record<string, unknown>; owners: string[] };
   private tlsConflict = false;
@@ -364,7 +379,7 @@ class Merger {
   add(c: Contribution): void {
     for (const p of c.problems) this.addProblem(p.kind, p.name, p.messages);
     if (c.tlsStore) this.addTLSStore(c.tlsStore, c.owner);
-    for (const kind of ['routers', 'services', 'middlewares'] as const) {
+    for (const kind of KINDS) {
       for (const [name, config] of Object.entries(c[kind])) this.addElement(kind, name, structuredClone(config), c.owner);
     }
   }
@@ -377,12 +392,12 @@ class Merger {
       return;
     }
     if (isDeepStrictEqual(withoutServers(existing.config), withoutServers(config))) {
-      const servers = (config as ServiceConfig).loadBalancer?.servers;
-      if (servers) (existing.config as ServiceConfig).loadBalancer!.servers.push(...servers);
+      const servers = (config as ServiceConfig | UDPServiceConfig).loadBalancer?.servers as unknown[] | undefined;
+      if (servers) ((existing.config as ServiceConfig | UDPServiceConfig).loadBalancer!.servers as unknown[]).push(...servers);
       existing.owners.push(owner);
       return;
     }
-    const singular = kind.slice(0, -1);
+    const singular = kind.replace('udp.', 'UDP ').slice(0, -1);
     this.addProblem(kind, name, [`${singular} ${name} is defined differently by ${existing.owners[0]} and ${owner}; give each its own name or the same labels`]);
   }
 
@@ -411,9 +426,25 @@ class Merger {
       }
       if (Object.keys(out).length > 0) http[kind] = out;
     }
+    const udp = this.section('udp.routers', 'udp.services');
     const problems = [...this.problems.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
     const tls = this.tlsStore && !this.tlsConflict ? { tls: { stores: { default: this.tlsStore.config } } } : {};
-    return { config: { ...(Object.keys(http).length > 0 && { http }), ...tls }, problems };
+    return { config: { ...(Object.keys(http).length > 0 && { http }), ...(udp && { udp }), ...tls }, problems };
+  }
+
+  /** `udp` from its kinds (`udp.routers` → routers), problem-free elements only; undefined when empty. */
+  private section(...kinds: Kind[]): Record<string, Record<string, unknown>> | undefined {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const kind of kinds) {
+      const elements: Record<string, unknown> = {};
+      for (const name of [...this.elements[kind].keys()].sort()) {
+        if (this.problems.has(`${kind}/${name}`)) continue;
+        const config = this.elements[kind].get(name)!.config;
+        elements[name] = kind === 'udp.services' ? withSortedServers(config as ServiceConfig) : config;
+      }
+      if (Object.keys(elements).length > 0) out[kind.slice(kind.indexOf('.') + 1)] = elements;
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
   }
 }
 
@@ -424,10 +455,10 @@ function withoutServers(config: Entry['config']): unknown {
   return { ...config, loadBalancer: rest };
 }
 
-/** Replicas' servers, each URL once, in a stable order so equal states give equal snapshots. */
+/** Replicas' servers, each URL (or UDP address) once, in a stable order so equal states give equal snapshots. */
 function withSortedServers(config: ServiceConfig): ServiceConfig {
   const lb = config.loadBalancer;
   if (!lb) return config;
-  const byUrl = new Map(lb.servers.map((s) => [s.url, s]));
+  const byUrl = new Map(lb.servers.map((s) => [s.url ?? (s as unknown as { address: string }).address, s]));
   return { ...config, loadBalancer: { ...lb, servers: [...byUrl.keys()].sort().map((url) => byUrl.get(url)!) } };
 }

@@ -11,6 +11,8 @@ export interface NetworkAddress {
 /** A port published on the host (for useBindPortIP). */
 export interface PortBinding {
   port: number;
+  /** Set for a UDP port (`53/udp`); TCP otherwise. */
+  protocol?: 'udp';
   hostIp: string;
   hostPort: number;
 }
@@ -41,6 +43,8 @@ export interface Workload {
   notReady?: string;
   /** Exposed TCP ports, used when no server.port label is set. */
   ports: number[];
+  /** Exposed UDP ports, preferred for UDP services without a server.port label. */
+  udpPorts?: number[];
   /** The container itself, or the running tasks of the service. */
   instances: Instance[];
   /** Swarm virtual IPs by network (for <prefix>.swarm.lbswarm=true, or docker.lbswarm). */
@@ -132,6 +136,7 @@ export function containerWorkload(c: EngineContainer, leaving: boolean, others: 
     ready: notReady === undefined,
     notReady,
     ports: containerPorts(c),
+    udpPorts: containerPorts(c, 'udp'),
     instances: [instance],
     virtualIPs: [],
   };
@@ -160,26 +165,32 @@ function containerInstance(c: EngineContainer, others: (ref: string) => EngineCo
 function containerBindings(c: EngineContainer): PortBinding[] {
   const bindings: PortBinding[] = [];
   for (const [key, list] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
-    const port = tcpPort(key);
+    const port = tcpPort(key) ?? portOf(key, 'udp');
     if (port === undefined) continue;
+    const protocol = tcpPort(key) === undefined ? { protocol: 'udp' as const } : {};
     for (const b of list ?? []) {
       const hostPort = Number(b.HostPort);
-      if (Number.isInteger(hostPort) && hostPort > 0) bindings.push({ port, hostIp: b.HostIp ?? '', hostPort });
+      if (Number.isInteger(hostPort) && hostPort > 0) bindings.push({ port, hostIp: b.HostIp ?? '', hostPort, ...protocol });
     }
   }
   return bindings;
 }
 
-/** Exposed TCP ports: the network settings' ports and the image's EXPOSE (host-network containers only have the latter). */
-function containerPorts(c: EngineContainer): number[] {
+/** Exposed TCP (or UDP) ports: the network settings' ports and the image's EXPOSE (host-network containers only have the latter). */
+function containerPorts(c: EngineContainer, protocol: 'tcp' | 'udp' = 'tcp'): number[] {
   const keys = [...Object.keys(c.NetworkSettings?.Ports ?? {}), ...Object.keys(c.Config?.ExposedPorts ?? {})];
-  return uniqueSorted(keys.map(tcpPort));
+  return uniqueSorted(keys.map((key) => portOf(key, protocol)));
 }
 
 function tcpPort(key: string): number | undefined {
+  return portOf(key, 'tcp');
+}
+
+/** `53/udp` → 53 for 'udp'; a key without a protocol is TCP. */
+function portOf(key: string, wanted: 'tcp' | 'udp'): number | undefined {
   const [port, protocol = 'tcp'] = key.split('/');
   const n = Number(port);
-  return protocol === 'tcp' && Number.isInteger(n) && n > 0 ? n : undefined;
+  return protocol === wanted && Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /**
@@ -207,6 +218,7 @@ export function serviceWorkload(
     ready: instances.length > 0,
     notReady: instances.length > 0 ? undefined : 'it has no running task',
     ports: uniqueSorted([...(s.Endpoint?.Ports ?? []), ...(s.Spec?.EndpointSpec?.Ports ?? [])].map((p) => ((p.Protocol ?? 'tcp') === 'tcp' ? p.TargetPort : undefined))),
+    udpPorts: uniqueSorted([...(s.Endpoint?.Ports ?? []), ...(s.Spec?.EndpointSpec?.Ports ?? [])].map((p) => (p.Protocol === 'udp' ? p.TargetPort : undefined))),
     instances,
     virtualIPs: preferenceOrder(
       (s.Endpoint?.VirtualIPs ?? []).flatMap((v) => {
