@@ -1,6 +1,7 @@
 // One configuration generation, live: routing tables per entrypoint, chains, and the resources they hold.
 import type { Middleware } from '../context.js';
 import type { RuntimeInfo } from '../config/runtime.js';
+import type { RouterObservability } from '../plugin/contract.js';
 import type { RoutingTable } from '../router/table.js';
 
 /** What a routing-table entry points at: a router's precompiled chain (middlewares then service). */
@@ -8,7 +9,7 @@ export interface RouteTarget {
   router: string;
   service: string;
   chain: Middleware;
-  observability?: { accessLogs?: boolean; metrics?: boolean; tracing?: boolean };
+  observability?: RouterObservability;
 }
 
 export class Runtime {
