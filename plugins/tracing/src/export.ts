@@ -209,9 +209,21 @@ export function createTraceExport(config: TracingConfig, version: string, log: L
     dropped: () => queue.dropped,
     async shutdown() {
       reporter.stop();
-      await provider.shutdown();
+      await withinShutdownLimit(provider.shutdown());
     },
   };
+}
+
+// Traefik gives the tracer 5 s to flush at shutdown: a collector that does not answer must not hold the exit.
+const SHUTDOWN_LIMIT_MS = 5000;
+
+function withinShutdownLimit(done: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`the collector did not take them within ${SHUTDOWN_LIMIT_MS / 1000}s`)), SHUTDOWN_LIMIT_MS);
+    timer.unref();
+  });
+  return Promise.race([done, limit]).finally(() => clearTimeout(timer));
 }
 
 /** Logs dropped spans: the first drop at once, then the count since the last report at most every REPORT_INTERVAL_MS. */
