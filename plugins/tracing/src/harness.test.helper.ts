@@ -2,7 +2,7 @@
 // records the trace context each request brought.
 import type { IncomingHttpHeaders } from 'node:http';
 import { startGateway, type EmbeddedGateway, type Logger, type Plugin } from '@wharf/core';
-import { eventually, otlpReceiver, startServer, type Listening, type OtlpTraceReceiver, type ReceivedSpan } from '@wharf/test-helpers';
+import { eventually, otlpReceiver, startServer, type Listening, type OtlpReceiverOptions, type OtlpTraceReceiver, type ReceivedSpan } from '@wharf/test-helpers';
 import tracing from './index.js';
 
 // Export what ends within 50 ms, so tests wait for spans briefly (the default is 5 s).
@@ -25,6 +25,8 @@ export interface TracedOptions {
   plugins?: Plugin[];
   log?: Logger;
   grpc?: boolean;
+  /** The receiver over TLS (see otlpReceiver). */
+  tls?: OtlpReceiverOptions['tls'];
   /** Where the gateway exports; the receiver's URL by default. */
   endpointArgs?: (receiver: OtlpTraceReceiver) => string[];
 }
@@ -35,7 +37,7 @@ export function routes(routers: Record<string, unknown> = { r: { rule: 'PathPref
 }
 
 export async function traced(options: TracedOptions = {}): Promise<Traced> {
-  const receiver = await otlpReceiver({ grpc: options.grpc });
+  const receiver = await otlpReceiver({ grpc: options.grpc, tls: options.tls });
   const upstream: IncomingHttpHeaders[] = [];
   const backend = await startServer((req, res) => {
     upstream.push(req.headers);

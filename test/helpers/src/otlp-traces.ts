@@ -2,6 +2,8 @@
 // on request, gRPC, so a test can assert what the gateway exported: spans, parent links, attributes, resource.
 import { createServer, type Server, type Socket } from 'node:net';
 import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
@@ -89,6 +91,8 @@ export interface OtlpTraceReceiver {
   requests: IncomingHttpHeaders[];
   /** Request paths of HTTP exports. */
   paths: string[];
+  /** Subject CN of the client certificate each HTTP export came with ('' without one), when started with tls.ca. */
+  clientCertificates: string[];
   close(): Promise<void>;
 }
 
@@ -168,23 +172,39 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** Starts an OTLP trace receiver on 127.0.0.1: HTTP always, gRPC too with `{ grpc: true }`. */
-export async function otlpReceiver(options: { grpc?: boolean } = {}): Promise<OtlpTraceReceiver> {
+export interface OtlpReceiverOptions {
+  /** Also serve OTLP/gRPC. */
+  grpc?: boolean;
+  /**
+   * Serve over TLS (HTTPS, and gRPC over TLS) with this certificate; with `ca`, clients must present a certificate
+   * that CA signed (mutual TLS).
+   */
+  tls?: { cert: string; key: string; ca?: string };
+}
+
+/** Starts an OTLP trace receiver on 127.0.0.1: HTTP always, gRPC too with `{ grpc: true }`; over TLS with `tls`. */
+export async function otlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpTraceReceiver> {
   const spans: ReceivedSpan[] = [];
   const requests: IncomingHttpHeaders[] = [];
   const paths: string[] = [];
-  const server = http.createServer((req, res) => {
+  const clientCertificates: string[] = [];
+  const tls = options.tls;
+  const handler: http.RequestListener = (req, res) => {
     readBody(req)
       .then((raw) => {
         const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
         requests.push(req.headers);
         paths.push(req.url ?? '');
+        if (tls?.ca) clientCertificates.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? ''));
         spans.push(...decodeTraces(body));
         res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(Buffer.from(ExportResponse.encode({}).finish()));
       })
       .catch((err: Error) => res.writeHead(400).end(err.message));
-  });
-  const web: Listening = await listen(server);
+  };
+  const server = tls
+    ? https.createServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler)
+    : http.createServer(handler);
+  const web: Listening<http.Server | https.Server> = await listen(server);
   let grpcServer: grpc.Server | undefined;
   let grpcEndpoint: string | undefined;
   if (options.grpc) {
@@ -210,7 +230,7 @@ export async function otlpReceiver(options: { grpc?: boolean } = {}): Promise<Ot
       },
     );
     const port = await new Promise<number>((resolve, reject) =>
-      grpcServer!.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+      grpcServer!.bindAsync('127.0.0.1:0', grpcServerCredentials(tls), (err, bound) => (err ? reject(err) : resolve(bound))),
     );
     grpcEndpoint = `127.0.0.1:${port}`;
   }
@@ -220,11 +240,18 @@ export async function otlpReceiver(options: { grpc?: boolean } = {}): Promise<Ot
     spans,
     requests,
     paths,
+    clientCertificates,
     async close() {
       grpcServer?.forceShutdown();
       await web.close();
     },
   };
+}
+
+function grpcServerCredentials(tls: OtlpReceiverOptions['tls']): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  const ca = tls.ca ? Buffer.from(tls.ca) : null;
+  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], ca !== null);
 }
 
 /** A collector that accepts connections and never answers: exports hang until the exporter's timeout. */
