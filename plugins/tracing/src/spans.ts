@@ -53,9 +53,11 @@ export function entryPointTracing(t: Tracing): Middleware {
     }
     const own = trace.setSpan(parent, span);
     ctx.wharf.traceContext = own;
+    let thrown = false;
     try {
       await next();
     } catch (err) {
+      thrown = true;
       if (recording) failed(span, err);
       throw err;
     } finally {
@@ -64,7 +66,7 @@ export function entryPointTracing(t: Tracing): Middleware {
       else {
         ctx.wharf.traceContext = own;
         if (recording) {
-          recordResponse(span, statusOf(ctx), (name) => proxied?.[name] ?? ctx.res.getHeader(name), 'server', capture);
+          if (!thrown) recordResponse(span, statusOf(ctx), (name) => proxied?.[name] ?? ctx.res.getHeader(name), 'server', capture);
           span.end();
         }
       }
@@ -126,16 +128,17 @@ function upstreamCall(t: Tracing, service: string, handler: Middleware): Middlew
     propagator.inject(trace.setSpan(parent, span), ctx.req.headers, defaultTextMapSetter);
     let upstreamHeaders: Record<string, unknown> | undefined;
     if (capture.responseHeaders.length > 0) onResponseHeaders(ctx, (_status, headers) => void (upstreamHeaders = headers));
+    let thrown = false;
     try {
       await handler(ctx, next);
     } catch (err) {
+      thrown = true;
       failed(span, err);
       throw err;
     } finally {
       const upstream = ctx.wharf.upstream;
       if (upstream) span.setAttributes(clientRequestAttributes(ctx, upstream.url, capture));
-      const code = upstream?.status ?? ctx.wharf.serviceAnswer?.status ?? statusOf(ctx);
-      recordResponse(span, code, (name) => upstreamHeaders?.[name], 'client', capture);
+      if (!thrown) recordResponse(span, upstream?.status ?? ctx.wharf.serviceAnswer?.status ?? statusOf(ctx), (name) => upstreamHeaders?.[name], 'client', capture);
       span.end();
     }
   };
