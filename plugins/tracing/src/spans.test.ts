@@ -126,25 +126,25 @@ test('detailed: Router, one span per middleware and Service; a 429 and a 401 fai
     assert.equal(limited.status, 429);
 
     const authSpans = await traceSpans(t.receiver, '1'.repeat(32), 4);
-    assert.deepEqual(authSpans.map((s) => s.name).sort(), ['GET', 'Router', 'basicAuth', 'rateLimit']);
+    assert.deepEqual(authSpans.map((s) => s.name).sort(), ['BasicAuth', 'GET', 'RateLimiter', 'Router'], 'named as Traefik names them');
     const entry = named(authSpans, 'GET');
     const router = named(authSpans, 'Router');
-    const limit = named(authSpans, 'rateLimit');
-    const auth = named(authSpans, 'basicAuth');
+    const limit = named(authSpans, 'RateLimiter');
+    const auth = named(authSpans, 'BasicAuth');
     assert.equal(router.parentSpanId, entry.spanId);
     assert.equal(limit.parentSpanId, router.spanId);
     assert.equal(auth.parentSpanId, limit.spanId, 'middlewares nest in chain order');
     assert.deepEqual(router.attributes, { 'traefik.service.name': 'b@inline', 'traefik.router.name': 'r@inline', 'http.route': 'PathPrefix(`/`)' });
     assert.equal(limit.attributes['traefik.middleware.name'], 'limit@inline');
     assert.equal(limit.status.code, StatusCodes.unset, 'the limiter let the first request through');
-    assert.deepEqual(auth.status, { code: StatusCodes.error, message: 'basicAuth answered 401' });
+    assert.deepEqual(auth.status, { code: StatusCodes.error, message: 'BasicAuth answered 401' });
     assert.deepEqual(auth.events, [{ name: 'rejected', attributes: { 'http.response.status_code': 401, 'traefik.middleware.name': 'auth@inline' } }]);
     assert.equal(entry.attributes['http.response.status_code'], 401);
     assert.equal(entry.status.code, StatusCodes.unset, 'a 4xx is no error on a server span');
 
     const limitSpans = await traceSpans(t.receiver, '2'.repeat(32), 3);
-    assert.deepEqual(limitSpans.map((s) => s.name).sort(), ['GET', 'Router', 'rateLimit']);
-    assert.deepEqual(named(limitSpans, 'rateLimit').status, { code: StatusCodes.error, message: 'rateLimit answered 429' });
+    assert.deepEqual(limitSpans.map((s) => s.name).sort(), ['GET', 'RateLimiter', 'Router']);
+    assert.deepEqual(named(limitSpans, 'RateLimiter').status, { code: StatusCodes.error, message: 'RateLimiter answered 429' });
     assert.equal(t.upstream.length, 0, 'neither request reached the upstream');
   } finally {
     await t.close();

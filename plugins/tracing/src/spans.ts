@@ -104,12 +104,12 @@ function inChildSpan(tracer: Tracer, name: string, kind: SpanKind, attributes: R
 }
 
 /** A middleware that answered itself (rateLimit's 429, basicAuth's 401) marks its span failed, with an event. */
-function rejection(name: string, type: string) {
+function rejection(name: string, spanName: string) {
   return (ctx: WharfContext, span: Span) => {
     if (ctx.wharf.rejectedBy !== name) return;
     const status = statusOf(ctx);
     span.addEvent('rejected', { [ATTR_HTTP_RESPONSE_STATUS_CODE]: status, 'traefik.middleware.name': name });
-    span.setStatus({ code: SpanStatusCode.ERROR, message: `${type} answered ${status}` });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: `${spanName} answered ${status}` });
   };
 }
 
@@ -144,6 +144,35 @@ function upstreamCall(t: Tracing, service: string, handler: Middleware): Middlew
   };
 }
 
+/** Traefik's span names for its middlewares (their Go type names, pkg/middlewares), by plugin name in lower case. */
+const TRAEFIK_SPAN_NAMES: ReadonlyMap<string, string> = new Map([
+  ['addprefix', 'AddPrefix'],
+  ['basicauth', 'BasicAuth'],
+  ['digestauth', 'digestAuth'],
+  ['forwardauth', 'ForwardAuth'],
+  ['buffering', 'Buffer'],
+  ['circuitbreaker', 'CircuitBreaker'],
+  ['compress', 'Compress'],
+  ['errors', 'CustomError'],
+  ['headers', 'Headers'],
+  ['inflightreq', 'InFlightReq'],
+  ['ipallowlist', 'IPAllowLister'],
+  ['ipwhitelist', 'IPWhiteLister'],
+  ['passtlsclientcert', 'PassClientTLSCert'],
+  ['ratelimit', 'RateLimiter'],
+  ['redirectregex', 'Redirect'],
+  ['redirectscheme', 'Redirect'],
+  ['replacepath', 'ReplacePath'],
+  ['replacepathregex', 'ReplacePathRegex'],
+  ['stripprefix', 'StripPrefix'],
+  ['stripprefixregex', 'StripPrefixRegex'],
+]);
+
+/** A middleware span's name: Traefik's for its middlewares, the plugin's own name for the others. */
+export function middlewareSpanName(type: string): string {
+  return TRAEFIK_SPAN_NAMES.get(type.toLowerCase()) ?? type;
+}
+
 /** Whether a router on its entrypoint is traced, and how finely (the router's settings, else the entrypoint's). */
 function routerSettings(t: Tracing, router: InstrumentedRouter): { traced: boolean; detailed: boolean } {
   const ep = t.entryPoints.get(router.entrypoint) ?? { tracing: true, verbosity: 'minimal' as const };
@@ -169,7 +198,8 @@ export function routerInstrumentation(t: Tracing): RouterInstrumentation {
     },
     middleware(middleware, router, handler) {
       if (!routerSettings(t, router).detailed) return handler;
-      return inChildSpan(tracer, middleware.type, SpanKind.INTERNAL, { 'traefik.middleware.name': middleware.name }, handler, rejection(middleware.name, middleware.type));
+      const name = middlewareSpanName(middleware.type);
+      return inChildSpan(tracer, name, SpanKind.INTERNAL, { 'traefik.middleware.name': middleware.name }, handler, rejection(middleware.name, name));
     },
     service(service, router, handler) {
       const { traced, detailed } = routerSettings(t, router);
