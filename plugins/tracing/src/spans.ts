@@ -187,6 +187,8 @@ export function routerInstrumentation(t: Tracing): RouterInstrumentation {
   return {
     router(router, chain) {
       const { traced, detailed } = routerSettings(t, router);
+      // On an entrypoint without tracing no span was opened: nothing to drop.
+      if (!traced && t.entryPoints.get(router.entrypoint)?.tracing === false) return chain;
       if (!traced) {
         return function untraced(ctx: WharfContext, next: Next) {
           ctx.wharf.traceContext = undefined;
