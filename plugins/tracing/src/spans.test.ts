@@ -218,3 +218,20 @@ test('a 502 from a dead upstream fails the server and client spans', async () =>
     await t.close();
   }
 });
+
+test('resource: serviceName, globalAttributes when resourceAttributes is empty, OTEL_RESOURCE_ATTRIBUTES over both', async () => {
+  process.env.OTEL_RESOURCE_ATTRIBUTES = 'team=platform,region=eu-1';
+  const t = await traced({ args: ['--tracing.serviceName=edge', '--tracing.globalAttributes.team=edge', '--tracing.globalAttributes.tier=front'] }).finally(() => {
+    delete process.env.OTEL_RESOURCE_ATTRIBUTES;
+  });
+  try {
+    assert.equal((await request(t.port, { path: '/', headers: { traceparent: TRACEPARENT } })).status, 200);
+    const { resource } = named(await traceSpans(t.receiver, TRACE_ID, 2), 'GET');
+    assert.deepEqual(
+      { name: resource['service.name'], team: resource.team, tier: resource.tier, region: resource.region },
+      { name: 'edge', team: 'platform', tier: 'front', region: 'eu-1' },
+    );
+  } finally {
+    await t.close();
+  }
+});
