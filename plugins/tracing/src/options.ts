@@ -1,6 +1,9 @@
 // The tracing static section (Traefik's `tracing` options) and the fields it adds under every entrypoint.
 import { Type, MapOf, Section, Secret, StringList, type Static } from '@wharf/core';
 
+/** A map whose `<name>` rows (help) and the map itself (README) say the same. */
+const StringMap = (description: string) => MapOf(Type.String({ description }), { default: {}, description });
+
 const ClientTLS = (what: string) =>
   Type.Optional(
     Type.Object(
@@ -21,7 +24,7 @@ const OtlpHttp = Type.Object(
       pattern: '^https?://',
       description: 'Collector URL, `<scheme>://<host>:<port><path>`; without a path spans go to /v1/traces (default https://localhost:4318).',
     }),
-    headers: MapOf(Type.String(), { default: {}, description: 'Headers sent with every export (e.g. an API key).' }),
+    headers: StringMap('Headers sent with every export (e.g. an API key).'),
     tls: ClientTLS('HTTP'),
   },
   { additionalProperties: false, default: {}, description: 'Export over OTLP/HTTP (protobuf, gzip): the default exporter.' },
@@ -31,7 +34,7 @@ const OtlpGrpc = Type.Object(
   {
     endpoint: Type.String({ default: 'localhost:4317', description: 'Collector address, `<host>:<port>` (default localhost:4317).' }),
     insecure: Type.Boolean({ default: false, description: 'Plain-text gRPC, no TLS (default false).' }),
-    headers: MapOf(Type.String(), { default: {}, description: 'gRPC metadata sent with every export.' }),
+    headers: StringMap('gRPC metadata sent with every export.'),
     tls: ClientTLS('gRPC'),
   },
   { additionalProperties: false, description: 'Export over OTLP/gRPC instead of HTTP.' },
@@ -51,8 +54,8 @@ export const tracingSchema = Type.Object(
       description: 'Share of new traces to record, 0.0 to 1.0 (default 1.0); a request carrying a traceparent follows its sampled flag.',
     }),
     addInternals: Type.Boolean({ default: false, description: 'Also trace requests to `@internal` services (ping, api) and requests no router matched (default false).' }),
-    resourceAttributes: MapOf(Type.String(), { default: {}, description: 'Extra resource attributes (key: value); OTEL_RESOURCE_ATTRIBUTES overrides them.' }),
-    globalAttributes: MapOf(Type.String(), { default: {}, description: 'Deprecated name of resourceAttributes, used when resourceAttributes is empty.' }),
+    resourceAttributes: StringMap('Extra resource attributes (key: value); OTEL_RESOURCE_ATTRIBUTES overrides them.'),
+    globalAttributes: StringMap('Deprecated name of resourceAttributes, used when resourceAttributes is empty.'),
     capturedRequestHeaders: StringList({ default: [], description: 'Request headers recorded as `http.request.header.<name>` on server and client spans.' }),
     capturedResponseHeaders: StringList({ default: [], description: 'Response headers recorded as `http.response.header.<name>` on server and client spans.' }),
     safeQueryParams: StringList({ default: [], description: 'Query parameters recorded as sent; every other value is recorded as REDACTED.' }),
