@@ -2,6 +2,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ParameterizedContext } from 'koa';
+import type { RouterObservability } from './plugin/contract.js';
 import type { ResponseWriter } from './response-writer.js';
 import type { RequestTarget } from './router/request-facts.js';
 
@@ -20,7 +21,12 @@ export interface WharfState {
   /** Qualified service name once the router resolved one. */
   service?: string;
   /** The matched router's `observability` settings (accessLogs/metrics default true when absent). */
-  observability?: { accessLogs?: boolean; metrics?: boolean; tracing?: boolean };
+  observability?: RouterObservability;
+  /**
+   * The OpenTelemetry `Context` (of `@opentelemetry/api`) of the request's current span, kept by a tracing plugin
+   * while the request is traced; undefined otherwise. Read it with `trace.getSpanContext(ctx.wharf.traceContext)`.
+   */
+  traceContext?: unknown;
   /** Filled by the proxy step: what the upstream did. */
   upstream?: UpstreamInfo;
   /**

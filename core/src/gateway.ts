@@ -8,7 +8,7 @@ import { staticSchema, type StaticConfig } from './config/static.js';
 import { Entrypoint } from './entrypoint/entrypoint.js';
 import { messageOf } from './errors.js';
 import type { Logger } from './log.js';
-import type { Plugin, PluginEvents, PluginHost, PrimaryHost, ServerFactory, SharedState } from './plugin/contract.js';
+import type { Plugin, PluginEvents, PluginHost, PrimaryHost, RouterInstrumentation, ServerFactory, SharedState } from './plugin/contract.js';
 import { pluginSection, type PluginRegistry } from './plugin/registry.js';
 import type { Provider } from './provider/provider.js';
 import { ConfigWatcher } from './provider/watcher.js';
@@ -49,6 +49,7 @@ export class Gateway extends EventEmitter {
   private readonly entrypoints = new Map<string, Entrypoint>();
   private readonly udpEntrypoints = new Map<string, UDPEntrypoint>();
   private readonly hooks: EntrypointHook[] = [];
+  private readonly instrumentations: RouterInstrumentation[] = [];
   private readonly internalServices = new Map<string, Middleware>();
   private readonly stopHooks: Array<() => void | Promise<void>> = [];
   private watcher: ConfigWatcher | undefined;
@@ -206,6 +207,7 @@ export class Gateway extends EventEmitter {
       isServerUp: (service, url) => this.health.isUp(service, url),
       onServerFailure: (service, url, detail) => this.emit('upstreamFailure', { service, url, ...detail }),
       generation: this.generation++,
+      instrumentations: this.instrumentations,
     });
   }
 
@@ -257,6 +259,11 @@ export class Gateway extends EventEmitter {
         serve: (entrypoint, factory) => {
           if (this.serverFactories.has(entrypoint)) throw new Error(`entrypoint ${entrypoint} is already served by another plugin`);
           this.serverFactories.set(entrypoint, factory);
+        },
+      },
+      routers: {
+        instrument: (instrumentation) => {
+          this.instrumentations.push(instrumentation);
         },
       },
       services: {

@@ -15,6 +15,7 @@ const SUITES = {
   middlewares: () => import('./middlewares.js'),
   compress: () => import('./compress.js'),
   udp: () => import('./udp.js'),
+  tracing: () => import('./tracing.js'),
 };
 
 async function main(argv) {

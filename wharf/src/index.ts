@@ -32,6 +32,7 @@ import contentType from '@wharf/plugin-contenttype';
 import grpcWeb from '@wharf/plugin-grpcweb';
 import compress from '@wharf/plugin-compress';
 import buffering from '@wharf/plugin-buffering';
+import tracing from '@wharf/plugin-tracing';
 import { dockerProvider, swarmProvider } from '@wharf/provider-docker';
 import chain from '@wharf/plugin-chain';
 import errors from '@wharf/plugin-errors';
@@ -50,6 +51,7 @@ export const builtinPlugins: readonly Plugin[] = [
   circuitBreaker, contentType, grpcWeb,
   compress,
   buffering,
+  tracing,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
@@ -60,7 +62,7 @@ export const UNSUPPORTED: readonly string[] = [
   'TCP routers and services (tcp.*): issue #21. Their labels are reported as errors of their own and leave HTTP routers serving.',
   'HTTP/2 and gRPC upstreams (h2c:// servers, h2 to HTTPS servers), and so the grpcWeb middleware: issue #18.',
   'Services of kind mirroring and failover, load-balancer strategies other than round-robin, weighted.sticky and passiveHealthCheck: issue #18.',
-  'Tracing (OpenTelemetry) and OTLP export of metrics and logs: issue #20; Prometheus metrics work, with Traefik\'s names under --metrics.prometheus.names=traefik.',
+  'OTLP export of metrics and logs: issue #20; OpenTelemetry tracing works (--tracing), and Prometheus metrics, with Traefik\'s names under --metrics.prometheus.names=traefik.',
   'Providers other than file, docker and swarm (Kubernetes, Consul, ECS, …): not planned; Wharf is for Docker and Swarm stacks.',
 ];
 

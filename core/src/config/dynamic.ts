@@ -32,7 +32,12 @@ const RouterSchema = Element(
           {
             accessLogs: Type.Optional(Type.Boolean({ description: 'Write access-log lines for this router (default true).' })),
             metrics: Type.Optional(Type.Boolean({ description: 'Record metrics for this router (default true).' })),
-            tracing: Type.Optional(Type.Boolean({ description: 'Accepted for compatibility.' })),
+            tracing: Type.Optional(Type.Boolean({ description: 'Trace this router\'s requests when the tracing plugin is on (default: its entrypoint\'s observability.tracing, true).' })),
+            traceVerbosity: Type.Optional(
+              Type.Union([Type.Literal('minimal'), Type.Literal('detailed')], {
+                description: 'minimal: entrypoint and upstream spans; detailed: also router, middleware and service spans (default: its entrypoint\'s, minimal).',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),

@@ -213,6 +213,7 @@ export class RequestState implements WharfState {
   router: string | undefined = undefined;
   service: string | undefined = undefined;
   observability: WharfState['observability'] = undefined;
+  traceContext: unknown = undefined;
   upstream: WharfState['upstream'] = undefined;
   serviceAnswer: WharfState['serviceAnswer'] = undefined;
   rejectedBy: string | undefined = undefined;

@@ -137,6 +137,47 @@ export interface EntrypointCapability {
   serve(entrypoint: string, factory: ServerFactory): void;
 }
 
+/** One router on one entrypoint as a RouterInstrumentation sees it, when a configuration generation is built. */
+export interface InstrumentedRouter {
+  /** Qualified router name (`api@file`). */
+  readonly name: string;
+  readonly entrypoint: string;
+  readonly rule: string;
+  /** Qualified service name. */
+  readonly service: string;
+  /** The router's `observability` settings as configured (absent fields: the entrypoint's defaults). */
+  readonly observability?: RouterObservability;
+}
+
+/** A router's `observability` settings (Traefik's RouterObservabilityConfig). */
+export interface RouterObservability {
+  accessLogs?: boolean;
+  metrics?: boolean;
+  tracing?: boolean;
+  traceVerbosity?: 'minimal' | 'detailed';
+}
+
+/**
+ * Wraps the parts of every router's chain once per configuration generation (tracing: a span per router, per
+ * middleware, per upstream call). Each hook gets the built handler and returns the one to run instead. Only
+ * the middlewares a router names (its entrypoint's `http.middlewares` first) are offered, not those a chain
+ * middleware is made of. With no instrumentation registered nothing is wrapped.
+ */
+export interface RouterInstrumentation {
+  /** The router's whole chain: its middlewares, then its service. */
+  router?(router: InstrumentedRouter, chain: Middleware): Middleware;
+  /** One middleware of the router's chain; `type` is its plugin's name (`rateLimit`). */
+  middleware?(middleware: { readonly name: string; readonly type: string }, router: InstrumentedRouter, handler: Middleware): Middleware;
+  /** The router's service handler; `internal` for `<name>@internal` services (ping, api). */
+  service?(service: { readonly name: string; readonly internal: boolean }, router: InstrumentedRouter, handler: Middleware): Middleware;
+}
+
+/** Hooks on routers' chains. */
+export interface RouterCapability {
+  /** Registers an instrumentation for every generation built from now on; call it from `setup`. */
+  instrument(instrumentation: RouterInstrumentation): void;
+}
+
 /** Services a plugin offers, and the health of every server the load balancers use. */
 export interface ServiceCapability {
   /** Offers a handler as the service `<name>@internal` (ping@internal, api@internal) for routers to use. */
@@ -190,6 +231,7 @@ export interface PluginHost {
   /** State shared by every worker process (reducers run in the primary). */
   readonly shared: SharedState;
   readonly entrypoints: EntrypointCapability;
+  readonly routers: RouterCapability;
   readonly services: ServiceCapability;
   readonly events: PluginEvents;
   readonly configuration: ConfigurationCapability;

@@ -17,7 +17,7 @@ import { addError, type MiddlewareInfo, type RouterInfo, type RuntimeInfo, type 
 import type { StaticConfig } from '../config/static.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { PluginContext, SharedState } from '../plugin/contract.js';
+import type { InstrumentedRouter, PluginContext, RouterInstrumentation, SharedState } from '../plugin/contract.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { compileRule, type CompiledRule } from '../router/rule/index.js';
 import { RoutingTable, routerPriority, type RouteEntry } from '../router/table.js';
@@ -42,6 +42,8 @@ export interface BuildContext {
   /** Passive health: a server failed a live request. */
   onServerFailure?: (service: string, url: string, detail: { status?: number; error?: string }) => void;
   generation: number;
+  /** Wrappers of routers' chains registered by plugins (tracing); none = chains run unwrapped. */
+  instrumentations?: readonly RouterInstrumentation[];
 }
 
 interface Element<T> {
@@ -170,7 +172,9 @@ class RuntimeBuilder {
       // Traefik decides TLS per router: on an entrypoint with http.tls every router is a TLS one; elsewhere a router
       // with `tls` answers TLS connections only, one without plain connections only.
       const secure = config.tls !== undefined || isTLSEntryPoint(this.context.staticConfig.entryPoints[ep]!);
-      entries.get(tableKey(ep, secure))!.push({ name: router.name, rule, priority, value: { router: router.name, service, chain: composeChain(chain, serviceHandler), observability: config.observability } });
+      const described: InstrumentedRouter = { name: router.name, entrypoint: ep, rule: config.rule, service, observability: config.observability };
+      const composed = this.instrumented(described, names, chain, serviceHandler);
+      entries.get(tableKey(ep, secure))!.push({ name: router.name, rule, priority, value: { router: router.name, service, chain: composed, observability: config.observability } });
     }
     if (info.status !== 'disabled' && info.entryPoints.length === 0 && !info.errors?.length) {
       addError(info, 'the router is not attached to any entrypoint: it has no entrypoint', true);
@@ -196,6 +200,23 @@ class RuntimeBuilder {
       names = defaults.length > 0 ? defaults : http;
     }
     return names;
+  }
+
+  /** The router's chain, each part wrapped by the registered instrumentations (plain koa-compose when there are none). */
+  private instrumented(router: InstrumentedRouter, names: readonly string[], chain: Middleware[], service: Middleware): Middleware {
+    const hooks = this.context.instrumentations;
+    if (!hooks || hooks.length === 0) return composeChain(chain, service);
+    const internal = this.context.internalServices.has(router.service);
+    let parts = chain;
+    let handler = service;
+    for (const hook of hooks) {
+      const wrapMiddleware = hook.middleware?.bind(hook);
+      if (wrapMiddleware) parts = parts.map((mw, i) => wrapMiddleware({ name: names[i]!, type: this.info.middlewares[names[i]!]?.type ?? '' }, router, mw));
+      if (hook.service) handler = hook.service({ name: router.service, internal }, router, handler);
+    }
+    let whole = composeChain(parts, handler);
+    for (const hook of hooks) if (hook.router) whole = hook.router(router, whole);
+    return whole;
   }
 
   private middlewareChain(names: string[], router: string, info: RouterInfo): Middleware[] | null {

@@ -1,6 +1,7 @@
 // One configuration generation, live: routing tables per entrypoint, chains, and the resources they hold.
 import type { Middleware } from '../context.js';
 import type { RuntimeInfo } from '../config/runtime.js';
+import type { RouterObservability } from '../plugin/contract.js';
 import type { RoutingTable } from '../router/table.js';
 import type { UDPHandler } from '../udp/balancer.js';
 
@@ -9,7 +10,7 @@ export interface RouteTarget {
   router: string;
   service: string;
   chain: Middleware;
-  observability?: { accessLogs?: boolean; metrics?: boolean; tracing?: boolean };
+  observability?: RouterObservability;
 }
 
 export class Runtime {

@@ -1,6 +1,7 @@
 // What the access log records about one request while it runs: arrival, body bytes each way, headers, final status.
 import { IncomingMessage, ServerResponse, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { isSpanContextValid, trace, type Context, type SpanContext } from '@opentelemetry/api';
 import { hasRequestBody, onResponseHeaders, type WharfContext } from '@wharf/core';
 import { wireText } from './values.js';
 
@@ -23,6 +24,8 @@ export interface Exchange {
   originHeaders?: OutgoingHttpHeaders;
   /** The header object the proxy or an error answer wrote with writeHead (Node does not keep it). */
   writtenHeaders?: OutgoingHttpHeaders;
+  /** The entrypoint span a tracing plugin opened before this line began (TraceId, SpanId). */
+  trace: SpanContext | undefined;
   /** Filled by settle() once the response is over. */
   status: number;
   durationNs: number;
@@ -55,6 +58,7 @@ export function begin(ctx: WharfContext, plan: CapturePlan): Exchange {
     bytesIn: 0,
     bytesOut: 0,
     routed: false,
+    trace: activeTrace(ctx),
     status: 0,
     durationNs: 0,
   };
@@ -63,6 +67,19 @@ export function begin(ctx: WharfContext, plan: CapturePlan): Exchange {
   if (plan.countResponseBody) countResponseBody(ctx.res, x);
   if (plan.originHeaders || plan.downstreamHeaders) watchHeaders(ctx, x, plan.originHeaders);
   return x;
+}
+
+/** The span a tracing plugin (running before the access log, as in Traefik) opened for this request. */
+function activeTrace(ctx: WharfContext): SpanContext | undefined {
+  const current = ctx.wharf.traceContext as Context | undefined;
+  if (current === undefined) return undefined;
+  const span = trace.getSpanContext(current);
+  return span !== undefined && isSpanContextValid(span) ? span : undefined;
+}
+
+/** The trace ids to log: none when the tracing plugin dropped the request's trace since (a router without tracing). */
+export function loggedTrace(x: Exchange): SpanContext | undefined {
+  return x.ctx.wharf.traceContext === undefined ? undefined : x.trace;
 }
 
 /** Fixes the final status and duration when the response is over (finish, or the client left). */

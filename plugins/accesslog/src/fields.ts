@@ -1,5 +1,5 @@
 // Traefik's access-log fields for one finished request, limited to those fields.defaultMode/names keep.
-import { downstreamHeaders, type CapturePlan, type Exchange } from './exchange.js';
+import { downstreamHeaders, loggedTrace, type CapturePlan, type Exchange } from './exchange.js';
 import { localTime, utcTime, type Fields } from './format.js';
 import { HeaderPolicy } from './headers.js';
 import { appendJsonFields, endJsonLine, jsonLine } from './json-line.js';
@@ -13,6 +13,7 @@ const CORE_FIELDS = [
   'ClientAddr', 'ClientHost', 'ClientPort', 'ClientUsername', 'RequestAddr', 'RequestHost', 'RequestPort', 'RequestMethod',
   'RequestPath', 'RequestProtocol', 'RequestScheme', 'RequestContentSize', 'OriginDuration', 'OriginContentSize', 'OriginStatus',
   'DownstreamStatus', 'DownstreamContentSize', 'RequestCount', 'Overhead', 'RetryAttempts', 'TLSVersion', 'TLSCipher',
+  'TraceId', 'SpanId',
 ] as const;
 type CoreField = (typeof CORE_FIELDS)[number];
 
@@ -24,7 +25,7 @@ const CLF_FIELDS: ReadonlySet<string> = new Set<CoreField>([
 const CLF_HEADERS = ['referer', 'user-agent'];
 
 /** Names Traefik documents but Wharf does not fill; accepted in fields.names so Traefik configurations load. */
-const TRAEFIK_ONLY_FIELDS = ['GzipRatio', 'TLSClientSubject', 'RequestLine', 'OriginStatusLine', 'DownstreamStatusLine', 'TraceId', 'SpanId'];
+const TRAEFIK_ONLY_FIELDS = ['GzipRatio', 'TLSClientSubject', 'RequestLine', 'OriginStatusLine', 'DownstreamStatusLine'];
 
 export const FIELD_NAMES: readonly string[] = [...CORE_FIELDS, ...TRAEFIK_ONLY_FIELDS];
 
@@ -43,6 +44,7 @@ function coreFields(x: Exchange, want: Wanted, json: boolean): Fields {
   const hostHeader = host(req);
   const split = hostHeader !== undefined && (want.RequestHost || want.RequestPort) ? requestHostPort(hostHeader) : undefined;
   const secure = want.RequestScheme || want.TLSVersion || want.TLSCipher ? tls(x) : undefined;
+  const traced = want.TraceId || want.SpanId ? loggedTrace(x) : undefined;
   return {
     StartUTC: want.StartUTC ? (json ? utcTime(x.startMs) : x.startMs) : undefined,
     StartLocal: want.StartLocal ? (json ? localTime(x.startMs) : x.startMs) : undefined,
@@ -76,6 +78,8 @@ function coreFields(x: Exchange, want: Wanted, json: boolean): Fields {
     RetryAttempts: wharf.retryAttempts,
     TLSVersion: secure && tlsVersion(secure),
     TLSCipher: secure?.getCipher()?.standardName,
+    TraceId: traced?.traceId,
+    SpanId: traced?.spanId,
   };
 }
 

@@ -1,6 +1,6 @@
 // The json format's line, written straight from the exchange: the same text as JSON.stringify of the field
 // object (format.ts, formatJSON), without building that object or walking it.
-import type { Exchange } from './exchange.js';
+import { loggedTrace, type Exchange } from './exchange.js';
 import type { Wanted } from './fields.js';
 import { localTime, utcTime, type Fields } from './format.js';
 import { clientHost, clientUsername, host, originDuration, peer, requestHostPort, serviceAddr, tls, tlsVersion } from './values.js';
@@ -105,6 +105,14 @@ export function jsonLine(x: Exchange, want: Wanted, nowMs: number): string {
     if (version !== undefined) out += `,"TLSVersion":${jsonString(version)}`;
     const cipher = want.TLSCipher ? secure.getCipher()?.standardName : undefined;
     if (cipher !== undefined) out += `,"TLSCipher":${jsonString(cipher)}`;
+  }
+  if (want.TraceId || want.SpanId) {
+    const traced = loggedTrace(x);
+    if (traced !== undefined) {
+      // Lower-case hex from the SDK: nothing to escape.
+      if (want.TraceId) out += `,"TraceId":"${traced.traceId}"`;
+      if (want.SpanId) out += `,"SpanId":"${traced.spanId}"`;
+    }
   }
   return out;
 }
