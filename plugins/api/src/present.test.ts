@@ -83,3 +83,10 @@ test('overview: errors count disabled elements, warnings count warnings; provide
   assert.deepEqual(o.providers, ['Docker', 'File']);
   assert.equal(o.features.accessLog, true);
 });
+
+test('overview features name the first configured backend as Traefik does (its Go field name), not the first option', () => {
+  const info = { generation: 1, routers: {}, services: {}, middlewares: {} };
+  const features = (staticConfig: Record<string, unknown>) => (overview(info, staticConfig) as { features: Record<string, unknown> }).features;
+  assert.deepEqual(features({ tracing: { serviceName: 'wharf', sampleRate: 1, otlp: { http: {} } }, metrics: { prometheus: { buckets: [0.1] } } }), { tracing: 'OTLP', metrics: 'Prometheus', accessLog: false });
+  assert.deepEqual(features({ tracing: { serviceName: 'wharf' } }), { tracing: '', metrics: '', accessLog: false }, 'no backend configured');
+});

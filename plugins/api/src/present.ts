@@ -165,12 +165,20 @@ export function overview(info: RuntimeInfo, staticConfig: Readonly<Record<string
   return {
     http: { routers: counts(info.routers), services: counts(info.services), middlewares: counts(info.middlewares) },
     features: {
-      tracing: tracing ? (Object.keys(tracing)[0] ?? '') : '',
-      metrics: metrics ? (Object.keys(metrics)[0] ?? '') : '',
+      tracing: backendName(tracing),
+      metrics: backendName(metrics),
       accessLog: staticConfig.accessLog !== undefined,
     },
     providers: [...providers].map((p) => p.charAt(0).toUpperCase() + p.slice(1)).sort(),
   };
+}
+
+// Traefik names a feature by the Go field of its first configured backend (a section given as an object).
+const GO_FIELD_NAMES: Record<string, string> = { otlp: 'OTLP', prometheus: 'Prometheus', datadog: 'Datadog', statsD: 'StatsD', influxDB2: 'InfluxDB2' };
+
+function backendName(section: Record<string, unknown> | undefined): string {
+  const key = Object.keys(section ?? {}).find((k) => section![k] !== null && typeof section![k] === 'object' && !Array.isArray(section![k]));
+  return key === undefined ? '' : (GO_FIELD_NAMES[key] ?? key.charAt(0).toUpperCase() + key.slice(1));
 }
 
 /** Traefik's `/api/rawdata`: every element by name, in the same shapes as the lists. */
