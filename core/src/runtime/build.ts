@@ -21,7 +21,9 @@ import type { PluginContext, SharedState } from '../plugin/contract.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { compileRule, type CompiledRule } from '../router/rule/index.js';
 import { RoutingTable, routerPriority, type RouteEntry } from '../router/table.js';
+import { createFailoverHandler } from '../service/failover.js';
 import { createLoadBalancerHandler, createWeightedHandler } from '../service/handler.js';
+import { createMirroringHandler } from '../service/mirror.js';
 import type { ClientCertificate, PoolRegistry, ServersTransport } from '../service/pool.js';
 import { Runtime, type RouteTarget } from './runtime.js';
 
@@ -287,7 +289,7 @@ class RuntimeBuilder {
     const element = this.services.get(name);
     if (element && info) {
       if (stack.includes(name)) {
-        addError(info, `weighted service cycle: ${[...stack, name].join(' → ')}`, true);
+        addError(info, `service cycle: ${[...stack, name].join(' → ')}`, true);
       } else {
         try {
           built = this.createService(element, info, [...stack, name]);
@@ -316,6 +318,7 @@ class RuntimeBuilder {
         servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight ?? 1, preservePath: s.preservePath ?? false })),
         passHostHeader: lb.passHostHeader,
         stickyCookie: lb.sticky?.cookie,
+        strategy: lb.strategy,
         transport: info.transport,
         pools: this.context.pools,
         isServerUp: isUp ? (url: string) => isUp(name, url) : undefined,
@@ -326,18 +329,58 @@ class RuntimeBuilder {
       this.serviceAvailable.set(name, handler.hasAvailableServer);
       return handler.middleware;
     }
+    if (config.mirroring) return this.createMirroring(element, info, stack);
+    if (config.failover) return this.createFailover(element, info, stack);
     info.type = 'weighted';
     const weighted = config.weighted!;
     const children = weighted.services.map((child) => {
       const childName = qualify(child.name, provider);
-      const handler = this.service(childName, name, undefined, stack);
-      if (!handler) throw new Error(`child service '${childName}' ${serviceProblem(this.info.services[childName])}`);
-      return { name: childName, weight: child.weight, handler };
+      return { name: childName, weight: child.weight, handler: this.childService(childName, name, stack, 'child service') };
     });
     const isChildUp = this.availabilityOf(children.map((c) => c.name));
     // Up while a child with a share is: its own parent (with healthCheck) skips it once none is, as Traefik propagates status.
     this.serviceAvailable.set(name, () => children.some((c) => c.weight > 0 && isChildUp(c.name)));
-    return createWeightedHandler(children, { isServiceUp: weighted.healthCheck ? isChildUp : undefined });
+    return createWeightedHandler(children, { isServiceUp: weighted.healthCheck ? isChildUp : undefined, stickyCookie: weighted.sticky?.cookie, service: name });
+  }
+
+  /** A service another one is made of, built now if needed; throws why it cannot be used (`<role> '<name>' …`). */
+  private childService(childName: string, parent: string, stack: string[], role: string): Middleware {
+    const handler = this.service(childName, parent, undefined, stack);
+    if (!handler) throw new Error(`${role} '${childName}' ${serviceProblem(this.info.services[childName])}`);
+    return handler;
+  }
+
+  /** mirroring: the main service answers; mirrors get copies. Its status is the main service's. */
+  private createMirroring(element: Element<ServiceConfig>, info: ServiceInfo, stack: string[]): Middleware {
+    const { provider, name } = element;
+    const mirroring = element.config.mirroring!;
+    info.type = 'mirroring';
+    const mainName = qualify(mirroring.service, provider);
+    const main = this.childService(mainName, name, stack, 'mirroring.service');
+    const mirrors = mirroring.mirrors.map((mirror, i) => {
+      const mirrorName = qualify(mirror.name, provider);
+      return { name: mirrorName, percent: mirror.percent, handler: this.childService(mirrorName, name, stack, `mirroring.mirrors[${i}].name`) };
+    });
+    const isUp = this.availabilityOf([mainName]);
+    this.serviceAvailable.set(name, () => isUp(mainName));
+    const log = this.context.log.child({ service: name });
+    return createMirroringHandler({ service: name, main, mirrors, mirrorBody: mirroring.mirrorBody, maxBodySize: mirroring.maxBodySize, log });
+  }
+
+  /** failover: the main service while it has a server in rotation (health-check verdicts), else the fallback. */
+  private createFailover(element: Element<ServiceConfig>, info: ServiceInfo, stack: string[]): Middleware {
+    const { provider, name } = element;
+    const failover = element.config.failover!;
+    info.type = 'failover';
+    const mainName = qualify(failover.service, provider);
+    const fallbackName = qualify(failover.fallback, provider);
+    const main = this.childService(mainName, name, stack, 'failover.service');
+    const fallback = this.childService(fallbackName, name, stack, 'failover.fallback');
+    const isUp = this.availabilityOf([mainName, fallbackName]);
+    const isMainUp = (): boolean => isUp(mainName);
+    const isFallbackUp = (): boolean => isUp(fallbackName);
+    this.serviceAvailable.set(name, () => isMainUp() || isFallbackUp());
+    return createFailoverHandler({ main, fallback, isMainUp, isFallbackUp: failover.healthCheck ? isFallbackUp : undefined });
   }
 
   /**
