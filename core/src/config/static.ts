@@ -8,11 +8,18 @@ import { Type, type Static, Duration, MapOf, Section, StringList } from './schem
 import { decode, flatToTree, formatIssues, splitKey, NODE_VALUE, type DecodeIssue, type TreeObject } from './decode.js';
 import { WharfError } from '../errors.js';
 import { PluginRegistry } from '../plugin/registry.js';
+import { ServersTransportSchema } from './dynamic.js';
 
 const EntryPointSchema = Type.Object(
   {
     address: Type.String({ minLength: 1, description: 'Listen address: `:80`, `127.0.0.1:8080`, `[::1]:8080`.' }),
     asDefault: Type.Optional(Type.Boolean({ description: 'Routers without entryPoints attach here (default: every entrypoint when none is marked).' })),
+    reusePort: Type.Optional(
+      Type.Boolean({
+        description:
+          'Accepted for compatibility: Node 20 has no SO_REUSEPORT option, so another process cannot share the port (a warning says so at start-up). Wharf\'s own workers share the listener (--workers).',
+      }),
+    ),
     transport: Type.Object(
       {
         respondingTimeouts: Type.Object(
@@ -35,6 +42,7 @@ const EntryPointSchema = Type.Object(
           { additionalProperties: false, default: {} },
         ),
         keepAliveMaxRequests: Type.Integer({ minimum: 0, default: 0, description: 'Close a connection after this many requests (0 = no limit).' }),
+        keepAliveMaxTime: Duration({ default: 0, description: 'Close a keep-alive connection older than this after its current response (0 = no limit).' }),
         maxConnections: Type.Integer({ minimum: 0, default: 0, description: 'Wharf: refuse connections beyond this many open ones (0 = no limit).' }),
       },
       { additionalProperties: false, default: {} },
@@ -58,6 +66,10 @@ const EntryPointSchema = Type.Object(
       {
         trustedIPs: StringList({ default: [], description: 'Peers (IPs or CIDRs) whose X-Forwarded-* headers are kept.' }),
         insecure: Type.Boolean({ default: false, description: 'Trust X-Forwarded-* from every peer (unsafe on a public entrypoint).' }),
+        connection: StringList({
+          default: [],
+          description: 'Headers a client lists in Connection that are kept for the middlewares and the upstream instead of being removed as hop-by-hop (trusted peers only, as in Traefik).',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -122,6 +134,20 @@ function coreStaticProperties(entryPoint: TSchema = EntryPointSchema, providerSe
     experimental: Type.Optional(
       Type.Object({ localPlugins: Type.Optional(MapOf(LocalPluginSchema)) }, { additionalProperties: false }),
     ),
+    serversTransport: Type.Optional(
+      Type.Object(
+        {
+          ...pick(ServersTransportSchema, ['insecureSkipVerify', 'rootCAs', 'maxIdleConnsPerHost', 'forwardingTimeouts']),
+          spiffe: Type.Optional(
+            Type.Object(
+              { ids: Type.Optional(StringList()), trustDomain: Type.Optional(Type.String()) },
+              { additionalProperties: false, description: 'Not supported: Wharf has no SPIFFE workload API client; starting with it set is an error.' },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'The default serversTransport: used by every load balancer that names none.' },
+      ),
+    ),
     core: Type.Object(
       {
         defaultRuleSyntax: Type.Union([Type.Literal('v3'), Type.Literal('v2')], {
@@ -142,6 +168,12 @@ function coreStaticProperties(entryPoint: TSchema = EntryPointSchema, providerSe
       ),
     ),
   };
+}
+
+/** Some properties of an object schema, as they are (defaults and descriptions included). */
+function pick(schema: TSchema, names: readonly string[]): Record<string, TSchema> {
+  const properties = schema.properties as Record<string, TSchema>;
+  return Object.fromEntries(names.map((name) => [name, properties[name]!]));
 }
 
 type CoreStatic = Static<TObject<ReturnType<typeof coreStaticProperties>>>;
@@ -217,6 +249,12 @@ export function decodeStatic(sources: StaticSources, registry?: PluginRegistry):
   const describe = (written: string[]) => describeStaticKey(sources, written);
   const { value, issues } = decode<StaticConfig>(staticSchema(registry), sources.tree, { describe });
   if (issues.length > 0) throw staticError(issues);
+  if (value.serversTransport?.spiffe !== undefined) {
+    throw new WharfError(
+      'WHARF_ERR_STATIC_CONFIG',
+      `${describe(['serversTransport', 'spiffe'])}: SPIFFE is not supported by Wharf (no workload API client); remove it, and use rootCAs and serversTransports' certificates for mutual TLS`,
+    );
+  }
   value.entryPoints ??= {};
   if (Object.keys(value.entryPoints).length === 0) addEntryPoint(value, 'http', ':80', registry); // Traefik's default
   if (!value.entryPoints.traefik && (referencesEntryPoint(value, 'traefik') || pluginUsesEntryPoint(value, 'traefik', registry))) {

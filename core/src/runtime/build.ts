@@ -81,7 +81,7 @@ class RuntimeBuilder {
 
   constructor(configs: readonly ProviderConfig[], private readonly context: BuildContext) {
     this.info = { generation: context.generation, routers: {}, services: {}, middlewares: {} };
-    this.defaultTransport = decode<ServersTransportConfig>(ServersTransportSchema, {}).value;
+    this.defaultTransport = defaultTransport(context.staticConfig);
     for (const { provider, config, problems } of configs) {
       this.collect('routers', provider, config.http?.routers, this.routers);
       this.collect('services', provider, config.http?.services, this.services);
@@ -393,7 +393,7 @@ class RuntimeBuilder {
       const config = name === undefined ? this.defaultTransport : this.transports.get(name);
       try {
         if (!config) throw missingTransport(name!, this.invalidTransports.get(name!));
-        resolved = toPoolTransport(config, `serversTransport '${name ?? 'default'}'`);
+        resolved = toPoolTransport(config, name === undefined ? 'the static serversTransport (the default one)' : `serversTransport '${name}'`);
       } catch (err) {
         resolved = err instanceof Error ? err : new Error(String(err));
       }
@@ -421,6 +421,15 @@ class RuntimeBuilder {
       log.error({ serversTransport: name, status: 'disabled' }, `serversTransport ${name}: ${messages.join('; ')}`);
     }
   }
+}
+
+/** The transport of services that name none: the static `serversTransport` over the dynamic schema's defaults (Traefik's default@internal). */
+function defaultTransport(staticConfig: StaticConfig): ServersTransportConfig {
+  const defaults = decode<ServersTransportConfig>(ServersTransportSchema, {}).value;
+  const global = staticConfig.serversTransport;
+  if (global === undefined) return defaults;
+  const { spiffe: _refusedAtStart, ...fields } = global;
+  return { ...defaults, ...fields };
 }
 
 /** Why a named serversTransport is not there: its provider rejected it (and why), or nothing defines it. */

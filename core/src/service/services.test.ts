@@ -1,8 +1,9 @@
 // mirroring, failover, strategies and weighted.sticky in a real gateway, with real backends on 127.0.0.1.
 import assert from 'node:assert/strict';
 import type http from 'node:http';
+import https from 'node:https';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { closedPort, eventually, request, startBackend, type Backend } from '@wharf/test-helpers';
+import { closedPort, eventually, listen, makeCA, makeCert, request, startBackend, type Backend, type Listening, type Pem } from '@wharf/test-helpers';
 import { startGateway, type EmbeddedGateway } from '../embed.js';
 
 let gateway: EmbeddedGateway | undefined;
@@ -321,5 +322,57 @@ describe('weighted.sticky', () => {
     const moved = await request(port, { headers: { cookie } });
     assert.notEqual(moved.body, first.body);
     assert.notEqual(String(moved.headers['set-cookie']).split(';')[0], cookie);
+  });
+});
+
+describe('static serversTransport', () => {
+  let backend: Listening<https.Server>;
+  let ca: Pem;
+  before(async () => {
+    ca = await makeCA();
+    backend = await listen(https.createServer(await makeCert(['localhost'], { ca }), (_req, res) => res.end('secure')));
+  });
+  after(async () => {
+    await backend.close();
+  });
+
+  async function start(config: Record<string, unknown>, transport?: string): Promise<number> {
+    gateway = await startGateway({
+      args: ['--entrypoints.web.address=127.0.0.1:0'],
+      config,
+      dynamic: {
+        http: {
+          routers: { r: { rule: 'PathPrefix(`/`)', service: 's' } },
+          services: { s: { loadBalancer: { servers: [{ url: `https://localhost:${backend.port}` }], ...(transport ? { serversTransport: transport } : {}) } } },
+          serversTransports: { own: { maxIdleConnsPerHost: 1 } },
+        },
+      },
+    });
+    return gateway.address('web').port;
+  }
+
+  it('is the transport of services that name none: its rootCAs verify the https server', async () => {
+    const port = await start({ serversTransport: { rootCAs: [ca.cert], maxIdleConnsPerHost: 4 } });
+    const reply = await request(port);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body, 'secure');
+    assert.deepEqual(gateway!.info.services['s@inline']!.transport?.maxIdleConnsPerHost, 4);
+  });
+
+  it('does not apply to a service naming its own serversTransport', async () => {
+    const port = await start({ serversTransport: { rootCAs: [ca.cert] } }, 'own');
+    assert.equal((await request(port)).status, 502);
+  });
+
+  it('without it, the server\'s certificate is not trusted', async () => {
+    const port = await start({});
+    assert.equal((await request(port)).status, 502);
+  });
+
+  it('refuses spiffe at start, naming the option', async () => {
+    await assert.rejects(
+      startGateway({ args: ['--entrypoints.web.address=127.0.0.1:0', '--serversTransport.spiffe.trustDomain=example.org'] }),
+      /serversTransport\.spiffe: SPIFFE is not supported/,
+    );
   });
 });
