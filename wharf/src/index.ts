@@ -59,7 +59,7 @@ export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, 
 export const UNSUPPORTED: readonly string[] = [
   'TCP and UDP routers and services (tcp.*, udp.*, `:N/udp` entrypoints): issue #21. Their labels are reported as errors of their own and leave HTTP routers serving.',
   'HTTP/2 and gRPC upstreams (h2c:// servers, h2 to HTTPS servers), and so the grpcWeb middleware: issue #18.',
-  'failover.errors (fallback on answer statuses, Traefik 3.7) and serversTransport spiffe: not yet.',
+  'SPIFFE (serversTransport.spiffe, serversTransports.<name>.spiffe): no workload API client; refused with an error.',
   'Tracing (OpenTelemetry) and OTLP export of metrics and logs: issue #20; Prometheus metrics work, with Traefik\'s names under --metrics.prometheus.names=traefik.',
   'Providers other than file, docker and swarm (Kubernetes, Consul, ECS, …): not planned; Wharf is for Docker and Swarm stacks.',
 ];

@@ -152,6 +152,15 @@ const FailoverSchema = Type.Object(
     service: Type.String({ minLength: 1, description: 'The service used while it has a server in rotation (name or name@provider).' }),
     fallback: Type.String({ minLength: 1, description: 'The service used while the main one has none (name or name@provider).' }),
     healthCheck: statusHealthCheck('Also skip the fallback while it has no server in rotation (503 then), and report the status to a parent with healthCheck.'),
+    errors: Type.Optional(
+      Type.Object(
+        {
+          status: StringList({ minItems: 1, description: 'Main answers with these statuses (codes or ranges such as 500-504) go to the fallback instead.' }),
+          maxRequestBodyBytes: Type.Integer({ minimum: -1, default: -1, description: 'Largest request body held for replay, in bytes; a larger one is answered 413 (default -1: no limit).' }),
+        },
+        { additionalProperties: false, description: 'Status-based failover (Traefik 3.7): the request body is held so the fallback can get it too.' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -380,7 +380,7 @@ class RuntimeBuilder {
     const isMainUp = (): boolean => isUp(mainName);
     const isFallbackUp = (): boolean => isUp(fallbackName);
     this.serviceAvailable.set(name, () => isMainUp() || isFallbackUp());
-    return createFailoverHandler({ main, fallback, isMainUp, isFallbackUp: failover.healthCheck ? isFallbackUp : undefined });
+    return createFailoverHandler({ main, fallback, isMainUp, isFallbackUp: failover.healthCheck ? isFallbackUp : undefined, errors: failover.errors });
   }
 
   /**

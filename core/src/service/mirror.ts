@@ -134,7 +134,7 @@ async function bodyToMirror(ctx: WharfContext, maxBodySize: number): Promise<Mir
 }
 
 /** Reads the body whole, or its first limit + 1 bytes (rest = true: more follows, left in the stream). */
-function readUpTo(req: IncomingMessage, limit: number): Promise<{ bytes: Buffer; rest: boolean }> {
+export function readUpTo(req: IncomingMessage, limit: number): Promise<{ bytes: Buffer; rest: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -160,6 +160,61 @@ describe('failover', () => {
   });
 });
 
+describe('failover.errors', () => {
+  let flaky: Backend;
+  let spare: Backend;
+  /** Status flaky answers with. */
+  let status = 200;
+  before(async () => {
+    flaky = await startBackend('flaky', (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(status, { 'set-cookie': 'from=flaky' });
+        res.end('flaky');
+      });
+    });
+    spare = await named('spare');
+  });
+  after(async () => {
+    await flaky.close();
+    await spare.close();
+  });
+
+  async function start(maxRequestBodyBytes?: number): Promise<number> {
+    return gatewayWith({
+      front: { failover: { service: 'flaky', fallback: 'spare', errors: { status: ['500-504'], ...(maxRequestBodyBytes === undefined ? {} : { maxRequestBodyBytes }) } } },
+      flaky: lb(flaky.url),
+      spare: lb(spare.url),
+    });
+  }
+
+  it('sends the request, body included, to the fallback when the main answer has a listed status', async () => {
+    const port = await start();
+    status = 200;
+    assert.equal((await request(port, { method: 'POST', body: 'hello' })).body, 'flaky');
+    status = 503;
+    const reply = await request(port, { method: 'POST', body: 'hello' });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body, 'spare');
+    assert.equal(reply.headers['set-cookie'], undefined);
+    assert.equal(spare.requests.at(-1)!.bodyBytes, 5);
+    status = 404;
+    assert.equal((await request(port)).status, 404);
+  });
+
+  it('answers 413 to a body over maxRequestBodyBytes', async () => {
+    const port = await start(4);
+    status = 200;
+    assert.equal((await request(port, { method: 'POST', body: 'four' })).body, 'flaky');
+    assert.equal((await request(port, { method: 'POST', body: 'longer' })).status, 413);
+  });
+
+  it('refuses a bad status entry, naming it', async () => {
+    await gatewayWith({ front: { failover: { service: 'ok', fallback: 'ok', errors: { status: ['5xx'] } } }, ok: lb(spare.url) });
+    assert.match(gateway!.info.services['front@inline']!.errors!.join(), /failover\.errors\.status\[0\]: expected a status code or a range such as 502 or 500-504, got "5xx"/);
+  });
+});
+
 describe('configuration errors', () => {
   it('reports a cycle through mirroring, failover and weighted services on the router', async () => {
     const b = await named('b');
