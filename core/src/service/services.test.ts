@@ -107,6 +107,21 @@ describe('mirroring', () => {
     assert.equal(mirror.requests[1]!.bodyBytes, 5);
   });
 
+  it('has the status of its main service for a weighted parent with healthCheck', async () => {
+    const port = await gatewayWith({
+      front: { weighted: { healthCheck: {}, services: [{ name: 'shadowed' }, { name: 'copy' }] } },
+      shadowed: { mirroring: { service: 'main', healthCheck: {}, mirrors: [] } },
+      main: lb(main.url),
+      copy: lb(mirror.url),
+    });
+    gateway!.health.set('main@inline', main.url, false, 'test');
+    const seen = [(await request(port)).body, (await request(port)).body];
+    assert.deepEqual(seen, ['mirror', 'mirror']);
+    gateway!.health.set('main@inline', main.url, true);
+    const again = [(await request(port)).body, (await request(port)).body].sort();
+    assert.deepEqual(again, ['main', 'mirror']);
+  });
+
   it('sends the mirror no body with mirrorBody: false', async () => {
     const port = await gatewayWith({
       front: { mirroring: { service: 'main', mirrorBody: false, mirrors: [{ name: 'copy', percent: 100 }] } },
