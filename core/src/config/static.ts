@@ -66,10 +66,11 @@ const EntryPointSchema = Type.Object(
       {
         trustedIPs: StringList({ default: [], description: 'Peers (IPs or CIDRs) whose X-Forwarded-* headers are kept.' }),
         insecure: Type.Boolean({ default: false, description: 'Trust X-Forwarded-* from every peer (unsafe on a public entrypoint).' }),
-        connection: StringList({
-          default: [],
-          description: 'Headers a client lists in Connection that are kept for the middlewares and the upstream instead of being removed as hop-by-hop (trusted peers only, as in Traefik).',
-        }),
+        connection: Type.Optional(
+          StringList({
+            description: 'Headers a client names in Connection that the middlewares still see; the others are removed before any middleware, as in Traefik. The upstream gets none of them.',
+          }),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

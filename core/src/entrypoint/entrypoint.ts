@@ -105,7 +105,7 @@ export class Entrypoint {
     const chain = steps.length === 1 ? steps[0]! : (compose(steps) as unknown as Middleware);
     const name = this.name;
     const isDraining = () => this.draining;
-    const removeConnectionNamed = connectionHeaderRemoval(this.options.config.forwardedHeaders.connection);
+    const removeConnectionNamed = connectionHeaderRemoval(this.options.config.forwardedHeaders.connection ?? []);
     const closeIfOld = keepAliveAgeLimit(this.options.config.transport.keepAliveMaxTime);
     return function handleRequest(req: IncomingMessage, res: ServerResponse): void {
       const peer = peers(req.socket);
