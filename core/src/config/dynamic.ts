@@ -122,6 +122,22 @@ const WeightedSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const HighestRandomWeightSchema = Type.Object(
+  {
+    services: Type.Array(
+      Type.Object(
+        { name: Type.String({ minLength: 1 }), weight: Type.Integer({ minimum: 0, default: 1 }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, description: 'Child services; each client address keeps one of them (rendezvous hashing), weights deciding the share of addresses.' },
+    ),
+    healthCheck: Type.Optional(
+      Section(Type.Object({}, { additionalProperties: false, description: 'Skip child services that have no server in rotation; 503 when none has.' })),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** `healthCheck: {}` on mirroring and failover services: take part in the status their parents see. */
 function statusHealthCheck(description: string) {
   return Type.Optional(Section(Type.Object({}, { additionalProperties: false, description })));
@@ -170,6 +186,7 @@ const ServiceSchema = Element(
     {
       loadBalancer: Type.Optional(LoadBalancerSchema),
       weighted: Type.Optional(WeightedSchema),
+      highestRandomWeight: Type.Optional(HighestRandomWeightSchema),
       mirroring: Type.Optional(MirroringSchema),
       failover: Type.Optional(FailoverSchema),
     },

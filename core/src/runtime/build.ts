@@ -22,7 +22,7 @@ import type { PluginRegistry } from '../plugin/registry.js';
 import { compileRule, type CompiledRule } from '../router/rule/index.js';
 import { RoutingTable, routerPriority, type RouteEntry } from '../router/table.js';
 import { createFailoverHandler } from '../service/failover.js';
-import { createLoadBalancerHandler, createWeightedHandler } from '../service/handler.js';
+import { createHighestRandomWeightHandler, createLoadBalancerHandler, createWeightedHandler } from '../service/handler.js';
 import { createMirroringHandler } from '../service/mirror.js';
 import type { ClientCertificate, PoolRegistry, ServersTransport } from '../service/pool.js';
 import { Runtime, type RouteTarget } from './runtime.js';
@@ -331,6 +331,7 @@ class RuntimeBuilder {
     }
     if (config.mirroring) return this.createMirroring(element, info, stack);
     if (config.failover) return this.createFailover(element, info, stack);
+    if (config.highestRandomWeight) return this.createHighestRandomWeight(element, info, stack);
     info.type = 'weighted';
     const weighted = config.weighted!;
     const children = weighted.services.map((child) => {
@@ -341,6 +342,20 @@ class RuntimeBuilder {
     // Up while a child with a share is: its own parent (with healthCheck) skips it once none is, as Traefik propagates status.
     this.serviceAvailable.set(name, () => children.some((c) => c.weight > 0 && isChildUp(c.name)));
     return createWeightedHandler(children, { isServiceUp: weighted.healthCheck ? isChildUp : undefined, stickyCookie: weighted.sticky?.cookie, service: name });
+  }
+
+  /** highestRandomWeight: a child service per client address, as weighted services are built otherwise. */
+  private createHighestRandomWeight(element: Element<ServiceConfig>, info: ServiceInfo, stack: string[]): Middleware {
+    const { provider, name } = element;
+    const hrw = element.config.highestRandomWeight!;
+    info.type = 'highestRandomWeight';
+    const children = hrw.services.map((child, i) => {
+      const childName = qualify(child.name, provider);
+      return { name: childName, weight: child.weight, handler: this.childService(childName, name, stack, `highestRandomWeight.services[${i}].name`) };
+    });
+    const isChildUp = this.availabilityOf(children.map((c) => c.name));
+    this.serviceAvailable.set(name, () => children.some((c) => c.weight > 0 && isChildUp(c.name)));
+    return createHighestRandomWeightHandler(children, { isServiceUp: hrw.healthCheck ? isChildUp : undefined });
   }
 
   /** A service another one is made of, built now if needed; throws why it cannot be used (`<role> '<name>' …`). */

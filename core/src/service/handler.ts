@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isReplayableBody, onResponseHeaders, type Middleware, type Next, type RetryPolicy, type WharfContext } from '../context.js';
 import { SmoothWeightedBalancer } from './balancer.js';
-import { createPicker, ResponseTimes, type Strategy } from './strategy.js';
+import { createPicker, HighestRandomWeight, ResponseTimes, type Strategy } from './strategy.js';
 import type { PoolLease, PoolSource, ServersTransport } from './pool.js';
 import { createSticky, type StickyCookie } from './sticky.js';
 import { parseUpstreamUrl } from './pool.js';
@@ -367,5 +367,24 @@ function stickyChildPicker(
       onResponseHeaders(ctx, (_status, headers) => sticky.write(headers, value));
     }
     return chosen;
+  };
+}
+
+/**
+ * highestRandomWeight.services: each client address keeps one child service (rendezvous hashing over the child names,
+ * weights deciding the share of addresses), while that child is available.
+ */
+export function createHighestRandomWeightHandler(children: readonly WeightedChild[], options: Pick<WeightedHandlerOptions, 'isServiceUp'> = {}): Middleware {
+  const { isServiceUp } = options;
+  const picker = new HighestRandomWeight(children.map((child) => ({ url: child.name, weight: child.weight, child })));
+  const available = isServiceUp === undefined ? undefined : (item: { url: string }) => isServiceUp(item.url);
+
+  return (ctx: WharfContext, next: Next): Promise<void> => {
+    const picked = picker.next(available, ctx.wharf.clientIP);
+    if (picked === undefined) {
+      respondPlain(ctx, 503, NO_SERVER);
+      return RESOLVED;
+    }
+    return picked.child.handler(ctx, next);
   };
 }

@@ -362,6 +362,36 @@ describe('strategies', () => {
   });
 });
 
+describe('highestRandomWeight', () => {
+  let a: Backend;
+  let b: Backend;
+  before(async () => {
+    a = await named('a');
+    b = await named('b');
+  });
+  after(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('keeps a client address on one child service; with healthCheck it moves while that child is down', async () => {
+    const port = await gatewayWith({
+      front: { highestRandomWeight: { services: [{ name: 'sa' }, { name: 'sb' }], healthCheck: {} } },
+      sa: lb(a.url),
+      sb: lb(b.url),
+    });
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add((await request(port)).body);
+    assert.equal(seen.size, 1);
+    const [kept] = [...seen];
+    const [service, url] = kept === 'a' ? ['sa@inline', a.url] : ['sb@inline', b.url];
+    gateway!.health.set(service, url, false, 'test');
+    assert.notEqual((await request(port)).body, kept);
+    gateway!.health.set(service, url, true);
+    assert.equal((await request(port)).body, kept);
+  });
+});
+
 describe('weighted.sticky', () => {
   let a: Backend;
   let b: Backend;

@@ -93,7 +93,7 @@ function randomInt(n: number): number {
  * by its weight, the highest wins. A client keeps its server while that server is available; when one leaves, only
  * its clients move.
  */
-export class HighestRandomWeight<T extends ServerLoad> implements Picker<T> {
+export class HighestRandomWeight<T extends Weighted & { readonly url: string }> implements Picker<T> {
   readonly tracksLoad = false;
   readonly tracksTime = false;
   readonly #items: T[];
