@@ -184,6 +184,9 @@ const FailoverSchema = Type.Object(
 const ServiceSchema = Element(
   Type.Object(
     {
+      middlewares: Type.Optional(
+        StringList({ description: 'Middlewares run for every request this service handles, after the router\'s (Traefik 3.7; name or name@provider).' }),
+      ),
       loadBalancer: Type.Optional(LoadBalancerSchema),
       weighted: Type.Optional(WeightedSchema),
       highestRandomWeight: Type.Optional(HighestRandomWeightSchema),
@@ -191,7 +194,8 @@ const ServiceSchema = Element(
       failover: Type.Optional(FailoverSchema),
     },
     // additionalProperties stays false: plugin fields are added to loadBalancer by withLoadBalancerFields.
-    { additionalProperties: false, minProperties: 1, maxProperties: 1 },
+    // Exactly one kind (loadBalancer, weighted, …) is checked when the service is built (SERVICE_KINDS).
+    { additionalProperties: false, minProperties: 1 },
   ),
 );
 
@@ -285,6 +289,8 @@ export function dynamicSchema(registry: PluginRegistry): TSchema {
 
 export type RouterConfig = Static<typeof RouterSchema>;
 export type ServiceConfig = Static<typeof ServiceSchema>;
+/** The kinds of service; a service is exactly one of them. */
+export const SERVICE_KINDS = ['loadBalancer', 'weighted', 'highestRandomWeight', 'mirroring', 'failover'] as const;
 export type ServerConfig = Static<typeof ServerSchema>;
 export type ServersTransportConfig = Static<typeof ServersTransportSchema>;
 /** `{ <type>: options }` — one key; options were validated against the plugin's schema. */

@@ -4,6 +4,7 @@ import compose from 'koa-compose';
 import type { Middleware } from '../context.js';
 import { decode } from '../config/decode.js';
 import {
+  SERVICE_KINDS,
   ServersTransportSchema,
   type ElementKind,
   type MiddlewareConfig,
@@ -303,7 +304,32 @@ class RuntimeBuilder {
     return built;
   }
 
+  /** A service of its one kind, behind its own middlewares (run after the router's, as Traefik 3.7 does). */
   private createService(element: Element<ServiceConfig>, info: ServiceInfo, stack: string[]): Middleware | null {
+    const kinds = SERVICE_KINDS.filter((kind) => element.config[kind] !== undefined);
+    if (kinds.length !== 1) {
+      throw new Error(`a service is exactly one of ${SERVICE_KINDS.join(', ')}; this one has ${kinds.length === 0 ? 'none' : kinds.join(' and ')}`);
+    }
+    const handler = this.createServiceKind(element, info, stack);
+    const names = element.config.middlewares;
+    if (!handler || names === undefined || names.length === 0) return handler;
+    return composeChain(this.serviceMiddlewares(element, names), handler);
+  }
+
+  /** A service's middlewares, created now if needed; throws naming the first that cannot be used. */
+  private serviceMiddlewares(element: Element<ServiceConfig>, names: readonly string[]): Middleware[] {
+    return names.map((reference, i) => {
+      const name = qualify(reference, element.provider);
+      // A middleware being created that reaches this service (an errors page) would need itself.
+      const start = this.creating.indexOf(name);
+      if (start !== -1) throw new Error(`middlewares[${i}]: middleware cycle: ${[...this.creating.slice(start), name].join(' → ')} (through service ${element.name})`);
+      const built = this.middleware(name, element.name);
+      if (!built) throw new Error(`middlewares[${i}]: middleware '${name}' ${middlewareProblem(this.info.middlewares[name])}`);
+      return built;
+    });
+  }
+
+  private createServiceKind(element: Element<ServiceConfig>, info: ServiceInfo, stack: string[]): Middleware | null {
     const { config, provider, name } = element;
     if (config.loadBalancer) {
       info.type = 'loadBalancer';

@@ -5,6 +5,9 @@ import https from 'node:https';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { closedPort, eventually, listen, makeCA, makeCert, request, startBackend, type Backend, type Listening, type Pem } from '@wharf/test-helpers';
 import { startGateway, type EmbeddedGateway } from '../embed.js';
+import { Type } from '../config/schema.js';
+import { definePlugin, type PluginContext } from '../plugin/contract.js';
+import type { Middleware } from '../context.js';
 
 let gateway: EmbeddedGateway | undefined;
 
@@ -474,5 +477,86 @@ describe('static serversTransport', () => {
       startGateway({ args: ['--entrypoints.web.address=127.0.0.1:0', '--serversTransport.spiffe.trustDomain=example.org'] }),
       /serversTransport\.spiffe: SPIFFE is not supported/,
     );
+  });
+});
+
+/** Appends its name to X-Trail, so the upstream sees which middlewares ran, in order. */
+const trail = definePlugin({
+  name: 'trail',
+  schema: Type.Object({ mark: Type.String() }, { additionalProperties: false }),
+  create: ({ mark }) =>
+    async function trail(ctx, next) {
+      ctx.req.headers['x-trail'] = `${ctx.req.headers['x-trail'] ?? ''}/${mark}`;
+      await next();
+    },
+});
+
+/** Sends every request to a service it names (as the errors plugin reaches its page service). */
+const via = definePlugin({
+  name: 'via',
+  schema: Type.Object({ service: Type.String() }, { additionalProperties: false }),
+  create: ({ service }, context: PluginContext) => {
+    const target: Middleware = context.service(service);
+    return (ctx, next) => target(ctx, next);
+  },
+});
+
+describe('service middlewares (Traefik 3.7)', () => {
+  let backend: Backend;
+  before(async () => {
+    backend = await startBackend('b', (req, res) => {
+      req.resume();
+      res.end(String(req.headers['x-trail'] ?? ''));
+    });
+  });
+  after(async () => {
+    await backend.close();
+  });
+
+  async function start(http: Record<string, unknown>): Promise<number> {
+    gateway = await startGateway({ plugins: [trail, via], args: ['--entrypoints.web.address=127.0.0.1:0'], dynamic: { http } });
+    return gateway.address('web').port;
+  }
+
+  it('run after the router\'s, also for a service reached as a child', async () => {
+    const port = await start({
+      routers: {
+        direct: { rule: 'Path(`/direct`)', service: 'app', middlewares: ['r'] },
+        nested: { rule: 'Path(`/nested`)', service: 'split', middlewares: ['r'] },
+      },
+      middlewares: { r: { trail: { mark: 'router' } }, s: { trail: { mark: 'service' } }, w: { trail: { mark: 'weighted' } } },
+      services: {
+        app: { middlewares: ['s'], loadBalancer: { servers: [{ url: backend.url }] } },
+        split: { middlewares: ['w'], weighted: { services: [{ name: 'app' }] } },
+      },
+    });
+    assert.equal((await request(port, { path: '/direct' })).body, '/router/service');
+    assert.equal((await request(port, { path: '/nested' })).body, '/router/weighted/service');
+  });
+
+  it('a missing one disables the service, naming the field; a cycle through a middleware is reported; two kinds are refused', async () => {
+    const port = await start({
+      routers: {
+        broken: { rule: 'Path(`/broken`)', service: 'broken' },
+        loop: { rule: 'Path(`/loop`)', service: 'app', middlewares: ['to-loop'] },
+        ok: { rule: 'Path(`/ok`)', service: 'plain' },
+        two: { rule: 'Path(`/two`)', service: 'both' },
+      },
+      middlewares: { 'to-loop': { via: { service: 'looping' } } },
+      services: {
+        broken: { middlewares: ['nope'], loadBalancer: { servers: [{ url: backend.url }] } },
+        looping: { middlewares: ['to-loop'], loadBalancer: { servers: [{ url: backend.url }] } },
+        app: { loadBalancer: { servers: [{ url: backend.url }] } },
+        plain: { loadBalancer: { servers: [{ url: backend.url }] } },
+        both: { loadBalancer: { servers: [{ url: backend.url }] }, weighted: { services: [{ name: 'app' }] } },
+      },
+    });
+    const { services, routers } = gateway!.info;
+    assert.match(services['broken@inline']!.errors!.join(), /middlewares\[0\]: middleware 'nope@inline' does not exist/);
+    assert.equal(routers['broken@inline']!.status, 'disabled');
+    assert.match(services['looping@inline']!.errors!.join(), /middleware cycle: to-loop@inline → to-loop@inline/);
+    assert.equal(routers['loop@inline']!.status, 'disabled');
+    assert.equal((await request(port, { path: '/ok' })).status, 200);
+    assert.match(services['both@inline']!.errors!.join(), /a service is exactly one of loadBalancer, weighted, highestRandomWeight, mirroring, failover; this one has loadBalancer and weighted/);
   });
 });

@@ -512,7 +512,7 @@ test('docker configuration: tls.stores.default from labels becomes the provider 
   }
 });
 
-test('docker configuration: mirroring, failover, weighted.sticky and strategy labels, as in a Traefik 3.7 stack', () => {
+test('docker configuration: mirroring, failover, highestRandomWeight, weighted.sticky, strategy and service middlewares labels, as in a Traefik 3.7 stack', () => {
   const labels = {
     'wharf.http.routers.app.rule': 'Host(`app`)',
     'wharf.http.routers.app.service': 'front',
@@ -531,12 +531,17 @@ test('docker configuration: mirroring, failover, weighted.sticky and strategy la
     'wharf.http.services.w.weighted.services[0].name': 'live',
     'wharf.http.services.w.weighted.services[0].weight': '2',
     'wharf.http.services.w.weighted.sticky.cookie.name': 'pin',
+    'wharf.http.services.live.middlewares': 'auth, strip@file',
+    'wharf.http.services.fo.failover.errors.status': '500-504',
+    'wharf.http.services.hrw.highestrandomweight.services[0].name': 'live',
   };
   const { config } = buildConfiguration([container('web', labels)], options({ registry: new PluginRegistry().register(passive) }));
   assert.deepEqual(config.problems, []);
   const services = config.config.http!.services!;
   assert.deepEqual(services.front, { mirroring: { service: 'fo', mirrorBody: false, maxBodySize: 1024, mirrors: [{ name: 'shadow@file', percent: 10 }], healthCheck: {} } });
-  assert.deepEqual(services.fo, { failover: { service: 'w', fallback: 'spare@file', healthCheck: {} } });
+  assert.deepEqual(services.fo, { failover: { service: 'w', fallback: 'spare@file', healthCheck: {}, errors: { status: ['500-504'], maxRequestBodyBytes: -1 } } });
+  assert.deepEqual(services.hrw, { highestRandomWeight: { services: [{ name: 'live', weight: 1 }] } });
+  assert.deepEqual(services.live!.middlewares, ['auth', 'strip@file']);
   assert.deepEqual(services.w, { weighted: { services: [{ name: 'live', weight: 2 }], sticky: { cookie: { name: 'pin' } } } });
   assert.equal(services.live!.loadBalancer!.strategy, 'p2c');
   assert.deepEqual((services.live!.loadBalancer as Record<string, unknown>).passiveHealthCheck, { maxFailedAttempts: 3 });
