@@ -1,5 +1,6 @@
 // Entrypoint options about the client connection: forwardedHeaders.connection, transport.keepAliveMaxTime, reusePort.
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Type } from '../config/schema.js';
@@ -117,6 +118,29 @@ describe('transport.keepAliveMaxTime', () => {
       await eventually(() => client.isClosed(), 'the connection closed by the gateway');
     } finally {
       client.close();
+    }
+  });
+
+  it('ends an older HTTP/2 (h2c) session with a GOAWAY after its stream', async () => {
+    const port = await start(['--entrypoints.web.transport.keepAliveMaxTime=50ms']);
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    let closed = false;
+    session.on('close', () => (closed = true));
+    session.on('error', () => undefined);
+    const get = () =>
+      new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ':path': '/' });
+        let status = 0;
+        stream.on('response', (headers) => (status = Number(headers[':status'])));
+        stream.on('error', reject);
+        stream.resume();
+        stream.on('end', () => resolve(status));
+      });
+    try {
+      await eventually(async () => closed || (await get()) === 0, 'the session closed by the gateway');
+      assert.equal(closed, true);
+    } finally {
+      session.destroy();
     }
   });
 

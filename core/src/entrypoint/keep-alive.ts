@@ -25,6 +25,9 @@ export function keepAliveAgeLimit(maxTimeMs: number): ((req: IncomingMessage, re
     const socket = req.socket as AgedSocket;
     const now = performance.now();
     const opened = (socket[OPENED] ??= now);
-    if (now - opened >= maxTimeMs) res.setHeader('Connection', 'close');
+    if (now - opened < maxTimeMs) return;
+    // HTTP/2 has no Connection header: a GOAWAY lets the streams in progress finish, then the session closes.
+    if (req.httpVersionMajor >= 2) (req as unknown as { stream?: { session?: { close(): void } } }).stream?.session?.close();
+    else res.setHeader('Connection', 'close');
   };
 }
