@@ -61,7 +61,7 @@ export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, 
 export const UNSUPPORTED: readonly string[] = [
   'TCP routers and services (tcp.*): issue #21. Their labels are reported as errors of their own and leave HTTP routers serving.',
   'HTTP/2 and gRPC upstreams (h2c:// servers, h2 to HTTPS servers), and so the grpcWeb middleware: issue #18.',
-  'Services of kind mirroring and failover, load-balancer strategies other than round-robin, weighted.sticky and passiveHealthCheck: issue #18.',
+  'SPIFFE (serversTransport.spiffe, serversTransports.<name>.spiffe): no workload API client; refused with an error.',
   'OTLP export of metrics and logs: issue #20; OpenTelemetry tracing works (--tracing), and Prometheus metrics, with Traefik\'s names under --metrics.prometheus.names=traefik.',
   'Providers other than file, docker and swarm (Kubernetes, Consul, ECS, …): not planned; Wharf is for Docker and Swarm stacks.',
 ];

@@ -56,30 +56,37 @@ const ServerSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const StickyCookieSchema = Section(
+  Type.Object(
+    {
+      name: Type.Optional(Type.String({ pattern: '^[!#$%&\'*+\\-.^_`|~0-9A-Za-z]+$', description: 'Cookie name (default: derived from the service name).' })),
+      secure: Type.Optional(Type.Boolean({ description: 'Send the cookie over https only.' })),
+      httpOnly: Type.Optional(Type.Boolean({ description: 'Hide the cookie from scripts.' })),
+      sameSite: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('lax'), Type.Literal('strict'), Type.Literal('')], { description: 'SameSite attribute.' })),
+      maxAge: Type.Optional(Type.Integer({ description: 'Max-Age in seconds (0 = session cookie).' })),
+      path: Type.Optional(Type.String({ description: 'Cookie path (default /).' })),
+      domain: Type.Optional(Type.String({ description: 'Cookie domain.' })),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+/** Traefik 3.7's balancing strategies. */
+const StrategySchema = Type.Union([Type.Literal('wrr'), Type.Literal('p2c'), Type.Literal('hrw'), Type.Literal('leasttime')], {
+  description:
+    'wrr: smooth weighted round-robin (default); p2c: of two servers drawn at random, the one with fewer requests in flight; hrw: highest random weight, each client address keeps its server; leasttime: the lowest average time to the response head × requests in flight, by weight.',
+});
+
 const LoadBalancerSchema = Type.Object(
   {
     servers: Type.Array(ServerSchema, { description: 'Upstream servers.' }),
     passHostHeader: Type.Boolean({ default: true, description: 'Forward the client Host header (default true).' }),
+    strategy: Type.Optional(StrategySchema),
     serversTransport: Type.Optional(Type.String({ description: 'Name of a serversTransport (name or name@provider).' })),
     sticky: Type.Optional(
       Type.Object(
         {
-          cookie: Type.Optional(
-            Section(
-              Type.Object(
-                {
-                  name: Type.Optional(Type.String({ pattern: '^[!#$%&\'*+\\-.^_`|~0-9A-Za-z]+$', description: 'Cookie name (default: derived from the service name).' })),
-                  secure: Type.Optional(Type.Boolean({ description: 'Send the cookie over https only.' })),
-                  httpOnly: Type.Optional(Type.Boolean({ description: 'Hide the cookie from scripts.' })),
-                  sameSite: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('lax'), Type.Literal('strict'), Type.Literal('')], { description: 'SameSite attribute.' })),
-                  maxAge: Type.Optional(Type.Integer({ description: 'Max-Age in seconds (0 = session cookie).' })),
-                  path: Type.Optional(Type.String({ description: 'Cookie path (default /).' })),
-                  domain: Type.Optional(Type.String({ description: 'Cookie domain.' })),
-                },
-                { additionalProperties: false },
-              ),
-            ),
-          ),
+          cookie: Type.Optional(StickyCookieSchema),
         },
         { additionalProperties: false },
       ),
@@ -100,6 +107,12 @@ const WeightedSchema = Type.Object(
       ),
       { minItems: 1 },
     ),
+    sticky: Type.Optional(
+      Type.Object(
+        { cookie: Type.Optional(StickyCookieSchema) },
+        { additionalProperties: false, description: 'Pin each client to one child service with a cookie (the child\'s own sticky cookie pins the server inside it).' },
+      ),
+    ),
     healthCheck: Type.Optional(
       Section(
         Type.Object(
@@ -115,11 +128,80 @@ const WeightedSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const HighestRandomWeightSchema = Type.Object(
+  {
+    services: Type.Array(
+      Type.Object(
+        { name: Type.String({ minLength: 1 }), weight: Type.Integer({ minimum: 0, default: 1 }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, description: 'Child services; each client address keeps one of them (rendezvous hashing), weights deciding the share of addresses.' },
+    ),
+    healthCheck: Type.Optional(
+      Section(Type.Object({}, { additionalProperties: false, description: 'Skip child services that have no server in rotation; 503 when none has.' })),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** `healthCheck: {}` on mirroring and failover services: take part in the status their parents see. */
+function statusHealthCheck(description: string) {
+  return Type.Optional(Section(Type.Object({}, { additionalProperties: false, description })));
+}
+
+const MirroringSchema = Type.Object(
+  {
+    service: Type.String({ minLength: 1, description: 'The service that answers the client (name or name@provider).' }),
+    mirrors: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, description: 'Service that gets a copy of the requests (name or name@provider).' }),
+          percent: Type.Integer({ minimum: 0, maximum: 100, default: 0, description: 'Share of the requests it gets, 0–100.' }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'Services that get copies of a share of the requests, sent after the answer; their answers are dropped.' },
+    ),
+    mirrorBody: Type.Boolean({ default: true, description: 'Mirror the request body too (default true); it is then read whole before the main service gets it.' }),
+    maxBodySize: Type.Integer({ minimum: -1, default: -1, description: 'Largest body mirrored, in bytes; a request with a larger one is not mirrored (default -1: no limit).' }),
+    healthCheck: statusHealthCheck('Report the main service\'s status to a parent with healthCheck (Traefik\'s status propagation).'),
+  },
+  { additionalProperties: false },
+);
+
+const FailoverSchema = Type.Object(
+  {
+    service: Type.String({ minLength: 1, description: 'The service used while it has a server in rotation (name or name@provider).' }),
+    fallback: Type.String({ minLength: 1, description: 'The service used while the main one has none (name or name@provider).' }),
+    healthCheck: statusHealthCheck('Also skip the fallback while it has no server in rotation (503 then), and report the status to a parent with healthCheck.'),
+    errors: Type.Optional(
+      Type.Object(
+        {
+          status: StringList({ minItems: 1, description: 'Main answers with these statuses (codes or ranges such as 500-504) go to the fallback instead.' }),
+          maxRequestBodyBytes: Type.Integer({ minimum: -1, default: -1, description: 'Largest request body held for replay, in bytes; a larger one is answered 413 (default -1: no limit).' }),
+        },
+        { additionalProperties: false, description: 'Status-based failover (Traefik 3.7): the request body is held so the fallback can get it too.' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const ServiceSchema = Element(
   Type.Object(
-    { loadBalancer: Type.Optional(LoadBalancerSchema), weighted: Type.Optional(WeightedSchema) },
+    {
+      middlewares: Type.Optional(
+        StringList({ description: 'Middlewares run for every request this service handles, after the router\'s (Traefik 3.7; name or name@provider).' }),
+      ),
+      loadBalancer: Type.Optional(LoadBalancerSchema),
+      weighted: Type.Optional(WeightedSchema),
+      highestRandomWeight: Type.Optional(HighestRandomWeightSchema),
+      mirroring: Type.Optional(MirroringSchema),
+      failover: Type.Optional(FailoverSchema),
+    },
     // additionalProperties stays false: plugin fields are added to loadBalancer by withLoadBalancerFields.
-    { additionalProperties: false, minProperties: 1, maxProperties: 1 },
+    // Exactly one kind (loadBalancer, weighted, …) is checked when the service is built (SERVICE_KINDS).
+    { additionalProperties: false, minProperties: 1 },
   ),
 );
 
@@ -214,6 +296,8 @@ export function dynamicSchema(registry: PluginRegistry): TSchema {
 
 export type RouterConfig = Static<typeof RouterSchema>;
 export type ServiceConfig = Static<typeof ServiceSchema>;
+/** The kinds of service; a service is exactly one of them. */
+export const SERVICE_KINDS = ['loadBalancer', 'weighted', 'highestRandomWeight', 'mirroring', 'failover'] as const;
 export type ServerConfig = Static<typeof ServerSchema>;
 export type ServersTransportConfig = Static<typeof ServersTransportSchema>;
 /** `{ <type>: options }` — one key; options were validated against the plugin's schema. */

@@ -28,7 +28,7 @@ export interface RouterInfo extends ElementInfo {
 
 export interface ServiceInfo extends ElementInfo {
   config?: ServiceConfig;
-  type?: 'loadBalancer' | 'weighted' | 'internal';
+  type?: 'loadBalancer' | 'weighted' | 'highestRandomWeight' | 'mirroring' | 'failover' | 'internal';
   usedBy: string[];
   /** url → UP/DOWN, as health checks see them. */
   serverStatus?: Record<string, 'UP' | 'DOWN'>;

@@ -72,3 +72,28 @@ test('a YAML syntax error names file, line and column', () => {
   writeFileSync(file, 'entryPoints:\n  web:\n    address: [":1"\n');
   assert.throws(() => load([`--configFile=${file}`]), /YAML syntax error at .*bad\.yml:\d+:\d+/);
 });
+
+test('serversTransport, keepAliveMaxTime, forwardedHeaders.connection and reusePort as Traefik 3 stacks write them', () => {
+  const config = load([
+    '--entrypoints.web.address=:80',
+    '--entrypoints.web.reusePort=true',
+    '--entrypoints.web.transport.keepAliveMaxTime=5m',
+    '--entrypoints.web.forwardedHeaders.connection=X-Foo,X-Bar',
+    '--serversTransport.insecureSkipVerify=true',
+    '--serversTransport.rootCAs=/certs/a.pem,/certs/b.pem',
+    '--serversTransport.maxIdleConnsPerHost=7',
+    '--serversTransport.forwardingTimeouts.dialTimeout=5s',
+  ]);
+  const web = config.entryPoints.web!;
+  assert.equal(web.reusePort, true);
+  assert.equal(web.transport.keepAliveMaxTime, 300_000);
+  assert.deepEqual(web.forwardedHeaders.connection, ['X-Foo', 'X-Bar']);
+  assert.deepEqual(config.serversTransport, {
+    insecureSkipVerify: true,
+    rootCAs: ['/certs/a.pem', '/certs/b.pem'],
+    maxIdleConnsPerHost: 7,
+    forwardingTimeouts: { dialTimeout: 5000, responseHeaderTimeout: 0, idleConnTimeout: 90_000 },
+  });
+  assert.throws(() => load(['--serversTransport.maxIdleConnsPerHost=-1']), /--serversTransport\.maxIdleConnsPerHost.*>= 0/);
+  assert.throws(() => load(['--serversTransport.spiffe.ids=spiffe://a/b']), /serversTransport\.spiffe: SPIFFE is not supported/);
+});

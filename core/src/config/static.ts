@@ -9,11 +9,18 @@ import { decode, flatToTree, formatIssues, splitKey, NODE_VALUE, type DecodeIssu
 import { WharfError } from '../errors.js';
 import { PluginRegistry } from '../plugin/registry.js';
 import { EntryPointUDPSchema } from './udp.js';
+import { ServersTransportSchema } from './dynamic.js';
 
 const EntryPointSchema = Type.Object(
   {
     address: Type.String({ minLength: 1, description: 'Listen address: `:80`, `127.0.0.1:8080`, `[::1]:8080`; `/udp` makes a UDP entrypoint (`:53/udp`), `/tcp` is the default.' }),
     asDefault: Type.Optional(Type.Boolean({ description: 'Routers without entryPoints attach here (default: every entrypoint when none is marked).' })),
+    reusePort: Type.Optional(
+      Type.Boolean({
+        description:
+          'Accepted for compatibility: Node 20 has no SO_REUSEPORT option, so another process cannot share the port (a warning says so at start-up). Wharf\'s own workers share the listener (--workers).',
+      }),
+    ),
     transport: Type.Object(
       {
         respondingTimeouts: Type.Object(
@@ -36,6 +43,7 @@ const EntryPointSchema = Type.Object(
           { additionalProperties: false, default: {} },
         ),
         keepAliveMaxRequests: Type.Integer({ minimum: 0, default: 0, description: 'Close a connection after this many requests (0 = no limit).' }),
+        keepAliveMaxTime: Duration({ default: 0, description: 'Close a keep-alive connection older than this after its current response (0 = no limit).' }),
         maxConnections: Type.Integer({ minimum: 0, default: 0, description: 'Wharf: refuse connections beyond this many open ones (0 = no limit).' }),
       },
       { additionalProperties: false, default: {} },
@@ -60,6 +68,11 @@ const EntryPointSchema = Type.Object(
       {
         trustedIPs: StringList({ default: [], description: 'Peers (IPs or CIDRs) whose X-Forwarded-* headers are kept.' }),
         insecure: Type.Boolean({ default: false, description: 'Trust X-Forwarded-* from every peer (unsafe on a public entrypoint).' }),
+        connection: Type.Optional(
+          StringList({
+            description: 'Headers a client names in Connection that the middlewares still see; the others are removed before any middleware, as in Traefik. The upstream gets none of them.',
+          }),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -124,6 +137,20 @@ function coreStaticProperties(entryPoint: TSchema = EntryPointSchema, providerSe
     experimental: Type.Optional(
       Type.Object({ localPlugins: Type.Optional(MapOf(LocalPluginSchema)) }, { additionalProperties: false }),
     ),
+    serversTransport: Type.Optional(
+      Type.Object(
+        {
+          ...pick(ServersTransportSchema, ['insecureSkipVerify', 'rootCAs', 'maxIdleConnsPerHost', 'forwardingTimeouts']),
+          spiffe: Type.Optional(
+            Type.Object(
+              { ids: Type.Optional(StringList()), trustDomain: Type.Optional(Type.String()) },
+              { additionalProperties: false, description: 'Not supported: Wharf has no SPIFFE workload API client; starting with it set is an error.' },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'The default serversTransport: used by every load balancer that names none.' },
+      ),
+    ),
     core: Type.Object(
       {
         defaultRuleSyntax: Type.Union([Type.Literal('v3'), Type.Literal('v2')], {
@@ -144,6 +171,12 @@ function coreStaticProperties(entryPoint: TSchema = EntryPointSchema, providerSe
       ),
     ),
   };
+}
+
+/** Some properties of an object schema, as they are (defaults and descriptions included). */
+function pick(schema: TSchema, names: readonly string[]): Record<string, TSchema> {
+  const properties = schema.properties as Record<string, TSchema>;
+  return Object.fromEntries(names.map((name) => [name, properties[name]!]));
 }
 
 type CoreStatic = Static<TObject<ReturnType<typeof coreStaticProperties>>>;
@@ -219,6 +252,12 @@ export function decodeStatic(sources: StaticSources, registry?: PluginRegistry):
   const describe = (written: string[]) => describeStaticKey(sources, written);
   const { value, issues } = decode<StaticConfig>(staticSchema(registry), sources.tree, { describe });
   if (issues.length > 0) throw staticError(issues);
+  if (value.serversTransport?.spiffe !== undefined) {
+    throw new WharfError(
+      'WHARF_ERR_STATIC_CONFIG',
+      `${describe(['serversTransport', 'spiffe'])}: SPIFFE is not supported by Wharf (no workload API client); remove it, and use rootCAs and serversTransports' certificates for mutual TLS`,
+    );
+  }
   value.entryPoints ??= {};
   if (Object.keys(value.entryPoints).length === 0) addEntryPoint(value, 'http', ':80', registry); // Traefik's default
   if (!value.entryPoints.traefik && (referencesEntryPoint(value, 'traefik') || pluginUsesEntryPoint(value, 'traefik', registry))) {

@@ -15,6 +15,8 @@ import { encodedCharacterCheck, framingProblem, type EncodedCharacters, type Rej
 import { contextClass, RequestState, respond } from './request-context.js';
 import { withWriteTimeout } from './write-timeout.js';
 import { acceptProxyProtocol, proxiedPeer } from './proxy-protocol.js';
+import { connectionHeaderRemoval } from './connection-headers.js';
+import { keepAliveAgeLimit, recordConnectionAge } from './keep-alive.js';
 
 export interface EntrypointOptions {
   name: string;
@@ -50,6 +52,8 @@ export class Entrypoint {
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head, handler));
     const limit = options.config.http.maxHeaderBytes;
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket, limit));
+    recordConnectionAge(this.server, options.config.transport.keepAliveMaxTime);
+    if (options.config.reusePort) warnReusePort(this.log, this.name);
     const proxyProtocol = options.config.proxyProtocol;
     if (proxyProtocol !== undefined) {
       const field = `entryPoints.${this.name}.proxyProtocol.trustedIPs`;
@@ -101,6 +105,8 @@ export class Entrypoint {
     const chain = steps.length === 1 ? steps[0]! : (compose(steps) as unknown as Middleware);
     const name = this.name;
     const isDraining = () => this.draining;
+    const removeConnectionNamed = connectionHeaderRemoval(this.options.config.forwardedHeaders.connection ?? []);
+    const closeIfOld = keepAliveAgeLimit(this.options.config.transport.keepAliveMaxTime);
     return function handleRequest(req: IncomingMessage, res: ServerResponse): void {
       const peer = peers(req.socket);
       const target = splitTarget(req.url ?? '/');
@@ -113,7 +119,9 @@ export class Entrypoint {
       res.statusCode = 404;
       if (target.authority !== undefined) req.headers.host = target.authority;
       if (!peer.trusted) dropForwardedHeaders(req.headers);
+      removeConnectionNamed(req.headers);
       if (isDraining()) res.setHeader('Connection', 'close');
+      else closeIfOld?.(req, res);
       const problem = framingProblem(req) ?? encodedProblem(target.rawPath);
       if (problem) {
         refuse(ctx, problem.status, problem.reason);
@@ -136,6 +144,14 @@ export class Entrypoint {
     (req as IncomingMessage & { wharfUpgradeHead?: Buffer }).wharfUpgradeHead = head;
     handler(req, res);
   }
+}
+
+/** reusePort: Node 20's net has no SO_REUSEPORT option (22.12/23.1 add one); say what Wharf does instead. */
+function warnReusePort(log: Logger, name: string): void {
+  log.warn(
+    { entryPoint: name },
+    `entryPoints.${name}.reusePort is accepted but has no effect: Node ${process.versions.node} cannot set SO_REUSEPORT, so another process cannot listen on the same port (EADDRINUSE); use --workers to spread connections over several processes`,
+  );
 }
 
 const RESOLVED = Promise.resolve();

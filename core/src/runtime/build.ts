@@ -4,6 +4,7 @@ import compose from 'koa-compose';
 import type { Middleware } from '../context.js';
 import { decode } from '../config/decode.js';
 import {
+  SERVICE_KINDS,
   ServersTransportSchema,
   type ElementKind,
   type MiddlewareConfig,
@@ -21,7 +22,9 @@ import type { InstrumentedRouter, PluginContext, RouterInstrumentation, SharedSt
 import type { PluginRegistry } from '../plugin/registry.js';
 import { compileRule, type CompiledRule } from '../router/rule/index.js';
 import { RoutingTable, routerPriority, type RouteEntry } from '../router/table.js';
-import { createLoadBalancerHandler, createWeightedHandler } from '../service/handler.js';
+import { createFailoverHandler } from '../service/failover.js';
+import { createHighestRandomWeightHandler, createLoadBalancerHandler, createWeightedHandler } from '../service/handler.js';
+import { createMirroringHandler } from '../service/mirror.js';
 import type { ClientCertificate, PoolRegistry, ServersTransport } from '../service/pool.js';
 import { Runtime, type RouteTarget } from './runtime.js';
 import { isUDPEntryPoint } from '../udp/address.js';
@@ -83,7 +86,7 @@ class RuntimeBuilder {
 
   constructor(private readonly configs: readonly ProviderConfig[], private readonly context: BuildContext) {
     this.info = { generation: context.generation, routers: {}, services: {}, middlewares: {}, udpRouters: {}, udpServices: {} };
-    this.defaultTransport = decode<ServersTransportConfig>(ServersTransportSchema, {}).value;
+    this.defaultTransport = defaultTransport(context.staticConfig);
     for (const { provider, config, problems } of configs) {
       this.collect('routers', provider, config.http?.routers, this.routers);
       this.collect('services', provider, config.http?.services, this.services);
@@ -321,7 +324,7 @@ class RuntimeBuilder {
     const element = this.services.get(name);
     if (element && info) {
       if (stack.includes(name)) {
-        addError(info, `weighted service cycle: ${[...stack, name].join(' → ')}`, true);
+        addError(info, `service cycle: ${[...stack, name].join(' → ')}`, true);
       } else {
         try {
           built = this.createService(element, info, [...stack, name]);
@@ -335,7 +338,32 @@ class RuntimeBuilder {
     return built;
   }
 
+  /** A service of its one kind, behind its own middlewares (run after the router's, as Traefik 3.7 does). */
   private createService(element: Element<ServiceConfig>, info: ServiceInfo, stack: string[]): Middleware | null {
+    const kinds = SERVICE_KINDS.filter((kind) => element.config[kind] !== undefined);
+    if (kinds.length !== 1) {
+      throw new Error(`a service is exactly one of ${SERVICE_KINDS.join(', ')}; this one has ${kinds.length === 0 ? 'none' : kinds.join(' and ')}`);
+    }
+    const handler = this.createServiceKind(element, info, stack);
+    const names = element.config.middlewares;
+    if (!handler || names === undefined || names.length === 0) return handler;
+    return composeChain(this.serviceMiddlewares(element, names), handler);
+  }
+
+  /** A service's middlewares, created now if needed; throws naming the first that cannot be used. */
+  private serviceMiddlewares(element: Element<ServiceConfig>, names: readonly string[]): Middleware[] {
+    return names.map((reference, i) => {
+      const name = qualify(reference, element.provider);
+      // A middleware being created that reaches this service (an errors page) would need itself.
+      const start = this.creating.indexOf(name);
+      if (start !== -1) throw new Error(`middlewares[${i}]: middleware cycle: ${[...this.creating.slice(start), name].join(' → ')} (through service ${element.name})`);
+      const built = this.middleware(name, element.name);
+      if (!built) throw new Error(`middlewares[${i}]: middleware '${name}' ${middlewareProblem(this.info.middlewares[name])}`);
+      return built;
+    });
+  }
+
+  private createServiceKind(element: Element<ServiceConfig>, info: ServiceInfo, stack: string[]): Middleware | null {
     const { config, provider, name } = element;
     if (config.loadBalancer) {
       info.type = 'loadBalancer';
@@ -350,6 +378,7 @@ class RuntimeBuilder {
         servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight ?? 1, preservePath: s.preservePath ?? false })),
         passHostHeader: lb.passHostHeader,
         stickyCookie: lb.sticky?.cookie,
+        strategy: lb.strategy,
         transport: info.transport,
         pools: this.context.pools,
         isServerUp: isUp ? (url: string) => isUp(name, url) : undefined,
@@ -360,18 +389,73 @@ class RuntimeBuilder {
       this.serviceAvailable.set(name, handler.hasAvailableServer);
       return handler.middleware;
     }
+    if (config.mirroring) return this.createMirroring(element, info, stack);
+    if (config.failover) return this.createFailover(element, info, stack);
+    if (config.highestRandomWeight) return this.createHighestRandomWeight(element, info, stack);
     info.type = 'weighted';
     const weighted = config.weighted!;
     const children = weighted.services.map((child) => {
       const childName = qualify(child.name, provider);
-      const handler = this.service(childName, name, undefined, stack);
-      if (!handler) throw new Error(`child service '${childName}' ${serviceProblem(this.info.services[childName])}`);
-      return { name: childName, weight: child.weight, handler };
+      return { name: childName, weight: child.weight, handler: this.childService(childName, name, stack, 'child service') };
     });
     const isChildUp = this.availabilityOf(children.map((c) => c.name));
     // Up while a child with a share is: its own parent (with healthCheck) skips it once none is, as Traefik propagates status.
     this.serviceAvailable.set(name, () => children.some((c) => c.weight > 0 && isChildUp(c.name)));
-    return createWeightedHandler(children, { isServiceUp: weighted.healthCheck ? isChildUp : undefined });
+    return createWeightedHandler(children, { isServiceUp: weighted.healthCheck ? isChildUp : undefined, stickyCookie: weighted.sticky?.cookie, service: name });
+  }
+
+  /** highestRandomWeight: a child service per client address, as weighted services are built otherwise. */
+  private createHighestRandomWeight(element: Element<ServiceConfig>, info: ServiceInfo, stack: string[]): Middleware {
+    const { provider, name } = element;
+    const hrw = element.config.highestRandomWeight!;
+    info.type = 'highestRandomWeight';
+    const children = hrw.services.map((child, i) => {
+      const childName = qualify(child.name, provider);
+      return { name: childName, weight: child.weight, handler: this.childService(childName, name, stack, `highestRandomWeight.services[${i}].name`) };
+    });
+    const isChildUp = this.availabilityOf(children.map((c) => c.name));
+    this.serviceAvailable.set(name, () => children.some((c) => c.weight > 0 && isChildUp(c.name)));
+    return createHighestRandomWeightHandler(children, { isServiceUp: hrw.healthCheck ? isChildUp : undefined });
+  }
+
+  /** A service another one is made of, built now if needed; throws why it cannot be used (`<role> '<name>' …`). */
+  private childService(childName: string, parent: string, stack: string[], role: string): Middleware {
+    const handler = this.service(childName, parent, undefined, stack);
+    if (!handler) throw new Error(`${role} '${childName}' ${serviceProblem(this.info.services[childName])}`);
+    return handler;
+  }
+
+  /** mirroring: the main service answers; mirrors get copies. Its status is the main service's. */
+  private createMirroring(element: Element<ServiceConfig>, info: ServiceInfo, stack: string[]): Middleware {
+    const { provider, name } = element;
+    const mirroring = element.config.mirroring!;
+    info.type = 'mirroring';
+    const mainName = qualify(mirroring.service, provider);
+    const main = this.childService(mainName, name, stack, 'mirroring.service');
+    const mirrors = mirroring.mirrors.map((mirror, i) => {
+      const mirrorName = qualify(mirror.name, provider);
+      return { name: mirrorName, percent: mirror.percent, handler: this.childService(mirrorName, name, stack, `mirroring.mirrors[${i}].name`) };
+    });
+    const isUp = this.availabilityOf([mainName]);
+    this.serviceAvailable.set(name, () => isUp(mainName));
+    const log = this.context.log.child({ service: name });
+    return createMirroringHandler({ service: name, main, mirrors, mirrorBody: mirroring.mirrorBody, maxBodySize: mirroring.maxBodySize, log });
+  }
+
+  /** failover: the main service while it has a server in rotation (health-check verdicts), else the fallback. */
+  private createFailover(element: Element<ServiceConfig>, info: ServiceInfo, stack: string[]): Middleware {
+    const { provider, name } = element;
+    const failover = element.config.failover!;
+    info.type = 'failover';
+    const mainName = qualify(failover.service, provider);
+    const fallbackName = qualify(failover.fallback, provider);
+    const main = this.childService(mainName, name, stack, 'failover.service');
+    const fallback = this.childService(fallbackName, name, stack, 'failover.fallback');
+    const isUp = this.availabilityOf([mainName, fallbackName]);
+    const isMainUp = (): boolean => isUp(mainName);
+    const isFallbackUp = (): boolean => isUp(fallbackName);
+    this.serviceAvailable.set(name, () => isMainUp() || isFallbackUp());
+    return createFailoverHandler({ main, fallback, isMainUp, isFallbackUp: failover.healthCheck ? isFallbackUp : undefined, errors: failover.errors });
   }
 
   /**
@@ -384,7 +468,7 @@ class RuntimeBuilder {
       const config = name === undefined ? this.defaultTransport : this.transports.get(name);
       try {
         if (!config) throw missingTransport(name!, this.invalidTransports.get(name!));
-        resolved = toPoolTransport(config, `serversTransport '${name ?? 'default'}'`);
+        resolved = toPoolTransport(config, name === undefined ? 'the static serversTransport (the default one)' : `serversTransport '${name}'`);
       } catch (err) {
         resolved = err instanceof Error ? err : new Error(String(err));
       }
@@ -412,6 +496,15 @@ class RuntimeBuilder {
       log.error({ serversTransport: name, status: 'disabled' }, `serversTransport ${name}: ${messages.join('; ')}`);
     }
   }
+}
+
+/** The transport of services that name none: the static `serversTransport` over the dynamic schema's defaults (Traefik's default@internal). */
+function defaultTransport(staticConfig: StaticConfig): ServersTransportConfig {
+  const defaults = decode<ServersTransportConfig>(ServersTransportSchema, {}).value;
+  const global = staticConfig.serversTransport;
+  if (global === undefined) return defaults;
+  const { spiffe: _refusedAtStart, ...fields } = global;
+  return { ...defaults, ...fields };
 }
 
 /** Why a named serversTransport is not there: its provider rejected it (and why), or nothing defines it. */

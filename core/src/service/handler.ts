@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isReplayableBody, onResponseHeaders, type Middleware, type Next, type RetryPolicy, type WharfContext } from '../context.js';
 import { SmoothWeightedBalancer } from './balancer.js';
+import { createPicker, HighestRandomWeight, ResponseTimes, type Strategy } from './strategy.js';
 import type { PoolLease, PoolSource, ServersTransport } from './pool.js';
 import { createSticky, type StickyCookie } from './sticky.js';
 import { parseUpstreamUrl } from './pool.js';
@@ -44,6 +45,8 @@ export interface LoadBalancerOptions {
   log?: ProxyLogger;
   /** loadBalancer.sticky.cookie: pin each client to one server with a cookie. */
   stickyCookie?: StickyCookie;
+  /** loadBalancer.strategy: wrr (default), p2c, hrw or leasttime. */
+  strategy?: Strategy;
 }
 
 /** A service's request handler (callable itself, or via `middleware`), holding its servers' pools. */
@@ -60,6 +63,9 @@ interface Member {
   readonly weight: number;
   readonly preservePath: boolean;
   target?: ProxyTarget;
+  /** Requests forwarded to it now; counted only for strategies that read it (p2c, leasttime). */
+  inflight: number;
+  readonly responseTimes: ResponseTimes;
 }
 
 const NO_SERVER = 'Service Unavailable: no available server';
@@ -78,23 +84,25 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
   const { service, log, isServerUp, onServerFailure } = options;
   const members: Member[] = options.servers.map((server) => {
     parseUpstreamUrl(server.url);
-    return { url: server.url, weight: server.weight ?? 1, preservePath: server.preservePath ?? false };
+    return { url: server.url, weight: server.weight ?? 1, preservePath: server.preservePath ?? false, inflight: 0, responseTimes: new ResponseTimes() };
   });
   // Built before any pool is acquired so invalid weights cannot leak leases.
-  const balancer = new SmoothWeightedBalancer(members);
+  const picker = createPicker(options.strategy ?? 'wrr', members);
   const leases = acquireTargets(members, options.pools, options.transport);
   const step = createProxyStep({ passHostHeader: options.passHostHeader ?? true, log, service });
+  const send = forwarder(step, picker.tracksLoad, picker.tracksTime);
   const available = isServerUp === undefined ? undefined : (member: Member) => isServerUp(member.url);
 
   /**
    * Next server for a retry: an untried available one; else (with a policy) another than the last one
    * tried, and the last one only when it is the only one in rotation.
    */
-  function nextServer(tried: readonly Member[], anyAfterAll: boolean): Member | undefined {
-    const untried = balancer.next((m) => !tried.includes(m) && (available === undefined || available(m)));
+  function nextServer(ctx: WharfContext, tried: readonly Member[], anyAfterAll: boolean): Member | undefined {
+    const key = ctx.wharf.clientIP;
+    const untried = picker.next((m) => !tried.includes(m) && (available === undefined || available(m)), key);
     if (untried !== undefined || !anyAfterAll) return untried;
     const last = tried[tried.length - 1];
-    return balancer.next((m) => m !== last && (available === undefined || available(m))) ?? balancer.next(available);
+    return picker.next((m) => m !== last && (available === undefined || available(m)), key) ?? picker.next(available, key);
   }
 
   const sticky = options.stickyCookie ? createSticky(service, options.stickyCookie) : undefined;
@@ -102,11 +110,11 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
 
   /** The server a sticky cookie names, while it is in rotation; else the balancer's pick. */
   function pick(ctx: WharfContext): Member | undefined {
-    if (!sticky) return balancer.next(available);
+    if (!sticky) return picker.next(available, ctx.wharf.clientIP);
     const cookie = sticky.read(ctx.req.headers.cookie);
     const pinned = cookie === undefined ? undefined : byCookie!.get(cookie);
     if (pinned && pinned.weight > 0 && (available === undefined || available(pinned))) return pinned;
-    const chosen = balancer.next(available);
+    const chosen = picker.next(available, ctx.wharf.clientIP);
     if (chosen) {
       // The server that finally answered (after any retry) is the one the client is pinned to.
       onResponseHeaders(ctx, (_status, headers) => sticky.write(headers, sticky.valueFor(ctx.wharf.upstream?.url ?? chosen.url)));
@@ -129,7 +137,7 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
     // A body a middleware read in full can go to another server as well as no body can.
     const body = ctx.wharf.requestBody;
     const replay = body === undefined ? isReplayable(ctx.req) : isReplayableBody(body);
-    return step.forward(ctx, member.target!, replay).then((error) => {
+    return send(ctx, member, replay).then((error) => {
       if (error === undefined) {
         reportAnswer(ctx, member);
         return undefined;
@@ -158,14 +166,14 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
       }
       onServerFailure?.(member.url, { error: error.message });
       tried.push(member);
-      const next = nextServer(tried, false);
+      const next = nextServer(ctx, tried, false);
       if (next === undefined) {
         step.fail(ctx, member.target!, error);
         return;
       }
       ctx.wharf.retryAttempts++;
       member = next;
-      error = await step.forward(ctx, member.target!, replay);
+      error = await send(ctx, member, replay);
     }
     logRetried(ctx, member, tried, firstError);
   }
@@ -187,7 +195,7 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
     let member = first;
     let firstError: Error | undefined;
     for (;;) {
-      const error = await step.forward(ctx, member.target!, replay, holdBack);
+      const error = await send(ctx, member, replay, holdBack);
       if (error === undefined) {
         reportAnswer(ctx, member);
         break;
@@ -203,7 +211,7 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
         await backOff(policy, attempt);
         // The client may have left while we waited; nobody to answer then.
         if (isClientGone(ctx.req, ctx.res)) return;
-        next = nextServer(tried, true);
+        next = nextServer(ctx, tried, true);
       }
       if (next === undefined) {
         step.fail(ctx, member.target!, error);
@@ -243,6 +251,27 @@ export function createLoadBalancerHandler(options: LoadBalancerOptions): Service
 
   const middleware: Middleware = (ctx: WharfContext, _next: Next) => handle(ctx);
   return Object.assign(middleware, { middleware, hasAvailableServer, release });
+}
+
+type Send = (ctx: WharfContext, member: Member, replay: Replay, holdBack?: (status: number) => boolean) => Promise<Error | undefined>;
+
+/**
+ * One try to one server. With wrr nothing but the proxy step; p2c and leasttime also count the requests in flight,
+ * and leasttime records the time to the response head (Traefik's time to first byte).
+ */
+function forwarder(step: ReturnType<typeof createProxyStep>, tracksLoad: boolean, tracksTime: boolean): Send {
+  if (!tracksLoad && !tracksTime) return (ctx, member, replay, holdBack) => step.forward(ctx, member.target!, replay, holdBack);
+  return (ctx, member, replay, holdBack) => {
+    member.inflight++;
+    if (tracksTime) {
+      const started = performance.now();
+      // Only the try that answered: a failed one before it is not this server's answer time.
+      onResponseHeaders(ctx, () => {
+        if (ctx.wharf.upstream?.url === member.url) member.responseTimes.add(performance.now() - started);
+      });
+    }
+    return step.forward(ctx, member.target!, replay, holdBack).finally(() => member.inflight--);
+  };
 }
 
 /** Acquires one pool per weighted member; weight-0 servers never receive traffic, so get none. */
@@ -294,6 +323,10 @@ export interface WeightedChild {
 export interface WeightedHandlerOptions {
   /** Children it rejects (e.g. all their servers down) are skipped; without it every child is picked (Traefik without weighted.healthCheck). */
   isServiceUp?: (name: string) => boolean;
+  /** weighted.sticky.cookie: pin each client to one child service with a cookie (needs `service`). */
+  stickyCookie?: StickyCookie;
+  /** Qualified name of the weighted service: the default cookie name derives from it. */
+  service?: string;
 }
 
 /** weighted.services: picks a child service per request by smooth weighted round-robin. */
@@ -301,13 +334,57 @@ export function createWeightedHandler(children: readonly WeightedChild[], option
   const { isServiceUp } = options;
   const balancer = new SmoothWeightedBalancer(children);
   const available = isServiceUp === undefined ? undefined : (child: WeightedChild) => isServiceUp(child.name);
+  const pick = options.stickyCookie ? stickyChildPicker(children, balancer, available, createSticky(options.service ?? '', options.stickyCookie)) : undefined;
 
   return (ctx: WharfContext, next: Next): Promise<void> => {
-    const child = balancer.next(available);
+    const child = pick === undefined ? balancer.next(available) : pick(ctx);
     if (child === undefined) {
       respondPlain(ctx, 503, NO_SERVER);
       return RESOLVED;
     }
     return child.handler(ctx, next);
+  };
+}
+
+/**
+ * weighted.sticky: the child a cookie names while it has a share and is available; else the balancer's pick, and a
+ * cookie naming it on the answer. The child's own sticky cookie (if any) pins the server inside it.
+ */
+function stickyChildPicker(
+  children: readonly WeightedChild[],
+  balancer: SmoothWeightedBalancer<WeightedChild>,
+  available: ((child: WeightedChild) => boolean) | undefined,
+  sticky: ReturnType<typeof createSticky>,
+): (ctx: WharfContext) => WeightedChild | undefined {
+  const byCookie = new Map(children.map((c) => [sticky.valueFor(c.name), c]));
+  return (ctx) => {
+    const cookie = sticky.read(ctx.req.headers.cookie);
+    const pinned = cookie === undefined ? undefined : byCookie.get(cookie);
+    if (pinned && (pinned.weight ?? 1) > 0 && (available === undefined || available(pinned))) return pinned;
+    const chosen = balancer.next(available);
+    if (chosen) {
+      const value = sticky.valueFor(chosen.name);
+      onResponseHeaders(ctx, (_status, headers) => sticky.write(headers, value));
+    }
+    return chosen;
+  };
+}
+
+/**
+ * highestRandomWeight.services: each client address keeps one child service (rendezvous hashing over the child names,
+ * weights deciding the share of addresses), while that child is available.
+ */
+export function createHighestRandomWeightHandler(children: readonly WeightedChild[], options: Pick<WeightedHandlerOptions, 'isServiceUp'> = {}): Middleware {
+  const { isServiceUp } = options;
+  const picker = new HighestRandomWeight(children.map((child) => ({ url: child.name, weight: child.weight, child })));
+  const available = isServiceUp === undefined ? undefined : (item: { url: string }) => isServiceUp(item.url);
+
+  return (ctx: WharfContext, next: Next): Promise<void> => {
+    const picked = picker.next(available, ctx.wharf.clientIP);
+    if (picked === undefined) {
+      respondPlain(ctx, 503, NO_SERVER);
+      return RESOLVED;
+    }
+    return picked.child.handler(ctx, next);
   };
 }

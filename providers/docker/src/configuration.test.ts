@@ -25,6 +25,13 @@ const novel = definePlugin({
   create: () => async (_ctx, next) => next(),
 });
 const registry = new PluginRegistry().register(novel);
+// A plugin adding a loadBalancer field, as the health-check plugin adds passiveHealthCheck.
+const passive = definePlugin({
+  name: 'passiveish',
+  schema: Type.Object({}),
+  config: { loadBalancer: { passiveHealthCheck: Type.Object({ maxFailedAttempts: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) } },
+  create: () => async (_ctx, next) => next(),
+});
 
 function options(overrides: Partial<BuildOptions> = {}): BuildOptions {
   return {
@@ -605,4 +612,59 @@ test('docker configuration: traefik.udp.* labels become UDP routers and services
     assert.deepEqual(Object.keys(got).sort(), Object.keys(c.problems ?? {}).sort(), `${c.desc}: problems ${JSON.stringify(got)}`);
     for (const [key, re] of Object.entries(c.problems ?? {})) assert.match(got[key]!, re, `${c.desc}: ${key}`);
   }
+});
+
+test('docker configuration: mirroring, failover, highestRandomWeight, weighted.sticky, strategy and service middlewares labels, as in a Traefik 3.7 stack', () => {
+  const labels = {
+    'wharf.http.routers.app.rule': 'Host(`app`)',
+    'wharf.http.routers.app.service': 'front',
+    'wharf.http.services.live.loadbalancer.server.port': '80',
+    'wharf.http.services.live.loadbalancer.strategy': 'p2c',
+    'wharf.http.services.live.loadbalancer.passivehealthcheck.maxfailedattempts': '3',
+    'wharf.http.services.front.mirroring.service': 'fo',
+    'wharf.http.services.front.mirroring.mirrorbody': 'false',
+    'wharf.http.services.front.mirroring.maxbodysize': '1024',
+    'wharf.http.services.front.mirroring.mirrors[0].name': 'shadow@file',
+    'wharf.http.services.front.mirroring.mirrors[0].percent': '10',
+    'wharf.http.services.front.mirroring.healthcheck': '',
+    'wharf.http.services.fo.failover.service': 'w',
+    'wharf.http.services.fo.failover.fallback': 'spare@file',
+    'wharf.http.services.fo.failover.healthCheck': 'true',
+    'wharf.http.services.w.weighted.services[0].name': 'live',
+    'wharf.http.services.w.weighted.services[0].weight': '2',
+    'wharf.http.services.w.weighted.sticky.cookie.name': 'pin',
+    'wharf.http.services.live.middlewares': 'auth, strip@file',
+    'wharf.http.services.fo.failover.errors.status': '500-504',
+    'wharf.http.services.hrw.highestrandomweight.services[0].name': 'live',
+  };
+  const { config } = buildConfiguration([container('web', labels)], options({ registry: new PluginRegistry().register(passive) }));
+  assert.deepEqual(config.problems, []);
+  const services = config.config.http!.services!;
+  assert.deepEqual(services.front, { mirroring: { service: 'fo', mirrorBody: false, maxBodySize: 1024, mirrors: [{ name: 'shadow@file', percent: 10 }], healthCheck: {} } });
+  assert.deepEqual(services.fo, { failover: { service: 'w', fallback: 'spare@file', healthCheck: {}, errors: { status: ['500-504'], maxRequestBodyBytes: -1 } } });
+  assert.deepEqual(services.hrw, { highestRandomWeight: { services: [{ name: 'live', weight: 1 }] } });
+  assert.deepEqual(services.live!.middlewares, ['auth', 'strip@file']);
+  assert.deepEqual(services.w, { weighted: { services: [{ name: 'live', weight: 2 }], sticky: { cookie: { name: 'pin' } } } });
+  assert.equal(services.live!.loadBalancer!.strategy, 'p2c');
+  assert.deepEqual((services.live!.loadBalancer as Record<string, unknown>).passiveHealthCheck, { maxFailedAttempts: 3 });
+  assert.deepEqual(services.live!.loadBalancer!.servers, [{ url: 'http://10.0.0.2:80' }]);
+});
+
+test('docker configuration: a bad strategy or mirror percent disables that service only, naming the label', () => {
+  const labels = {
+    'wharf.http.routers.app.rule': 'Host(`app`)',
+    'wharf.http.routers.app.service': 'live',
+    'wharf.http.services.live.loadbalancer.server.port': '80',
+    'wharf.http.services.odd.loadbalancer.server.port': '80',
+    'wharf.http.services.odd.loadbalancer.strategy': 'fastest',
+    'wharf.http.services.copy.mirroring.service': 'live',
+    'wharf.http.services.copy.mirroring.mirrors[0].name': 'live',
+    'wharf.http.services.copy.mirroring.mirrors[0].percent': '150',
+  };
+  const { config } = buildConfiguration([container('web', labels)], options());
+  const byName = Object.fromEntries(config.problems.map((p) => [`${p.kind}/${p.name}`, p.messages.join('\n')]));
+  assert.match(byName['services/odd'] ?? '', /label wharf\.http\.services\.odd\.loadbalancer\.strategy.*fastest/);
+  assert.match(byName['services/copy'] ?? '', /label wharf\.http\.services\.copy\.mirroring\.mirrors\[0\]\.percent="150": must be <= 100/);
+  assert.deepEqual(Object.keys(byName).sort(), ['services/copy', 'services/odd']);
+  assert.ok(config.config.http!.services!.live);
 });
