@@ -23,7 +23,16 @@ export {
   type CertificateResolverInfo,
   type PemPair,
   type PrimaryHost,
+  type TLSTerminator,
+  type TLSTerminationRequest,
+  type TCPConnection,
+  type ConnectionHandler,
+  type ConnectionMiddleware,
+  type ConnectionPlugin,
+  defineConnectionMiddleware,
 } from './plugin/contract.js';
+/** TLS ClientHello peeking (SNI, ALPN) before a handshake: the TCP router and the TLS plugin read connections with it. */
+export { ClientHelloReader, parseClientHello, type HelloResult } from './entrypoint/client-hello.js';
 export { wrapResponse, ForwardingWriter, type ResponseWriter } from './response-writer.js';
 export { hasRequestBody } from './service/proxy.js';
 export { defineReducer } from './plugin/shared.js';

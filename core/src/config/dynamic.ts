@@ -2,6 +2,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Type, type Static, Duration, Element, MapOf, Secret, Section, StringList } from './schema.js';
 import type { PluginRegistry } from '../plugin/registry.js';
+import { tcpSchema } from './tcp.js';
 
 const RouterTLSSchema = Section(
   Type.Object(
@@ -187,6 +188,7 @@ export function dynamicSchema(registry: PluginRegistry): TSchema {
   const schema = Type.Object(
     {
       ...extraSections,
+      tcp: Type.Optional(tcpSchema(registry)),
       http: Type.Optional(
         Type.Object(
           {
@@ -229,9 +231,9 @@ export interface DynamicConfig {
 export function problemsFromDisabled(disabled: Map<string, { source: string; message: string }[]>, prefix = ''): ElementProblem[] {
   const problems: ElementProblem[] = [];
   for (const [path, issues] of disabled) {
-    const [, kind, ...rest] = path.split('.');
+    const [section, kind, ...rest] = path.split('.');
     problems.push({
-      kind: kind as ElementKind,
+      kind: (section === 'http' ? kind : `${section}${kind![0]!.toUpperCase()}${kind!.slice(1)}`) as ElementKind,
       name: rest.join('.'),
       messages: issues.map((i) => `${prefix}${i.source}: ${i.message}`),
     });
@@ -239,8 +241,9 @@ export function problemsFromDisabled(disabled: Map<string, { source: string; mes
   return problems;
 }
 
-/** The kinds of element a dynamic configuration holds, as in `http.<kind>.<name>`. */
-export type ElementKind = 'routers' | 'services' | 'middlewares' | 'serversTransports';
+type HTTPElementKind = 'routers' | 'services' | 'middlewares' | 'serversTransports';
+/** The kinds of element a dynamic configuration holds: `http.<kind>.<name>`, and `tcp.routers` as `tcpRouters`. */
+export type ElementKind = HTTPElementKind | `tcp${Capitalize<HTTPElementKind>}`;
 
 /** An element a provider could not decode: it is shown as disabled with these messages. */
 export interface ElementProblem {

@@ -1,6 +1,7 @@
 // What happened when a configuration was built: each element beside its status and errors (for the log and API).
 import type { MiddlewareConfig, RouterConfig, ServiceConfig } from './dynamic.js';
 import type { ServersTransport } from '../service/pool.js';
+import type { TCPInfo } from '../tcp/info.js';
 
 export type ElementStatus = 'enabled' | 'disabled' | 'warning';
 
@@ -47,6 +48,8 @@ export interface RuntimeInfo {
   routers: Record<string, RouterInfo>;
   services: Record<string, ServiceInfo>;
   middlewares: Record<string, MiddlewareInfo>;
+  /** TCP routers, services and middlewares; absent when the configuration has none. */
+  tcp?: TCPInfo;
 }
 
 /** Adds an error; `critical` disables the element, otherwise it only warns (Traefik's AddError). */

@@ -17,7 +17,7 @@ export interface FileProviderConfig {
 const EXTENSIONS = new Set(['.yml', '.yaml', '.json']);
 // Quiet time after the last change before the files are read: an editor's save is several writes.
 const SETTLE_MS = 50;
-const KINDS: ElementKind[] = ['routers', 'services', 'middlewares', 'serversTransports'];
+const KINDS = ['routers', 'services', 'middlewares', 'serversTransports'] as const;
 
 export class FileProvider implements Provider {
   readonly name = 'file';

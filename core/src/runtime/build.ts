@@ -23,6 +23,7 @@ import { compileRule, type CompiledRule } from '../router/rule/index.js';
 import { RoutingTable, routerPriority, type RouteEntry } from '../router/table.js';
 import { createLoadBalancerHandler, createWeightedHandler } from '../service/handler.js';
 import type { ClientCertificate, PoolRegistry, ServersTransport } from '../service/pool.js';
+import { buildTCP } from '../tcp/build.js';
 import { Runtime, type RouteTarget } from './runtime.js';
 
 export interface BuildContext {
@@ -40,6 +41,8 @@ export interface BuildContext {
   /** Passive health: a server failed a live request. */
   onServerFailure?: (service: string, url: string, detail: { status?: number; error?: string }) => void;
   generation: number;
+  /** Whether a plugin terminates TLS for TCP routers (EntrypointCapability.terminateTLS). */
+  canTerminateTLS?: boolean;
 }
 
 interface Element<T> {
@@ -77,7 +80,7 @@ class RuntimeBuilder {
   private readonly generationAbort = new AbortController();
   private readonly defaultTransport: ServersTransportConfig;
 
-  constructor(configs: readonly ProviderConfig[], private readonly context: BuildContext) {
+  constructor(private readonly configs: readonly ProviderConfig[], private readonly context: BuildContext) {
     this.info = { generation: context.generation, routers: {}, services: {}, middlewares: {} };
     this.defaultTransport = decode<ServersTransportConfig>(ServersTransportSchema, {}).value;
     for (const { provider, config, problems } of configs) {
@@ -103,7 +106,17 @@ class RuntimeBuilder {
     for (const [key, list] of entries) tables.set(key, new RoutingTable(list));
     this.logProblems();
     const abort = this.generationAbort;
-    return new Runtime(this.info, tables, [() => abort.abort(), ...this.releases]);
+    const tcp = this.buildTCP();
+    return new Runtime(this.info, tables, [() => abort.abort(), ...this.releases], tcp?.entrypoints);
+  }
+
+  /** The TCP side, only when some provider configured `tcp`: without it a generation costs nothing more. */
+  private buildTCP(): ReturnType<typeof buildTCP> | undefined {
+    if (!this.configs.some((c) => c.config.tcp !== undefined || c.problems.some((p) => p.kind.startsWith('tcp')))) return undefined;
+    const { staticConfig, registry, log, shared, canTerminateTLS } = this.context;
+    const tcp = buildTCP(this.configs, { staticConfig, registry, log, shared, signal: this.generationAbort.signal, canTerminateTLS: canTerminateTLS ?? false, http: this.info });
+    this.info.tcp = tcp.info;
+    return tcp;
   }
 
   private collect<T>(kind: ElementKind, provider: string, elements: Record<string, T> | undefined, into: Map<string, Element<T>>): void {

@@ -2,6 +2,7 @@
 import type { Middleware } from '../context.js';
 import type { RuntimeInfo } from '../config/runtime.js';
 import type { RoutingTable } from '../router/table.js';
+import type { TCPEntrypointRoutes } from '../tcp/build.js';
 
 /** What a routing-table entry points at: a router's precompiled chain (middlewares then service). */
 export interface RouteTarget {
@@ -20,7 +21,13 @@ export class Runtime {
     readonly info: RuntimeInfo,
     private readonly tables: ReadonlyMap<string, RoutingTable<RouteTarget>>,
     private readonly releases: Array<() => void>,
+    private readonly tcp?: ReadonlyMap<string, TCPEntrypointRoutes>,
   ) {}
+
+  /** The entrypoint's TCP routers; undefined when it has none (its connections go straight to HTTP). */
+  tcpRoutes(entrypoint: string): TCPEntrypointRoutes | undefined {
+    return this.tcp?.get(entrypoint);
+  }
 
   get generation(): number {
     return this.info.generation;
