@@ -13,6 +13,7 @@ import forwardAuth from '@wharf/plugin-forwardauth';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
 import inFlightReq from '@wharf/plugin-inflightreq';
+import inFlightConn from '@wharf/plugin-inflightconn';
 import ipAllowList, { ipWhiteList } from '@wharf/plugin-ipallowlist';
 import metrics from '@wharf/plugin-metrics';
 import passTLSClientCert from '@wharf/plugin-passtlsclientcert';
@@ -50,6 +51,7 @@ export const builtinPlugins: readonly Plugin[] = [
   circuitBreaker, contentType, grpcWeb,
   compress,
   buffering,
+  inFlightConn,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
