@@ -23,6 +23,7 @@ import {
   type LabelServer,
   type LabelService,
 } from './labels.js';
+import { tcpFromLabels } from './tcp-labels.js';
 import type { RuleTemplate } from './template.js';
 import type { Instance, Workload } from './workload.js';
 
@@ -53,6 +54,9 @@ interface Contribution {
   routers: Record<string, RouterConfig>;
   services: Record<string, ServiceConfig>;
   middlewares: Record<string, MiddlewareConfig>;
+  tcpRouters: Record<string, unknown>;
+  tcpServices: Record<string, unknown>;
+  tcpMiddlewares: Record<string, unknown>;
   problems: ElementProblem[];
   warnings: string[];
   /** `tls.stores.default` from labels (the only TLS part Traefik reads there). */
@@ -93,12 +97,13 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   const own = providerLabels(w, value, options);
   const ready = w.ready || (own.lbswarm && w.virtualIPs.length > 0);
   if (!ready && !options.allowEmptyServices && !own.allowNonRunning) return `not served: ${w.notReady ?? 'not ready'}`;
-  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, problems: [], warnings: [...own.warnings] };
+  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, tcpRouters: {}, tcpServices: {}, tcpMiddlewares: {}, problems: [], warnings: [...own.warnings] };
   c.problems.push(...transports.map((name) => transportInLabels(w, name, prefix)));
   c.problems.push(...layer4Problems(w, others, prefix));
   if (others.tls) addTLS(c, w, others.tls, options);
   const describe = (issue: DecodeIssue) => issueMessage(w.title, issue, w.labels);
   const workloadErrors = [...decoded.issues.map(describe), ...(own.error ? [own.error] : [])];
+  if (others.tcp) addTCP(c, w, others.tcp, { ready, ...own }, options, workloadErrors);
   if (workloadErrors.length > 0) {
     // A label outside every element (enable, docker.*, swarm.*, an unknown namespace) concerns the whole workload,
     // its TLS store included: whether it is served at all is unknown.
@@ -161,12 +166,38 @@ function providerLabels(w: Workload, value: LabelConfig, options: BuildOptions):
 }
 
 /**
- * TCP and UDP labels: one error per workload, reported as a disabled router so it shows in the API (Wharf has no
- * TCP/UDP section there). The name `<workload>.tcp-udp` has a dot, which a label-defined router name cannot
- * have, so it never replaces a real router.
+ * The workload's TCP routers, services and middlewares (see tcp-labels.ts); with a workload-level error (a label
+ * outside every element, contradicting provider labels) none is served and each router shows that error.
+ */
+function addTCP(c: Contribution, w: Workload, tree: TreeObject, context: ServerContext, options: BuildOptions, workloadErrors: readonly string[]): void {
+  const tcp = tcpFromLabels(tree, {
+    name: w.name,
+    title: w.title,
+    labelPrefix: options.labelPrefix,
+    registry: options.registry,
+    labelKey: (written) => labelKey(options.labelPrefix, ['tcp', ...written]),
+    describe: (issue) => issueMessage(w.title, issue, w.labels),
+    addresses: (port) => (context.lbswarm ? virtualIP(w, port, context) : instanceHosts(w, port, context.network, options, c.warnings)),
+    defaultPort: () => defaultPort(w),
+    ready: context.ready,
+  });
+  if (workloadErrors.length > 0) {
+    for (const name of Object.keys(tcp.routers)) c.problems.push({ kind: 'tcpRouters', name, messages: [...workloadErrors] });
+    return;
+  }
+  c.problems.push(...tcp.problems);
+  Object.assign(c.tcpRouters, tcp.routers);
+  Object.assign(c.tcpServices, tcp.services);
+  Object.assign(c.tcpMiddlewares, tcp.middlewares);
+}
+
+/**
+ * UDP labels: one error per workload, reported as a disabled router so it shows in the API (Wharf has no UDP
+ * section there). The name `<workload>.tcp-udp` has a dot, which a label-defined router name cannot have, so it
+ * never replaces a real router.
  */
 function layer4Problems(w: Workload, others: Partial<Record<OtherNamespace, TreeObject>>, prefix: string): ElementProblem[] {
-  const layer4 = (['tcp', 'udp'] as const).filter((n) => others[n] !== undefined);
+  const layer4 = (['udp'] as const).filter((n) => others[n] !== undefined);
   if (layer4.length === 0) return [];
   const labels = layer4.flatMap((n) => labelsUnder(w.labels, `${prefix}.${n}`));
   const protocols = layer4.map((n) => n.toUpperCase()).join(' and ');
@@ -344,19 +375,20 @@ function problem(kind: ElementKind, name: string, message: string): ElementProbl
   return { kind, name, messages: [message] };
 }
 
-type Kind = 'routers' | 'services' | 'middlewares';
+type Kind = 'routers' | 'services' | 'middlewares' | 'tcpRouters' | 'tcpServices' | 'tcpMiddlewares';
+const KINDS = ['routers', 'services', 'middlewares', 'tcpRouters', 'tcpServices', 'tcpMiddlewares'] as const;
 
 /** Where a default-store conflict is reported: a router name no label can produce (it has dots), shown in the API. */
 const TLS_STORE_ELEMENT = 'tls.stores.default';
 
 interface Entry {
-  config: RouterConfig | ServiceConfig | MiddlewareConfig;
+  config: RouterConfig | ServiceConfig | MiddlewareConfig | Record<string, unknown>;
   owners: string[];
 }
 
 /** Merges workloads: identical elements once, replicas' servers together, conflicting definitions disabled. */
 class Merger {
-  private readonly elements: Record<Kind, Map<string, Entry>> = { routers: new Map(), services: new Map(), middlewares: new Map() };
+  private readonly elements: Record<Kind, Map<string, Entry>> = { routers: new Map(), services: new Map(), middlewares: new Map(), tcpRouters: new Map(), tcpServices: new Map(), tcpMiddlewares: new Map() };
   private readonly problems = new Map<string, ElementProblem>();
   private tlsStore?: { config: Record<string, unknown>; owners: string[] };
   private tlsConflict = false;
@@ -364,8 +396,8 @@ class Merger {
   add(c: Contribution): void {
     for (const p of c.problems) this.addProblem(p.kind, p.name, p.messages);
     if (c.tlsStore) this.addTLSStore(c.tlsStore, c.owner);
-    for (const kind of ['routers', 'services', 'middlewares'] as const) {
-      for (const [name, config] of Object.entries(c[kind])) this.addElement(kind, name, structuredClone(config), c.owner);
+    for (const kind of KINDS) {
+      for (const [name, config] of Object.entries(c[kind])) this.addElement(kind, name, structuredClone(config) as Entry['config'], c.owner);
     }
   }
 
@@ -382,7 +414,7 @@ class Merger {
       existing.owners.push(owner);
       return;
     }
-    const singular = kind.slice(0, -1);
+    const singular = kind.startsWith('tcp') ? `TCP ${kind.slice(3, -1).toLowerCase()}` : kind.slice(0, -1);
     this.addProblem(kind, name, [`${singular} ${name} is defined differently by ${existing.owners[0]} and ${owner}; give each its own name or the same labels`]);
   }
 
@@ -403,17 +435,21 @@ class Merger {
 
   result(): Pick<ProviderConfig, 'config' | 'problems'> {
     const http: Record<string, Record<string, unknown>> = {};
-    for (const kind of ['routers', 'services', 'middlewares'] as const) {
+    const tcp: Record<string, Record<string, unknown>> = {};
+    for (const kind of KINDS) {
       const out: Record<string, unknown> = {};
       for (const name of [...this.elements[kind].keys()].sort()) {
         if (this.problems.has(`${kind}/${name}`)) continue; // a problem anywhere disables the element
-        out[name] = kind === 'services' ? withSortedServers(this.elements[kind].get(name)!.config as ServiceConfig) : this.elements[kind].get(name)!.config;
+        const config = this.elements[kind].get(name)!.config;
+        out[name] = kind === 'services' || kind === 'tcpServices' ? withSortedServers(config as ServiceConfig) : config;
       }
-      if (Object.keys(out).length > 0) http[kind] = out;
+      if (Object.keys(out).length === 0) continue;
+      if (kind.startsWith('tcp')) tcp[`${kind[3]!.toLowerCase()}${kind.slice(4)}`] = out;
+      else http[kind] = out;
     }
     const problems = [...this.problems.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
     const tls = this.tlsStore && !this.tlsConflict ? { tls: { stores: { default: this.tlsStore.config } } } : {};
-    return { config: { ...(Object.keys(http).length > 0 && { http }), ...tls }, problems };
+    return { config: { ...(Object.keys(http).length > 0 && { http }), ...(Object.keys(tcp).length > 0 && { tcp }), ...tls }, problems };
   }
 }
 
@@ -424,10 +460,10 @@ function withoutServers(config: Entry['config']): unknown {
   return { ...config, loadBalancer: rest };
 }
 
-/** Replicas' servers, each URL once, in a stable order so equal states give equal snapshots. */
+/** Replicas' servers, each URL (TCP: address) once, in a stable order so equal states give equal snapshots. */
 function withSortedServers(config: ServiceConfig): ServiceConfig {
   const lb = config.loadBalancer;
   if (!lb) return config;
-  const byUrl = new Map(lb.servers.map((s) => [s.url, s]));
+  const byUrl = new Map(lb.servers.map((s) => [s.url ?? (s as unknown as { address: string }).address, s]));
   return { ...config, loadBalancer: { ...lb, servers: [...byUrl.keys()].sort().map((url) => byUrl.get(url)!) } };
 }
