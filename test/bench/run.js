@@ -14,6 +14,7 @@ const SUITES = {
   'docker-rollout': () => import('./docker-rollout.js'),
   middlewares: () => import('./middlewares.js'),
   compress: () => import('./compress.js'),
+  tcp: () => import('./tcp.js'),
 };
 
 async function main(argv) {
