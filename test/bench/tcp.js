@@ -68,7 +68,7 @@ async function reachable(port, timeoutMs = 30_000) {
       await transfer(port, 1);
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`port ${port} does not reach the sink: ${err.message}`);
+      if (Date.now() > deadline) throw new Error(`port ${port} does not reach the sink: ${err.message}`, { cause: err });
       await sleep(100);
     }
   }
