@@ -210,3 +210,84 @@ describe('TCP routers', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('TCP routers behind a PROXY-protocol load balancer, and servers over TLS', { timeout: 60_000 }, () => {
+  let gateway: EmbeddedGateway;
+  let echo: TCPServer;
+  before(async () => {
+    echo = await startEcho('e');
+    gateway = await startGateway({ args: ['--entrypoints.lb.address=127.0.0.1:0', '--entrypoints.lb.proxyProtocol.insecure=true'] });
+  });
+  after(async () => {
+    await gateway.stop();
+    await echo.close();
+  });
+
+  test('ClientIP matches the client the PROXY header announced, and the server is told that client', async () => {
+    gateway.configure(tcpConfig({
+      routers: { office: { rule: 'ClientIP(`203.0.113.0/24`)', service: 'echo' } },
+      services: { echo: { loadBalancer: { servers: [{ address: `127.0.0.1:${echo.port}` }], proxyProtocol: { version: 1 } } } },
+    }));
+    // The echo server sends back what it got: the PROXY header Wharf wrote, then the client's bytes.
+    const echoed = await exchange(gateway.address('lb').port, 'PROXY TCP4 203.0.113.7 127.0.0.1 4321 80\r\nhi');
+    assert.match(echoed, /^e:PROXY TCP4 203\.0\.113\.7 127\.0\.0\.1 4321 \d+\r\nhi$/);
+    // Another announced client matches no TCP router: the connection goes to HTTP, which has no router either.
+    const answer = await exchange(gateway.address('lb').port, 'PROXY TCP4 198.51.100.1 127.0.0.1 4321 80\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(answer, /^HTTP\/1\.1 404/);
+  });
+
+  test('a server with tls: true is reached over TLS, verified against the transport\'s rootCAs', async () => {
+    const ca = await makeCA();
+    const cert = await makeCert(['backend.internal'], { ca });
+    const tlsServer = tls.createServer({ cert: cert.cert, key: cert.key }, (socket) => socket.end(`tls:${socket.servername}`));
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (tlsServer.address() as AddressInfo).port;
+      gateway.configure(tcpConfig({
+        routers: { r: { rule: 'HostSNI(`*`)', service: 's' } },
+        services: { s: { loadBalancer: { servers: [{ address: `127.0.0.1:${port}`, tls: true }], serversTransport: 'internal' } } },
+        serversTransports: { internal: { tls: { serverName: 'backend.internal', rootCAs: [ca.cert] } } },
+      }));
+      assert.equal(await exchange(gateway.address('lb').port, ''), 'tls:backend.internal');
+      // Without the CA the certificate does not verify: the client's connection is closed.
+      gateway.configure(tcpConfig({
+        routers: { r: { rule: 'HostSNI(`*`)', service: 's' } },
+        services: { s: { loadBalancer: { servers: [{ address: `127.0.0.1:${port}`, tls: true }], serversTransport: 'internal' } } },
+        serversTransports: { internal: { tls: { serverName: 'backend.internal' } } },
+      }));
+      assert.equal(await exchange(gateway.address('lb').port, ''), '');
+    } finally {
+      tlsServer.close();
+    }
+  });
+
+  test('an unknown serversTransport, or one whose CA cannot be read, disables the service naming it', () => {
+    gateway.configure(tcpConfig({
+      routers: { a: { rule: 'HostSNI(`*`)', service: 'a' }, b: { rule: 'HostSNI(`*`)', service: 'b', priority: 5 } },
+      services: {
+        a: { loadBalancer: { servers: [{ address: '127.0.0.1:1' }], serversTransport: 'nope' } },
+        b: { loadBalancer: { servers: [{ address: '127.0.0.1:1' }], serversTransport: 'badca' } },
+      },
+      serversTransports: { badca: { tls: { rootCAs: ['/nonexistent/ca.pem'] } } },
+    }));
+    const info = gateway.info.tcp!;
+    assert.match(info.services['a@inline']!.errors!.join(), /serversTransport 'nope@inline' does not exist; define it under tcp\.serversTransports/);
+    assert.match(info.services['b@inline']!.errors!.join(), /serversTransport 'badca@inline' tls\.rootCAs\[0\]/);
+    assert.deepEqual([info.routers['a@inline']!.status, info.routers['b@inline']!.status], ['disabled', 'disabled']);
+  });
+
+  test('a server that cannot be reached: the client\'s connection is closed', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = net.createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const port = (server.address() as AddressInfo).port;
+        server.close(() => resolve(port));
+      });
+    });
+    gateway.configure(tcpConfig({
+      routers: { r: { rule: 'HostSNI(`*`)', service: 's' } },
+      services: { s: { loadBalancer: { servers: [{ address: `127.0.0.1:${closed}` }] } } },
+    }));
+    assert.equal(await exchange(gateway.address('lb').port, 'lost'), '');
+  });
+});
