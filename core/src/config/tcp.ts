@@ -22,7 +22,7 @@ const TCPRouterSchema = Element(
   Type.Object(
     {
       rule: Type.String({ minLength: 1, description: 'Matching rule: HostSNI(`db.example`), HostSNIRegexp, ClientIP, ALPN with && || !; HostSNI(`*`) matches every connection, TLS or not.' }),
-      ruleSyntax: Type.Optional(Type.Union([Type.Literal('v3'), Type.Literal('v2')], { description: 'Accepted for compatibility; TCP rules are read in v3 syntax.' })),
+      ruleSyntax: Type.Optional(Type.Union([Type.Literal('v3'), Type.Literal('v2')], { description: "v3 or Traefik v2's syntax (lists of values in one matcher); default core.defaultRuleSyntax." })),
       entryPoints: Type.Optional(StringList({ description: 'Entrypoints the router listens on; all default entrypoints when empty.' })),
       middlewares: Type.Optional(StringList({ description: 'TCP middlewares applied in order (name or name@provider).' })),
       service: Type.String({ minLength: 1, description: 'TCP service name (name or name@provider).' }),

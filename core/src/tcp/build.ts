@@ -66,8 +66,6 @@ interface Element<T> {
   config: T;
 }
 
-const DEFAULT_RULE_SYNTAX = 'v3';
-
 export function buildTCP(configs: readonly ProviderConfig[], context: TCPBuildContext): TCPGeneration {
   return new TCPBuilder(configs, context).build();
 }
@@ -136,7 +134,7 @@ class TCPBuilder {
     const { config, provider } = router;
     let rule: CompiledTCPRule;
     try {
-      rule = compileTCPRule(config.rule, config.ruleSyntax ?? DEFAULT_RULE_SYNTAX);
+      rule = compileTCPRule(config.rule, config.ruleSyntax ?? this.context.staticConfig.core.defaultRuleSyntax);
     } catch (err) {
       info.priority = tcpRouterPriority(config.priority, config.rule);
       return addError(info, `invalid rule ${JSON.stringify(config.rule)}: ${messageOf(err)}`, true);

@@ -97,11 +97,14 @@ class ConnectionDispatch {
     const timeout = this.options.readTimeoutMs;
     if (timeout > 0) socket.setTimeout(timeout, () => socket.destroy());
     let bytes: Buffer = Buffer.alloc(0);
+    // A client that closes before its first bytes say what it is (or mid-ClientHello) is done.
+    const onEnd = (): void => void socket.destroy();
     const onData = (chunk: Buffer): void => {
       bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk]);
       const hello = bytes[0] === RECORD_HANDSHAKE ? parseClientHello(bytes) : undefined;
       if (hello?.kind === 'more') return;
       socket.off('data', onData);
+      socket.off('end', onEnd);
       socket.pause();
       socket.setTimeout(0);
       socket.unshift(bytes);
@@ -113,6 +116,7 @@ class ConnectionDispatch {
       this.routeTLS({ serverName: (hello.servername ?? '').toLowerCase().replace(/\.$/, ''), clientIP: this.clientIP, alpn: hello.alpn });
     };
     socket.on('data', onData);
+    socket.once('end', onEnd);
   }
 
   private routePlain(): void {

@@ -291,3 +291,61 @@ describe('TCP routers behind a PROXY-protocol load balancer, and servers over TL
     assert.equal(await exchange(gateway.address('lb').port, 'lost'), '');
   });
 });
+
+describe('TCP connection ends', { timeout: 60_000 }, () => {
+  test('after the client half-closes, a server that keeps its side open is closed terminationDelay later', async () => {
+    const sockets = new Set<Socket>();
+    const silent = net.createServer({ allowHalfOpen: true }, (socket) => {
+      sockets.add(socket);
+      socket.resume(); // reads and ignores; never ends its side
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const gateway = await startGateway({ args: ['--entrypoints.tcp.address=127.0.0.1:0'] });
+    try {
+      gateway.configure(tcpConfig({
+        routers: { r: { rule: 'HostSNI(`*`)', service: 's' } },
+        services: { s: { loadBalancer: { servers: [{ address: `127.0.0.1:${(silent.address() as AddressInfo).port}` }], serversTransport: 'quick' } } },
+        serversTransports: { quick: { terminationDelay: '50ms' } },
+      }));
+      // The server never ends its side: only terminationDelay ends the relay, and so the client's connection.
+      assert.equal(await exchange(gateway.address('tcp').port, 'bye'), '');
+    } finally {
+      await gateway.stop();
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
+  test('a stop closes relayed connections once graceTimeOut is over', async () => {
+    const echo = await startEcho('e');
+    const gateway = await startGateway({ args: ['--entrypoints.tcp.address=127.0.0.1:0', '--entrypoints.tcp.transport.lifeCycle.graceTimeOut=200ms'] });
+    gateway.configure(tcpConfig({
+      routers: { r: { rule: 'HostSNI(`*`)', service: 's' } },
+      services: { s: { loadBalancer: { servers: [{ address: `127.0.0.1:${echo.port}` }] } } },
+    }));
+    const socket = net.connect({ host: '127.0.0.1', port: gateway.address('tcp').port });
+    let seen = '';
+    socket.on('data', (c: Buffer) => (seen += c.toString()));
+    socket.on('error', () => undefined);
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write('open');
+    await eventually(() => seen === 'e:open', 'the connection relayed');
+    await gateway.stop();
+    await closed;
+    await echo.close();
+  });
+
+  test('a client that closes before sending anything is let go (peeking entrypoint)', async () => {
+    const gateway = await startGateway({ args: ['--entrypoints.tcp.address=127.0.0.1:0'] });
+    try {
+      // A TLS router turns peeking on: the first bytes are awaited.
+      gateway.configure(tcpConfig({
+        routers: { r: { rule: 'HostSNI(`a.example`)', service: 's', tls: { passthrough: true } } },
+        services: { s: { loadBalancer: { servers: [{ address: '127.0.0.1:1' }] } } },
+      }));
+      assert.equal(await exchange(gateway.address('tcp').port, ''), '');
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
