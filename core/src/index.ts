@@ -48,6 +48,8 @@ export { createLogger, silentLogger, type Logger } from './log.js';
 export { Gateway } from './gateway.js';
 export { startGateway, type StartOptions, type EmbeddedGateway } from './embed.js';
 export type { RuntimeInfo, RouterInfo, ServiceInfo, MiddlewareInfo, ElementStatus } from './config/runtime.js';
+/** What a generation made of the TCP routers, services and middlewares (`RuntimeInfo.tcp`), for the API. */
+export type { TCPInfo, TCPRouterInfo, TCPServiceInfo, TCPMiddlewareInfo } from './tcp/info.js';
 export { qualify } from './runtime/build.js';
 /** Traefik's ipStrategy and IP lists (X-Forwarded-For depth/excludedIPs, CIDR matching, IPv6 subnets), for plugins. */
 export { ipMatcher, parseIPRange, forwardedIPPicker, maskIPv6, checkSourceCriterion, clientIPKey, type ForwardedPicker, type SourceCriterionConfig } from './ip.js';

@@ -14,6 +14,7 @@ export {
   type ServerConfig,
   type ServiceConfig,
 } from '../config/dynamic.js';
+export type { TCPConfig, TCPRouterConfig, TCPServiceConfig, TCPServersTransportConfig, TCPMiddlewareConfig } from '../config/tcp.js';
 export type { PluginRegistry } from '../plugin/registry.js';
 // The rule parser with a grammar of your own (constraints over labels use it).
 export { MatcherSet, RuleSyntaxError, compileExpression, compileRegexp, parseExpression, type Grammar, type MatcherNode } from '../router/rule/index.js';

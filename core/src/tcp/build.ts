@@ -255,8 +255,9 @@ class TCPBuilder {
       const lb = config.loadBalancer;
       const servers = lb.servers.map((s, i) => ({ ...parseServerAddress(s.address, `servers[${i}].address`), tls: s.tls ?? false, address: s.address }));
       let dialer = this.dialer(lb.serversTransport ? qualify(lb.serversTransport, provider) : undefined);
-      // The deprecated service-level fields win over the transport's, as in Traefik.
+      // The deprecated service-level fields win over the transport's, as in Traefik, which warns about them too.
       if (lb.proxyProtocol || lb.terminationDelay !== undefined) {
+        log.warn(`TCP service ${name}: loadBalancer.${lb.proxyProtocol ? 'proxyProtocol' : 'terminationDelay'} is deprecated; set it on a serversTransport (tcp.serversTransports)`);
         dialer = { ...dialer, proxyProtocolVersion: (lb.proxyProtocol?.version as 1 | 2 | undefined) ?? dialer.proxyProtocolVersion, terminationDelayMs: lb.terminationDelay ?? dialer.terminationDelayMs };
       }
       info.serverStatus = Object.fromEntries(lb.servers.map((s) => [s.address, 'UP'] as const));
