@@ -569,3 +569,14 @@ test('docker configuration: tls.stores.default from labels becomes the provider 
     for (const [key, re] of Object.entries(c.problems)) assert.match(got[key]!, re, `${c.desc}: ${key}`);
   }
 });
+
+test('swarm configuration: TCP servers are the tasks on swarm.network, or its VIP with lbswarm', () => {
+  const labels = { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)', 'traefik.tcp.services.db.loadbalancer.server.port': '5432', 'traefik.swarm.network': 'front' };
+  const addresses = (more: Record<string, string>) => {
+    const { config } = buildConfiguration([swarmService('pg', { ...labels, ...more })], options({ provider: 'swarm', labelPrefix: 'traefik' }));
+    assert.deepEqual(config.problems, []);
+    return (config.config.tcp as { services: Record<string, { loadBalancer: { servers: { address: string }[] } }> }).services.db!.loadBalancer.servers.map((s) => s.address);
+  };
+  assert.deepEqual(addresses({}), ['10.2.0.5:5432']);
+  assert.deepEqual(addresses({ 'traefik.swarm.lbswarm': 'true' }), ['10.2.0.100:5432']);
+});
