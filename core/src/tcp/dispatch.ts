@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { TCPConnection, TLSTerminator } from '../plugin/contract.js';
 import { unwrapMappedIPv4 } from '../router/request-facts.js';
 import type { TCPEntrypointRoutes, TCPTarget } from './build.js';
+import { POSTGRES_SSL_REQUEST, POSTGRES_STARTTLS, startsLikePostgres, type PostgresClient } from './postgres.js';
 import type { ConnectionFacts } from './rule.js';
 import type { TCPRouteEntry } from './table.js';
 
@@ -97,10 +98,19 @@ class ConnectionDispatch {
     const timeout = this.options.readTimeoutMs;
     if (timeout > 0) socket.setTimeout(timeout, () => socket.destroy());
     let bytes: Buffer = Buffer.alloc(0);
+    let postgres = false;
     // A client that closes before its first bytes say what it is (or mid-ClientHello) is done.
     const onEnd = (): void => void socket.destroy();
     const onData = (chunk: Buffer): void => {
       bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk]);
+      if (!postgres && this.routes.secure.size > 0 && startsLikePostgres(bytes)) {
+        if (bytes.length < POSTGRES_SSL_REQUEST.length) return;
+        // Traefik's STARTTLS for Postgres: accept the SSLRequest, then route by the ClientHello that follows.
+        postgres = true;
+        socket.write('S');
+        bytes = bytes.subarray(POSTGRES_SSL_REQUEST.length);
+        if (bytes.length === 0) return;
+      }
       const hello = bytes[0] === RECORD_HANDSHAKE ? parseClientHello(bytes) : undefined;
       if (hello?.kind === 'more') return;
       socket.off('data', onData);
@@ -108,6 +118,7 @@ class ConnectionDispatch {
       socket.pause();
       socket.setTimeout(0);
       socket.unshift(bytes);
+      if (postgres) return this.routePostgres(hello);
       if (hello === undefined) return this.routePlain();
       if (hello.kind !== 'hello') {
         this.options.log.debug({ remoteAddress: socket.remoteAddress }, `TCP: dropping connection: ${hello.kind === 'invalid' ? hello.reason : 'not a TLS handshake'}`);
@@ -117,6 +128,15 @@ class ConnectionDispatch {
     };
     socket.on('data', onData);
     socket.once('end', onEnd);
+  }
+
+  /** After a Postgres SSLRequest only TCP routers with tls can take the connection (Traefik's servePostgres). */
+  private routePostgres(hello: ReturnType<typeof parseClientHello> | undefined): void {
+    if (hello?.kind !== 'hello') return void this.socket.destroy();
+    const entry = this.routes.secure.match({ serverName: (hello.servername ?? '').toLowerCase().replace(/\.$/, ''), clientIP: this.clientIP, alpn: hello.alpn });
+    if (!entry) return void this.socket.destroy();
+    if (entry.value.tls === 'passthrough') (this.socket as Socket & PostgresClient)[POSTGRES_STARTTLS] = true;
+    this.serve(entry, hello.servername?.toLowerCase() ?? '');
   }
 
   private routePlain(): void {

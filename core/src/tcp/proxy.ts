@@ -6,6 +6,7 @@ import { Command, INETProtocol, IPv4Address, IPv4ProxyAddress, IPv6Address, IPv6
 import type { Logger } from '../log.js';
 import { proxiedPeer } from '../entrypoint/proxy-protocol.js';
 import { unwrapMappedIPv4 } from '../router/request-facts.js';
+import { POSTGRES_ACCEPT_TLS, POSTGRES_SSL_REQUEST, POSTGRES_STARTTLS, type PostgresClient } from './postgres.js';
 
 /** How a service reaches its servers: a tcp.serversTransports entry, resolved (milliseconds, PEM read). */
 export interface TCPDialer {
@@ -62,9 +63,27 @@ export function relay(client: Socket, target: TCPServerTarget, dialer: TCPDialer
     if (refusal) return onServerError(new Error(refusal));
     if (dialer.keepAliveMs > 0) server.setKeepAlive(true, dialer.keepAliveMs);
     if (dialer.proxyProtocolVersion) server.write(proxyHeader(client, dialer.proxyProtocolVersion));
-    pipeHalf(client, server, dialer.terminationDelayMs);
-    pipeHalf(server, client, dialer.terminationDelayMs);
-    client.resume();
+    const start = (): void => {
+      pipeHalf(client, server, dialer.terminationDelayMs);
+      pipeHalf(server, client, dialer.terminationDelayMs);
+      client.resume();
+    };
+    if ((client as Socket & PostgresClient)[POSTGRES_STARTTLS]) askPostgresForTLS(server, start, onServerError);
+    else start();
+  });
+}
+
+/**
+ * Postgres STARTTLS with passthrough: the client's SSLRequest was answered by Wharf, so the server is asked the same
+ * way and its `S` dropped before the client's ClientHello goes through (Traefik's postgresConn).
+ */
+function askPostgresForTLS(server: Socket, start: () => void, fail: (err: Error) => void): void {
+  server.write(POSTGRES_SSL_REQUEST);
+  server.once('data', (chunk: Buffer) => {
+    if (chunk[0] !== POSTGRES_ACCEPT_TLS) return fail(new Error('the Postgres server refused TLS (no S to the SSLRequest)'));
+    server.pause();
+    if (chunk.length > 1) server.unshift(chunk.subarray(1));
+    start();
   });
 }
 

@@ -349,3 +349,49 @@ describe('TCP connection ends', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('Postgres STARTTLS', { timeout: 60_000 }, () => {
+  const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]);
+
+  /** Sends the SSLRequest, expects `S`, then handshakes TLS on the same connection and reads until the end. */
+  function postgresClient(port: number, servername: string, ca: string): Promise<{ cn: string; text: string }> {
+    return new Promise((resolve, reject) => {
+      const raw = net.connect({ host: '127.0.0.1', port }, () => raw.write(SSL_REQUEST));
+      raw.once('data', (reply: Buffer) => {
+        if (reply.toString() !== 'S') return reject(new Error(`expected S, got ${JSON.stringify(reply.toString())}`));
+        const secured = tls.connect({ socket: raw, servername, ca }, () => secured.write('startup'));
+        let text = '';
+        secured.on('data', (c: Buffer) => (text += c.toString()));
+        secured.on('end', () => resolve({ cn: String(secured.getPeerCertificate().subject.CN), text }));
+        secured.on('error', reject);
+      });
+      raw.on('error', reject);
+    });
+  }
+
+  test('passthrough: Wharf answers the SSLRequest, routes by SNI and asks the server for TLS the same way', async () => {
+    const ca = await makeCA();
+    const cert = await makeCert(['pg.example'], { ca });
+    // A Postgres-like server: `S` to the SSLRequest, then TLS; answers what the client sent first.
+    const server = net.createServer((socket) => {
+      socket.once('data', (request: Buffer) => {
+        assert.deepEqual(request, SSL_REQUEST);
+        socket.write('S');
+        const secured = new tls.TLSSocket(socket, { isServer: true, cert: cert.cert, key: cert.key });
+        secured.once('data', (c: Buffer) => secured.end(`server got ${c.toString()}`));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const gateway = await startGateway({ args: ['--entrypoints.pg.address=127.0.0.1:0'] });
+    try {
+      gateway.configure(tcpConfig({
+        routers: { pg: { rule: 'HostSNI(`pg.example`)', service: 'pg', tls: { passthrough: true } } },
+        services: { pg: { loadBalancer: { servers: [{ address: `127.0.0.1:${(server.address() as AddressInfo).port}` }] } } },
+      }));
+      assert.deepEqual(await postgresClient(gateway.address('pg').port, 'pg.example', ca.cert), { cn: 'pg.example', text: 'server got startup' });
+    } finally {
+      await gateway.stop();
+      server.close();
+    }
+  });
+});

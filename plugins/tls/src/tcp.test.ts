@@ -43,7 +43,7 @@ describe('TCP routers with TLS terminated by Wharf', { timeout: 60_000 }, () => 
 
   before(async () => {
     ca = await makeCA();
-    const cert = await makeCert(['redis.test', 'www.test', 'locked.test'], { ca });
+    const cert = await makeCert(['redis.test', 'www.test', 'locked.test', 'pg.test'], { ca });
     redis = await startRedis();
     echo = net.createServer((socket) => {
       socket.write('echo:');
@@ -62,6 +62,7 @@ describe('TCP routers with TLS terminated by Wharf', { timeout: 60_000 }, () => 
         routers: {
           redis: { rule: 'HostSNI(`redis.test`)', service: 'redis', tls: {} },
           locked: { rule: 'HostSNI(`locked.test`)', service: 'echo', tls: { options: 'old' } },
+          pg: { rule: 'HostSNI(`pg.test`)', service: 'echo', tls: {} },
           plain: { rule: 'HostSNI(`*`)', service: 'echo' },
         },
         services: {
@@ -121,6 +122,28 @@ describe('TCP routers with TLS terminated by Wharf', { timeout: 60_000 }, () => 
       socket.on('error', reject);
     });
     assert.equal(echoed, 'echo:plain bytes');
+  });
+
+  test('Postgres STARTTLS: the SSLRequest is answered, TLS terminated, the server gets the plain protocol', async () => {
+    const port = gateway.address('edge').port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const raw = net.connect({ host: '127.0.0.1', port }, () => raw.write(Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])));
+      raw.once('data', (reply: Buffer) => {
+        assert.equal(reply.toString(), 'S');
+        const secured = tls.connect({ socket: raw, servername: 'pg.test', ca: ca.cert }, () => secured.write('startup'));
+        let text = '';
+        secured.on('data', (c: Buffer) => {
+          text += c.toString();
+          if (text === 'echo:startup') {
+            secured.destroy();
+            resolve(text);
+          }
+        });
+        secured.on('error', reject);
+      });
+      raw.on('error', reject);
+    });
+    assert.equal(answer, 'echo:startup');
   });
 
   test('a TCP TLS router shows up enabled in the runtime information', () => {
