@@ -75,6 +75,20 @@ describe('TCP routers', { timeout: 60_000 }, () => {
     assert.equal(gateway.info.tcp?.routers['echo@inline']?.priority, -1);
   });
 
+  test('a non-TLS HostSNI(`*`) router takes plain HTTP connections too when no HTTPS router shares the entrypoint (Traefik\'s fast path)', async () => {
+    gateway.configure(tcpConfig(
+      {
+        routers: { echo: { entryPoints: ['tcp'], rule: 'HostSNI(`*`)', service: 'echo' } },
+        services: { echo: { loadBalancer: { servers: [{ address: `127.0.0.1:${a.port}` }] } } },
+      },
+      {
+        routers: { site: { entryPoints: ['tcp'], rule: 'PathPrefix(`/`)', service: 'site' } },
+        services: { site: { loadBalancer: { servers: [{ url: web.url }] } } },
+      },
+    ));
+    assert.equal(await exchange(gateway.address('tcp').port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 'a:GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  });
+
   test('weighted services share connections by weight', async () => {
     gateway.configure(tcpConfig({
       routers: { echo: { entryPoints: ['tcp'], rule: 'HostSNI(`*`)', service: 'split' } },
