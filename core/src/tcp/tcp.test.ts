@@ -141,6 +141,7 @@ describe('TCP routers', { timeout: 60_000 }, () => {
         badRule: { entryPoints: ['tcp'], rule: 'Host(`x`)', service: 'a' },
         sniNoTLS: { entryPoints: ['tcp'], rule: 'HostSNI(`db.example`)', service: 'a' },
         noService: { entryPoints: ['tcp'], rule: 'HostSNI(`*`)', service: 'missing' },
+        resolver: { entryPoints: ['tcp'], rule: 'HostSNI(`db.example`)', service: 'a', tls: { passthrough: true, certResolver: 'le' } },
       },
       services: {
         a: { loadBalancer: { servers: [{ address: `127.0.0.1:${a.port}` }] } },
@@ -155,6 +156,8 @@ describe('TCP routers', { timeout: 60_000 }, () => {
     assert.match(info.routers['badRule@inline']!.errors!.join(), /invalid rule.*Host/);
     assert.match(info.routers['sniNoTLS@inline']!.errors!.join(), /HostSNI matcher, but no tls/);
     assert.match(info.routers['noService@inline']!.errors!.join(), /service 'missing@inline' does not exist/);
+    assert.equal(info.routers['resolver@inline']?.status, 'warning');
+    assert.match(info.routers['resolver@inline']!.errors!.join(), /tls\.certResolver and tls\.domains: certificates are not ordered for TCP routers yet/);
     assert.equal(info.services['badAddress@inline']?.status, 'enabled'); // not used by a router: not built
     assert.equal(await exchange(gateway.address('tcp').port, 'still'), 'a:still');
   });
