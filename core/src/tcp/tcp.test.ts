@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
-import { eventually, makeCA, makeCert, request, startBackend, type Backend } from '@wharf/test-helpers';
+import { eventually, makeCA, makeCert, request, startBackend, tempDir, type Backend } from '@wharf/test-helpers';
 import { startGateway, type EmbeddedGateway } from '../embed.js';
 
 interface TCPServer {
@@ -409,6 +409,34 @@ describe('Postgres STARTTLS', { timeout: 60_000 }, () => {
     } finally {
       await gateway.stop();
       server.close();
+    }
+  });
+});
+
+describe('TCP configuration from a file', { timeout: 60_000 }, () => {
+  test('a YAML file\'s tcp section serves, and its bad element is disabled with the file and field named', async () => {
+    const echo = await startEcho('f');
+    const dir = tempDir('wharf-tcp-');
+    const file = dir.write('dynamic.yml', [
+      'tcp:',
+      '  routers:',
+      '    echo: { rule: "HostSNI(`*`)", service: echo }',
+      '    broken: { rule: "HostSNI(`*`)", service: echo, tls: { passthrough: maybe } }',
+      '  services:',
+      `    echo: { loadBalancer: { servers: [{ address: "127.0.0.1:${echo.port}" }] } }`,
+      '',
+    ].join('\n'));
+    const gateway = await startGateway({ args: ['--entrypoints.tcp.address=127.0.0.1:0', `--providers.file.filename=${file}`] });
+    try {
+      await eventually(() => gateway.info.tcp?.routers['echo@file']?.status === 'enabled', 'the file loaded');
+      assert.equal(await exchange(gateway.address('tcp').port, 'from a file'), 'f:from a file');
+      const broken = gateway.info.tcp!.routers['broken@file']!;
+      assert.equal(broken.status, 'disabled');
+      assert.match(broken.errors!.join(), /dynamic\.yml: tcp\.routers\.broken\.tls\.passthrough: .*"maybe"/);
+    } finally {
+      await gateway.stop();
+      await echo.close();
+      dir.remove();
     }
   });
 });
