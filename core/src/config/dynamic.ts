@@ -2,7 +2,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Type, type Static, Duration, Element, MapOf, Secret, Section, StringList } from './schema.js';
 import type { PluginRegistry } from '../plugin/registry.js';
-import { tcpSchema } from './tcp.js';
+import { tcpSchema, type TCPElementKind } from './tcp.js';
 
 const RouterTLSSchema = Section(
   Type.Object(
@@ -233,7 +233,7 @@ export function problemsFromDisabled(disabled: Map<string, { source: string; mes
   for (const [path, issues] of disabled) {
     const [section, kind, ...rest] = path.split('.');
     problems.push({
-      kind: (section === 'http' ? kind : `${section}${kind![0]!.toUpperCase()}${kind!.slice(1)}`) as ElementKind,
+      kind: (section === 'http' ? kind : `${section}.${kind}`) as ElementKind,
       name: rest.join('.'),
       messages: issues.map((i) => `${prefix}${i.source}: ${i.message}`),
     });
@@ -241,9 +241,8 @@ export function problemsFromDisabled(disabled: Map<string, { source: string; mes
   return problems;
 }
 
-type HTTPElementKind = 'routers' | 'services' | 'middlewares' | 'serversTransports';
-/** The kinds of element a dynamic configuration holds: `http.<kind>.<name>`, and `tcp.routers` as `tcpRouters`. */
-export type ElementKind = HTTPElementKind | `tcp${Capitalize<HTTPElementKind>}`;
+/** The kinds of element a dynamic configuration holds, as in `http.<kind>.<name>` (`tcp.routers` for `tcp.routers.<name>`). */
+export type ElementKind = 'routers' | 'services' | 'middlewares' | 'serversTransports' | TCPElementKind;
 
 /** An element a provider could not decode: it is shown as disabled with these messages. */
 export interface ElementProblem {

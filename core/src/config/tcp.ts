@@ -144,3 +144,6 @@ export interface TCPConfig {
   middlewares?: Record<string, TCPMiddlewareConfig>;
   serversTransports?: Record<string, TCPServersTransportConfig>;
 }
+
+/** Problems of `tcp.<kind>.<name>` elements are reported with these kinds. */
+export type TCPElementKind = 'tcp.routers' | 'tcp.services' | 'tcp.middlewares' | 'tcp.serversTransports';

@@ -112,7 +112,7 @@ class RuntimeBuilder {
 
   /** The TCP side, only when some provider configured `tcp`: without it a generation costs nothing more. */
   private buildTCP(): ReturnType<typeof buildTCP> | undefined {
-    if (!this.configs.some((c) => c.config.tcp !== undefined || c.problems.some((p) => p.kind.startsWith('tcp')))) return undefined;
+    if (!this.configs.some((c) => c.config.tcp !== undefined || c.problems.some((p) => p.kind.startsWith('tcp.')))) return undefined;
     const { staticConfig, registry, log, shared, canTerminateTLS } = this.context;
     const tcp = buildTCP(this.configs, { staticConfig, registry, log, shared, signal: this.generationAbort.signal, canTerminateTLS: canTerminateTLS ?? false, http: this.info });
     this.info.tcp = tcp.info;

@@ -123,10 +123,10 @@ class TCPBuilder {
   private recordProblem(provider: string, kind: string, name: string, messages: string[]): void {
     const qualified = qualify(name, provider);
     const base = { name: qualified, provider, status: 'disabled' as const, errors: messages };
-    if (kind === 'tcpRouters') this.info.routers[qualified] = { ...base, entryPoints: [], middlewares: [] };
-    else if (kind === 'tcpServices') this.info.services[qualified] = { ...base, usedBy: [] };
-    else if (kind === 'tcpMiddlewares') this.info.middlewares[qualified] = { ...base, usedBy: [] };
-    else if (kind === 'tcpServersTransports') this.invalidTransports.set(qualified, messages);
+    if (kind === 'tcp.routers') this.info.routers[qualified] = { ...base, entryPoints: [], middlewares: [] };
+    else if (kind === 'tcp.services') this.info.services[qualified] = { ...base, usedBy: [] };
+    else if (kind === 'tcp.middlewares') this.info.middlewares[qualified] = { ...base, usedBy: [] };
+    else if (kind === 'tcp.serversTransports') this.invalidTransports.set(qualified, messages);
   }
 
   private buildRouter(router: Element<TCPRouterConfig>, tables: Map<string, { plain: TCPRouteEntry<TCPTarget>[]; secure: TCPRouteEntry<TCPTarget>[] }>): void {

@@ -148,7 +148,7 @@ describe('TCP routers', { timeout: 60_000 }, () => {
         badAddress: { loadBalancer: { servers: [{ address: 'no-port' }] } },
       },
     }));
-    assert.deepEqual(decoded.problems.map((p) => `${p.kind}/${p.name}`), ['tcpRouters/typo']);
+    assert.deepEqual(decoded.problems.map((p) => `${p.kind}/${p.name}`), ['tcp.routers/typo']);
     const info = gateway.info.tcp!;
     assert.equal(info.routers['good@inline']?.status, 'enabled');
     assert.equal(info.routers['typo@inline']?.status, 'disabled');

@@ -61,6 +61,6 @@ test('an invalid range disables the middleware and its router, naming the field'
 
 test('the HTTP options (rejectStatusCode, ipStrategy) are not TCP options', () => {
   const decoded = gateway.configure({ tcp: { middlewares: { allow: { ipAllowList: { sourceRange: ['127.0.0.1'], rejectStatusCode: 404 } } } } });
-  assert.deepEqual(decoded.problems.map((p) => `${p.kind}/${p.name}`), ['tcpMiddlewares/allow']);
+  assert.deepEqual(decoded.problems.map((p) => `${p.kind}/${p.name}`), ['tcp.middlewares/allow']);
   assert.match(decoded.problems[0]!.messages.join(), /rejectStatusCode/);
 });

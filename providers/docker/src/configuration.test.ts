@@ -439,8 +439,8 @@ test('docker configuration: TCP labels become the tcp section with Traefik\'s de
       http: undefined,
       tcp: { routers: { ok: { rule: 'HostSNI(`*`)', service: 'cache' } }, services: { cache: { loadBalancer: { servers: [{ address: '10.0.0.2:6379' }] } } } },
       problems: {
-        'tcpRouters/db': /label traefik\.tcp\.routers\.db\.priorty="3": unknown field 'priorty'/,
-        'tcpServices/bad': /label traefik\.tcp\.services\.bad\.loadbalancer\.server\.port: expected a whole number \(got "sixty"\)/,
+        'tcp.routers/db': /label traefik\.tcp\.routers\.db\.priorty="3": unknown field 'priorty'/,
+        'tcp.services/bad': /label traefik\.tcp\.services\.bad\.loadbalancer\.server\.port: expected a whole number \(got "sixty"\)/,
       },
     },
     {
@@ -448,14 +448,14 @@ test('docker configuration: TCP labels become the tcp section with Traefik\'s de
       workloads: [container('web', { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)', 'traefik.tcp.services.a.loadbalancer.server.port': '1', 'traefik.tcp.services.b.loadbalancer.server.port': '2' })],
       http: undefined,
       tcp: { services: { a: { loadBalancer: { servers: [{ address: '10.0.0.2:1' }] } }, b: { loadBalancer: { servers: [{ address: '10.0.0.2:2' }] } } } },
-      problems: { 'tcpRouters/db': /TCP router db names no service and container "web" defines 2 TCP services \(a, b\); set traefik\.tcp\.routers\.db\.service/ },
+      problems: { 'tcp.routers/db': /TCP router db names no service and container "web" defines 2 TCP services \(a, b\); set traefik\.tcp\.routers\.db\.service/ },
     },
     {
       desc: 'several exposed ports and no server.port: the service says which label to set',
       workloads: [container('web', { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)' }, { ports: [80, 443] })],
       http: undefined,
       tcp: { routers: { db: { rule: 'HostSNI(`*`)', service: 'web' } } },
-      problems: { 'tcpServices/web': /exposes several ports \(80, 443\).*set traefik\.tcp\.services\.web\.loadbalancer\.server\.port/ },
+      problems: { 'tcp.services/web': /exposes several ports \(80, 443\).*set traefik\.tcp\.services\.web\.loadbalancer\.server\.port/ },
     },
     {
       desc: 'a UDP-only container with an invalid value: still one report, nothing decoded',

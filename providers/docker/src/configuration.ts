@@ -54,9 +54,9 @@ interface Contribution {
   routers: Record<string, RouterConfig>;
   services: Record<string, ServiceConfig>;
   middlewares: Record<string, MiddlewareConfig>;
-  tcpRouters: Record<string, unknown>;
-  tcpServices: Record<string, unknown>;
-  tcpMiddlewares: Record<string, unknown>;
+  'tcp.routers': Record<string, unknown>;
+  'tcp.services': Record<string, unknown>;
+  'tcp.middlewares': Record<string, unknown>;
   problems: ElementProblem[];
   warnings: string[];
   /** `tls.stores.default` from labels (the only TLS part Traefik reads there). */
@@ -97,7 +97,7 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   const own = providerLabels(w, value, options);
   const ready = w.ready || (own.lbswarm && w.virtualIPs.length > 0);
   if (!ready && !options.allowEmptyServices && !own.allowNonRunning) return `not served: ${w.notReady ?? 'not ready'}`;
-  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, tcpRouters: {}, tcpServices: {}, tcpMiddlewares: {}, problems: [], warnings: [...own.warnings] };
+  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, 'tcp.routers': {}, 'tcp.services': {}, 'tcp.middlewares': {}, problems: [], warnings: [...own.warnings] };
   c.problems.push(...transports.map((name) => transportInLabels(w, name, prefix)));
   c.problems.push(...layer4Problems(w, others, prefix));
   if (others.tls) addTLS(c, w, others.tls, options);
@@ -182,13 +182,13 @@ function addTCP(c: Contribution, w: Workload, tree: TreeObject, context: ServerC
     ready: context.ready,
   });
   if (workloadErrors.length > 0) {
-    for (const name of Object.keys(tcp.routers)) c.problems.push({ kind: 'tcpRouters', name, messages: [...workloadErrors] });
+    for (const name of Object.keys(tcp.routers)) c.problems.push({ kind: 'tcp.routers', name, messages: [...workloadErrors] });
     return;
   }
   c.problems.push(...tcp.problems);
-  Object.assign(c.tcpRouters, tcp.routers);
-  Object.assign(c.tcpServices, tcp.services);
-  Object.assign(c.tcpMiddlewares, tcp.middlewares);
+  Object.assign(c['tcp.routers'], tcp.routers);
+  Object.assign(c['tcp.services'], tcp.services);
+  Object.assign(c['tcp.middlewares'], tcp.middlewares);
 }
 
 /**
@@ -375,8 +375,8 @@ function problem(kind: ElementKind, name: string, message: string): ElementProbl
   return { kind, name, messages: [message] };
 }
 
-type Kind = 'routers' | 'services' | 'middlewares' | 'tcpRouters' | 'tcpServices' | 'tcpMiddlewares';
-const KINDS = ['routers', 'services', 'middlewares', 'tcpRouters', 'tcpServices', 'tcpMiddlewares'] as const;
+type Kind = 'routers' | 'services' | 'middlewares' | 'tcp.routers' | 'tcp.services' | 'tcp.middlewares';
+const KINDS = ['routers', 'services', 'middlewares', 'tcp.routers', 'tcp.services', 'tcp.middlewares'] as const;
 
 /** Where a default-store conflict is reported: a router name no label can produce (it has dots), shown in the API. */
 const TLS_STORE_ELEMENT = 'tls.stores.default';
@@ -388,7 +388,7 @@ interface Entry {
 
 /** Merges workloads: identical elements once, replicas' servers together, conflicting definitions disabled. */
 class Merger {
-  private readonly elements: Record<Kind, Map<string, Entry>> = { routers: new Map(), services: new Map(), middlewares: new Map(), tcpRouters: new Map(), tcpServices: new Map(), tcpMiddlewares: new Map() };
+  private readonly elements: Record<Kind, Map<string, Entry>> = { routers: new Map(), services: new Map(), middlewares: new Map(), 'tcp.routers': new Map(), 'tcp.services': new Map(), 'tcp.middlewares': new Map() };
   private readonly problems = new Map<string, ElementProblem>();
   private tlsStore?: { config: Record<string, unknown>; owners: string[] };
   private tlsConflict = false;
@@ -414,7 +414,7 @@ class Merger {
       existing.owners.push(owner);
       return;
     }
-    const singular = kind.startsWith('tcp') ? `TCP ${kind.slice(3, -1).toLowerCase()}` : kind.slice(0, -1);
+    const singular = kind.replace('tcp.', 'TCP ').slice(0, -1);
     this.addProblem(kind, name, [`${singular} ${name} is defined differently by ${existing.owners[0]} and ${owner}; give each its own name or the same labels`]);
   }
 
@@ -441,10 +441,10 @@ class Merger {
       for (const name of [...this.elements[kind].keys()].sort()) {
         if (this.problems.has(`${kind}/${name}`)) continue; // a problem anywhere disables the element
         const config = this.elements[kind].get(name)!.config;
-        out[name] = kind === 'services' || kind === 'tcpServices' ? withSortedServers(config as ServiceConfig) : config;
+        out[name] = kind === 'services' || kind === 'tcp.services' ? withSortedServers(config as ServiceConfig) : config;
       }
       if (Object.keys(out).length === 0) continue;
-      if (kind.startsWith('tcp')) tcp[`${kind[3]!.toLowerCase()}${kind.slice(4)}`] = out;
+      if (kind.startsWith('tcp.')) tcp[kind.slice('tcp.'.length)] = out;
       else http[kind] = out;
     }
     const problems = [...this.problems.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));

@@ -88,23 +88,23 @@ export function tcpFromLabels(tree: TreeObject, context: TCPLabelContext): TCPCo
   const c: TCPContribution = { routers: {}, services: {}, middlewares: {}, problems: [] };
   const prefix = `${context.labelPrefix}.tcp`;
   if (Object.keys(tree).some((k) => k.toLowerCase() === 'serverstransports')) {
-    c.problems.push({ kind: 'tcpServersTransports', name: context.name, messages: [`${context.title}: ${prefix}.serversTransports.* labels: serversTransports cannot be defined in labels; define them in a file (providers.file) under tcp.serversTransports`] });
+    c.problems.push({ kind: 'tcp.serversTransports', name: context.name, messages: [`${context.title}: ${prefix}.serversTransports.* labels: serversTransports cannot be defined in labels; define them in a file (providers.file) under tcp.serversTransports`] });
     for (const key of Object.keys(tree)) if (key.toLowerCase() === 'serverstransports') delete tree[key];
   }
   const decoded = decode<TCPLabels>(tcpLabelSchema(context.registry), tree, { describe: (written) => context.labelKey(written) });
   if (decoded.issues.length > 0) {
     // A label outside every element (`tcp.routerz…`): which TCP elements are meant is unknown, so none is served.
-    c.problems.push({ kind: 'tcpRouters', name: `${context.name}.tcp`, messages: decoded.issues.map(context.describe) });
+    c.problems.push({ kind: 'tcp.routers', name: `${context.name}.tcp`, messages: decoded.issues.map(context.describe) });
     return c;
   }
   for (const [path, issues] of decoded.disabled) {
     const [kind, ...name] = path.split('.');
-    c.problems.push({ kind: `tcp${kind![0]!.toUpperCase()}${kind!.slice(1)}` as ElementProblem['kind'], name: name.join('.'), messages: issues.map(context.describe) });
+    c.problems.push({ kind: `tcp.${kind}` as ElementProblem['kind'], name: name.join('.'), messages: issues.map(context.describe) });
   }
   const labels = decoded.value ?? {};
   Object.assign(c.middlewares, labels.middlewares);
   const services = { ...labels.services };
-  const disabledServices = new Set(c.problems.filter((p) => p.kind === 'tcpServices').map((p) => p.name));
+  const disabledServices = new Set(c.problems.filter((p) => p.kind === 'tcp.services').map((p) => p.name));
   const routers = Object.entries(labels.routers ?? {});
   // Traefik adds a service named after the workload when routers exist and no service is labelled.
   if (Object.keys(services).length === 0 && disabledServices.size === 0 && routers.length > 0) services[context.name] = { loadBalancer: {} };
@@ -113,7 +113,7 @@ export function tcpFromLabels(tree: TreeObject, context: TCPLabelContext): TCPCo
   for (const [name, router] of routers) {
     if (router.service === undefined) {
       if (serviceNames.length !== 1) {
-        c.problems.push({ kind: 'tcpRouters', name, messages: [`${context.title}: TCP router ${name} names no service and ${context.title} defines ${serviceNames.length} TCP services (${serviceNames.join(', ')}); set ${prefix}.routers.${name}.service`] });
+        c.problems.push({ kind: 'tcp.routers', name, messages: [`${context.title}: TCP router ${name} names no service and ${context.title} defines ${serviceNames.length} TCP services (${serviceNames.join(', ')}); set ${prefix}.routers.${name}.service`] });
         continue;
       }
       c.routers[name] = { ...router, service: serviceNames[0] };
@@ -127,11 +127,11 @@ function addService(c: TCPContribution, name: string, service: TCPLabelService, 
   if (!context.ready) return void (c.services[name] = { loadBalancer: { ...loadBalancer, servers: [] } });
   const port = server.port ?? context.defaultPort();
   if (typeof port === 'string') {
-    c.problems.push({ kind: 'tcpServices', name, messages: [`${port}; set ${context.labelPrefix}.tcp.services.${name}.loadbalancer.server.port`] });
+    c.problems.push({ kind: 'tcp.services', name, messages: [`${port}; set ${context.labelPrefix}.tcp.services.${name}.loadbalancer.server.port`] });
     return;
   }
   const addresses = context.addresses(port);
-  if (typeof addresses === 'string') return void c.problems.push({ kind: 'tcpServices', name, messages: [addresses] });
+  if (typeof addresses === 'string') return void c.problems.push({ kind: 'tcp.services', name, messages: [addresses] });
   const servers = [...new Set(addresses)].sort().map((address) => ({ address, ...(server.tls !== undefined && { tls: server.tls }) }));
   c.services[name] = { loadBalancer: { ...loadBalancer, servers } };
 }
