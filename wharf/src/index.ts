@@ -59,7 +59,7 @@ export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, 
 
 /** What Traefik stacks may carry that Wharf does not run yet, with the reason (`wharf --help`, README). */
 export const UNSUPPORTED: readonly string[] = [
-  'UDP routers and services (udp.*, `:N/udp` entrypoints): issue #21; their labels are reported as errors of their own and leave other routers serving. For TCP routers: certResolver (ACME) ordering for their domains and TCP health checks (issue #21).',
+  'For TCP routers (tcp.*): certResolver (ACME) ordering for their domains, and health checks (loadBalancer.healthCheck): issue #21.',
   'HTTP/2 and gRPC upstreams (h2c:// servers, h2 to HTTPS servers), and so the grpcWeb middleware: issue #18.',
   'Services of kind mirroring and failover, load-balancer strategies other than round-robin, weighted.sticky and passiveHealthCheck: issue #18.',
   'Tracing (OpenTelemetry) and OTLP export of metrics and logs: issue #20; Prometheus metrics work, with Traefik\'s names under --metrics.prometheus.names=traefik.',
