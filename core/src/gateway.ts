@@ -8,7 +8,7 @@ import { staticSchema, type StaticConfig } from './config/static.js';
 import { Entrypoint } from './entrypoint/entrypoint.js';
 import { messageOf } from './errors.js';
 import type { Logger } from './log.js';
-import type { Plugin, PluginEvents, PluginHost, PrimaryHost, RouterInstrumentation, ServerFactory, SharedState } from './plugin/contract.js';
+import type { Plugin, PluginEvents, PluginHost, PrimaryHost, RouterInstrumentation, ServerFactory, SharedState, TLSTerminator } from './plugin/contract.js';
 import { pluginSection, type PluginRegistry } from './plugin/registry.js';
 import type { Provider } from './provider/provider.js';
 import { ConfigWatcher } from './provider/watcher.js';
@@ -55,6 +55,7 @@ export class Gateway extends EventEmitter {
   private watcher: ConfigWatcher | undefined;
   private readonly latest = new Map<string, ProviderConfig>();
   private readonly serverFactories = new Map<string, ServerFactory>();
+  private tlsTerminator: TLSTerminator | undefined;
   private readonly dynamicListeners: Array<{ key: string; plugin: string; listener: (sections: ReadonlyArray<{ provider: string; value: unknown }>) => void }> = [];
   readonly health: HealthRegistry;
   private runtime: Runtime;
@@ -111,6 +112,7 @@ export class Gateway extends EventEmitter {
         dispatch: createDispatch({ entrypoint: name, current: () => this.runtime, sanitizePath: config.http.sanitizePath }),
         log: this.log,
         createServer: this.serverFactories.get(name),
+        tcp: { routes: () => this.runtime.tcpRoutes(name), terminator: () => this.tlsTerminator },
       });
       this.entrypoints.set(name, entrypoint);
     }
@@ -208,6 +210,7 @@ export class Gateway extends EventEmitter {
       onServerFailure: (service, url, detail) => this.emit('upstreamFailure', { service, url, ...detail }),
       generation: this.generation++,
       instrumentations: this.instrumentations,
+      canTerminateTLS: this.tlsTerminator !== undefined,
     });
   }
 
@@ -259,6 +262,10 @@ export class Gateway extends EventEmitter {
         serve: (entrypoint, factory) => {
           if (this.serverFactories.has(entrypoint)) throw new Error(`entrypoint ${entrypoint} is already served by another plugin`);
           this.serverFactories.set(entrypoint, factory);
+        },
+        terminateTLS: (terminator) => {
+          if (this.tlsTerminator) throw new Error(`plugin ${plugin.name}: another plugin already terminates TLS for TCP routers`);
+          this.tlsTerminator = terminator;
         },
       },
       routers: {

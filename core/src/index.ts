@@ -27,7 +27,16 @@ export {
   type CertificateResolverInfo,
   type PemPair,
   type PrimaryHost,
+  type TLSTerminator,
+  type TLSTerminationRequest,
+  type TCPConnection,
+  type ConnectionHandler,
+  type ConnectionMiddleware,
+  type ConnectionPlugin,
+  defineConnectionMiddleware,
 } from './plugin/contract.js';
+/** TLS ClientHello peeking (SNI, ALPN) before a handshake: the TCP router and the TLS plugin read connections with it. */
+export { ClientHelloReader, parseClientHello, type HelloResult } from './entrypoint/client-hello.js';
 export { wrapResponse, ForwardingWriter, type ResponseWriter } from './response-writer.js';
 export { hasRequestBody } from './service/proxy.js';
 export { defineReducer } from './plugin/shared.js';
@@ -44,6 +53,8 @@ export { Gateway } from './gateway.js';
 export { startGateway, type StartOptions, type EmbeddedGateway } from './embed.js';
 export type { RuntimeInfo, RouterInfo, ServiceInfo, MiddlewareInfo, ElementStatus } from './config/runtime.js';
 export type { UDPRouterInfo, UDPServiceInfo, UDPRouterConfig, UDPServiceConfig } from './config/udp.js';
+/** What a generation made of the TCP routers, services and middlewares (`RuntimeInfo.tcp`), for the API. */
+export type { TCPInfo, TCPRouterInfo, TCPServiceInfo, TCPMiddlewareInfo } from './tcp/info.js';
 export { qualify } from './runtime/build.js';
 /** Traefik's ipStrategy and IP lists (X-Forwarded-For depth/excludedIPs, CIDR matching, IPv6 subnets), for plugins. */
 export { ipMatcher, parseIPRange, forwardedIPPicker, maskIPv6, checkSourceCriterion, clientIPKey, type ForwardedPicker, type SourceCriterionConfig } from './ip.js';

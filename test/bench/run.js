@@ -16,6 +16,7 @@ const SUITES = {
   compress: () => import('./compress.js'),
   udp: () => import('./udp.js'),
   tracing: () => import('./tracing.js'),
+  tcp: () => import('./tcp.js'),
 };
 
 async function main(argv) {

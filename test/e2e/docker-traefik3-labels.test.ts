@@ -1,5 +1,5 @@
-// Traefik 3 stacks through the Engine API emulator (issue #18): a container with HTTP and TCP labels keeps serving
-// HTTP while the TCP labels are reported in the API and the log; swarm services labelled with Traefik 3's
+// Traefik 3 stacks through the Engine API emulator (issue #18): a container with HTTP and TCP labels serves both
+// (TCP labels decoded into the tcp section, issue #21) while tls.options labels are reported in the API and the log; swarm services labelled with Traefik 3's
 // `traefik.swarm.network` / `traefik.swarm.lbswarm` serve under both swarm providers; `docker.allowNonRunning`
 // keeps a stopped container's router, answering 503, as Traefik does.
 import { after, describe, it } from 'node:test';
@@ -25,7 +25,7 @@ async function api(g: TestGateway, path: string): Promise<unknown> {
 after(() => stack.stop());
 
 describe('Traefik 3 labels through the Engine API emulator', () => {
-  it('a container with HTTP, TCP and TLS labels keeps serving HTTP; the TCP and tls.options labels are errors in the API and the log', async () => {
+  it('a container with HTTP, TCP and TLS labels serves HTTP and gets its TCP router; the tls.options labels are errors in the API and the log', async () => {
     const engine = await emulator('tcp');
     engine.addNetwork({ name: 'front', driver: 'bridge', scope: 'local' });
     const app = await backend('app', '127.0.7.1');
@@ -37,7 +37,8 @@ describe('Traefik 3 labels through the Engine API emulator', () => {
         'traefik.enable': 'true',
         'traefik.http.routers.web.rule': 'Host(`web.test`)',
         'traefik.http.services.web.loadbalancer.server.port': String(app.port),
-        'traefik.tcp.routers.db.rule': 'HostSNI(`*`)',
+        'traefik.tcp.routers.db.rule': 'HostSNI(`db.test`)',
+        'traefik.tcp.routers.db.tls.passthrough': 'true',
         'Traefik.TCP.Services.db.LoadBalancer.Server.Port': '5432',
         // Read by Traefik (and here, into the tls plugin's section); tls.options are not (reported).
         'traefik.tls.stores.default.defaultgeneratedcert.resolver': 'le',
@@ -50,26 +51,24 @@ describe('Traefik 3 labels through the Engine API emulator', () => {
     ]);
 
     await routable(g.port, 'web.test', 2_000, (body) => body.startsWith('app'));
-    const expected =
-      'container "app": labels Traefik.TCP.Services.db.LoadBalancer.Server.Port, traefik.tcp.routers.db.rule: TCP routing is not supported by Wharf yet; ' +
-      "these labels are ignored (the container's HTTP labels are not affected)";
     const routers = await eventually(async () => {
       const list = (await api(g, '/api/http/routers')) as Array<{ name: string; status: string; error?: string[] }>;
-      return list.some((r) => r.name === 'app.tcp-udp@docker') && list;
-    }, 'the TCP labels reported in the API', 2_000);
+      return list.some((r) => r.name === 'app.tls@docker') && list;
+    }, 'the tls labels reported in the API', 2_000);
     const tls =
       'container "app": label traefik.tls.options.modern.minversion: only traefik.tls.stores.default.* is read from labels (Traefik ignores the rest too); ' +
       'define TLS options and certificates in a file (providers.file) under tls.options and tls.certificates; these labels are ignored';
     assert.deepEqual(
       routers.map((r) => [r.name, r.status, r.error]),
       [
-        ['app.tcp-udp@docker', 'disabled', [expected]],
         ['app.tls@docker', 'disabled', [tls]],
         ['web@docker', 'enabled', undefined],
       ],
     );
     assert.ok(!g.lines.some((l) => /rejected the tls configuration/.test(l.msg)), 'the tls plugin took the default store');
-    assert.ok(g.lines.some((l) => l.msg === `router app.tcp-udp@docker: ${expected}`), 'logged once as the router error');
+    const tcp = g.gateway.info.tcp!;
+    assert.deepEqual([tcp.routers['db@docker']?.status, tcp.routers['db@docker']?.service], ['enabled', 'db@docker']);
+    assert.deepEqual(tcp.services['db@docker']?.config, { loadBalancer: { servers: [{ address: `${app.host}:5432` }] } });
     assert.equal((await get(g.port, 'web.test')).status, 200, 'HTTP still served');
   });
 

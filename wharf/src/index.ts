@@ -13,6 +13,7 @@ import forwardAuth from '@wharf/plugin-forwardauth';
 import headers from '@wharf/plugin-headers';
 import healthCheck from '@wharf/plugin-healthcheck';
 import inFlightReq from '@wharf/plugin-inflightreq';
+import inFlightConn from '@wharf/plugin-inflightconn';
 import ipAllowList, { ipWhiteList } from '@wharf/plugin-ipallowlist';
 import metrics from '@wharf/plugin-metrics';
 import passTLSClientCert from '@wharf/plugin-passtlsclientcert';
@@ -52,6 +53,7 @@ export const builtinPlugins: readonly Plugin[] = [
   compress,
   buffering,
   tracing,
+  inFlightConn,
 ] as Plugin[];
 
 /** The built-in providers besides core's `file`. */
@@ -59,7 +61,7 @@ export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, 
 
 /** What Traefik stacks may carry that Wharf does not run yet, with the reason (`wharf --help`, README). */
 export const UNSUPPORTED: readonly string[] = [
-  'TCP routers and services (tcp.*): issue #21. Their labels are reported as errors of their own and leave HTTP routers serving.',
+  'For TCP routers (tcp.*): ACME (certResolver) ordering for their domains, and health checks (loadBalancer.healthCheck): issue #21.',
   'HTTP/2 and gRPC upstreams (h2c:// servers, h2 to HTTPS servers), and so the grpcWeb middleware: issue #18.',
   'SPIFFE (serversTransport.spiffe, serversTransports.<name>.spiffe): no workload API client; refused with an error.',
   'OTLP export of metrics and logs: issue #20; OpenTelemetry tracing works (--tracing), and Prometheus metrics, with Traefik\'s names under --metrics.prometheus.names=traefik.',

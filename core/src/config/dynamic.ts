@@ -3,6 +3,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Type, type Static, Duration, Element, MapOf, Secret, Section, StringList } from './schema.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import { UDPSectionSchema, type UDPConfig, type UDPElementKind } from './udp.js';
+import { tcpSchema, type TCPElementKind } from './tcp.js';
 
 const RouterTLSSchema = Section(
   Type.Object(
@@ -276,6 +277,7 @@ export function dynamicSchema(registry: PluginRegistry): TSchema {
     {
       ...extraSections,
       udp: Type.Optional(UDPSectionSchema),
+      tcp: Type.Optional(tcpSchema(registry)),
       http: Type.Optional(
         Type.Object(
           {
@@ -331,8 +333,8 @@ export function problemsFromDisabled(disabled: Map<string, { source: string; mes
   return problems;
 }
 
-/** The kinds of element a dynamic configuration holds, as in `http.<kind>.<name>`. */
-export type ElementKind = 'routers' | 'services' | 'middlewares' | 'serversTransports' | UDPElementKind;
+/** The kinds of element a dynamic configuration holds, as in `http.<kind>.<name>` (`tcp.routers` for `tcp.routers.<name>`). */
+export type ElementKind = 'routers' | 'services' | 'middlewares' | 'serversTransports' | TCPElementKind | UDPElementKind;
 
 /** An element a provider could not decode: it is shown as disabled with these messages. */
 export interface ElementProblem {

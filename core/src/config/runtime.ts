@@ -2,6 +2,7 @@
 import type { MiddlewareConfig, RouterConfig, ServiceConfig } from './dynamic.js';
 import type { ServersTransport } from '../service/pool.js';
 import type { UDPRouterInfo, UDPServiceInfo } from './udp.js';
+import type { TCPInfo } from '../tcp/info.js';
 
 export type ElementStatus = 'enabled' | 'disabled' | 'warning';
 
@@ -51,6 +52,8 @@ export interface RuntimeInfo {
   /** UDP routers and services (always set by the core). */
   udpRouters?: Record<string, UDPRouterInfo>;
   udpServices?: Record<string, UDPServiceInfo>;
+  /** TCP routers, services and middlewares; absent when the configuration has none. */
+  tcp?: TCPInfo;
 }
 
 /** Adds an error; `critical` disables the element, otherwise it only warns (Traefik's AddError). */

@@ -17,6 +17,7 @@ import { withWriteTimeout } from './write-timeout.js';
 import { acceptProxyProtocol, proxiedPeer } from './proxy-protocol.js';
 import { connectionHeaderRemoval } from './connection-headers.js';
 import { keepAliveAgeLimit, recordConnectionAge } from './keep-alive.js';
+import { dispatchTCP, TCPConnections, type TCPDispatchOptions } from '../tcp/dispatch.js';
 
 export interface EntrypointOptions {
   name: string;
@@ -28,6 +29,8 @@ export interface EntrypointOptions {
   log: Logger;
   /** Creates the server for this entrypoint (the TLS plugin provides an https/h2 one). */
   createServer?: (options: http.ServerOptions, handler: http.RequestListener) => Server;
+  /** TCP routing of the live generation; connections go to HTTP untouched while the entrypoint has no TCP router. */
+  tcp?: Pick<TCPDispatchOptions, 'routes' | 'terminator'>;
 }
 
 // How often Node checks header/request timeouts; its 30 s default lets slow-header clients linger far past readTimeout.
@@ -38,6 +41,8 @@ export class Entrypoint {
   readonly server: Server;
   private draining = false;
   private readonly log: Logger;
+  /** Connections relayed by TCP routers: closed when the grace period of a stop is over. */
+  private readonly tcpConnections = new TCPConnections();
 
   constructor(private readonly options: EntrypointOptions) {
     this.name = options.name;
@@ -54,6 +59,9 @@ export class Entrypoint {
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket, limit));
     recordConnectionAge(this.server, options.config.transport.keepAliveMaxTime);
     if (options.config.reusePort) warnReusePort(this.log, this.name);
+    const readTimeoutMs = options.config.transport.respondingTimeouts.readTimeout;
+    // Installed before the PROXY reader, which then runs first: TCP routers see the client it announced.
+    if (options.tcp) dispatchTCP(this.server, { ...options.tcp, entrypoint: this.name, readTimeoutMs, log: this.log }, this.tcpConnections);
     const proxyProtocol = options.config.proxyProtocol;
     if (proxyProtocol !== undefined) {
       const field = `entryPoints.${this.name}.proxyProtocol.trustedIPs`;
@@ -81,7 +89,10 @@ export class Entrypoint {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     const idleSweep = setInterval(() => this.server.closeIdleConnections(), 100);
-    const force = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    const force = setTimeout(() => {
+      this.server.closeAllConnections();
+      this.tcpConnections.destroyAll();
+    }, graceMs);
     try {
       await closed;
     } finally {

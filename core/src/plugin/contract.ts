@@ -3,6 +3,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Middleware } from '../context.js';
 import type { Logger } from '../log.js';
 import type { Server, ServerOptions, RequestListener } from 'node:http';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { RuntimeInfo } from '../config/runtime.js';
 import type { StaticConfig } from '../config/static.js';
 
@@ -135,6 +137,64 @@ export interface EntrypointCapability {
   use(middleware: Middleware, options?: { entrypoints?: readonly string[]; order?: number }): void;
   /** Creates this entrypoint's server instead of the core's plain HTTP one (one plugin per entrypoint; TLS). */
   serve(entrypoint: string, factory: ServerFactory): void;
+  /**
+   * Terminates TLS for TCP routers (one plugin: the TLS plugin), with the certificates and options it serves HTTPS
+   * with. Without one, a TCP router with `tls` (and no passthrough) is disabled with an error saying so.
+   */
+  terminateTLS(terminator: TLSTerminator): void;
+}
+
+/** What a TCP router asks of the TLS terminator. */
+export interface TLSTerminationRequest {
+  entrypoint: string;
+  /** SNI of the ClientHello, if any. */
+  servername: string | undefined;
+  /** The router's `tls.options` as written (undefined = `default`), resolved in the router's provider. */
+  options: string | undefined;
+  provider: string;
+}
+
+/**
+ * Handshakes as the server on `socket` (paused; its ClientHello is still to be read) and resolves once the
+ * handshake is done; rejects (the core closes the socket) when it fails or is refused.
+ */
+export type TLSTerminator = (socket: Socket, request: TLSTerminationRequest) => Promise<TLSSocket>;
+
+/** One TCP connection routed by a TCP router, as connection middlewares see it. */
+export interface TCPConnection {
+  /** The client's connection: a TLSSocket when Wharf terminated TLS, else the accepted socket (bytes not yet read). */
+  readonly socket: Socket;
+  /** Client IP (from the PROXY header when trusted), IPv4-mapped IPv6 unwrapped. */
+  readonly clientIP: string;
+  /** SNI of the ClientHello ('' for non-TLS connections). */
+  readonly serverName: string;
+  readonly entrypoint: string;
+  /** Qualified router name. */
+  readonly router: string;
+}
+
+/** Serves a TCP connection: relays it to a service, or ends it. */
+export type ConnectionHandler = (connection: TCPConnection) => void;
+
+/**
+ * A connection-level middleware (Traefik's TCP middlewares): calls `next(connection)` to pass the connection on,
+ * or closes `connection.socket` to refuse it. Runs once per connection, before any byte goes to a server.
+ */
+export type ConnectionMiddleware = (connection: TCPConnection, next: ConnectionHandler) => void;
+
+/** The connection-level side of a plugin: `tcp.middlewares.<name>.<plugin name>` options and the factory. */
+export interface ConnectionPlugin<O extends TSchema = TSchema> {
+  /** JSON Schema (TypeBox) of the `tcp.middlewares` options. */
+  readonly schema: O;
+  /** Cross-field checks; throw an Error whose message names the field. */
+  validate?(options: Static<O>): void;
+  /** Runs once per configuration generation and middleware instance. */
+  create(options: Static<O>, context: Pick<PluginContext, 'name' | 'log' | 'signal' | 'shared'>): ConnectionMiddleware;
+}
+
+/** Types a plugin's `tcp` part (infers its options from the schema). */
+export function defineConnectionMiddleware<O extends TSchema>(spec: ConnectionPlugin<O>): ConnectionPlugin<O> {
+  return spec;
 }
 
 /** One router on one entrypoint as a RouterInstrumentation sees it, when a configuration generation is built. */
@@ -292,6 +352,9 @@ export interface Plugin<O extends TSchema = TSchema, S extends TSchema = TSchema
   setup?(config: Static<S> | undefined, host: PluginHost): void | Promise<void>;
   /** Runs once per gateway (in the primary with `--workers`) under the same condition: checks that must not run once per worker. */
   primary?(config: Static<S> | undefined, host: PrimaryHost): void | Promise<void>;
+  /** A connection-level middleware for TCP routers (`tcp.middlewares.<name>.<plugin name>`); see ConnectionPlugin. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each plugin's own options type
+  readonly tcp?: ConnectionPlugin<any>;
 }
 
 /** Declares a plugin; checks its shape at definition time so mistakes fail at registration, not per request. */
@@ -314,8 +377,11 @@ export function definePlugin<O extends TSchema, S extends TSchema = TSchema>(plu
   for (const legacy of ['staticSchema', 'staticKey', 'entryPointSchema', 'dynamicKey', 'dynamicSchema', 'loadBalancerSchema', 'usesEntryPoints'] as const) {
     if (legacy in plugin) throw new TypeError(`plugin '${plugin.name}': '${legacy}' moved under config (config.static, config.entryPoint, config.loadBalancer, config.dynamic)`);
   }
-  if (!plugin.create && !plugin.setup && !plugin.primary) {
-    throw new TypeError(`plugin '${plugin.name}': provide create (a middleware), setup (process hooks) and/or primary (once per gateway)`);
+  if (plugin.tcp !== undefined && typeof plugin.tcp.create !== 'function') {
+    throw new TypeError(`plugin '${plugin.name}': tcp.create must be a function returning a connection middleware`);
+  }
+  if (!plugin.create && !plugin.setup && !plugin.primary && !plugin.tcp) {
+    throw new TypeError(`plugin '${plugin.name}': provide create (a middleware), tcp (a connection middleware), setup (process hooks) and/or primary (once per gateway)`);
   }
   return Object.freeze(plugin);
 }

@@ -15,6 +15,7 @@ export {
   type ServiceConfig,
 } from '../config/dynamic.js';
 export type { UDPRouterConfig, UDPServiceConfig } from '../config/udp.js';
+export type { TCPConfig, TCPRouterConfig, TCPServiceConfig, TCPServersTransportConfig, TCPMiddlewareConfig } from '../config/tcp.js';
 export type { PluginRegistry } from '../plugin/registry.js';
 // The rule parser with a grammar of your own (constraints over labels use it).
 export { MatcherSet, RuleSyntaxError, compileExpression, compileRegexp, parseExpression, type Grammar, type MatcherNode } from '../router/rule/index.js';

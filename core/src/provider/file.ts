@@ -20,6 +20,7 @@ const SETTLE_MS = 50;
 /** Sections made of named elements, by kind: an element defined in two files is an error, not a merge. */
 const ELEMENT_SECTIONS: Record<string, readonly string[]> = {
   http: ['routers', 'services', 'middlewares', 'serversTransports'],
+  tcp: ['routers', 'services', 'middlewares', 'serversTransports'],
   udp: ['routers', 'services'],
 };
 

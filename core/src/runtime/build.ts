@@ -26,6 +26,7 @@ import { createFailoverHandler } from '../service/failover.js';
 import { createHighestRandomWeightHandler, createLoadBalancerHandler, createWeightedHandler } from '../service/handler.js';
 import { createMirroringHandler } from '../service/mirror.js';
 import type { ClientCertificate, PoolRegistry, ServersTransport } from '../service/pool.js';
+import { buildTCP } from '../tcp/build.js';
 import { Runtime, type RouteTarget } from './runtime.js';
 import { isUDPEntryPoint } from '../udp/address.js';
 import { buildUDPRouting } from '../udp/build.js';
@@ -47,6 +48,8 @@ export interface BuildContext {
   generation: number;
   /** Wrappers of routers' chains registered by plugins (tracing); none = chains run unwrapped. */
   instrumentations?: readonly RouterInstrumentation[];
+  /** Whether a plugin terminates TLS for TCP routers (EntrypointCapability.terminateTLS). */
+  canTerminateTLS?: boolean;
 }
 
 interface Element<T> {
@@ -113,13 +116,23 @@ class RuntimeBuilder {
     this.info.udpRouters = udp.routers;
     this.info.udpServices = udp.services;
     const abort = this.generationAbort;
-    return new Runtime(this.info, tables, [() => abort.abort(), ...this.releases], udp.handlers);
+    const tcp = this.buildTCP();
+    return new Runtime(this.info, tables, [() => abort.abort(), ...this.releases], udp.handlers, tcp?.entrypoints);
   }
 
   /** Entrypoints HTTP routers can use: all but the UDP ones. */
   private httpEntryPoints(): string[] {
     const all = this.context.staticConfig.entryPoints;
     return Object.keys(all).filter((n) => !isUDPEntryPoint(all[n]!));
+  }
+
+  /** The TCP side, only when some provider configured `tcp`: without it a generation costs nothing more. */
+  private buildTCP(): ReturnType<typeof buildTCP> | undefined {
+    if (!this.configs.some((c) => c.config.tcp !== undefined || c.problems.some((p) => p.kind.startsWith('tcp.')))) return undefined;
+    const { staticConfig, registry, log, shared, canTerminateTLS } = this.context;
+    const tcp = buildTCP(this.configs, { staticConfig, registry, log, shared, signal: this.generationAbort.signal, canTerminateTLS: canTerminateTLS ?? false, http: this.info });
+    this.info.tcp = tcp.info;
+    return tcp;
   }
 
   private collect<T>(kind: ElementKind, provider: string, elements: Record<string, T> | undefined, into: Map<string, Element<T>>): void {

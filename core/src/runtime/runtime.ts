@@ -4,6 +4,7 @@ import type { RuntimeInfo } from '../config/runtime.js';
 import type { RouterObservability } from '../plugin/contract.js';
 import type { RoutingTable } from '../router/table.js';
 import type { UDPHandler } from '../udp/balancer.js';
+import type { TCPEntrypointRoutes } from '../tcp/build.js';
 
 /** What a routing-table entry points at: a router's precompiled chain (middlewares then service). */
 export interface RouteTarget {
@@ -23,7 +24,13 @@ export class Runtime {
     private readonly tables: ReadonlyMap<string, RoutingTable<RouteTarget>>,
     private readonly releases: Array<() => void>,
     private readonly udpHandlers: ReadonlyMap<string, UDPHandler> = new Map(),
+    private readonly tcp?: ReadonlyMap<string, TCPEntrypointRoutes>,
   ) {}
+
+  /** The entrypoint's TCP routers; undefined when it has none (its connections go straight to HTTP). */
+  tcpRoutes(entrypoint: string): TCPEntrypointRoutes | undefined {
+    return this.tcp?.get(entrypoint);
+  }
 
   get generation(): number {
     return this.info.generation;

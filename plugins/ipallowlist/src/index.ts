@@ -1,10 +1,10 @@
 // ipAllowList: answer 403 (or rejectStatusCode) unless the client IP is in sourceRange — Traefik's IPAllowLister,
 // with its ipStrategy; ipWhiteList is the deprecated name Traefik still accepts (without rejectStatusCode).
 import { STATUS_CODES } from 'node:http';
-import { definePlugin, forwardedIPPicker, ipMatcher, maskIPv6, type Next, type PluginContext, type Static, type WharfContext } from '@wharf/core';
-import { ipAllowListSchema, ipWhiteListSchema, type IPStrategyConfig } from './schema.js';
+import { defineConnectionMiddleware, definePlugin, forwardedIPPicker, ipMatcher, maskIPv6, type ConnectionMiddleware, type Next, type PluginContext, type Static, type WharfContext } from '@wharf/core';
+import { ipAllowListSchema, ipWhiteListSchema, tcpIPAllowListSchema, type IPStrategyConfig } from './schema.js';
 
-export { ipAllowListSchema as schema, ipWhiteListSchema } from './schema.js';
+export { ipAllowListSchema as schema, ipWhiteListSchema, tcpIPAllowListSchema } from './schema.js';
 export type IPAllowListConfig = Static<typeof ipAllowListSchema>;
 
 /** The client IP a request is judged by; '' when the strategy finds none (then no range contains it). */
@@ -61,12 +61,25 @@ function allowList(options: { sourceRange: string[]; ipStrategy?: IPStrategyConf
   };
 }
 
+/** TCP routers: a connection from outside sourceRange is closed before any byte reaches the service (Traefik's TCP IPAllowLister). */
+function connectionAllowList(options: { sourceRange: string[] }, context: Pick<PluginContext, 'name' | 'log'>): ConnectionMiddleware {
+  const allowed = ipMatcher(options.sourceRange, 'sourceRange');
+  return function ipAllowListConnection(connection, next) {
+    if (allowed(connection.clientIP)) return next(connection);
+    context.log.debug(`closing the connection from IP '${connection.clientIP}': in none of the allowed ranges`);
+    connection.socket.destroy();
+  };
+}
+
+const tcpAllowList = defineConnectionMiddleware({ schema: tcpIPAllowListSchema, validate: check, create: connectionAllowList });
+
 export default definePlugin({
   name: 'ipAllowList',
-  description: 'Allow requests only from listed IPs and CIDR ranges (client IP from the peer or X-Forwarded-For).',
+  description: 'Allow requests (or TCP connections) only from listed IPs and CIDR ranges (client IP from the peer or X-Forwarded-For).',
   schema: ipAllowListSchema,
   validate: check,
   create: allowList,
+  tcp: tcpAllowList,
 });
 
 /** Traefik's deprecated name: the same middleware, without rejectStatusCode, and a warning to rename it. */
@@ -79,6 +92,7 @@ export const ipWhiteList = definePlugin({
     context.log.warn(`middleware ${context.name}: ipWhiteList is deprecated, use ipAllowList (same options)`);
     return allowList(options, context);
   },
+  tcp: tcpAllowList,
 });
 
 

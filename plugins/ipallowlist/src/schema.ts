@@ -30,3 +30,9 @@ export const ipWhiteListSchema = Type.Object(
   { sourceRange, ipStrategy: Type.Optional(Section(IPStrategy)) },
   { additionalProperties: false },
 );
+
+/** `tcp.middlewares.<name>.ipAllowList`: Traefik's TCP IPAllowList has the ranges only (the peer is judged). */
+export const tcpIPAllowListSchema = Type.Object(
+  { sourceRange: StringList({ description: 'Allowed IPv4/IPv6 addresses and CIDR ranges; other clients\' connections are closed. Required.' }) },
+  { additionalProperties: false },
+);

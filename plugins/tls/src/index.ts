@@ -1,5 +1,5 @@
 // tls: TLS termination for entrypoints with `http.tls` and for routers with `tls` on any entrypoint — SNI certificates,
-// TLS options, mTLS, HTTP/2 via ALPN, live reload.
+// TLS options, mTLS, HTTP/2 via ALPN, live reload — and for TCP routers with `tls` (the core's TLS terminator).
 import { X509Certificate } from 'node:crypto';
 import { definePlugin, Type, type PluginHost, type RuntimeInfo, type StaticConfig } from '@wharf/core';
 import { isTLSEntryPoint } from '@wharf/core/config';
@@ -8,6 +8,7 @@ import { buildHostOptions, misdirectedRequestCheck, type HostOptions } from './h
 import { EntryPointTLSSchema, TLSSectionSchema, type EntryPointTLSConfig } from './schema.js';
 import { tlsServerFactory } from './server.js';
 import { StoreHolder } from './store-holder.js';
+import { tcpTerminator } from './tcp.js';
 
 export type { TLSSection, TLSOptionsConfig, EntryPointTLSConfig } from './schema.js';
 
@@ -73,6 +74,8 @@ export default definePlugin({
     host.lifecycle.onStop(() => store.close());
     if ([...entrypoints.values()].some((config) => config !== undefined)) await store.ready();
     rebuilders = [...entrypoints].map(([name, config]) => serveTLS(host, store, name, config));
+    // TCP routers with tls (no passthrough) terminate with the same certificates and options.
+    host.entrypoints.terminateTLS(tcpTerminator(store, host.log));
     // Option names only change with the dynamic configuration, which is always followed by a reload.
     host.events.on('reload', (info) => {
       lastInfo = info;

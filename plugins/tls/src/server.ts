@@ -4,8 +4,7 @@ import http, { type RequestListener, type Server, type ServerOptions } from 'nod
 import http2, { type Http2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
-import type { Logger, ServerFactory } from '@wharf/core';
-import { ClientHelloReader } from './client-hello.js';
+import { ClientHelloReader, type Logger, type ServerFactory } from '@wharf/core';
 import { adaptHttp2Request, adaptHttp2Response } from './h2-request.js';
 import type { HostOptions } from './hosts.js';
 import { optionsFor } from './hosts.js';

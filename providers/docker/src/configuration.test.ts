@@ -24,7 +24,6 @@ const novel = definePlugin({
   ),
   create: () => async (_ctx, next) => next(),
 });
-const registry = new PluginRegistry().register(novel);
 // A plugin adding a loadBalancer field, as the health-check plugin adds passiveHealthCheck.
 const passive = definePlugin({
   name: 'passiveish',
@@ -32,6 +31,13 @@ const passive = definePlugin({
   config: { loadBalancer: { passiveHealthCheck: Type.Object({ maxFailedAttempts: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) } },
   create: () => async (_ctx, next) => next(),
 });
+/** A connection-level (TCP) middleware plugin this provider has never heard of either. */
+const novelConn = definePlugin({
+  name: 'novelConn',
+  schema: Type.Object({}),
+  tcp: { schema: Type.Object({ sourceRange: StringList() }, { additionalProperties: false }), create: () => (connection, next) => next(connection) },
+});
+const registry = new PluginRegistry().register(novel).register(novelConn);
 
 function options(overrides: Partial<BuildOptions> = {}): BuildOptions {
   return {
@@ -374,36 +380,89 @@ test('docker configuration: provider labels as Traefik 3 reads them (docker.*, s
   }, 'router and service kept, answering 503 as in Traefik');
 });
 
-// ---- One kind's labels never take down another's: tcp, udp and tls reported on their own ----
+// ---- One kind's labels never take down another's: tcp, udp and tls each on their own ----
 
-test('docker configuration: TCP, UDP and TLS labels are reported once per container; its HTTP elements keep serving', () => {
+test('docker configuration: TCP and UDP labels become their sections with Traefik\'s defaults; TLS labels are reported; HTTP keeps serving', () => {
   const http = { 'traefik.http.routers.web.rule': 'Host(`web`)', 'traefik.http.services.web.loadbalancer.server.port': '80' };
   const web = { routers: { web: { rule: 'Host(`web`)', service: 'web' } }, services: { web: { loadBalancer: { passHostHeader: true, servers: [{ url: 'http://10.0.0.2:80' }] } } } };
-  const tcp = (labels: string) => new RegExp(`^container "web": ${labels}: TCP routing is not supported by Wharf yet; these labels are ignored \\(the container's HTTP labels are not affected\\)$`);
-  const cases: { desc: string; workloads: Workload[]; http: unknown; problems: Record<string, RegExp> }[] = [
+  const cases: { desc: string; workloads: Workload[]; http: unknown; tcp?: unknown; udp?: unknown; problems: Record<string, RegExp> }[] = [
     {
-      desc: 'HTTP and TCP on one container',
+      desc: 'HTTP and TCP on one container: the TCP service on its labelled port',
       workloads: [container('web', { ...http, 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)', 'traefik.tcp.services.db.loadbalancer.server.port': '5432' })],
       http: web,
-      problems: { 'routers/web.tcp-udp': tcp('labels traefik\\.tcp\\.routers\\.db\\.rule, traefik\\.tcp\\.services\\.db\\.loadbalancer\\.server\\.port') },
+      tcp: { routers: { db: { rule: 'HostSNI(`*`)', service: 'db' } }, services: { db: { loadBalancer: { servers: [{ address: '10.0.0.2:5432' }] } } } },
+      problems: {},
     },
     {
-      desc: 'mixed-case keys, a TCP router named like the HTTP one',
-      workloads: [container('web', { ...http, 'Traefik.TCP.Routers.web.Rule': 'HostSNI(`*`)', 'TRAEFIK.tcp.routers.web.TLS': 'true' })],
+      desc: 'mixed-case keys, a TCP router named like the HTTP one, no service: one named after the container on its only port',
+      workloads: [container('web', { ...http, 'Traefik.TCP.Routers.web.Rule': 'HostSNI(`web.example`)', 'TRAEFIK.tcp.routers.web.TLS': 'true', 'traefik.tcp.routers.web.tls.passthrough': 'true' })],
       http: web,
-      problems: { 'routers/web.tcp-udp': tcp('labels TRAEFIK\\.tcp\\.routers\\.web\\.TLS, Traefik\\.TCP\\.Routers\\.web\\.Rule') },
+      tcp: { routers: { web: { rule: 'HostSNI(`web.example`)', tls: { passthrough: true }, service: 'web' } }, services: { web: { loadBalancer: { servers: [{ address: '10.0.0.2:80' }] } } } },
+      problems: {},
     },
     {
-      desc: 'TCP and UDP: TCP reported, UDP served',
+      desc: 'server.tls, middlewares and a proxyProtocol version from labels',
+      workloads: [container('web', {
+        'traefik.tcp.routers.db.rule': 'HostSNI(`*`)',
+        'traefik.tcp.routers.db.middlewares': 'only-office',
+        'traefik.tcp.middlewares.only-office.novelconn.sourcerange': '10.0.0.0/8',
+        'traefik.tcp.services.db.loadbalancer.server.port': '6379',
+        'traefik.tcp.services.db.loadbalancer.server.tls': 'true',
+        'traefik.tcp.services.db.loadbalancer.proxyprotocol.version': '1',
+      })],
+      http: undefined,
+      tcp: {
+        routers: { db: { rule: 'HostSNI(`*`)', middlewares: ['only-office'], service: 'db' } },
+        services: { db: { loadBalancer: { proxyProtocol: { version: 1 }, servers: [{ address: '10.0.0.2:6379', tls: true }] } } },
+        middlewares: { 'only-office': { novelConn: { sourceRange: ['10.0.0.0/8'] } } },
+      },
+      problems: {},
+    },
+    {
+      desc: 'TCP and UDP on one container: both decoded, each with its defaults',
       workloads: [container('web', { ...http, 'traefik.udp.routers.dns.entrypoints': 'dns', 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)' })],
       http: web,
-      problems: { 'routers/web.tcp-udp': tcp('label traefik\\.tcp\\.routers\\.db\\.rule') },
+      tcp: { routers: { db: { rule: 'HostSNI(`*`)', service: 'web' } }, services: { web: { loadBalancer: { servers: [{ address: '10.0.0.2:80' }] } } } },
+      udp: { routers: { dns: { entryPoints: ['dns'], service: 'web' } }, services: { web: { loadBalancer: { servers: [{ address: '10.0.0.2:80' }] } } } },
+      problems: {},
     },
     {
       desc: 'a TCP-only container gets no default HTTP router or service (as in Traefik)',
       workloads: [container('web', { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)' })],
       http: undefined,
-      problems: { 'routers/web.tcp-udp': tcp('label traefik\\.tcp\\.routers\\.db\\.rule') },
+      tcp: { routers: { db: { rule: 'HostSNI(`*`)', service: 'web' } }, services: { web: { loadBalancer: { servers: [{ address: '10.0.0.2:80' }] } } } },
+      problems: {},
+    },
+    {
+      desc: 'TCP errors disable only their element, naming the label',
+      workloads: [container('web', {
+        'traefik.tcp.routers.db.rule': 'HostSNI(`*`)',
+        'traefik.tcp.routers.db.priorty': '3',
+        'traefik.tcp.routers.ok.rule': 'HostSNI(`*`)',
+        'traefik.tcp.routers.ok.service': 'cache',
+        'traefik.tcp.services.cache.loadbalancer.server.port': '6379',
+        'traefik.tcp.services.bad.loadbalancer.server.port': 'sixty',
+      })],
+      http: undefined,
+      tcp: { routers: { ok: { rule: 'HostSNI(`*`)', service: 'cache' } }, services: { cache: { loadBalancer: { servers: [{ address: '10.0.0.2:6379' }] } } } },
+      problems: {
+        'tcp.routers/db': /label traefik\.tcp\.routers\.db\.priorty="3": unknown field 'priorty'/,
+        'tcp.services/bad': /label traefik\.tcp\.services\.bad\.loadbalancer\.server\.port: expected a whole number \(got "sixty"\)/,
+      },
+    },
+    {
+      desc: 'a router without service among several services: its error says which label to set',
+      workloads: [container('web', { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)', 'traefik.tcp.services.a.loadbalancer.server.port': '1', 'traefik.tcp.services.b.loadbalancer.server.port': '2' })],
+      http: undefined,
+      tcp: { services: { a: { loadBalancer: { servers: [{ address: '10.0.0.2:1' }] } }, b: { loadBalancer: { servers: [{ address: '10.0.0.2:2' }] } } } },
+      problems: { 'tcp.routers/db': /TCP router db names no service and container "web" defines 2 TCP services \(a, b\); set traefik\.tcp\.routers\.db\.service/ },
+    },
+    {
+      desc: 'several exposed ports and no server.port: the service says which label to set',
+      workloads: [container('web', { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)' }, { ports: [80, 443] })],
+      http: undefined,
+      tcp: { routers: { db: { rule: 'HostSNI(`*`)', service: 'web' } } },
+      problems: { 'tcp.services/web': /exposes several ports \(80, 443\).*set traefik\.tcp\.services\.web\.loadbalancer\.server\.port/ },
     },
     {
       desc: 'a UDP-only container with an invalid value: that UDP service disabled, no HTTP default',
@@ -424,22 +483,29 @@ test('docker configuration: TCP, UDP and TLS labels are reported once per contai
       },
     },
     {
-      desc: 'a bad HTTP label and a TCP label: each reported on its own, the rest serves',
-      workloads: [container('web', { ...http, 'traefik.http.routers.web.priority': 'high', 'traefik.http.routers.ok.rule': 'Host(`ok`)', 'traefik.http.routers.ok.service': 'web', 'traefik.tcp.routers.db.rule': 'x' })],
+      desc: 'a bad HTTP label and a TCP label: each handled on its own, the rest serves',
+      workloads: [container('web', { ...http, 'traefik.http.routers.web.priority': 'high', 'traefik.http.routers.ok.rule': 'Host(`ok`)', 'traefik.http.routers.ok.service': 'web', 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)', 'traefik.tcp.routers.db.service': 'web' })],
       http: { routers: { ok: { rule: 'Host(`ok`)', service: 'web' } }, services: web.services },
-      problems: { 'routers/web': /label traefik\.http\.routers\.web\.priority: expected a whole number/, 'routers/web.tcp-udp': tcp('label traefik\\.tcp\\.routers\\.db\\.rule') },
+      tcp: { routers: { db: { rule: 'HostSNI(`*`)', service: 'web' } }, services: { web: { loadBalancer: { servers: [{ address: '10.0.0.2:80' }] } } } },
+      problems: { 'routers/web': /label traefik\.http\.routers\.web\.priority: expected a whole number/ },
     },
     {
-      desc: 'replicas: one element, one message per container',
-      workloads: [container('web', { ...http, 'traefik.tcp.routers.db.rule': 'x' }), container('web', { ...http, 'traefik.tcp.routers.db.rule': 'x' }, { id: 'id-web-2', title: 'container "web-2"' })],
-      http: web,
-      problems: { 'routers/web.tcp-udp': /^container "web-2": label traefik\.tcp\.routers\.db\.rule: TCP[^\n]*\ncontainer "web": label traefik\.tcp\.routers\.db\.rule: TCP/ },
+      desc: 'replicas: one router, their servers together',
+      workloads: [
+        container('web', { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)' }),
+        container('web', { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)' }, { id: 'id-web-2', title: 'container "web-2"', instances: [{ id: 'id-web-2', networks: [{ network: 'golf', ip: '10.0.0.3' }], bindings: [] }] }),
+      ],
+      http: undefined,
+      tcp: { routers: { db: { rule: 'HostSNI(`*`)', service: 'web' } }, services: { web: { loadBalancer: { servers: [{ address: '10.0.0.2:80' }, { address: '10.0.0.3:80' }] } } } },
+      problems: {},
     },
     { desc: 'not enabled: nothing reported', workloads: [container('web', { 'traefik.enable': 'false', 'traefik.tcp.routers.db.rule': 'x' })], http: undefined, problems: {} },
   ];
   for (const c of cases) {
     const { config } = buildConfiguration(c.workloads, options({ labelPrefix: 'traefik' }));
     assert.deepEqual(config.config.http, c.http, `${c.desc}: http`);
+    assert.deepEqual(config.config.tcp, c.tcp, `${c.desc}: tcp`);
+    assert.deepEqual(config.config.udp, c.udp, `${c.desc}: udp`);
     const got = Object.fromEntries(config.problems.map((p) => [`${p.kind}/${p.name}`, p.messages.join('\n')]));
     assert.deepEqual(Object.keys(got).sort(), Object.keys(c.problems).sort(), `${c.desc}: problems ${JSON.stringify(got)}`);
     for (const [key, re] of Object.entries(c.problems)) assert.match(got[key]!, re, `${c.desc}: ${key}`);
@@ -667,4 +733,15 @@ test('docker configuration: a bad strategy or mirror percent disables that servi
   assert.match(byName['services/copy'] ?? '', /label wharf\.http\.services\.copy\.mirroring\.mirrors\[0\]\.percent="150": must be <= 100/);
   assert.deepEqual(Object.keys(byName).sort(), ['services/copy', 'services/odd']);
   assert.ok(config.config.http!.services!.live);
+});
+
+test('swarm configuration: TCP servers are the tasks on swarm.network, or its VIP with lbswarm', () => {
+  const labels = { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)', 'traefik.tcp.services.db.loadbalancer.server.port': '5432', 'traefik.swarm.network': 'front' };
+  const addresses = (more: Record<string, string>) => {
+    const { config } = buildConfiguration([swarmService('pg', { ...labels, ...more })], options({ provider: 'swarm', labelPrefix: 'traefik' }));
+    assert.deepEqual(config.problems, []);
+    return (config.config.tcp as { services: Record<string, { loadBalancer: { servers: { address: string }[] } }> }).services.db!.loadBalancer.servers.map((s) => s.address);
+  };
+  assert.deepEqual(addresses({}), ['10.2.0.5:5432']);
+  assert.deepEqual(addresses({ 'traefik.swarm.lbswarm': 'true' }), ['10.2.0.100:5432']);
 });

@@ -18,11 +18,11 @@ import {
   tlsStoreSchema,
   treeChild,
   treeElementNames,
-  type OtherNamespace,
   type LabelConfig,
   type LabelServer,
   type LabelService,
 } from './labels.js';
+import { tcpFromLabels } from './tcp-labels.js';
 import type { RuleTemplate } from './template.js';
 import type { Instance, Workload } from './workload.js';
 import { udpContribution, udpElementNames } from './udp.js';
@@ -56,6 +56,9 @@ interface Contribution {
   middlewares: Record<string, MiddlewareConfig>;
   'udp.routers': Record<string, UDPRouterConfig>;
   'udp.services': Record<string, UDPServiceConfig>;
+  'tcp.routers': Record<string, unknown>;
+  'tcp.services': Record<string, unknown>;
+  'tcp.middlewares': Record<string, unknown>;
   problems: ElementProblem[];
   warnings: string[];
   /** `tls.stores.default` from labels (the only TLS part Traefik reads there). */
@@ -96,12 +99,12 @@ function contribution(w: Workload, options: BuildOptions): Contribution | string
   const own = providerLabels(w, value, options);
   const ready = w.ready || (own.lbswarm && w.virtualIPs.length > 0);
   if (!ready && !options.allowEmptyServices && !own.allowNonRunning) return `not served: ${w.notReady ?? 'not ready'}`;
-  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, 'udp.routers': {}, 'udp.services': {}, problems: [], warnings: [...own.warnings] };
+  const c: Contribution = { owner: w.title, routers: {}, services: {}, middlewares: {}, 'tcp.routers': {}, 'tcp.services': {}, 'tcp.middlewares': {}, 'udp.routers': {}, 'udp.services': {}, problems: [], warnings: [...own.warnings] };
   c.problems.push(...transports.map((name) => transportInLabels(w, name, prefix)));
-  c.problems.push(...layer4Problems(w, others, prefix));
   if (others.tls) addTLS(c, w, others.tls, options);
   const describe = (issue: DecodeIssue) => issueMessage(w.title, issue, w.labels);
   const workloadErrors = [...decoded.issues.map(describe), ...(own.error ? [own.error] : [])];
+  if (others.tcp) addTCP(c, w, others.tcp, { ready, ...own }, options, workloadErrors);
   if (workloadErrors.length > 0) {
     // A label outside every element (enable, docker.*, swarm.*, an unknown namespace) concerns the whole workload,
     // its TLS store included: whether it is served at all is unknown.
@@ -175,22 +178,36 @@ function providerLabels(w: Workload, value: LabelConfig, options: BuildOptions):
 }
 
 /**
- * TCP and UDP labels: one error per workload, reported as a disabled router so it shows in the API (Wharf has no
- * TCP/UDP section there). The name `<workload>.tcp-udp` has a dot, which a label-defined router name cannot
- * have, so it never replaces a real router.
+ * The workload's TCP routers, services and middlewares (see tcp-labels.ts); with a workload-level error (a label
+ * outside every element, contradicting provider labels) none is served and each router shows that error.
  */
-function layer4Problems(w: Workload, others: Partial<Record<OtherNamespace, TreeObject>>, prefix: string): ElementProblem[] {
-  const layer4 = (['tcp'] as const).filter((n) => others[n] !== undefined);
-  if (layer4.length === 0) return [];
-  const labels = layer4.flatMap((n) => labelsUnder(w.labels, `${prefix}.${n}`));
-  const protocols = layer4.map((n) => n.toUpperCase()).join(' and ');
-  return [problem('routers', `${w.name}.tcp-udp`, `${w.title}: ${plural(labels)}: ${protocols} routing is not supported by Wharf yet; these labels are ignored (the ${w.kind}'s HTTP labels are not affected)`)];
+function addTCP(c: Contribution, w: Workload, tree: TreeObject, context: ServerContext, options: BuildOptions, workloadErrors: readonly string[]): void {
+  const tcp = tcpFromLabels(tree, {
+    name: w.name,
+    title: w.title,
+    labelPrefix: options.labelPrefix,
+    registry: options.registry,
+    labelKey: (written) => labelKey(options.labelPrefix, ['tcp', ...written]),
+    describe: (issue) => issueMessage(w.title, issue, w.labels),
+    addresses: (port) => (context.lbswarm ? virtualIP(w, port, context) : instanceHosts(w, port, context.network, options, c.warnings)),
+    defaultPort: () => defaultPort(w),
+    ready: context.ready,
+  });
+  if (workloadErrors.length > 0) {
+    for (const name of Object.keys(tcp.routers)) c.problems.push({ kind: 'tcp.routers', name, messages: [...workloadErrors] });
+    return;
+  }
+  c.problems.push(...tcp.problems);
+  Object.assign(c['tcp.routers'], tcp.routers);
+  Object.assign(c['tcp.services'], tcp.services);
+  Object.assign(c['tcp.middlewares'], tcp.middlewares);
 }
 
 /**
  * `tls.*` labels as Traefik reads them: `tls.stores.default.*` is decoded (against the tls plugin's schema) into
  * the provider's `tls` section; the rest (options, other stores, certificates) Traefik ignores, and Wharf reports.
- * Errors go to one disabled router `<workload>.tls` (see layer4Problems for the name); HTTP is not affected.
+ * Errors go to one disabled router `<workload>.tls` (a name with a dot, which no label-defined router can have, so it
+ * never replaces a real one); HTTP is not affected.
  */
 function addTLS(c: Contribution, w: Workload, tls: TreeObject, options: BuildOptions): void {
   const prefix = options.labelPrefix;
@@ -358,20 +375,20 @@ function problem(kind: ElementKind, name: string, message: string): ElementProbl
   return { kind, name, messages: [message] };
 }
 
-type Kind = 'routers' | 'services' | 'middlewares' | 'udp.routers' | 'udp.services';
-const KINDS = ['routers', 'services', 'middlewares', 'udp.routers', 'udp.services'] as const;
+type Kind = 'routers' | 'services' | 'middlewares' | 'tcp.routers' | 'tcp.services' | 'tcp.middlewares' | 'udp.routers' | 'udp.services';
+const KINDS = ['routers', 'services', 'middlewares', 'tcp.routers', 'tcp.services', 'tcp.middlewares', 'udp.routers', 'udp.services'] as const;
 
 /** Where a default-store conflict is reported: a router name no label can produce (it has dots), shown in the API. */
 const TLS_STORE_ELEMENT = 'tls.stores.default';
 
 interface Entry {
-  config: RouterConfig | ServiceConfig | MiddlewareConfig | UDPRouterConfig | UDPServiceConfig;
+  config: RouterConfig | ServiceConfig | MiddlewareConfig | UDPRouterConfig | UDPServiceConfig | Record<string, unknown>;
   owners: string[];
 }
 
 /** Merges workloads: identical elements once, replicas' servers together, conflicting definitions disabled. */
 class Merger {
-  private readonly elements: Record<Kind, Map<string, Entry>> = { routers: new Map(), services: new Map(), middlewares: new Map(), 'udp.routers': new Map(), 'udp.services': new Map() };
+  private readonly elements: Record<Kind, Map<string, Entry>> = { routers: new Map(), services: new Map(), middlewares: new Map(), 'tcp.routers': new Map(), 'tcp.services': new Map(), 'tcp.middlewares': new Map(), 'udp.routers': new Map(), 'udp.services': new Map() };
   private readonly problems = new Map<string, ElementProblem>();
   private tlsStore?: { config: Record<string, unknown>; owners: string[] };
   private tlsConflict = false;
@@ -380,7 +397,7 @@ class Merger {
     for (const p of c.problems) this.addProblem(p.kind, p.name, p.messages);
     if (c.tlsStore) this.addTLSStore(c.tlsStore, c.owner);
     for (const kind of KINDS) {
-      for (const [name, config] of Object.entries(c[kind])) this.addElement(kind, name, structuredClone(config), c.owner);
+      for (const [name, config] of Object.entries(c[kind])) this.addElement(kind, name, structuredClone(config) as Entry['config'], c.owner);
     }
   }
 
@@ -397,7 +414,7 @@ class Merger {
       existing.owners.push(owner);
       return;
     }
-    const singular = kind.replace('udp.', 'UDP ').slice(0, -1);
+    const singular = kind.replace('tcp.', 'TCP ').replace('udp.', 'UDP ').slice(0, -1);
     this.addProblem(kind, name, [`${singular} ${name} is defined differently by ${existing.owners[0]} and ${owner}; give each its own name or the same labels`]);
   }
 
@@ -417,30 +434,23 @@ class Merger {
   }
 
   result(): Pick<ProviderConfig, 'config' | 'problems'> {
-    const http: Record<string, Record<string, unknown>> = {};
-    for (const kind of ['routers', 'services', 'middlewares'] as const) {
-      const out: Record<string, unknown> = {};
-      for (const name of [...this.elements[kind].keys()].sort()) {
-        if (this.problems.has(`${kind}/${name}`)) continue; // a problem anywhere disables the element
-        out[name] = kind === 'services' ? withSortedServers(this.elements[kind].get(name)!.config as ServiceConfig) : this.elements[kind].get(name)!.config;
-      }
-      if (Object.keys(out).length > 0) http[kind] = out;
-    }
+    const http = this.section('routers', 'services', 'middlewares');
+    const tcp = this.section('tcp.routers', 'tcp.services', 'tcp.middlewares');
     const udp = this.section('udp.routers', 'udp.services');
     const problems = [...this.problems.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
     const tls = this.tlsStore && !this.tlsConflict ? { tls: { stores: { default: this.tlsStore.config } } } : {};
-    return { config: { ...(Object.keys(http).length > 0 && { http }), ...(udp && { udp }), ...tls }, problems };
+    return { config: { ...(http && { http }), ...(tcp && { tcp }), ...(udp && { udp }), ...tls }, problems };
   }
 
-  /** `udp` from its kinds (`udp.routers` → routers), problem-free elements only; undefined when empty. */
+  /** A section from its kinds (`udp.routers` → routers), problem-free elements only; undefined when empty. */
   private section(...kinds: Kind[]): Record<string, Record<string, unknown>> | undefined {
     const out: Record<string, Record<string, unknown>> = {};
     for (const kind of kinds) {
       const elements: Record<string, unknown> = {};
       for (const name of [...this.elements[kind].keys()].sort()) {
-        if (this.problems.has(`${kind}/${name}`)) continue;
+        if (this.problems.has(`${kind}/${name}`)) continue; // a problem anywhere disables the element
         const config = this.elements[kind].get(name)!.config;
-        elements[name] = kind === 'udp.services' ? withSortedServers(config as ServiceConfig) : config;
+        elements[name] = kind.endsWith('services') ? withSortedServers(config as ServiceConfig) : config;
       }
       if (Object.keys(elements).length > 0) out[kind.slice(kind.indexOf('.') + 1)] = elements;
     }
@@ -455,7 +465,7 @@ function withoutServers(config: Entry['config']): unknown {
   return { ...config, loadBalancer: rest };
 }
 
-/** Replicas' servers, each URL (or UDP address) once, in a stable order so equal states give equal snapshots. */
+/** Replicas' servers, each URL (TCP and UDP: address) once, in a stable order so equal states give equal snapshots. */
 function withSortedServers(config: ServiceConfig): ServiceConfig {
   const lb = config.loadBalancer;
   if (!lb) return config;
