@@ -58,7 +58,6 @@ export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, 
 /** What Traefik stacks may carry that Wharf does not run yet, with the reason (`wharf --help`, README). */
 export const UNSUPPORTED: readonly string[] = [
   'TCP and UDP routers and services (tcp.*, udp.*, `:N/udp` entrypoints): issue #21. Their labels are reported as errors of their own and leave HTTP routers serving.',
-  'HTTP/2 and gRPC upstreams (h2c:// servers, h2 to HTTPS servers), and so the grpcWeb middleware: issue #18.',
   'Services of kind mirroring and failover, load-balancer strategies other than round-robin, weighted.sticky and passiveHealthCheck: issue #18.',
   'Tracing (OpenTelemetry) and OTLP export of metrics and logs: issue #20; Prometheus metrics work, with Traefik\'s names under --metrics.prometheus.names=traefik.',
   'Providers other than file, docker and swarm (Kubernetes, Consul, ECS, …): not planned; Wharf is for Docker and Swarm stacks.',

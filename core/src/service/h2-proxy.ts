@@ -255,13 +255,15 @@ class H2Exchange {
 /**
  * gRPC's Trailers-Only answer (an error, no message) is one HEADERS frame ending the stream, all of its fields
  * trailers. Node's server response always sends the head apart, so the fields move to the trailers, where every
- * gRPC client reads status and trailing metadata; the head keeps Content-Type. Other answers are left as they are.
+ * gRPC client reads status and trailing metadata; the head keeps the HTTP fields (Content-Type, Date, Server). Other answers are left as they are.
  */
+const HEAD_FIELDS = new Set(['content-type', 'content-length', 'date', 'server']);
+
 function trailersOnly(headers: IncomingHttpHeaders): OutgoingHttpHeaders | undefined {
   if (headers['grpc-status'] === undefined || !headers['content-type']?.startsWith('application/grpc')) return undefined;
   const trailers: OutgoingHttpHeaders = {};
   for (const name in headers) {
-    if (name === 'content-type' || name === 'content-length') continue;
+    if (HEAD_FIELDS.has(name)) continue;
     trailers[name] = headers[name];
     delete headers[name];
   }
