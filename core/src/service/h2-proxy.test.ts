@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { closedPort, eventually, makeCA, makeCert, type Pem } from '@wharf/test-helpers';
 import { createLoadBalancerHandler, type ServiceHandler } from './handler.js';
-import { startGateway, request, type Gateway } from './harness.test.helper.js';
+import { silentTcpServer, startGateway, request, type Gateway } from './harness.test.helper.js';
 import { PoolRegistry, type ServersTransport } from './pool.js';
 
 type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -154,6 +154,14 @@ describe('h2c:// servers', () => {
     const u = await upstream('h2c', () => undefined);
     const gw = await gatewayTo([`h2c://127.0.0.1:${u.port}`], { responseHeaderTimeoutMs: 100 });
     assert.equal((await request(gw.url)).status, 504);
+  });
+
+  it('readIdleTimeout pings the connection; one whose pings go unanswered (pingTimeout) is closed, failing its requests', async () => {
+    // A server that accepts the connection and then says nothing: no answer, no ping acknowledgement.
+    const silent = await silentTcpServer();
+    closers.push(() => silent.close());
+    const gw = await gatewayTo([`h2c://127.0.0.1:${silent.port}`], { readIdleTimeoutMs: 50, pingTimeoutMs: 100 });
+    assert.equal((await request(gw.url, { path: '/stuck' })).status, 502);
   });
 
   it('a client that leaves resets the upstream stream (CANCEL)', async () => {
