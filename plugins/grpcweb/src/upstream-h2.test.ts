@@ -1,4 +1,4 @@
-// gRPC end to end through Wharf (issue #18): grpc-js clients over TLS h2 to the gateway, grpc-js servers behind it
+// gRPC end to end through Wharf (issue #18): grpc-js clients over TLS h2 (and h2c) to the gateway, grpc-js servers behind it
 // over h2c:// and over TLS negotiating h2 by ALPN. Unary and the three streaming kinds, errors with their trailers,
 // deadlines and cancellation reaching the server, per-request balancing over one client connection.
 import { after, before, describe, test } from 'node:test';
@@ -6,11 +6,13 @@ import assert from 'node:assert/strict';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import { eventually, makeCA, makeCert, type Pem } from '@wharf/test-helpers';
 import tlsPlugin from '@wharf/plugin-tls';
-import { collect, gatewayClient, grpc, startEchoServer, unary, type EchoClient, type EchoServer, type Msg } from './grpc.test.helper.js';
+import { collect, Echo, gatewayClient, grpc, startEchoServer, unary, type EchoClient, type EchoServer, type Msg } from './grpc.test.helper.js';
 
 let ca: Pem;
 let gateway: EmbeddedGateway;
 let port: number;
+/** The plain entrypoint: gRPC clients without TLS speak h2c (prior knowledge) to it. */
+let plainPort: number;
 let plain: EchoServer;
 let secure: EchoServer;
 let lbA: EchoServer;
@@ -31,11 +33,11 @@ before(async () => {
   const router = (host: string, service: string) => ({ rule: `Host(\`${host}\`)`, service, tls: {} });
   gateway = await startGateway({
     plugins: [tlsPlugin],
-    args: ['--entrypoints.websecure.address=127.0.0.1:0', '--entrypoints.websecure.http.tls=true'],
+    args: ['--entrypoints.websecure.address=127.0.0.1:0', '--entrypoints.websecure.http.tls=true', '--entrypoints.web.address=127.0.0.1:0'],
     dynamic: {
       tls: { certificates: [{ certFile: front.cert, keyFile: front.key }] },
       http: {
-        routers: { plain: router('h2c.test', 'plain'), secure: router('tls.test', 'secure'), lb: router('lb.test', 'lb') },
+        routers: { plain: router('h2c.test', 'plain'), secure: router('tls.test', 'secure'), lb: router('lb.test', 'lb'), cleartext: { rule: 'Host(`h2c.test`)', service: 'plain', entryPoints: ['web'] } },
         services: {
           plain: { loadBalancer: { servers: [{ url: `h2c://127.0.0.1:${plain.port}` }] } },
           secure: { loadBalancer: { servers: [{ url: `https://127.0.0.1:${secure.port}` }], serversTransport: 'upstream' } },
@@ -46,6 +48,7 @@ before(async () => {
     },
   });
   port = gateway.address('websecure').port;
+  plainPort = gateway.address('web').port;
 });
 
 after(async () => {
@@ -105,6 +108,19 @@ for (const [kind, authority, server] of [
     });
   });
 }
+
+describe('gRPC clients without TLS (h2c to the gateway)', () => {
+  test('unary and bidi through a plain entrypoint to an h2c:// upstream', async () => {
+    const c = new Echo(`127.0.0.1:${plainPort}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'h2c.test' }) as unknown as EchoClient;
+    clients.push(c);
+    assert.deepEqual((await unary(c, 'Unary', 'clear')).reply, { text: 'clear', server: 'plain' });
+    const call = c['Bidi']!() as grpc.ClientDuplexStream<Msg, Msg>;
+    const answers = collect(call);
+    for (const text of ['x', 'y']) call.write({ text });
+    call.end();
+    assert.deepEqual((await answers).map((m) => m.text), ['echo x', 'echo y']);
+  });
+});
 
 describe('deadlines and cancellation', () => {
   test('the deadline travels to the server (grpc-timeout); once exceeded the client fails and the server call is cancelled', async () => {
