@@ -27,7 +27,12 @@ export interface H2UpstreamOptions {
 interface Connection {
   readonly session: ClientHttp2Session;
   streams: number;
+  /** Streams opened so far: client stream ids are odd numbers below 2^31, so a connection carries at most 2^30. */
+  opened: number;
 }
+
+// A connection this far into its stream ids takes no new streams; it closes once its streams are done.
+const MAX_STREAMS_PER_CONNECTION = 2 ** 30 - 1024;
 
 /** What `connection()` hands back: a session to open a stream on, or `http1` when the server chose HTTP/1.1. */
 export type H2Pick = ClientHttp2Session | 'http1';
@@ -61,6 +66,10 @@ export class H2Upstream {
     for (const c of this.#connections) {
       const session = c.session;
       if (session.closed || session.destroyed) continue;
+      if (c.opened >= MAX_STREAMS_PER_CONNECTION) {
+        session.close();
+        continue;
+      }
       const limit = session.remoteSettings.maxConcurrentStreams ?? 100;
       if (c.streams < limit) return session;
     }
@@ -81,6 +90,7 @@ export class H2Upstream {
     const connection = this.#connections.find((c) => c.session === session);
     if (connection === undefined) return;
     connection.streams++;
+    connection.opened++;
     stream.once('close', () => {
       connection.streams--;
     });
@@ -140,7 +150,7 @@ export class H2Upstream {
   }
 
   #adopt(session: ClientHttp2Session): void {
-    const connection: Connection = { session, streams: 0 };
+    const connection: Connection = { session, streams: 0, opened: 0 };
     this.#connections.push(connection);
     const forget = (): void => {
       const i = this.#connections.indexOf(connection);
