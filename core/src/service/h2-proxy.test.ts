@@ -7,6 +7,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { closedPort, eventually, makeCA, makeCert, type Pem } from '@wharf/test-helpers';
+import { onResponseHeaders, type Middleware } from '../context.js';
 import { createLoadBalancerHandler, type ServiceHandler } from './handler.js';
 import { silentTcpServer, startGateway, request, type Gateway } from './harness.test.helper.js';
 import { PoolRegistry, type ServersTransport } from './pool.js';
@@ -67,10 +68,11 @@ const pools = new PoolRegistry();
 const handlers: ServiceHandler[] = [];
 const closers: Array<() => Promise<void>> = [];
 
-async function gatewayTo(urls: string[], transport?: ServersTransport): Promise<Gateway> {
+async function gatewayTo(urls: string[], transport?: ServersTransport, before?: Middleware): Promise<Gateway> {
   const handler = createLoadBalancerHandler({ service: 'grpc@test', pools, servers: urls.map((url) => ({ url })), ...(transport ? { transport } : {}) });
   handlers.push(handler);
-  const gateway = await startGateway(handler.middleware);
+  const service = handler.middleware;
+  const gateway = await startGateway(before ? (ctx, next) => before(ctx, () => service(ctx, next)) : service);
   closers.push(() => gateway.close());
   return gateway;
 }
@@ -148,6 +150,19 @@ describe('h2c:// servers', () => {
     const two = await gatewayTo([`h2c://127.0.0.1:${closed}`, `h2c://127.0.0.1:${u.port}`]);
     for (let i = 0; i < 2; i++) assert.equal((await request(two.url, { path: `/try${i}` })).status, 200);
     assert.equal(u.seen.length, 2);
+  });
+
+  it('a response hook that throws is a 502, not a crash', async () => {
+    const u = await upstream('h2c');
+    const throwing: Middleware = async (ctx, next) => {
+      onResponseHeaders(ctx, () => {
+        throw new Error('hook failed');
+      });
+      await next();
+    };
+    const gw = await gatewayTo([`h2c://127.0.0.1:${u.port}`], undefined, throwing);
+    assert.equal((await request(gw.url)).status, 502);
+    assert.equal(u.seen.length, 1);
   });
 
   it('responseHeaderTimeout answers 504 when the head is late', async () => {

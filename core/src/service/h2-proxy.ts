@@ -71,8 +71,9 @@ export function forwardOverH2(
     }
     h2.open().then(
       (pick) => {
-        if (pick === 'http1') viaHttp1().then(resolve, resolve);
-        else exchange.start(pick, h2, request);
+        if (pick !== 'http1') return exchange.start(pick, h2, request);
+        exchange.handOver();
+        viaHttp1().then(resolve, resolve);
       },
       (err: Error) => exchange.connectFailed(err),
     );
@@ -119,10 +120,30 @@ class H2Exchange {
     }
     this.stream = stream;
     h2.track(session, stream);
-    stream.on('response', (headers, flags) => this.onResponse(headers, flags));
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    // A plugin's response hook, or Node refusing a header or trailer, throws inside a stream event, where it would
+    // crash the process: it fails the exchange instead (502 if nothing was sent yet, else the connection is cut).
+    stream.on('response', (headers, flags) => {
+      try {
+        this.onResponse(headers, flags);
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    });
+    stream.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(chunk);
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    });
     stream.on('trailers', (trailers) => this.onTrailers(trailers));
-    stream.on('end', () => this.onEnd());
+    stream.on('end', () => {
+      try {
+        this.onEnd();
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    });
     stream.on('error', (err) => this.onError(err));
     stream.on('close', () => this.onStreamClose());
     if (h2.responseHeaderTimeoutMs > 0) {
@@ -136,6 +157,12 @@ class H2Exchange {
   private sendBody(body: Readable, stream: ClientHttp2Stream): void {
     body.pipe(stream);
     body.once('error', () => stream.close(NGHTTP2_CANCEL));
+  }
+
+  /** The HTTP/1.1 path takes the request (the server chose HTTP/1.1): this exchange lets go of the response. */
+  handOver(): void {
+    this.settled = true;
+    this.ctx.res.off('close', this.onClientClose);
   }
 
   /** The connection could not be opened (or refused the stream): nothing was sent. */
