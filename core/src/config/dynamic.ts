@@ -125,7 +125,7 @@ export const ServersTransportSchema = Element(
           dialTimeout: Duration({ default: '30s', description: 'Time allowed to connect to a server (default 30s).' }),
           responseHeaderTimeout: Duration({ default: 0, description: 'Time allowed for the response headers; 0 = no limit.' }),
           idleConnTimeout: Duration({ default: '90s', description: 'How long an idle keep-alive connection is kept (default 90s).' }),
-          readIdleTimeout: Duration({ default: 0, description: 'HTTP/2 upstreams: send a health ping this often; 0 (default) = no pings.' }),
+          readIdleTimeout: Duration({ default: 0, description: 'HTTP/2 upstreams: ping a connection after this long without a frame; 0 (default) = no pings.' }),
           pingTimeout: Duration({ default: '15s', description: 'HTTP/2 upstreams: close the connection when a ping is not answered within this time (default 15s).' }),
         },
         { additionalProperties: false, default: {} },

@@ -20,15 +20,16 @@ interface Upstream {
   port: number;
   /** What each request looked like upstream. */
   seen: Array<{ version: string; method: string; url: string; authority: string | undefined; forwardedFor: string | undefined; body: string }>;
-  /** HTTP/2 connections accepted. */
+  /** HTTP/2 connections accepted, and closed. */
   sessions: number;
+  sessionsClosed: number;
   server: http.Server | http2.Http2Server | http2.Http2SecureServer | https.Server;
   close(): Promise<void>;
 }
 
 /** Records each request (body read whole), then hands it to `answer`. */
 async function startUpstream(kind: 'h2c' | 'http1' | 'h2tls' | 'https1', answer: Handler = echo, tls?: Pem): Promise<Upstream> {
-  const upstream: Upstream = { port: 0, seen: [], sessions: 0, server: undefined!, close: undefined! };
+  const upstream: Upstream = { port: 0, seen: [], sessions: 0, sessionsClosed: 0, server: undefined!, close: undefined! };
   const handler = (req: AnyRequest, res: AnyResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -47,7 +48,10 @@ async function startUpstream(kind: 'h2c' | 'http1' | 'h2tls' | 'https1', answer:
         : kind === 'https1'
           ? https.createServer(tls!, h)
           : http.createServer(h);
-  (server as http2.Http2Server).on('session', () => upstream.sessions++);
+  (server as http2.Http2Server).on('session', (session: http2.ServerHttp2Session) => {
+    upstream.sessions++;
+    session.on('close', () => upstream.sessionsClosed++);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   upstream.port = (server.address() as AddressInfo).port;
   upstream.server = server;
@@ -133,6 +137,15 @@ describe('h2c:// servers', () => {
     const replies = await Promise.all(Array.from({ length: 5 }, (_, i) => request(gw.url, { path: `/${i}` })));
     assert.deepEqual(replies.map((r) => r.status), [200, 200, 200, 200, 200]);
     assert.equal(u.sessions, 1);
+  });
+
+  it('idleConnTimeout closes a connection left without streams; the next request opens another', async () => {
+    const u = await upstream('h2c');
+    const gw = await gatewayTo([`h2c://127.0.0.1:${u.port}`], { idleConnTimeoutMs: 100 });
+    assert.equal((await request(gw.url, { path: '/first' })).status, 200);
+    await eventually(() => u.sessionsClosed === 1, 'the idle connection closed');
+    assert.equal((await request(gw.url, { path: '/second' })).status, 200);
+    assert.equal(u.sessions, 2);
   });
 
   it('with disableHTTP2 get HTTP/1.1', async () => {

@@ -15,7 +15,7 @@ export interface H2UpstreamOptions {
   responseHeaderTimeoutMs: number;
   /** Close a connection without streams after this long idle; 0 = keep it until the server closes it. */
   idleConnTimeoutMs: number;
-  /** Ping the server this often (Traefik's forwardingTimeouts.readIdleTimeout); 0 = no pings. */
+  /** Ping the server after this long without a frame (Traefik's forwardingTimeouts.readIdleTimeout); 0 = no pings. */
   readIdleTimeoutMs: number;
   /** Close the connection when a ping is not answered within this time (forwardingTimeouts.pingTimeout). */
   pingTimeoutMs: number;
@@ -29,6 +29,8 @@ interface Connection {
   streams: number;
   /** Streams opened so far: client stream ids are odd numbers below 2^31, so a connection carries at most 2^30. */
   opened: number;
+  /** Closes the connection once it has had no stream for idleConnTimeout; restarted when its last stream ends. */
+  idle: NodeJS.Timeout | undefined;
 }
 
 // A connection this far into its stream ids takes no new streams; it closes once its streams are done.
@@ -92,7 +94,7 @@ export class H2Upstream {
     connection.streams++;
     connection.opened++;
     stream.once('close', () => {
-      connection.streams--;
+      if (--connection.streams === 0) connection.idle?.refresh();
     });
   }
 
@@ -150,7 +152,7 @@ export class H2Upstream {
   }
 
   #adopt(session: ClientHttp2Session): void {
-    const connection: Connection = { session, streams: 0, opened: 0 };
+    const connection: Connection = { session, streams: 0, opened: 0, idle: undefined };
     this.#connections.push(connection);
     const forget = (): void => {
       const i = this.#connections.indexOf(connection);
@@ -162,27 +164,32 @@ export class H2Upstream {
     session.on('goaway', forget);
     const o = this.#options;
     if (o.idleConnTimeoutMs > 0) {
-      session.setTimeout(o.idleConnTimeoutMs, () => {
+      // One timer per connection, refreshed rather than re-created: a stream in flight when it fires keeps the
+      // connection, and the end of its last stream starts the count again.
+      const idle = setTimeout(() => {
         if (connection.streams === 0) session.close();
-      });
+      }, o.idleConnTimeoutMs);
+      idle.unref();
+      connection.idle = idle;
+      session.once('close', () => clearTimeout(idle));
     }
-    if (o.readIdleTimeoutMs > 0) this.#pingEvery(session, o.readIdleTimeoutMs, o.pingTimeoutMs);
+    if (o.readIdleTimeoutMs > 0) {
+      // Node's session timeout counts time without a frame read or written, as Go's ReadIdleTimeout counts time
+      // without one read: then a ping checks the server is still there.
+      session.setTimeout(o.readIdleTimeoutMs, () => this.#ping(session, o.pingTimeoutMs));
+    }
     // An idle pooled connection must not keep the process alive.
     session.unref();
   }
 
-  /** Health pings: a connection whose server stops answering them is closed, failing its streams fast. */
-  #pingEvery(session: ClientHttp2Session, everyMs: number, timeoutMs: number): void {
-    const interval = setInterval(() => {
-      if (session.closed || session.destroyed) return;
-      const deadline = timeoutMs > 0 ? setTimeout(() => session.destroy(new Error(`HTTP/2 ping not answered within ${timeoutMs} ms`)), timeoutMs) : undefined;
-      deadline?.unref();
-      session.ping((err) => {
-        clearTimeout(deadline);
-        if (err && !session.destroyed) session.destroy(err);
-      });
-    }, everyMs);
-    interval.unref();
-    session.once('close', () => clearInterval(interval));
+  /** Health ping: a connection whose server does not answer within pingTimeout is closed, failing its streams fast. */
+  #ping(session: ClientHttp2Session, timeoutMs: number): void {
+    if (session.closed || session.destroyed) return;
+    const deadline = timeoutMs > 0 ? setTimeout(() => session.destroy(new Error(`HTTP/2 ping not answered within ${timeoutMs} ms`)), timeoutMs) : undefined;
+    deadline?.unref();
+    session.ping((err) => {
+      clearTimeout(deadline);
+      if (err && !session.destroyed) session.destroy(err);
+    });
   }
 }

@@ -26,7 +26,7 @@ export interface ServersTransport {
   certificates?: readonly ClientCertificate[];
   /** Speak HTTP/1.1 only: https upstreams are not offered h2, h2c:// servers get HTTP/1.1 (Traefik's disableHTTP2). */
   disableHTTP2?: boolean;
-  /** HTTP/2 connections: ping the server this often; 0 (default) = no pings (forwardingTimeouts.readIdleTimeout). */
+  /** HTTP/2 connections: ping after this long without a frame; 0 (default) = no pings (forwardingTimeouts.readIdleTimeout). */
   readIdleTimeoutMs?: number;
   /** HTTP/2 connections: close one whose ping is not answered in this time; default 15 s (forwardingTimeouts.pingTimeout). */
   pingTimeoutMs?: number;
