@@ -1,8 +1,10 @@
-// grpcWeb through a real gateway: an HTTP/1.1 client (fetch) speaking gRPC-Web, binary and base64 text, to a grpc-js
+// grpcWeb through a real gateway: HTTP/1.1 (fetch) and HTTP/2 clients speaking gRPC-Web, binary and base64 text, to a grpc-js
 // server behind an h2c:// upstream; answers decoded frame by frame, the trailer frame included; CORS for allowOrigins.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
+import tlsPlugin from '@wharf/plugin-tls';
 import grpcWeb from './index.js';
 import { Echo, startEchoServer, type EchoServer, type Msg } from './grpc.test.helper.js';
 
@@ -13,7 +15,8 @@ let base: string;
 before(async () => {
   server = await startEchoServer('web');
   gateway = await startGateway({
-    plugins: [grpcWeb],
+    // The TLS plugin brings HTTP/2 to plain entrypoints too (h2c with prior knowledge), for the HTTP/2 client below.
+    plugins: [grpcWeb, tlsPlugin],
     args: ['--entrypoints.web.address=127.0.0.1:0'],
     dynamic: {
       http: {
@@ -123,6 +126,27 @@ describe('grpcWeb to a gRPC server over h2c', () => {
       assert.deepEqual(decoded.trailers, { 'grpc-status': '5', 'grpc-message': 'no%20such%20thing:%20x', 'x-detail': 'missing x' });
     });
   }
+});
+
+describe('grpcWeb from an HTTP/2 client', () => {
+  test('binary unary over h2c to the gateway: the message and the trailer frame', async () => {
+    const session = http2.connect(base);
+    try {
+      const raw = await new Promise<Buffer>((resolve, reject) => {
+        const stream = session.request({ ':method': 'POST', ':path': '/echo.Echo/Unary', 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1' });
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => resolve(Buffer.concat(chunks)));
+        stream.on('error', reject);
+        stream.end(dataFrame('Unary', { text: 'over h2' }));
+      });
+      const decoded = decodeFrames('Unary', raw);
+      assert.deepEqual(decoded.messages, [{ text: 'over h2', server: 'web' }]);
+      assert.equal(decoded.trailers['grpc-status'], '0');
+    } finally {
+      session.close();
+    }
+  });
 });
 
 describe('grpcWeb CORS (allowOrigins)', () => {
