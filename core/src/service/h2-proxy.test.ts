@@ -20,6 +20,8 @@ interface Upstream {
   port: number;
   /** What each request looked like upstream. */
   seen: Array<{ version: string; method: string; url: string; authority: string | undefined; forwardedFor: string | undefined; body: string }>;
+  /** TCP connections accepted. */
+  connections: number;
   /** HTTP/2 connections accepted, and closed. */
   sessions: number;
   sessionsClosed: number;
@@ -29,7 +31,7 @@ interface Upstream {
 
 /** Records each request (body read whole), then hands it to `answer`. */
 async function startUpstream(kind: 'h2c' | 'http1' | 'h2tls' | 'https1', answer: Handler = echo, tls?: Pem): Promise<Upstream> {
-  const upstream: Upstream = { port: 0, seen: [], sessions: 0, sessionsClosed: 0, server: undefined!, close: undefined! };
+  const upstream: Upstream = { port: 0, seen: [], connections: 0, sessions: 0, sessionsClosed: 0, server: undefined!, close: undefined! };
   const handler = (req: AnyRequest, res: AnyResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -48,6 +50,7 @@ async function startUpstream(kind: 'h2c' | 'http1' | 'h2tls' | 'https1', answer:
         : kind === 'https1'
           ? https.createServer(tls!, h)
           : http.createServer(h);
+  server.on('connection', () => upstream.connections++);
   (server as http2.Http2Server).on('session', (session: http2.ServerHttp2Session) => {
     upstream.sessions++;
     session.on('close', () => upstream.sessionsClosed++);
@@ -250,11 +253,12 @@ describe('https:// servers', () => {
     assert.equal(u.seen[0]?.version, '1.1');
   });
 
-  it('that speak HTTP/1.1 only get HTTP/1.1 (the ALPN answer decides), request after request', async () => {
+  it('that speak HTTP/1.1 only get HTTP/1.1 (the ALPN answer decides), on the connection that asked', async () => {
     const u = await upstream('https1', echo, cert);
     const gw = await gatewayTo([`https://127.0.0.1:${u.port}`], tlsTransport());
     for (const path of ['/c', '/d']) assert.equal((await request(gw.url, { path })).body.toString(), `GET ${path}`);
     assert.deepEqual(u.seen.map((s) => s.version), ['1.1', '1.1']);
+    assert.equal(u.connections, 1, 'the connection whose ALPN said http/1.1 carries the requests');
   });
 
   it('an unverifiable certificate is a 502, as over HTTP/1.1', async () => {

@@ -39,6 +39,10 @@ const MAX_STREAMS_PER_CONNECTION = 2 ** 30 - 1024;
 /** What `connection()` hands back: a session to open a stream on, or `http1` when the server chose HTTP/1.1. */
 export type H2Pick = ClientHttp2Session | 'http1';
 
+function ignoreError(): void {
+  // The owner of the socket learns of the failure when it uses it (closed, destroyed).
+}
+
 const H2_ONLY = ['h2'];
 const H2_OR_HTTP1 = ['h2', 'http/1.1'];
 
@@ -54,6 +58,8 @@ export class H2Upstream {
   readonly #options: H2UpstreamOptions;
   readonly #connections: Connection[] = [];
   #opening: Promise<H2Pick> | undefined = undefined;
+  /** The connection on which the server chose HTTP/1.1, until the HTTP/1.1 pool takes it. */
+  #http1Socket: tls.TLSSocket | undefined = undefined;
   #closed = false;
 
   constructor(options: H2UpstreamOptions) {
@@ -98,9 +104,17 @@ export class H2Upstream {
     });
   }
 
+  /** The TLS connection left by a server that chose HTTP/1.1, once, while it is still open. */
+  takeHttp1Socket(): tls.TLSSocket | undefined {
+    const socket = this.#http1Socket;
+    this.#http1Socket = undefined;
+    return socket !== undefined && !socket.destroyed && socket.readyState === 'open' ? socket : undefined;
+  }
+
   /** Graceful close: streams in flight finish, no new ones start. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#http1Socket?.destroy();
     await Promise.all(
       this.#connections.map(
         (c) =>
@@ -115,8 +129,12 @@ export class H2Upstream {
   async #connect(): Promise<H2Pick> {
     const socket = await this.#dial();
     if (this.#options.mode === 'tls' && (socket as tls.TLSSocket).alpnProtocol !== 'h2') {
-      // The server speaks HTTP/1.1 only: remember it, the HTTP/1.1 pool takes this server's requests from now on.
-      socket.destroy();
+      // The server speaks HTTP/1.1 only: remember it, the HTTP/1.1 pool takes this server's requests (and this
+      // connection) from now on.
+      this.#http1Socket?.destroy();
+      // Parked without a reader: an error (a reset) must not go unhandled; whoever takes it listens from then on.
+      socket.on('error', ignoreError);
+      this.#http1Socket = socket as tls.TLSSocket;
       this.speaksH2 = false;
       return 'http1';
     }

@@ -94,8 +94,9 @@ function http1Origin(url: URL): string {
 
 function poolFor(origin: URL, t: ResolvedTransport): Pool {
   const idle = t.idleConnTimeoutMs > 0 ? t.idleConnTimeoutMs : UNLIMITED_IDLE_MS;
+  const h2 = h2UpstreamFor(origin, t);
   const pool = new Pool(http1Origin(origin), {
-    connect: connectorFor(t),
+    connect: h2 === undefined ? connectorFor(t) : withAlpnSpare(connectorFor(t), h2),
     connections: t.maxIdleConnsPerHost > 0 ? t.maxIdleConnsPerHost : null,
     // pipelining 0 is undici's switch for "one request per connection".
     pipelining: t.maxIdleConnsPerHost < 0 ? 0 : 1,
@@ -106,12 +107,21 @@ function poolFor(origin: URL, t: ResolvedTransport): Pool {
     // A gateway must not cut long-lived bodies (SSE, long polling); client aborts still end them.
     bodyTimeout: 0,
   });
-  const h2 = h2UpstreamFor(origin, t);
   if (h2 !== undefined) h2Upstreams.set(pool, h2);
   return pool;
 }
 
 const h2Upstreams = new WeakMap<object, H2Upstream>();
+
+/** The TLS connection on which a server answered ALPN with http/1.1 serves the first HTTP/1.1 request: one handshake, not two. */
+function withAlpnSpare(connect: buildConnector.connector, h2: H2Upstream): buildConnector.connector {
+  return (options, callback) => {
+    const spare = h2.takeHttp1Socket();
+    if (spare === undefined) return connect(options, callback);
+    // undici stalls on a connector that calls back synchronously; a real connect never does.
+    setImmediate(() => callback(null, spare));
+  };
+}
 
 /** The HTTP/2 side of a pool built for an h2c:// or https:// server (unless disableHTTP2); the proxy uses it first. */
 export function h2UpstreamOf(pool: object): H2Upstream | undefined {
