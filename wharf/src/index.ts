@@ -62,7 +62,6 @@ export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, 
 /** What Traefik stacks may carry that Wharf does not run yet, with the reason (`wharf --help`, README). */
 export const UNSUPPORTED: readonly string[] = [
   'For TCP routers (tcp.*): ACME (certResolver) ordering for their domains, and health checks (loadBalancer.healthCheck): issue #21.',
-  'HTTP/2 and gRPC upstreams (h2c:// servers, h2 to HTTPS servers), and so the grpcWeb middleware: issue #18.',
   'SPIFFE (serversTransport.spiffe, serversTransports.<name>.spiffe): no workload API client; refused with an error.',
   'OTLP export of metrics and logs: issue #20; OpenTelemetry tracing works (--tracing), and Prometheus metrics, with Traefik\'s names under --metrics.prometheus.names=traefik.',
   'Providers other than file, docker and swarm (Kubernetes, Consul, ECS, …): not planned; Wharf is for Docker and Swarm stacks.',

@@ -50,7 +50,7 @@ const RouterSchema = Element(
 
 const ServerSchema = Type.Object(
   {
-    url: Type.String({ pattern: '^https?://', description: 'Upstream base URL (http:// or https://).' }),
+    url: Type.String({ pattern: '^(?:https?|h2c)://', description: 'Upstream base URL: http://, https:// (HTTP/2 by ALPN unless disableHTTP2) or h2c:// (HTTP/2 without TLS).' }),
     weight: Type.Optional(Type.Integer({ minimum: 0, description: 'Relative weight for weighted round-robin (default 1).' })),
     preservePath: Type.Optional(Type.Boolean({ description: 'Put the path of the server URL in front of the request path (default false: that path is ignored, as in Traefik).' })),
   },
@@ -214,11 +214,14 @@ export const ServersTransportSchema = Element(
           dialTimeout: Duration({ default: '30s', description: 'Time allowed to connect to a server (default 30s).' }),
           responseHeaderTimeout: Duration({ default: 0, description: 'Time allowed for the response headers; 0 = no limit.' }),
           idleConnTimeout: Duration({ default: '90s', description: 'How long an idle keep-alive connection is kept (default 90s).' }),
+          readIdleTimeout: Duration({ default: 0, description: 'HTTP/2 upstreams: ping a connection after this long without a frame; 0 (default) = no pings.' }),
+          pingTimeout: Duration({ default: '15s', description: 'HTTP/2 upstreams: close the connection when a ping is not answered within this time (default 15s).' }),
         },
         { additionalProperties: false, default: {} },
       ),
       maxIdleConnsPerHost: Type.Integer({ minimum: 0, default: 200, description: 'Pool size per server (default 200).' }),
       insecureSkipVerify: Type.Boolean({ default: false, description: 'Do not verify https upstream certificates.' }),
+      disableHTTP2: Type.Boolean({ default: false, description: 'Speak HTTP/1.1 only: https servers are not offered h2 by ALPN, h2c:// servers get HTTP/1.1 (default false).' }),
       serverName: Type.Optional(Type.String({ description: 'SNI sent to https upstreams.' })),
       rootCAs: Type.Optional(
         StringList({

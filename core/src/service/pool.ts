@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { Pool, buildConnector } from 'undici';
 import { WharfError } from '../errors.js';
+import { H2Upstream } from './h2-upstream.js';
 
 /** serversTransport options that shape upstream connections (Traefik's names, in milliseconds). */
 export interface ServersTransport {
@@ -23,6 +24,12 @@ export interface ServersTransport {
   rootCAs?: readonly string[];
   /** Client certificates (PEM text) for upstreams that ask for one (mTLS); one per key type. */
   certificates?: readonly ClientCertificate[];
+  /** Speak HTTP/1.1 only: https upstreams are not offered h2, h2c:// servers get HTTP/1.1 (Traefik's disableHTTP2). */
+  disableHTTP2?: boolean;
+  /** HTTP/2 connections: ping after this long without a frame; 0 (default) = no pings (forwardingTimeouts.readIdleTimeout). */
+  readIdleTimeoutMs?: number;
+  /** HTTP/2 connections: close one whose ping is not answered in this time; default 15 s (forwardingTimeouts.pingTimeout). */
+  pingTimeoutMs?: number;
 }
 
 /** A client certificate (with its chain) and its private key, as PEM text. */
@@ -46,6 +53,7 @@ export interface PoolSource {
 const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
 const DEFAULT_IDLE_CONN_TIMEOUT_MS = 90_000;
 const DEFAULT_MAX_CONNS_PER_HOST = 200;
+const DEFAULT_PING_TIMEOUT_MS = 15_000;
 // undici insists on a positive keep-alive timeout; its own ceiling stands in for "no limit".
 const UNLIMITED_IDLE_MS = 600_000;
 
@@ -56,7 +64,7 @@ type ResolvedTransport = Required<Omit<ServersTransport, 'serverName'>> & {
   tlsId: string;
 };
 
-/** Parses an upstream server URL, accepting only what the proxy can speak (http, https). */
+/** Parses an upstream server URL, accepting only what the proxy can speak (http, https, h2c). */
 export function parseUpstreamUrl(url: string): URL {
   let parsed: URL;
   try {
@@ -64,7 +72,7 @@ export function parseUpstreamUrl(url: string): URL {
   } catch (err) {
     throw new WharfError('WHARF_ERR_DYNAMIC_CONFIG', `invalid server URL ${JSON.stringify(url)}`, { cause: err });
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:' && parsed.protocol !== 'h2c:') {
     throw new WharfError('WHARF_ERR_DYNAMIC_CONFIG', `unsupported server URL scheme ${parsed.protocol} in ${url}`);
   }
   return parsed;
@@ -75,10 +83,20 @@ export function createPool(url: string, transport: ServersTransport = {}): Pool 
   return poolFor(parseUpstreamUrl(url), resolveTransport(transport));
 }
 
+/**
+ * The HTTP/1.1 origin of a server URL: h2c:// (a scheme URL parsers treat as opaque, origin "null") is plain HTTP
+ * underneath, used by upgrades (which HTTP/2 cannot carry) and with disableHTTP2.
+ */
+function http1Origin(url: URL): string {
+  if (url.protocol !== 'h2c:') return url.origin;
+  return `http://${url.host}`;
+}
+
 function poolFor(origin: URL, t: ResolvedTransport): Pool {
   const idle = t.idleConnTimeoutMs > 0 ? t.idleConnTimeoutMs : UNLIMITED_IDLE_MS;
-  return new Pool(origin.origin, {
-    connect: connectorFor(t),
+  const h2 = h2UpstreamFor(origin, t);
+  const pool = new Pool(http1Origin(origin), {
+    connect: h2 === undefined ? connectorFor(t) : withAlpnSpare(connectorFor(t), h2),
     connections: t.maxIdleConnsPerHost > 0 ? t.maxIdleConnsPerHost : null,
     // pipelining 0 is undici's switch for "one request per connection".
     pipelining: t.maxIdleConnsPerHost < 0 ? 0 : 1,
@@ -88,6 +106,51 @@ function poolFor(origin: URL, t: ResolvedTransport): Pool {
     headersTimeout: t.responseHeaderTimeoutMs,
     // A gateway must not cut long-lived bodies (SSE, long polling); client aborts still end them.
     bodyTimeout: 0,
+  });
+  if (h2 !== undefined) h2Upstreams.set(pool, h2);
+  return pool;
+}
+
+const h2Upstreams = new WeakMap<object, H2Upstream>();
+
+/** The TLS connection on which a server answered ALPN with http/1.1 serves the first HTTP/1.1 request: one handshake, not two. */
+function withAlpnSpare(connect: buildConnector.connector, h2: H2Upstream): buildConnector.connector {
+  return (options, callback) => {
+    const spare = h2.takeHttp1Socket();
+    if (spare === undefined) return connect(options, callback);
+    // undici stalls on a connector that calls back synchronously; a real connect never does.
+    setImmediate(() => callback(null, spare));
+  };
+}
+
+/** The HTTP/2 side of a pool built for an h2c:// or https:// server (unless disableHTTP2); the proxy uses it first. */
+export function h2UpstreamOf(pool: object): H2Upstream | undefined {
+  return h2Upstreams.get(pool);
+}
+
+/** h2c:// speaks HTTP/2 with prior knowledge; https:// offers h2 by ALPN, as Traefik does unless disableHTTP2. */
+function h2UpstreamFor(origin: URL, t: ResolvedTransport): H2Upstream | undefined {
+  if (t.disableHTTP2 || (origin.protocol !== 'h2c:' && origin.protocol !== 'https:')) return undefined;
+  const host = upstreamHostname(origin);
+  const common = {
+    host,
+    port: Number(origin.port) || (origin.protocol === 'https:' ? 443 : 80),
+    dialTimeoutMs: t.dialTimeoutMs,
+    responseHeaderTimeoutMs: t.responseHeaderTimeoutMs,
+    idleConnTimeoutMs: t.idleConnTimeoutMs,
+    readIdleTimeoutMs: t.readIdleTimeoutMs,
+    pingTimeoutMs: t.pingTimeoutMs,
+  };
+  if (origin.protocol === 'h2c:') return new H2Upstream({ ...common, mode: 'h2c' });
+  const servername = t.serverName ?? host;
+  return new H2Upstream({
+    ...common,
+    mode: 'tls',
+    tls: {
+      rejectUnauthorized: !t.insecureSkipVerify,
+      secureContext: secureContextFor(t),
+      ...(isIP(servername) === 0 ? { servername } : {}),
+    },
   });
 }
 
@@ -144,6 +207,9 @@ function resolveTransport(t: ServersTransport): ResolvedTransport {
   const resolved: ResolvedTransport = {
     dialTimeoutMs: t.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
     responseHeaderTimeoutMs: t.responseHeaderTimeoutMs ?? 0,
+    readIdleTimeoutMs: t.readIdleTimeoutMs ?? 0,
+    pingTimeoutMs: t.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
+    disableHTTP2: t.disableHTTP2 ?? false,
     idleConnTimeoutMs: t.idleConnTimeoutMs ?? DEFAULT_IDLE_CONN_TIMEOUT_MS,
     maxIdleConnsPerHost: t.maxIdleConnsPerHost ?? DEFAULT_MAX_CONNS_PER_HOST,
     insecureSkipVerify: t.insecureSkipVerify ?? false,
@@ -152,7 +218,7 @@ function resolveTransport(t: ServersTransport): ResolvedTransport {
     certificates: t.certificates ?? [],
     tlsId: tlsDigest(t),
   };
-  for (const name of ['dialTimeoutMs', 'responseHeaderTimeoutMs', 'idleConnTimeoutMs'] as const) {
+  for (const name of ['dialTimeoutMs', 'responseHeaderTimeoutMs', 'idleConnTimeoutMs', 'readIdleTimeoutMs', 'pingTimeoutMs'] as const) {
     const value = resolved[name];
     if (!Number.isFinite(value) || value < 0) {
       throw new WharfError('WHARF_ERR_DYNAMIC_CONFIG', `serversTransport ${name} must be a non-negative number, got ${value}`);
@@ -175,7 +241,7 @@ export function poolKey(url: string, transport: ServersTransport = {}): string {
 }
 
 function keyOf(origin: URL, t: ResolvedTransport): string {
-  return `${origin.origin} ${t.dialTimeoutMs} ${t.responseHeaderTimeoutMs} ${t.idleConnTimeoutMs} ${t.maxIdleConnsPerHost} ${t.insecureSkipVerify} ${t.serverName ?? ''} ${t.tlsId}`;
+  return `${origin.protocol}//${origin.host} ${t.disableHTTP2} ${t.readIdleTimeoutMs} ${t.pingTimeoutMs} ${t.dialTimeoutMs} ${t.responseHeaderTimeoutMs} ${t.idleConnTimeoutMs} ${t.maxIdleConnsPerHost} ${t.insecureSkipVerify} ${t.serverName ?? ''} ${t.tlsId}`;
 }
 
 interface Entry {
@@ -224,7 +290,7 @@ export class PoolRegistry implements PoolSource {
 
   #retire(key: string, entry: Entry): void {
     if (this.#entries.get(key) === entry) this.#entries.delete(key);
-    const closing = entry.pool.close().catch(() => {
+    const closing = Promise.all([entry.pool.close(), h2UpstreamOf(entry.pool)?.close()]).then(() => undefined, () => {
       // Already closed or destroyed: nothing left to wait for.
     });
     this.#closing.add(closing);

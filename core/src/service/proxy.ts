@@ -7,7 +7,9 @@ import { util, type Dispatcher } from 'undici';
 import { isReplayableBody, type ReplayableBody, type UpstreamInfo, type WharfContext } from '../context.js';
 import type { ResponseWriter } from '../response-writer.js';
 import { hasToken, isUpgrade, prepareRequestHeaders, stripResponseHopByHop, type UpstreamRequestHeaders } from './headers.js';
-import { parseUpstreamUrl, upstreamHostname } from './pool.js';
+import { forwardOverH2, type H2Forwarding } from './h2-proxy.js';
+import type { H2Upstream } from './h2-upstream.js';
+import { h2UpstreamOf, parseUpstreamUrl, upstreamHostname } from './pool.js';
 
 /** pino-compatible logger; the proxy only reports upstream failures. */
 export interface ProxyLogger {
@@ -24,6 +26,8 @@ export interface ProxyTarget {
   readonly servername: string;
   /** With preservePath: the server URL's path (escaped), put in front of every request path. */
   readonly pathPrefix?: string;
+  /** h2c:// and https:// servers (unless disableHTTP2): requests other than upgrades go over HTTP/2 (h2-proxy.ts). */
+  readonly h2?: H2Upstream;
 }
 
 export interface ProxyStepOptions {
@@ -67,7 +71,8 @@ type DispatchOptions = Dispatcher.DispatchOptions & { servername?: string };
 
 export function createProxyTarget(url: string, pool: Dispatcher, preservePath = false): ProxyTarget {
   const parsed = parseUpstreamUrl(url);
-  const target: ProxyTarget = { url, pool, servername: upstreamHostname(parsed) };
+  const h2 = h2UpstreamOf(pool);
+  const target: ProxyTarget = h2 === undefined ? { url, pool, servername: upstreamHostname(parsed) } : { url, pool, servername: upstreamHostname(parsed), h2 };
   return preservePath && parsed.pathname !== '/' ? { ...target, pathPrefix: parsed.pathname } : target;
 }
 
@@ -140,6 +145,20 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
       upgrade: upgrade ?? null,
       servername: target.servername,
     };
+    if (target.h2 !== undefined && upgrade === undefined && target.h2.speaksH2 !== false) {
+      return forwardH2(ctx, target, target.h2, dispatchOptions, upstream, replay, holdBack);
+    }
+    return dispatchHttp1(ctx, target, dispatchOptions, upstream, replay, holdBack);
+  }
+
+  function dispatchHttp1(
+    ctx: WharfContext,
+    target: ProxyTarget,
+    dispatchOptions: DispatchOptions,
+    upstream: UpstreamInfo,
+    replay: Replay,
+    holdBack: ((status: number) => boolean) | undefined,
+  ): Promise<Error | undefined> {
     return new Promise((resolve) => {
       const exchange = new Exchange(ctx, target, fail, upstream, replay, holdBack, resolve);
       try {
@@ -148,6 +167,27 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
         exchange.onError(err as Error);
       }
     });
+  }
+
+  const h2Deps: H2Forwarding = {
+    fail,
+    heldBack: (status) => new HeldBackAnswer(status),
+    canCarryTrailers: (ctx, status, headers) => canCarryTrailers(ctx.req, status, headers),
+    runResponseHooks,
+  };
+
+  /** HTTP/2 upstreams: the same prepared request, sent on an http2 stream; HTTP/1.1 when the server chose it by ALPN. */
+  function forwardH2(
+    ctx: WharfContext,
+    target: ProxyTarget,
+    h2: H2Upstream,
+    d: DispatchOptions,
+    upstream: UpstreamInfo,
+    replay: Replay,
+    holdBack: ((status: number) => boolean) | undefined,
+  ): Promise<Error | undefined> {
+    const request = { method: d.method, path: d.path, headers: d.headers as UpstreamRequestHeaders, body: d.body as Buffer | Readable | null };
+    return forwardOverH2(ctx, target, h2, request, upstream, h2Deps, replay, holdBack, () => dispatchHttp1(ctx, target, d, upstream, replay, holdBack));
   }
 
   return { forward, fail };

@@ -1,11 +1,11 @@
-// grpcWeb: options decoded and checked like Traefik's (labels and file, named errors), and the middleware refused
-// at build time with the reason (HTTP/2 upstreams, issue #18): its routers are disabled, the others keep serving.
+// grpcWeb: options decoded and checked like Traefik's (labels and file, named errors); a bad origin disables only the
+// routers using that middleware; requests that are not gRPC-Web pass through untouched.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
 import { get, startBackend, type Backend } from '@wharf/test-helpers';
-import grpcWeb, { NEEDS_HTTP2, schema } from './index.js';
+import grpcWeb, { schema } from './index.js';
 
 describe('grpcWeb options', () => {
   const cases: Array<{ desc: string; labels?: Record<string, string>; file?: unknown; expected?: unknown; issues?: string[] }> = [
@@ -74,18 +74,19 @@ describe('grpcWeb in a gateway', () => {
     await backend.close();
   });
 
-  test('refused at build time naming HTTP/2 upstreams and issue #18; its router is disabled, not half-served', async () => {
-    const info = gateway.info.middlewares['web@inline'];
-    assert.equal(info?.status, 'disabled');
-    assert.deepEqual(info?.errors, [NEEDS_HTTP2]);
-    assert.match(NEEDS_HTTP2, /HTTP\/2.*issue #18/);
-    assert.equal(gateway.info.routers['grpc@inline']?.status, 'disabled');
-    assert.equal((await get(gateway.address('web').port, '/grpc/svc.Echo/Say')).status, 404);
-    assert.equal(backend.requests.length, 0, 'nothing reached the service');
+  test('built and serving; a request that is not gRPC-Web reaches the service as it was sent', async () => {
+    assert.equal(gateway.info.middlewares['web@inline']?.status, 'enabled');
+    const reply = await get(gateway.address('web').port, '/grpc/page', 'localhost', { 'content-type': 'text/plain', origin: 'https://app.example' });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers['access-control-allow-origin'], undefined);
+    assert.equal(backend.requests.at(-1)?.headers['content-type'], 'text/plain');
   });
 
-  test('a bad origin is reported before the HTTP/2 reason, so Traefik labels are checked', () => {
+  test('a bad origin disables the middleware and its routers, naming the option', async () => {
+    assert.equal(gateway.info.middlewares['typo@inline']?.status, 'disabled');
     assert.match(String(gateway.info.middlewares['typo@inline']?.errors), /allowOrigins: 'https:\/\/app\.example\/' is not \* nor an origin/);
+    assert.equal(gateway.info.routers['typo@inline']?.status, 'disabled');
+    assert.equal((await get(gateway.address('web').port, '/typo/x')).status, 404);
   });
 
   test('routers without it keep serving', async () => {

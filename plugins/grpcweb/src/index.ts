@@ -1,9 +1,10 @@
-// grpcWeb: Traefik's GrpcWeb middleware turns gRPC-Web requests (HTTP/1.1, browsers) into gRPC requests, which need
-// HTTP/2 to the service (h2c or TLS). Wharf's proxy speaks HTTP/1.1 to services until HTTP/2 upstreams exist
-// (issue #18), so the middleware is refused when it is built — the routers using it are disabled with that reason —
-// rather than forwarding requests a gRPC server cannot answer. Its options are decoded and checked all the same, so
-// labels written for Traefik are validated today.
-import { definePlugin, StringList, Type, type Static } from '@wharf/core';
+// grpcWeb: Traefik's GrpcWeb middleware (improbable-eng's grpcweb wrapper) turns gRPC-Web requests (browsers,
+// HTTP/1.1 or h2) into gRPC requests for a service reached over HTTP/2 (h2c:// or https://), and the gRPC answer
+// back into gRPC-Web: binary or base64 text, the trailers as a final length-prefixed frame, CORS for allowOrigins.
+import { definePlugin, StringList, Type, wrapResponse, type Next, type Static, type WharfContext } from '@wharf/core';
+import { answerPreflight, corsFor, isGrpcWebPreflight, type Cors } from './cors.js';
+import { toGrpcRequest } from './request.js';
+import { GrpcWebWriter } from './response.js';
 
 export const schema = Type.Object(
   {
@@ -18,12 +19,6 @@ export const schema = Type.Object(
 
 export type GrpcWebConfig = Static<typeof schema>;
 
-/** Why the middleware cannot be built yet. */
-export const NEEDS_HTTP2 =
-  'grpcWeb: gRPC-Web is translated to gRPC, which needs HTTP/2 (h2c or TLS) to the service, and Wharf forwards over ' +
-  'HTTP/1.1 until HTTP/2 upstreams exist (issue #18); the routers using this middleware are disabled. Call the ' +
-  'service with gRPC-Web support of its own (e.g. a grpc-web proxy beside it) meanwhile';
-
 // What the Origin header can be (RFC 6454 §7): scheme "://" host [":" port], no path, query or trailing slash.
 const ORIGIN = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:\[[0-9A-Fa-f:.]+\]|[^\s/:?#[\]@*]+)(?::\d{1,5})?$/;
 
@@ -36,14 +31,27 @@ export function checkOrigins(origins: readonly string[] | undefined): void {
   }
 }
 
+/** gRPC-Web requests: POST with a Content-Type of application/grpc-web, application/grpc-web+proto, -text, … */
+function isGrpcWebRequest(ctx: WharfContext): boolean {
+  return ctx.req.method === 'POST' && (ctx.req.headers['content-type']?.startsWith('application/grpc-web') ?? false);
+}
+
 export default definePlugin({
   name: 'grpcWeb',
-  description: 'Translate gRPC-Web requests to gRPC (needs HTTP/2 upstreams: refused until Wharf has them, issue #18).',
+  description: 'Translate gRPC-Web requests (browsers) to gRPC for a service reached over HTTP/2 (h2c:// or https://), with CORS for allowOrigins.',
   schema,
   validate(options) {
     checkOrigins(options.allowOrigins);
   },
-  create() {
-    throw new Error(NEEDS_HTTP2);
+  create(options) {
+    const cors: Cors = corsFor(options.allowOrigins ?? []);
+    return async function grpcWeb(ctx: WharfContext, next: Next) {
+      if (isGrpcWebPreflight(ctx.req)) return answerPreflight(ctx, cors);
+      if (!isGrpcWebRequest(ctx)) return next();
+      const { text, contentType } = toGrpcRequest(ctx);
+      const allowed = cors.actualHeaders(ctx.req.headers.origin);
+      wrapResponse(ctx, (inner) => new GrpcWebWriter(inner, contentType, text, allowed));
+      return next();
+    };
   },
 });

@@ -101,6 +101,13 @@ test('docker configuration: labels for routers, services and a plugin it does no
   });
 });
 
+test('docker configuration: scheme h2c gives h2c:// server URLs (gRPC over HTTP/2 without TLS)', () => {
+  const labels = { 'wharf.http.services.grpc.loadbalancer.server.port': '50051', 'wharf.http.services.grpc.loadbalancer.server.scheme': 'h2c' };
+  const { config } = buildConfiguration([container('web', labels, { ports: [50051] })], options());
+  assert.deepEqual(config.problems, []);
+  assert.deepEqual((config.config.http as { services: Record<string, unknown> }).services.grpc, { loadBalancer: { passHostHeader: true, servers: [{ url: 'h2c://10.0.0.2:50051' }] } });
+});
+
 test('docker configuration: a router opts out of the access log and metrics by label, as in Traefik', () => {
   const labels = {
     'wharf.http.routers.quiet.rule': 'Path(`/health`)',
@@ -180,10 +187,10 @@ test('docker configuration: every error names who, the label, its value and what
       problems: { 'services/web': /label wharf\.http\.services\.web\.loadbalancer\.server\.port="99999": must be <= 65535/ },
     },
     {
-      desc: 'scheme outside http/https',
-      workloads: [container('web', { 'wharf.http.services.web.loadbalancer.server.scheme': 'h2c' })],
+      desc: 'scheme outside http/https/h2c',
+      workloads: [container('web', { 'wharf.http.services.web.loadbalancer.server.scheme': 'ftp' })],
       kept: ['routers/web'],
-      problems: { 'services/web': /label wharf\.http\.services\.web\.loadbalancer\.server\.scheme: expected one of "http", "https" \(got "h2c"\)/ },
+      problems: { 'services/web': /label wharf\.http\.services\.web\.loadbalancer\.server\.scheme: expected one of "http", "https", "h2c" \(got "ftp"\)/ },
     },
     {
       desc: 'middleware option of a plugin: one bad list item',

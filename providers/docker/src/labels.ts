@@ -9,7 +9,7 @@ import { dynamicSchema, flatToTree, type DecodeIssue, type MiddlewareConfig, typ
 /** `loadBalancer.server` as labels write it: where to connect on each container or task. */
 export interface LabelServer {
   port?: number;
-  scheme?: 'http' | 'https';
+  scheme?: 'http' | 'https' | 'h2c';
   url?: string;
   weight?: number;
   preservePath?: boolean;
@@ -114,7 +114,7 @@ function labelServerSchema(server: TSchema): TSchema {
   return Type.Object(
     {
       port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Port on the container or task (default: its only exposed port).' })),
-      scheme: Type.Optional(Type.Unsafe<'http' | 'https'>({ type: 'string', enum: ['http', 'https'], description: 'http (default) or https.' })),
+      scheme: Type.Optional(Type.Unsafe<'http' | 'https' | 'h2c'>({ type: 'string', enum: ['http', 'https', 'h2c'], description: 'http (default), https, or h2c (HTTP/2 without TLS, e.g. gRPC).' })),
       ...optional,
     },
     { additionalProperties: false },
