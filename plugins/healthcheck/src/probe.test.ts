@@ -1,4 +1,7 @@
 // One check against real servers on 127.0.0.1: where it goes, what it sends, how its answer is judged.
+import { once } from 'node:events';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from '@wharf/core/config';
@@ -109,4 +112,28 @@ describe('probe', () => {
     assert.equal(result.up, true);
     assert.equal(seen.length, 1);
   });
+});
+
+test('an h2c:// server is checked over HTTP/2 without TLS (it refuses HTTP/1.1), with method, path and Host', async () => {
+  const seen: Array<Record<string, unknown>> = [];
+  const server = http2.createServer((req, res) => {
+    seen.push({ method: req.method, path: req.url, authority: req.headers[':authority'], probe: req.headers['x-probe'] });
+    res.statusCode = req.url === '/health' ? 200 : 503;
+    res.end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const clients = createProbeClients();
+  const never = new AbortController().signal;
+  try {
+    const url = `h2c://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    assert.deepEqual(await probe(probeTarget(url, settings({ path: '/health', hostname: 'grpc.local', headers: { 'X-Probe': 'yes' } })), clients, never), { up: true });
+    const down = await probe(probeTarget(url, settings({ path: '/other' })), clients, never);
+    assert.equal(down.up, false);
+    assert.match(down.reason ?? '', /GET h2c:\/\/127\.0\.0\.1:\d+\/other answered 503/);
+    assert.deepEqual(seen[0], { method: 'GET', path: '/health', authority: 'grpc.local', probe: 'yes' });
+  } finally {
+    await clients.close();
+    server.close();
+  }
 });

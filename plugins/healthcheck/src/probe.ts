@@ -1,4 +1,5 @@
 // One active health check: an HTTP request to a server, judged by its status, bounded by a timeout.
+import http2 from 'node:http2';
 import { Agent, interceptors, type Dispatcher } from 'undici';
 import { formatDuration, type ServiceInfo } from '@wharf/core';
 import { upstreamConnector } from '@wharf/core/tls';
@@ -73,16 +74,7 @@ export async function probe(target: ProbeTarget, clients: ProbeClients, stop: Ab
   const signal = AbortSignal.any([timeout, stop]);
   const what = `${target.method} ${target.url.href}`;
   try {
-    const response = await (target.followRedirects ? clients.redirecting : clients.plain).request({
-      origin: target.url.origin,
-      path: target.url.pathname + target.url.search,
-      method: target.method as Dispatcher.HttpMethod,
-      headers: target.headers,
-      signal,
-    });
-    // The verdict is the status; the body is read (bounded) only to finish the exchange cleanly.
-    await response.body.dump({ limit: 64 * 1024, signal });
-    const status = response.statusCode;
+    const status = target.url.protocol === 'h2c:' ? await h2cStatus(target, signal) : await http1Status(target, clients, signal);
     const healthy = target.status !== undefined ? status === target.status : status >= 200 && status < 400;
     if (healthy) return { up: true };
     const expected = target.status !== undefined ? String(target.status) : '2xx or 3xx';
@@ -91,6 +83,37 @@ export async function probe(target: ProbeTarget, clients: ProbeClients, stop: Ab
     if (timeout.aborted) return { up: false, reason: `${what}: no answer within ${formatDuration(target.timeoutMs)}` };
     return { up: false, reason: `${what}: ${describeError(err)}` };
   }
+}
+
+async function http1Status(target: ProbeTarget, clients: ProbeClients, signal: AbortSignal): Promise<number> {
+  const response = await (target.followRedirects ? clients.redirecting : clients.plain).request({
+    origin: target.url.origin,
+    path: target.url.pathname + target.url.search,
+    method: target.method as Dispatcher.HttpMethod,
+    headers: target.headers,
+    signal,
+  });
+  // The verdict is the status; the body is read (bounded) only to finish the exchange cleanly.
+  await response.body.dump({ limit: 64 * 1024, signal });
+  return response.statusCode;
+}
+
+/**
+ * An h2c:// server speaks HTTP/2 without TLS only (a gRPC server refuses HTTP/1.1): the check goes over a
+ * prior-knowledge HTTP/2 connection of its own, closed after the answer's head. Redirects are not followed.
+ */
+function h2cStatus(target: ProbeTarget, signal: AbortSignal): Promise<number> {
+  const { host, ...headers } = target.headers;
+  const session = http2.connect(`http://${target.url.host}`);
+  return new Promise<number>((resolve, reject) => {
+    const fail = (err: unknown) => reject(err instanceof Error ? err : new Error(String(err)));
+    signal.addEventListener('abort', () => fail(signal.reason), { once: true });
+    session.once('error', fail);
+    const request = session.request({ ...headers, ':method': target.method, ':path': target.url.pathname + target.url.search, ':authority': host ?? target.url.host }, { endStream: true });
+    request.once('response', (head) => resolve(Number(head[':status'])));
+    request.once('error', fail);
+    request.resume();
+  }).finally(() => session.destroy());
 }
 
 function describeError(err: unknown): string {
