@@ -9,3 +9,4 @@ export * from './http.js';
 export * from './proc.js';
 export * from './config.js';
 export * from './workers.js';
+export * from './otlp-metrics-logs.js';
