@@ -91,9 +91,9 @@ export function metricExporter(target: Target): PushMetricExporter {
   return new HttpMetricExporter({ url: target.url, headers: target.options.headers, compression: CompressionAlgorithm.GZIP, httpAgentOptions: httpAgentOptions(target.tls) });
 }
 
-export function logExporter(target: Target): LogRecordExporter {
-  if (target.transport === 'grpc') return new GrpcLogExporter({ url: target.url, compression: CompressionAlgorithm.GZIP, ...grpcChannel(target) });
-  return new HttpLogExporter({ url: target.url, headers: target.options.headers, compression: CompressionAlgorithm.GZIP, httpAgentOptions: httpAgentOptions(target.tls) });
+export function logExporter(target: Target, timeoutMillis?: number): LogRecordExporter {
+  if (target.transport === 'grpc') return new GrpcLogExporter({ url: target.url, compression: CompressionAlgorithm.GZIP, timeoutMillis, ...grpcChannel(target) });
+  return new HttpLogExporter({ url: target.url, headers: target.options.headers, compression: CompressionAlgorithm.GZIP, timeoutMillis, httpAgentOptions: httpAgentOptions(target.tls) });
 }
 
 /** For messages: where a section sends, without its headers. */

@@ -5,7 +5,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { Logger } from '@wharf/core';
 import { describeTarget, logExporter, resolveTarget } from './exporters.js';
-import { OutageReport } from './outage.js';
+import { bounded, OutageReport } from './outage.js';
 import { otlpResource } from './resource.js';
 import type { OtlpConnection } from './schema.js';
 
@@ -23,6 +23,8 @@ export interface LogPipelineOptions {
   /** Tests: a shorter batch delay. */
   batchDelayMs?: number;
   maxQueued?: number;
+  /** Tests: a shorter wait for a collector that does not answer (the SDK's default is 10 s). */
+  exportTimeoutMs?: number;
 }
 
 /**
@@ -76,7 +78,7 @@ export class OtlpLogPipeline {
     const target = resolveTarget(section, options.field, 'logs');
     this.outage = new OutageReport(options.log, `${options.field} (${describeTarget(target)})`, 'log records');
     this.maxQueued = options.maxQueued ?? MAX_QUEUED_RECORDS;
-    this.gauge = new QueueGauge(logExporter(target), this.outage);
+    this.gauge = new QueueGauge(logExporter(target, options.exportTimeoutMs), this.outage);
     const processor = new BatchLogRecordProcessor({
       exporter: this.gauge,
       maxQueueSize: this.maxQueued,
@@ -96,9 +98,9 @@ export class OtlpLogPipeline {
     this.logger.emit(record);
   }
 
-  /** Sends what is queued (within the exporter's timeout) and stops. */
+  /** Sends what is queued and stops, waiting SHUTDOWN_LIMIT_MS at most. */
   async shutdown(): Promise<void> {
-    await this.provider.shutdown().catch(() => undefined);
+    await bounded(this.provider.shutdown());
   }
 }
 

@@ -4,7 +4,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '@wharf/core';
 import { describeTarget, metricExporter, resolveTarget } from './exporters.js';
-import { OutageReport } from './outage.js';
+import { bounded, OutageReport } from './outage.js';
 import { otlpResource } from './resource.js';
 import type { OtlpConnection } from './schema.js';
 
@@ -63,8 +63,8 @@ export class OtlpMetricPipeline {
     this.meter = this.provider.getMeter('github.com/traefik/traefik', options.version);
   }
 
-  /** Pushes once more and stops. */
+  /** Pushes once more and stops, waiting SHUTDOWN_LIMIT_MS at most. */
   async shutdown(): Promise<void> {
-    await this.provider.shutdown().catch(() => undefined);
+    await bounded(this.provider.shutdown());
   }
 }

@@ -34,3 +34,18 @@ export class OutageReport {
     this.droppedSinceReport = 0;
   }
 }
+
+/** Stopping waits for a last export at most this long: a collector that is down must not hold the gateway's exit. */
+export const SHUTDOWN_LIMIT_MS = 2000;
+
+/** `work`, or nothing once `limitMs` passed (its errors are the outage report's business, not the stop's). */
+export function bounded(work: Promise<unknown>, limitMs = SHUTDOWN_LIMIT_MS): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, limitMs);
+    timer.unref();
+    work.then(
+      () => resolve(),
+      () => resolve(),
+    ).finally(() => clearTimeout(timer));
+  });
+}
