@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { startGateway as startCore, type EmbeddedGateway, type Plugin, type StartOptions } from '@wharf/core';
 import { type ProviderDefinition } from '@wharf/core/provider';
 import { main as runCommand } from '@wharf/core/cli';
-import accessLog from '@wharf/plugin-accesslog';
+import accessLog, { logOtlp } from '@wharf/plugin-accesslog';
 import addPrefix from '@wharf/plugin-addprefix';
 import api from '@wharf/plugin-api';
 import basicAuth from '@wharf/plugin-basicauth';
@@ -41,6 +41,7 @@ export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', impor
 
 /** The built-in plugins, in the order their process hooks are set up. */
 export const builtinPlugins: readonly Plugin[] = [
+  logOtlp, // first: what the other plugins log while setting up is exported too
   stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme,
   addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex,
   ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq, passTLSClientCert,
@@ -60,7 +61,7 @@ export const UNSUPPORTED: readonly string[] = [
   'TCP and UDP routers and services (tcp.*, udp.*, `:N/udp` entrypoints): issue #21. Their labels are reported as errors of their own and leave HTTP routers serving.',
   'HTTP/2 and gRPC upstreams (h2c:// servers, h2 to HTTPS servers), and so the grpcWeb middleware: issue #18.',
   'Services of kind mirroring and failover, load-balancer strategies other than round-robin, weighted.sticky and passiveHealthCheck: issue #18.',
-  'Tracing (OpenTelemetry) and OTLP export of metrics and logs: issue #20; Prometheus metrics work, with Traefik\'s names under --metrics.prometheus.names=traefik.',
+  'Tracing (OpenTelemetry): issue #20; OTLP export of metrics and logs works (metrics.otlp, log.otlp, accessLog.otlp), as do Prometheus metrics, with Traefik\'s names under --metrics.prometheus.names=traefik.',
   'Providers other than file, docker and swarm (Kubernetes, Consul, ECS, …): not planned; Wharf is for Docker and Swarm stacks.',
 ];
 

@@ -11,6 +11,7 @@ import { OtlpAccessLog } from './otlp.js';
 import { AccessLogSink } from './sink.js';
 
 export { accessLogSchema } from './schema.js';
+export { logOtlp, logOtlpSchema } from './log-otlp.js';
 export { formatCommon, formatGenericCLF, formatJSON } from './format.js';
 
 /** Runs before every other entrypoint middleware, so it sees requests that ping or a limiter answer. */
