@@ -2,7 +2,9 @@
 // and over gRPC, decodes them with the OTLP messages below (a subset of opentelemetry-proto v1, field numbers as
 // upstream; unknown fields are skipped) and keeps them for assertions. Self-contained: the traces receiver
 // (otlp-traces.ts) has its own decoding.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTLSServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { Server as GrpcServer, ServerCredentials, type Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
@@ -96,6 +98,8 @@ export interface OtlpExport {
   signal: 'metrics' | 'logs';
   /** HTTP headers, or gRPC metadata (lower-case names). */
   headers: Record<string, string>;
+  /** Over HTTPS with a client certificate: its subject CN. */
+  clientCN?: string;
 }
 
 interface Decoded {
@@ -182,10 +186,10 @@ export class OtlpStore {
   readonly points: OtlpPoint[] = [];
   readonly logs: OtlpLogRecord[] = [];
 
-  add(signal: 'metrics' | 'logs', transport: 'http' | 'grpc', headers: Record<string, string>, body: Buffer): void {
+  add(signal: 'metrics' | 'logs', transport: 'http' | 'grpc', headers: Record<string, string>, body: Buffer, clientCN?: string): void {
     if (signal === 'metrics') this.points.push(...metricPoints(body));
     else this.logs.push(...logRecords(body));
-    this.exports.push({ transport, signal, headers });
+    this.exports.push({ transport, signal, headers, ...(clientCN === undefined ? {} : { clientCN }) });
   }
 
   /** The data points of one metric, latest push last. */
@@ -212,12 +216,37 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
 }
 
-/** Collector on 127.0.0.1: POST /v1/metrics and /v1/logs (or any path ending so), protobuf, gzip or plain. */
-export async function startOtlpHttpReceiver(): Promise<OtlpHttpReceiver> {
+export interface OtlpReceiverTLS {
+  /** The server's certificate and key (PEM). */
+  cert: string;
+  key: string;
+  /** When set, a client certificate signed by this CA is required. */
+  clientCA?: string;
+}
+
+function clientCN(req: IncomingMessage): string | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  const cn = socket.getPeerCertificate?.()?.subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : undefined;
+}
+
+/**
+ * Collector on 127.0.0.1: POST /v1/metrics and /v1/logs (or any path ending so), protobuf, gzip or plain; over
+ * HTTPS with `tls` (and mutual TLS with its clientCA).
+ */
+export async function startOtlpHttpReceiver(options: { tls?: OtlpReceiverTLS } = {}): Promise<OtlpHttpReceiver> {
   const store = new OtlpStore();
   let server: Server;
-  const receiver = Object.assign(store, { url: '', status: 200, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }) as OtlpHttpReceiver;
-  server = createServer((req, res) => {
+  const receiver = Object.assign(store, {
+    url: '',
+    status: 200,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  }) as OtlpHttpReceiver;
+  const handler: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -233,16 +262,20 @@ export async function startOtlpHttpReceiver(): Promise<OtlpHttpReceiver> {
       try {
         const raw = Buffer.concat(chunks);
         const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
-        receiver.add(signal, 'http', flatHeaders(req.headers), body);
+        receiver.add(signal, 'http', flatHeaders(req.headers), body, clientCN(req));
         res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       } catch (err) {
         res.writeHead(400).end(String(err));
       }
     });
-  });
+  };
+  const { tls } = options;
+  server = tls
+    ? (createTLSServer({ cert: tls.cert, key: tls.key, ...(tls.clientCA ? { ca: tls.clientCA, requestCert: true, rejectUnauthorized: true } : {}) }, handler) as unknown as Server)
+    : createServer(handler);
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  Object.assign(receiver, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  Object.assign(receiver, { url: `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}` });
   return receiver;
 }
 
