@@ -101,6 +101,7 @@ export class OtlpLogPipeline {
   /** Sends what is queued and stops, waiting SHUTDOWN_LIMIT_MS at most. */
   async shutdown(): Promise<void> {
     await bounded(this.provider.shutdown());
+    this.outage.close();
   }
 }
 

@@ -66,5 +66,6 @@ export class OtlpMetricPipeline {
   /** Pushes once more and stops, waiting SHUTDOWN_LIMIT_MS at most. */
   async shutdown(): Promise<void> {
     await bounded(this.provider.shutdown());
+    this.outage.close();
   }
 }

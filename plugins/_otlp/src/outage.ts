@@ -4,6 +4,8 @@ import { messageOf, type Logger } from '@wharf/core';
 
 export class OutageReport {
   private down = false;
+  /** After the pipeline stopped: a late retry's failure is no news (the gateway may have exited its log). */
+  private closed = false;
   private droppedSinceReport = 0;
   /** Items (metric pushes, log records) lost since start: bounded queues drop rather than grow. */
   dropped = 0;
@@ -20,7 +22,7 @@ export class OutageReport {
   drop(count: number, err?: unknown): void {
     this.dropped += count;
     this.droppedSinceReport += count;
-    if (this.down) return;
+    if (this.down || this.closed) return;
     this.down = true;
     const reason = err === undefined ? 'the export queue is full' : messageOf(err);
     this.log.warn({ dropped: this.dropped }, `${this.what}: cannot export (${reason}); ${this.unit} are dropped until the collector answers, serving continues`);
@@ -28,10 +30,15 @@ export class OutageReport {
 
   /** An export went through. */
   recovered(): void {
-    if (!this.down) return;
+    if (!this.down || this.closed) return;
     this.down = false;
     this.log.info({ dropped: this.droppedSinceReport }, `${this.what}: exporting again; ${this.droppedSinceReport} ${this.unit} were dropped meanwhile`);
     this.droppedSinceReport = 0;
+  }
+
+  /** The pipeline stopped: report nothing more. */
+  close(): void {
+    this.closed = true;
   }
 }
 
