@@ -3,18 +3,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { eventually, makeCA, makeCert, startOtlpHttpReceiver, type OtlpHttpReceiver, type Pem } from '@wharf/test-helpers';
+import { eventually, makeCA, makeCert, startOtlpGrpcReceiver, startOtlpHttpReceiver, type OtlpHttpReceiver, type Pem } from '@wharf/test-helpers';
 import { OtlpLogPipeline, SeverityNumber, type OtlpTLS } from './index.js';
 
 let ca: Pem;
+let clientCA: Pem;
+let server: Pem;
 let client: Pem;
 let collector: OtlpHttpReceiver;
 
 before(async () => {
   ca = await makeCA('collector CA');
-  const clientCA = await makeCA('client CA');
+  clientCA = await makeCA('client CA');
   client = await makeCert(['wharf-client'], { ca: clientCA, usage: 'client' });
-  const server = await makeCert(['127.0.0.1'], { ca });
+  server = await makeCert(['127.0.0.1'], { ca });
   collector = await startOtlpHttpReceiver({ tls: { ...server, clientCA: clientCA.cert } });
 });
 
@@ -62,5 +64,26 @@ test('a collector certificate no CA vouches for is refused and reported; insecur
     await eventually(() => collector.logs.some((r) => r.body === 'skip verify'), 'the record with insecureSkipVerify');
   } finally {
     await skipping.shutdown();
+  }
+});
+
+test('gRPC: tls.ca and a client certificate over mutual TLS; without the CA the collector is refused', async () => {
+  const grpc = await startOtlpGrpcReceiver({ tls: { ...server, clientCA: clientCA.cert } });
+  const logs: { msg: string }[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string }) });
+  const section = (tls: OtlpTLS) => ({ serviceName: 'traefik', resourceAttributes: {}, grpc: { endpoint: grpc.endpoint, insecure: false, headers: {}, tls } });
+  const verified = new OtlpLogPipeline(section({ ca: ca.cert, cert: client.cert, key: client.key, insecureSkipVerify: false }), { field: 'log.otlp', log, batchDelayMs: 10 });
+  const unverified = new OtlpLogPipeline(section({ cert: client.cert, key: client.key, insecureSkipVerify: false }), { field: 'log.otlp', log, batchDelayMs: 10, exportTimeoutMs: 2000 });
+  try {
+    emit(verified, 'grpc over mutual TLS');
+    await eventually(() => grpc.logs.some((r) => r.body === 'grpc over mutual TLS'), 'the record over gRPC and TLS');
+    emit(unverified, 'grpc unverified');
+    await eventually(() => unverified.outage.dropped === 1, 'the unverified export dropped');
+    assert.ok(!grpc.logs.some((r) => r.body === 'grpc unverified'));
+    assert.ok(logs.some((l) => l.msg.startsWith('log.otlp (gRPC 127.0.0.1:') && l.msg.includes('cannot export')));
+  } finally {
+    await verified.shutdown();
+    await unverified.shutdown();
+    await grpc.close();
   }
 });

@@ -280,7 +280,7 @@ export async function startOtlpHttpReceiver(options: { tls?: OtlpReceiverTLS } =
 }
 
 export interface OtlpGrpcReceiver extends OtlpStore {
-  /** 127.0.0.1:<port>, plain-text gRPC. */
+  /** 127.0.0.1:<port>. */
   readonly endpoint: string;
   close(): Promise<void>;
 }
@@ -310,8 +310,8 @@ function metadataHeaders(metadata: Metadata): Record<string, string> {
   return Object.fromEntries(Object.entries(metadata.getMap()).map(([k, v]) => [k, String(v)]));
 }
 
-/** Collector on 127.0.0.1 speaking plain-text gRPC: the metrics and logs services' Export. */
-export async function startOtlpGrpcReceiver(): Promise<OtlpGrpcReceiver> {
+/** Collector on 127.0.0.1 speaking gRPC (plain text, or TLS with `tls`): the metrics and logs services' Export. */
+export async function startOtlpGrpcReceiver(options: { tls?: OtlpReceiverTLS } = {}): Promise<OtlpGrpcReceiver> {
   const store = new OtlpStore();
   const server = new GrpcServer();
   for (const signal of ['metrics', 'logs'] as const) {
@@ -319,7 +319,11 @@ export async function startOtlpGrpcReceiver(): Promise<OtlpGrpcReceiver> {
     server.addService(definition, implementation);
   }
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    const { tls } = options;
+    const credentials = tls
+      ? ServerCredentials.createSsl(tls.clientCA ? Buffer.from(tls.clientCA) : null, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], tls.clientCA !== undefined)
+      : ServerCredentials.createInsecure();
+    server.bindAsync('127.0.0.1:0', credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
   return Object.assign(store, {
     endpoint: `127.0.0.1:${port}`,
