@@ -1,20 +1,48 @@
 // metrics.otlp: Traefik's OTLP instruments (pkg/observability/metrics/otel.go) — the traefik_* names, float
-// counters of unit "1", histograms in seconds, gauges observed at each push — behind the same calls as prom-client's,
+// counters of unit "1" and gauges observed at each push, histograms in seconds — behind the same calls as prom-client's,
 // so traefikRecorder and followGatewayTraefik feed them exactly as they feed the Prometheus series.
 import { ValueType, type Attributes, type Meter, type ObservableGauge } from '@opentelemetry/api';
 import { HELP, type CounterLike, type GaugeLike, type HistogramLike, type Labels, type Level, type RequestFamilies, type TraefikInstruments } from './traefik.js';
 import type { MetricsOptions } from './options.js';
 
+/** Label-set keys for the counters' and gauges' maps: the recorder reuses its label objects, so a key is computed once. */
+const keys = new WeakMap<Labels, string>();
+function keyOf(labels: Labels): string {
+  let key = keys.get(labels);
+  if (key === undefined) {
+    key = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join('\0');
+    keys.set(labels, key);
+  }
+  return key;
+}
+
+const NO_LABELS: Labels = {};
+
+/**
+ * A counter summed here and reported at each collection (an observable counter: a cumulative monotonic sum on the
+ * wire, as Traefik's Float64Counter): the SDK's add() hashes its attributes on every call (about 0.8 µs), while the
+ * recorder hands the same label objects again and again, found here through a WeakMap.
+ */
 class OtelCounter implements CounterLike {
-  private readonly counter;
+  private readonly sums = new Map<string, { labels: Labels; value: number }>();
 
   constructor(meter: Meter, name: string, description: string) {
-    this.counter = meter.createCounter(name, { description, unit: '1', valueType: ValueType.DOUBLE });
+    const counter = meter.createObservableCounter(name, { description, unit: '1', valueType: ValueType.DOUBLE });
+    counter.addCallback((result) => {
+      for (const { labels, value } of this.sums.values()) result.observe(value, labels as Attributes);
+    });
   }
 
   inc(labels?: Labels | number, value?: number): void {
-    if (typeof labels === 'number' || labels === undefined) this.counter.add(labels ?? 1);
-    else this.counter.add(value ?? 1, labels as Attributes);
+    if (typeof labels === 'number' || labels === undefined) this.add(NO_LABELS, labels ?? 1);
+    else this.add(labels, value ?? 1);
+  }
+
+  private add(labels: Labels, delta: number): void {
+    const key = keyOf(labels);
+    const entry = this.sums.get(key);
+    if (entry) entry.value += delta;
+    else this.sums.set(key, { labels, value: delta });
   }
 }
 
@@ -28,17 +56,6 @@ class OtelHistogram implements HistogramLike {
   observe(labels: Labels, value: number): void {
     this.histogram.record(value, labels as Attributes);
   }
-}
-
-/** Label-set keys for the gauges' maps: label objects are reused per entrypoint, so the key is computed once. */
-const keys = new WeakMap<Labels, string>();
-function keyOf(labels: Labels): string {
-  let key = keys.get(labels);
-  if (key === undefined) {
-    key = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join('\0');
-    keys.set(labels, key);
-  }
-  return key;
 }
 
 /** A gauge that keeps its values and reports them when the reader collects, as Traefik's gaugeCollector. */
