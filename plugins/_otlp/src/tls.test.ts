@@ -67,13 +67,14 @@ test('a collector certificate no CA vouches for is refused and reported; insecur
   }
 });
 
-test('gRPC: tls.ca and a client certificate over mutual TLS; without the CA the collector is refused', async () => {
+test('gRPC: tls.ca and a client certificate over mutual TLS; without the CA the collector is refused, unless insecureSkipVerify', async () => {
   const grpc = await startOtlpGrpcReceiver({ tls: { ...server, clientCA: clientCA.cert } });
   const logs: { msg: string }[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string }) });
   const section = (tls: OtlpTLS) => ({ serviceName: 'traefik', resourceAttributes: {}, grpc: { endpoint: grpc.endpoint, insecure: false, headers: {}, tls } });
   const verified = new OtlpLogPipeline(section({ ca: ca.cert, cert: client.cert, key: client.key, insecureSkipVerify: false }), { field: 'log.otlp', log, batchDelayMs: 10 });
   const unverified = new OtlpLogPipeline(section({ cert: client.cert, key: client.key, insecureSkipVerify: false }), { field: 'log.otlp', log, batchDelayMs: 10, exportTimeoutMs: 2000 });
+  const skipping = new OtlpLogPipeline(section({ cert: client.cert, key: client.key, insecureSkipVerify: true }), { field: 'log.otlp', log, batchDelayMs: 10 });
   try {
     emit(verified, 'grpc over mutual TLS');
     await eventually(() => grpc.logs.some((r) => r.body === 'grpc over mutual TLS'), 'the record over gRPC and TLS');
@@ -81,7 +82,10 @@ test('gRPC: tls.ca and a client certificate over mutual TLS; without the CA the 
     await eventually(() => unverified.outage.dropped === 1, 'the unverified export dropped');
     assert.ok(!grpc.logs.some((r) => r.body === 'grpc unverified'));
     assert.ok(logs.some((l) => l.msg.startsWith('log.otlp (gRPC 127.0.0.1:') && l.msg.includes('cannot export')));
+    emit(skipping, 'grpc skip verify');
+    await eventually(() => grpc.logs.some((r) => r.body === 'grpc skip verify'), 'the record with insecureSkipVerify over gRPC');
   } finally {
+    await skipping.shutdown();
     await verified.shutdown();
     await unverified.shutdown();
     await grpc.close();
