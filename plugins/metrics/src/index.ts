@@ -9,6 +9,7 @@ import { traefikProtocolLabel } from './labels.js';
 import { OtlpMetricPipeline } from '@wharf/otlp';
 import { compileOptions, entryPointDefaults, entryPointFields, otlpRecorderOptions, staticSchema, type EntryPointDefaults, type MetricsOptions, type OtlpMetricsConfig, type StaticConfig } from './options.js';
 import { createOtelTraefikMetrics } from './otel.js';
+import { semconvRecorder } from './semconv.js';
 import { createTraefikMetrics, followGatewayTraefik, traefikRecorder, type RequestStart, type TraefikMetrics } from './traefik.js';
 import { PruningRegistry } from './stale.js';
 import { createWharfMetrics, followGatewayWharf, wharfRecorder } from './wharf.js';
@@ -66,14 +67,14 @@ type TraefikRecord = (ctx: WharfContext, start: RequestStart) => void;
 type WharfRecord = (ctx: WharfContext, started: bigint) => void;
 
 /** Builds a traefik_* recorder over `metrics` and has it follow the gateway (reloads, health, connections). */
-function traefikRecording(host: PluginHost, metrics: TraefikMetrics, options: MetricsOptions, entryPoints: EntryPointDefaults, registry?: PruningRegistry): TraefikRecord {
+function traefikRecording(host: PluginHost, metrics: TraefikMetrics, options: MetricsOptions, entryPoints: EntryPointDefaults, registry?: PruningRegistry) {
   const recorder = traefikRecorder(metrics, options, entryPoints);
   registry?.stale.update(host.configuration.runtime());
   followGatewayTraefik(host, metrics, (info) => {
     recorder.forget();
     registry?.stale.update(info);
   });
-  return recorder.record;
+  return recorder;
 }
 
 /**
@@ -118,12 +119,20 @@ function watchGrpcStatus(ctx: WharfContext, res: ServerResponse, start: RequestS
   };
 }
 
-/** metrics.otlp: Traefik's instruments on an OTLP meter, pushed every pushInterval until the gateway stops. */
+/**
+ * metrics.otlp: Traefik's instruments and the semantic-convention histograms on an OTLP meter, pushed every
+ * pushInterval until the gateway stops.
+ */
 function otlpRecording(host: PluginHost, otlp: OtlpMetricsConfig, config: StaticConfig, entryPoints: EntryPointDefaults): TraefikRecord {
   const pipeline = new OtlpMetricPipeline(otlp, { field: 'metrics.otlp', log: host.log, pushIntervalMs: otlp.pushInterval });
   host.lifecycle.onStop(() => pipeline.shutdown());
   const options = otlpRecorderOptions(otlp, config.prometheus, config.addInternals);
-  return traefikRecording(host, createOtelTraefikMetrics(pipeline.meter, options), options, entryPoints);
+  const recorder = traefikRecording(host, createOtelTraefikMetrics(pipeline.meter, options), options, entryPoints);
+  const semconv = semconvRecorder(pipeline.meter, { boundaries: otlp.explicitBoundaries, counted: recorder.counted });
+  return function recordOtlp(ctx, start) {
+    recorder.record(ctx, start);
+    semconv(ctx, start);
+  };
 }
 
 /** One process: its own registry. */
@@ -170,7 +179,7 @@ export default definePlugin({
     if (prometheus.names === 'traefik') {
       // Traefik drops the series of removed routers and services after their last scrape; Wharf's names keep them.
       const pruning = new PruningRegistry();
-      records.unshift(traefikRecording(host, createTraefikMetrics(pruning, prometheus), prometheus, entryPoints, pruning));
+      records.unshift(traefikRecording(host, createTraefikMetrics(pruning, prometheus), prometheus, entryPoints, pruning).record);
       registry = pruning;
     } else {
       registry = new Registry();

@@ -99,6 +99,26 @@ test('metrics.otlp over HTTP: traefik_* instruments with Traefik names, units, a
     assert.equal(connections.kind, 'gauge');
     assert.deepEqual(Object.keys(connections.attributes).sort(), ['entrypoint', 'protocol']);
 
+    // The semantic-convention histograms Traefik records beside its own.
+    const served = collector.latest('http.server.request.duration', { 'http.response.status_code': 503 })!;
+    assert.equal(served.unit, 's');
+    assert.equal(served.count, 2);
+    const { 'server.address': address, ...serverAttributes } = served.attributes;
+    assert.match(String(address), /^127\.0\.0\.1:\d+$/);
+    assert.deepEqual(serverAttributes, {
+      'http.request.method': 'GET',
+      'url.scheme': 'http',
+      'error.type': '503',
+      'http.response.status_code': 503,
+      'network.protocol.name': 'http/1.1',
+      'network.protocol.version': '1.1',
+    });
+    const upstream = collector.latest('http.client.request.duration', { 'http.response.status_code': 200 })!;
+    assert.equal(upstream.count, 3);
+    assert.equal(upstream.attributes['server.address'], new URL(ok.url).host);
+    assert.equal(upstream.attributes['server.port'], Number(new URL(ok.url).port));
+    assert.ok(!('error.type' in upstream.attributes));
+
     assert.equal(requests.resource['service.name'], 'edge');
     assert.equal(requests.resource.environment, 'test');
     assert.equal(typeof requests.resource['process.pid'], 'number', 'workers of one gateway push apart');

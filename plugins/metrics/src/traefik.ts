@@ -175,13 +175,18 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
     families.responseBytes.inc(labels, bytesOut);
   }
 
+  /** Traefik's observability.metrics (the router's, else its entrypoint's) turns off every level, the entrypoint's included. */
+  function counted(ctx: WharfContext): boolean {
+    const { entrypoint, observability } = ctx.wharf;
+    return (observability?.metrics ?? entryPoints.get(entrypoint) ?? true) && !isInternal(ctx);
+  }
+
   function record(ctx: WharfContext, start: RequestStart): void {
     const seconds = Number(process.hrtime.bigint() - start.started) / 1e9;
     const req = ctx.req;
     const res: ServerResponse = ctx.res;
-    const { entrypoint, router, service, observability, rejectedBy, retryAttempts } = ctx.wharf;
-    // Traefik's observability.metrics (the router's, else its entrypoint's) turns off every level, the entrypoint's included.
-    if (!(observability?.metrics ?? entryPoints.get(entrypoint) ?? true) || isInternal(ctx)) return;
+    const { entrypoint, router, service, rejectedBy, retryAttempts } = ctx.wharf;
+    if (!counted(ctx)) return;
     // Traefik measures a service inside the router's chain: a request a middleware answered never reached it.
     const served = rejectedBy === undefined;
     const grpc = start.protocol === 'grpc' || start.protocol === 'grpc-web';
@@ -220,7 +225,7 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
     tlsSets.clear();
   }
 
-  return { record, forget };
+  return { record, forget, counted };
 }
 
 /** Traefik's cn/serial/sans labels: the subject CN and the sorted DNS names. */
