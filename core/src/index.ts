@@ -48,7 +48,7 @@ export { SECRET, DURATION } from './config/schema.js';
 export type { StaticConfig, EntryPointConfig } from './config/static.js';
 export { WharfError, messageOf, type WharfErrorCode } from './errors.js';
 export { Deadlines, type Deadline } from './deadlines.js';
-export { createLogger, silentLogger, type Logger } from './log.js';
+export { addLogDestination, createLogger, silentLogger, type Logger } from './log.js';
 export { Gateway } from './gateway.js';
 export { startGateway, type StartOptions, type EmbeddedGateway } from './embed.js';
 export type { RuntimeInfo, RouterInfo, ServiceInfo, MiddlewareInfo, ElementStatus } from './config/runtime.js';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { startGateway as startCore, type EmbeddedGateway, type Plugin, type StartOptions } from '@wharf/core';
 import { type ProviderDefinition } from '@wharf/core/provider';
 import { main as runCommand } from '@wharf/core/cli';
-import accessLog from '@wharf/plugin-accesslog';
+import accessLog, { logOtlp } from '@wharf/plugin-accesslog';
 import addPrefix from '@wharf/plugin-addprefix';
 import api from '@wharf/plugin-api';
 import basicAuth from '@wharf/plugin-basicauth';
@@ -43,6 +43,7 @@ export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', impor
 
 /** The built-in plugins, in the order their process hooks are set up. */
 export const builtinPlugins: readonly Plugin[] = [
+  logOtlp, // first: what the other plugins log while setting up is exported too
   stripPrefix, headers, ping, accessLog, rateLimit, api, metrics, healthCheck, retry, tls, redirectScheme,
   addPrefix, replacePath, replacePathRegex, stripPrefixRegex, redirectRegex,
   ipAllowList, ipWhiteList, basicAuth, digestAuth, inFlightReq, passTLSClientCert,
@@ -63,7 +64,6 @@ export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, 
 export const UNSUPPORTED: readonly string[] = [
   'For TCP routers (tcp.*): ACME (certResolver) ordering for their domains, and health checks (loadBalancer.healthCheck): issue #21.',
   'SPIFFE (serversTransport.spiffe, serversTransports.<name>.spiffe): no workload API client; refused with an error.',
-  'OTLP export of metrics and logs: issue #20; OpenTelemetry tracing works (--tracing), and Prometheus metrics, with Traefik\'s names under --metrics.prometheus.names=traefik.',
   'Providers other than file, docker and swarm (Kubernetes, Consul, ECS, …): not planned; Wharf is for Docker and Swarm stacks.',
 ];
 

@@ -97,3 +97,22 @@ test('serversTransport, keepAliveMaxTime, forwardedHeaders.connection and reuseP
   assert.throws(() => load(['--serversTransport.maxIdleConnsPerHost=-1']), /--serversTransport\.maxIdleConnsPerHost.*>= 0/);
   assert.throws(() => load(['--serversTransport.spiffe.ids=spiffe://a/b']), /serversTransport\.spiffe: SPIFFE is not supported/);
 });
+
+test("a plugin's dotted static key (log.otlp) places its section inside the core's, and setup gets that value", async () => {
+  const { definePlugin } = await import('../plugin/contract.js');
+  const { PluginRegistry, pluginSection } = await import('../plugin/registry.js');
+  const { Type } = await import('./schema.js');
+  const nested = definePlugin({
+    name: 'nested',
+    schema: Type.Object({}),
+    config: { static: { key: 'log.otlp', schema: Type.Object({ endpoint: Type.String({ default: 'localhost:4317' }) }, { additionalProperties: false }) } },
+    setup: () => undefined,
+  });
+  const registry = new PluginRegistry();
+  registry.register(nested);
+  const config = decodeStatic(readStaticSources(['--log.level=warn', '--log.OTLP.endpoint=collector:4317'], {}), registry);
+  assert.equal(config.log.level, 'WARN', "the core's own log fields are kept");
+  assert.deepEqual(pluginSection(nested, config), { enabled: true, value: { endpoint: 'collector:4317' } });
+  assert.deepEqual(pluginSection(nested, decodeStatic(readStaticSources(['--log.level=warn'], {}), registry)), { enabled: false, value: undefined });
+  assert.throws(() => decodeStatic(readStaticSources(['--log.otlp.nope=1'], {}), registry), /log\.otlp\.nope/);
+});

@@ -192,9 +192,13 @@ export type StaticConfig = Omit<CoreStatic, 'entryPoints' | 'providers'> & {
 export function staticSchema(registry: PluginRegistry = new PluginRegistry()): TSchema {
   let entryPoint: TSchema = EntryPointSchema;
   const extra: Record<string, TSchema> = {};
+  // Sections whose key is a dotted path into a core section (`log.otlp`), placed once the core's are built.
+  const nested: [string[], TSchema][] = [];
   for (const plugin of registry.all()) {
     const section = plugin.config?.static;
-    if (section) extra[section.key ?? plugin.name] = Type.Optional(Section(section.schema));
+    const key = section?.key ?? plugin.name;
+    if (section && key.includes('.')) nested.push([key.split('.'), Section(section.schema)]);
+    else if (section) extra[key] = Type.Optional(Section(section.schema));
     for (const [path, schema] of Object.entries(plugin.config?.entryPoint ?? {})) entryPoint = withField(entryPoint, path.split('.'), schema);
   }
   const providers: Record<string, TSchema> = {};
@@ -202,7 +206,9 @@ export function staticSchema(registry: PluginRegistry = new PluginRegistry()): T
     const schema = provider.description ? { ...provider.schema, description: provider.description } : provider.schema;
     providers[provider.name] = Type.Optional(Section(schema));
   }
-  return Type.Object({ ...coreStaticProperties(entryPoint, providers), ...extra }, { additionalProperties: false });
+  const properties: Record<string, TSchema> = { ...coreStaticProperties(entryPoint, providers), ...extra };
+  for (const [[head, ...rest], schema] of nested) properties[head!] = withField(properties[head!] ?? Type.Object({}, { additionalProperties: false, default: {} }), rest, schema);
+  return Type.Object(properties, { additionalProperties: false });
 }
 
 function withField(schema: TSchema, path: string[], field: TSchema): TSchema {

@@ -319,7 +319,10 @@ export interface PrimaryHost {
 
 /** Where a plugin extends the configuration model, besides its middleware options (`schema`). */
 export interface PluginConfig<S extends TSchema = TSchema> {
-  /** A static section (`--ping`, `--accessLog`): its key (default: the plugin name) and schema; `setup` gets its value. */
+  /**
+   * A static section (`--ping`, `--accessLog`): its key (default: the plugin name) and schema; `setup` gets its value.
+   * A dotted key (`log.otlp`) places the section inside a core section.
+   */
   readonly static?: {
     readonly key?: string;
     readonly schema: S;

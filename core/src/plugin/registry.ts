@@ -76,7 +76,14 @@ export class PluginRegistry {
 export function pluginSection(plugin: Plugin, config: StaticConfig): { enabled: boolean; value: unknown } {
   const declared = plugin.config?.static;
   if (!declared) return { enabled: true, value: undefined };
-  const key = (declared.key ?? plugin.name).toLowerCase();
-  const found = Object.keys(config).find((k) => k.toLowerCase() === key);
-  return found === undefined ? { enabled: false, value: undefined } : { enabled: true, value: config[found] };
+  // A dotted key (`log.otlp`) is a path into a core section; each step matches case-insensitively.
+  let value: unknown = config;
+  for (const part of (declared.key ?? plugin.name).toLowerCase().split('.')) {
+    if (typeof value !== 'object' || value === null) return { enabled: false, value: undefined };
+    const node = value as Record<string, unknown>;
+    const found = Object.keys(node).find((k) => k.toLowerCase() === part);
+    if (found === undefined) return { enabled: false, value: undefined };
+    value = node[found];
+  }
+  return { enabled: true, value };
 }

@@ -7,9 +7,11 @@ import { compileFields, type FieldPlan } from './fields.js';
 import { compileFilter, type LineFilter } from './filters.js';
 import { formatCommon, formatGenericCLF } from './format.js';
 import { accessLogSchema, entryPointFields, type AccessLogConfig } from './schema.js';
+import { OtlpAccessLog } from './otlp.js';
 import { AccessLogSink } from './sink.js';
 
 export { accessLogSchema } from './schema.js';
+export { logOtlp, logOtlpSchema } from './log-otlp.js';
 export { formatCommon, formatGenericCLF, formatJSON } from './format.js';
 
 /** Runs before every other entrypoint middleware, so it sees requests that ping or a limiter answer. */
@@ -73,6 +75,16 @@ function lineRenderer(format: AccessLogConfig['format'], fields: FieldPlan): (x:
   return (x) => `${formatCommon(fields.build(x), x.startMs)}\n`;
 }
 
+/** Where a rendered line goes: the file or stdout, the collector (accessLog.otlp), or both with dualOutput. */
+function lineDestination(config: AccessLogConfig, sink: AccessLogSink, otlp: OtlpAccessLog | undefined): (x: Exchange, line: string) => void {
+  if (otlp === undefined) return (_x, line) => sink.write(line);
+  if (!config.dualOutput) return (x, line) => otlp.write(x, line);
+  return (x, line) => {
+    sink.write(line);
+    otlp.write(x, line);
+  };
+}
+
 /**
  * pino-http owns the request lifecycle: it numbers requests (genReqId = Traefik's RequestCount), waits for
  * the response's 'finish' or 'close' and asks for the level. The line is rendered and handed to the sink
@@ -80,7 +92,7 @@ function lineRenderer(format: AccessLogConfig['format'], fields: FieldPlan): (x:
  * stream hook) is never built. Those callbacks run in a response
  * event: a throw there would take the process down, so the whole line is built under one guard.
  */
-function httpLogger(config: AccessLogConfig, sink: AccessLogSink, fields: FieldPlan, scope: Scope, log: PluginHost['log'], inflight: InFlight): HttpLogger {
+function httpLogger(config: AccessLogConfig, sink: AccessLogSink, fields: FieldPlan, scope: Scope, log: PluginHost['log'], inflight: InFlight, write: (x: Exchange, line: string) => void): HttpLogger {
   let requestCount = 0;
   let reported = false;
   const render = lineRenderer(config.format, fields);
@@ -98,7 +110,7 @@ function httpLogger(config: AccessLogConfig, sink: AccessLogSink, fields: FieldP
       try {
         settle(x);
         if (!wanted(x, scope)) return 'silent';
-        sink.write(render(x));
+        write(x, render(x));
       } catch (err) {
         if (!reported) log.error({ err }, `access log: cannot build a line (${messageOf(err)}); such requests are not logged`);
         reported = true;
@@ -122,14 +134,17 @@ export default definePlugin({
     const settings = config!;
     const fields = compileFields(settings.fields, settings.format);
     const scope: Scope = { addInternals: settings.addInternals, entrypointEnabled: entrypointSettings(host), filter: compileFilter(settings.filters) };
+    const otlp = settings.otlp === undefined ? undefined : new OtlpAccessLog(settings, host.log);
+    // The OTLP attributes are every kept field: capture what the json format would.
+    const capture = otlp?.capture ?? fields.capture;
     const sink = new AccessLogSink({ filePath: settings.filePath, bufferingSize: settings.bufferingSize, log: host.log });
     const inflight = new InFlight();
-    const logRequest = httpLogger(settings, sink, fields, scope, host.log, inflight);
+    const logRequest = httpLogger(settings, sink, fields, scope, host.log, inflight, lineDestination(settings, sink, otlp));
 
     host.entrypoints.use(
       // Not async: koa-compose turns a throw into a rejection, and a promise per request is saved.
       function accessLog(ctx: WharfContext, next: Next) {
-        begin(ctx, fields.capture);
+        begin(ctx, capture);
         inflight.begin();
         logRequest(ctx.req, ctx.res);
         return next();
@@ -151,6 +166,7 @@ export default definePlugin({
       process.off('SIGUSR1', reopen);
       await inflight.drained(DRAIN_LIMIT_MS);
       await sink.close();
+      await otlp?.shutdown();
     });
   },
 });

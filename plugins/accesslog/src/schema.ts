@@ -1,5 +1,6 @@
 // The accessLog static section (Traefik's `accessLog` options) and the field it adds under every entrypoint.
-import { Type, Duration, MapOf, StringList, type Static } from '@wharf/core';
+import { Type, Duration, MapOf, Section, StringList, type Static } from '@wharf/core';
+import { otlpConnectionProperties } from '@wharf/otlp';
 
 const FieldMode = (description: string) => Type.Union([Type.Literal('keep'), Type.Literal('drop')], { description });
 const HeaderMode = (description: string) => Type.Union([Type.Literal('keep'), Type.Literal('drop'), Type.Literal('redact')], { description });
@@ -26,6 +27,18 @@ export const accessLogSchema = Type.Object(
       default: false,
       description: 'Also log requests answered by `@internal` services or by entrypoint middlewares before routing, such as /ping (default false).',
     }),
+    dualOutput: Type.Boolean({
+      default: false,
+      description: 'With otlp: also write lines to filePath or stdout (default false: OTLP only, as Traefik).',
+    }),
+    otlp: Type.Optional(
+      Section(
+        Type.Object(otlpConnectionProperties(), {
+          additionalProperties: false,
+          description: 'Send each line as an OpenTelemetry log record (OTLP over HTTP or gRPC): the line as body, every kept field as an attribute.',
+        }),
+      ),
+    ),
     filters: Type.Object(
       {
         statusCodes: StringList({ default: [], description: 'Keep lines whose status is one of these codes or ranges, e.g. `200,300-302,500-599`.' }),

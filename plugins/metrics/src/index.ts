@@ -6,8 +6,11 @@ import { AggregatorRegistry, Registry, collectDefaultMetrics, type PrometheusCon
 import { defineReducer, definePlugin, onResponseHeaders, Type, type Middleware, type PluginHost, type WharfContext, type Next } from '@wharf/core';
 import { countRequestBytes, countResponseBytes } from './bytes.js';
 import { traefikProtocolLabel } from './labels.js';
-import { compileOptions, entryPointDefaults, entryPointFields, staticSchema, type EntryPointDefaults, type MetricsOptions } from './options.js';
-import { createTraefikMetrics, followGatewayTraefik, traefikRecorder, type RequestStart } from './traefik.js';
+import { OtlpMetricPipeline } from '@wharf/otlp';
+import { compileOptions, entryPointDefaults, entryPointFields, otlpRecorderOptions, staticSchema, type EntryPointDefaults, type MetricsOptions, type OtlpMetricsConfig, type StaticConfig } from './options.js';
+import { createOtelTraefikMetrics } from './otel.js';
+import { semconvRecorder } from './semconv.js';
+import { createTraefikMetrics, followGatewayTraefik, traefikRecorder, type RequestStart, type TraefikMetrics } from './traefik.js';
 import { PruningRegistry } from './stale.js';
 import { createWharfMetrics, followGatewayWharf, wharfRecorder } from './wharf.js';
 
@@ -41,28 +44,52 @@ if (cluster.isWorker) {
   new AggregatorRegistry();
 }
 
-/** wharf_* names: records each request when its response closes. */
-function wharfMeasurer(host: PluginHost, registry: Registry, options: MetricsOptions, entryPoints: EntryPointDefaults): Middleware {
+/** wharf_* names: a recorder that follows the gateway. */
+function wharfRecording(host: PluginHost, registry: Registry, options: MetricsOptions, entryPoints: EntryPointDefaults): WharfRecord {
   const metrics = createWharfMetrics(registry, options);
   const recorder = wharfRecorder(metrics, options, entryPoints);
   followGatewayWharf(host, metrics, recorder.forget);
+  return recorder.record;
+}
+
+/** wharf_* names alone: records each request when its response closes. */
+function wharfMeasurer(record: WharfRecord): Middleware {
   return async function measure(ctx: WharfContext, next: Next) {
     const started = ctx.wharf.startTime;
     // 'close' covers streamed, aborted and upgraded responses as well as finished ones.
-    (ctx.res as ServerResponse).once('close', () => recorder.record(ctx, started));
+    (ctx.res as ServerResponse).once('close', () => record(ctx, started));
     await next();
   };
 }
 
-/** traefik_* names: also counts body bytes and follows removed routers and services to drop their series. */
-function traefikMeasurer(host: PluginHost, registry: PruningRegistry, options: MetricsOptions, entryPoints: EntryPointDefaults): Middleware {
-  const metrics = createTraefikMetrics(registry, options);
+/** One traefik_* recorder (Prometheus or OTLP) and the registry whose stale series it prunes, if any. */
+type TraefikRecord = (ctx: WharfContext, start: RequestStart) => void;
+type WharfRecord = (ctx: WharfContext, started: bigint) => void;
+
+/** Builds a traefik_* recorder over `metrics` and has it follow the gateway (reloads, health, connections). */
+function traefikRecording(host: PluginHost, metrics: TraefikMetrics, options: MetricsOptions, entryPoints: EntryPointDefaults, registry?: PruningRegistry) {
   const recorder = traefikRecorder(metrics, options, entryPoints);
-  registry.stale.update(host.configuration.runtime());
+  registry?.stale.update(host.configuration.runtime());
   followGatewayTraefik(host, metrics, (info) => {
     recorder.forget();
-    registry.stale.update(info);
+    registry?.stale.update(info);
   });
+  return recorder;
+}
+
+/**
+ * traefik_* names (Prometheus, OTLP or both, and Prometheus's wharf_* names beside OTLP): counts body bytes and
+ * feeds every recorder from the one 'close' of the response.
+ */
+function traefikMeasurer(records: readonly TraefikRecord[], wharfRecord: WharfRecord | undefined): Middleware {
+  const [only] = records;
+  const recordAll: TraefikRecord =
+    records.length === 1 && wharfRecord === undefined
+      ? only!
+      : (ctx, start) => {
+          for (const record of records) record(ctx, start);
+          wharfRecord?.(ctx, start.started);
+        };
   return async function measureTraefik(ctx: WharfContext, next: Next) {
     const res: ServerResponse = ctx.res;
     // Protocol as the request arrived, before any middleware changes its headers (Traefik's order).
@@ -70,7 +97,7 @@ function traefikMeasurer(host: PluginHost, registry: PruningRegistry, options: M
     countRequestBytes(ctx.req);
     countResponseBytes(res);
     if (start.protocol === 'grpc' || start.protocol === 'grpc-web') watchGrpcStatus(ctx, res, start);
-    res.once('close', () => recorder.record(ctx, start));
+    res.once('close', () => recordAll(ctx, start));
     await next();
   };
 }
@@ -89,6 +116,22 @@ function watchGrpcStatus(ctx: WharfContext, res: ServerResponse, start: RequestS
     const status = (trailers as Record<string, unknown>)['grpc-status'];
     if (typeof status === 'string' || typeof status === 'number') start.grpcTrailerStatus = String(status);
     addTrailers(trailers);
+  };
+}
+
+/**
+ * metrics.otlp: Traefik's instruments and the semantic-convention histograms on an OTLP meter, pushed every
+ * pushInterval until the gateway stops.
+ */
+function otlpRecording(host: PluginHost, otlp: OtlpMetricsConfig, config: StaticConfig, entryPoints: EntryPointDefaults): TraefikRecord {
+  const pipeline = new OtlpMetricPipeline(otlp, { field: 'metrics.otlp', log: host.log, pushIntervalMs: otlp.pushInterval });
+  host.lifecycle.onStop(() => pipeline.shutdown());
+  const options = otlpRecorderOptions(otlp, config.prometheus, config.addInternals);
+  const recorder = traefikRecording(host, createOtelTraefikMetrics(pipeline.meter, options), options, entryPoints);
+  const semconv = semconvRecorder(pipeline.meter, { boundaries: otlp.explicitBoundaries, counted: recorder.counted });
+  return function recordOtlp(ctx, start) {
+    recorder.record(ctx, start);
+    semconv(ctx, start);
   };
 }
 
@@ -118,26 +161,33 @@ function serveAggregated(host: PluginHost, registry: Registry) {
 
 export default definePlugin({
   name: 'metrics',
-  description: 'Prometheus metrics at /metrics (or the prometheus@internal service).',
+  description: "Prometheus metrics at /metrics (or the prometheus@internal service), and Traefik's metrics pushed over OTLP.",
   schema: Type.Object({}, { additionalProperties: false }),
   config: { static: { schema: staticSchema }, entryPoint: entryPointFields },
   setup(config, host) {
-    if (!config?.prometheus) return;
-    const prometheus = compileOptions(config.prometheus, config.addInternals);
+    if (!config?.prometheus && !config?.otlp) return;
     const entryPoints = entryPointDefaults(host.staticConfig.entryPoints);
+    const records: TraefikRecord[] = [];
+    let wharfRecord: WharfRecord | undefined;
+    if (config.otlp) records.push(otlpRecording(host, config.otlp, config, entryPoints));
+    if (!config.prometheus) {
+      host.entrypoints.use(traefikMeasurer(records, undefined), { order: -90 });
+      return;
+    }
+    const prometheus = compileOptions(config.prometheus, config.addInternals);
     let registry: Registry;
-    let measure: Middleware;
     if (prometheus.names === 'traefik') {
       // Traefik drops the series of removed routers and services after their last scrape; Wharf's names keep them.
       const pruning = new PruningRegistry();
-      measure = traefikMeasurer(host, pruning, prometheus, entryPoints);
+      records.unshift(traefikRecording(host, createTraefikMetrics(pruning, prometheus), prometheus, entryPoints, pruning).record);
       registry = pruning;
     } else {
       registry = new Registry();
-      measure = wharfMeasurer(host, registry, prometheus, entryPoints);
+      wharfRecord = wharfRecording(host, registry, prometheus, entryPoints);
     }
     // Traefik exports the Go client's process_* collector unprefixed; prom-client's has the same names.
     collectDefaultMetrics({ register: registry, prefix: prometheus.names === 'wharf' ? 'wharf_process_' : '' });
+    const measure = records.length === 0 ? wharfMeasurer(wharfRecord!) : traefikMeasurer(records, wharfRecord);
     host.entrypoints.use(measure, { order: -90 });
     if (cluster.isWorker) AggregatorRegistry.setRegistries([registry]);
 

@@ -1,5 +1,6 @@
 // The metrics.prometheus static section (Traefik's options, plus `names`) and its checks beyond the schema.
-import { MapOf, Section, Type, type Static } from '@wharf/core';
+import { Duration, MapOf, Section, Type, type Static } from '@wharf/core';
+import { otlpConnectionProperties, type OtlpConnection } from '@wharf/otlp';
 
 export const PrometheusSchema = Type.Object(
   {
@@ -20,6 +21,26 @@ export const PrometheusSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+// Traefik's OTLP defaults (pkg/observability/types/metrics.go).
+const OTLP_BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+export const OtlpMetricsSchema = Type.Object(
+  {
+    ...otlpConnectionProperties(),
+    pushInterval: Duration({ default: '10s', minimum: 1, description: 'Time between two pushes to the collector (default 10s).' }),
+    addEntryPointsLabels: Type.Boolean({ default: true, description: 'Record per-entrypoint metrics (default true).' }),
+    addRoutersLabels: Type.Boolean({ default: false, description: 'Record per-router metrics (default false).' }),
+    addServicesLabels: Type.Boolean({ default: true, description: 'Record per-service metrics (default true).' }),
+    explicitBoundaries: Type.Array(Type.Number({ exclusiveMinimum: 0 }), {
+      default: OTLP_BOUNDARIES,
+      minItems: 1,
+      description: 'Histogram bucket boundaries in seconds (default 0.005,0.01,0.025,0.05,0.075,0.1,0.25,0.5,0.75,1,2.5,5,7.5,10).',
+    }),
+  },
+  { additionalProperties: false, description: "Push Traefik's traefik_* metrics to an OpenTelemetry collector (OTLP over HTTP or gRPC)." },
+);
+export type OtlpMetricsConfig = Static<typeof OtlpMetricsSchema> & OtlpConnection;
 
 /** `entryPoints.<ep>.observability.metrics`: the default for routers on that entrypoint (and for unmatched requests). */
 export const entryPointFields = {
@@ -44,6 +65,7 @@ export const staticSchema = Type.Object(
       description: 'With names=traefik, also count requests to internal services (…@internal, the /metrics endpoint), as Traefik does when true (default false). The wharf names always count them.',
     }),
     prometheus: Type.Optional(Section(PrometheusSchema)),
+    otlp: Type.Optional(Section(OtlpMetricsSchema)),
   },
   { additionalProperties: false },
 );
@@ -69,6 +91,25 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const OWN_LABELS = new Set(['code', 'method', 'protocol', 'entrypoint', 'router', 'service']);
 // RFC 9110 field-name (token) characters.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * The recorder's view of metrics.otlp: Traefik's OTLP families have no header labels; the /metrics endpoint is left
+ * out as the Prometheus one is (when there is one).
+ */
+export function otlpRecorderOptions(otlp: OtlpMetricsConfig, prometheus: PrometheusConfig | undefined, addInternals: boolean): MetricsOptions {
+  return {
+    entryPoint: prometheus?.entryPoint ?? 'traefik',
+    manualRouting: prometheus === undefined || prometheus.manualRouting,
+    buckets: otlp.explicitBoundaries,
+    addEntryPointsLabels: otlp.addEntryPointsLabels,
+    addRoutersLabels: otlp.addRoutersLabels,
+    addServicesLabels: otlp.addServicesLabels,
+    names: 'traefik',
+    headerLabels: {},
+    headerLabelList: [],
+    addInternals,
+  };
+}
 
 /** Checks what the schema cannot; throws an error naming the option and the value. */
 export function compileOptions(config: PrometheusConfig, addInternals = false): MetricsOptions {

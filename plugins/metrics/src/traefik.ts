@@ -7,22 +7,41 @@ import { requestBytes, responseBytes } from './bytes.js';
 import { grpcCodeLabel, headerValue, tlsLabels, traefikMethodLabel, type TraefikProtocol } from './labels.js';
 import type { EntryPointDefaults, MetricsOptions } from './options.js';
 
-type Labels = Record<string, string>;
+export type Labels = Record<string, string>;
 
-/** The five request families Traefik keeps per level (entrypoint, router, service). */
-interface RequestFamilies {
-  readonly requests: Counter;
-  readonly tls: Counter;
-  readonly duration: Histogram;
-  readonly requestBytes: Counter;
-  readonly responseBytes: Counter;
+/*
+ * What the recorder calls, as prom-client's Counter, Histogram and Gauge declare it: the same recorder feeds the
+ * Prometheus series and the OTLP instruments (otel.ts).
+ */
+export interface CounterLike {
+  inc(value?: number): void;
+  inc(labels: Labels, value?: number): void;
+}
+export interface HistogramLike {
+  observe(labels: Labels, value: number): void;
+}
+export interface GaugeLike {
+  set(value: number): void;
+  set(labels: Labels, value: number): void;
+  inc(labels: Labels): void;
+  dec(labels: Labels): void;
+  reset(): void;
 }
 
-type Level = 'entrypoint' | 'router' | 'service';
+/** The five request families Traefik keeps per level (entrypoint, router, service). */
+export interface RequestFamilies {
+  readonly requests: CounterLike;
+  readonly tls: CounterLike;
+  readonly duration: HistogramLike;
+  readonly requestBytes: CounterLike;
+  readonly responseBytes: CounterLike;
+}
+
+export type Level = 'entrypoint' | 'router' | 'service';
 
 const LEVEL_LABELS: Record<Level, readonly string[]> = { entrypoint: ['entrypoint'], router: ['router', 'service'], service: ['service'] };
 // Traefik's help texts, word for word: `# HELP` lines match a Traefik scrape.
-const HELP: Record<Level, Record<keyof RequestFamilies, string>> = {
+export const HELP: Record<Level, Record<keyof RequestFamilies, string>> = {
   entrypoint: {
     requests: 'How many HTTP requests processed on an entrypoint, partitioned by status code, protocol, and method.',
     tls: 'How many HTTP requests with TLS processed on an entrypoint, partitioned by TLS Version and TLS cipher Used.',
@@ -61,8 +80,21 @@ function requestFamilies(registry: Registry, level: Level, options: MetricsOptio
   };
 }
 
+/** Every traefik_* instrument; a per-level family is undefined when its add…Labels switch is off. */
+export interface TraefikInstruments {
+  readonly reloads: CounterLike;
+  readonly lastReload: GaugeLike;
+  readonly certsNotAfter: GaugeLike;
+  readonly openConnections: GaugeLike;
+  readonly entrypoint: RequestFamilies | undefined;
+  readonly router: RequestFamilies | undefined;
+  readonly service: RequestFamilies | undefined;
+  readonly retries: CounterLike | undefined;
+  readonly serverUp: GaugeLike | undefined;
+}
+
 /** Every traefik_* series; the per-level families exist only when their add…Labels switch is on, as in Traefik. */
-export function createTraefikMetrics(registry: Registry, options: MetricsOptions) {
+export function createTraefikMetrics(registry: Registry, options: MetricsOptions): TraefikInstruments {
   const registers = [registry];
   return {
     // Every worker applies every generation: the gateway applied as many as the busiest worker, not their sum.
@@ -80,7 +112,7 @@ export function createTraefikMetrics(registry: Registry, options: MetricsOptions
       : undefined,
   };
 }
-export type TraefikMetrics = ReturnType<typeof createTraefikMetrics>;
+export type TraefikMetrics = TraefikInstruments;
 
 /** The label objects of one kind of request at each level, built once and reused (prom-client keeps them). */
 interface LabelSets {
@@ -143,13 +175,18 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
     families.responseBytes.inc(labels, bytesOut);
   }
 
+  /** Traefik's observability.metrics (the router's, else its entrypoint's) turns off every level, the entrypoint's included. */
+  function counted(ctx: WharfContext): boolean {
+    const { entrypoint, observability } = ctx.wharf;
+    return (observability?.metrics ?? entryPoints.get(entrypoint) ?? true) && !isInternal(ctx);
+  }
+
   function record(ctx: WharfContext, start: RequestStart): void {
     const seconds = Number(process.hrtime.bigint() - start.started) / 1e9;
     const req = ctx.req;
     const res: ServerResponse = ctx.res;
-    const { entrypoint, router, service, observability, rejectedBy, retryAttempts } = ctx.wharf;
-    // Traefik's observability.metrics (the router's, else its entrypoint's) turns off every level, the entrypoint's included.
-    if (!(observability?.metrics ?? entryPoints.get(entrypoint) ?? true) || isInternal(ctx)) return;
+    const { entrypoint, router, service, rejectedBy, retryAttempts } = ctx.wharf;
+    if (!counted(ctx)) return;
     // Traefik measures a service inside the router's chain: a request a middleware answered never reached it.
     const served = rejectedBy === undefined;
     const grpc = start.protocol === 'grpc' || start.protocol === 'grpc-web';
@@ -188,7 +225,7 @@ export function traefikRecorder(metrics: TraefikMetrics, options: MetricsOptions
     tlsSets.clear();
   }
 
-  return { record, forget };
+  return { record, forget, counted };
 }
 
 /** Traefik's cn/serial/sans labels: the subject CN and the sorted DNS names. */
