@@ -92,7 +92,7 @@ test('serversTransport, keepAliveMaxTime, forwardedHeaders.connection and reuseP
     insecureSkipVerify: true,
     rootCAs: ['/certs/a.pem', '/certs/b.pem'],
     maxIdleConnsPerHost: 7,
-    forwardingTimeouts: { dialTimeout: 5000, responseHeaderTimeout: 0, idleConnTimeout: 90_000 },
+    forwardingTimeouts: { dialTimeout: 5000, responseHeaderTimeout: 0, idleConnTimeout: 90_000, readIdleTimeout: 0, pingTimeout: 15_000 },
   });
   assert.throws(() => load(['--serversTransport.maxIdleConnsPerHost=-1']), /--serversTransport\.maxIdleConnsPerHost.*>= 0/);
   assert.throws(() => load(['--serversTransport.spiffe.ids=spiffe://a/b']), /serversTransport\.spiffe: SPIFFE is not supported/);
