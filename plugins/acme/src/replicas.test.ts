@@ -2,46 +2,22 @@
 // pebble validates HTTP-01 on the first gateway only, whichever replica ordered.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually, freePort, startServer } from '@wharf/test-helpers';
+import { eventually, freePort, startRedisServer, startServer, type RedisServerProcess } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
 import { routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
 
 
-/** A throwaway redis-server on loopback, no persistence. */
-async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  process.once('exit', () => child.kill('SIGKILL'));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}):\n${out}`)));
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 let pebble: Pebble;
-let redis: { url: string; stop(): Promise<void> };
+let redis: RedisServerProcess;
 let backend: { url: string; close(): Promise<void> };
 const portsA = { web: 0, websecure: 0 };
 
 before(async () => {
   Object.assign(portsA, { web: await freePort(), websecure: await freePort() });
   pebble = await startPebble({ httpPort: portsA.web, tlsPort: portsA.websecure });
-  redis = await startRedis();
+  redis = await startRedisServer();
   backend = await startServer((_req, res) => res.end('ok'));
 });
 

@@ -2,41 +2,17 @@
 // options applied, and an entrypoint shared by HTTPS routers and a non-TLS HostSNI(`*`) TCP router.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { Redis } from 'ioredis';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
-import { freePort, makeCA, makeCert, startServer, type Pem } from '@wharf/test-helpers';
+import { makeCA, makeCert, startRedisServer, startServer, type Pem, type RedisServerProcess } from '@wharf/test-helpers';
 import tlsPlugin from './index.js';
-
-/** A throwaway redis-server on loopback, no persistence. */
-async function startRedis(): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  process.once('exit', () => child.kill('SIGKILL'));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}):\n${out}`)));
-  });
-  return {
-    port,
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 describe('TCP routers with TLS terminated by Wharf', { timeout: 60_000 }, () => {
   let ca: Pem;
-  let redis: { port: number; stop(): Promise<void> };
+  let redis: RedisServerProcess;
   let echo: net.Server;
   let web: { url: string; close(): Promise<void> };
   let gateway: EmbeddedGateway;
@@ -44,7 +20,7 @@ describe('TCP routers with TLS terminated by Wharf', { timeout: 60_000 }, () => 
   before(async () => {
     ca = await makeCA();
     const cert = await makeCert(['redis.test', 'www.test', 'locked.test', 'pg.test'], { ca });
-    redis = await startRedis();
+    redis = await startRedisServer();
     echo = net.createServer((socket) => {
       socket.write('echo:');
       socket.pipe(socket);
