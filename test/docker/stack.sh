@@ -107,9 +107,11 @@ cmd_tasks() {
 cmd_gateways() {
   local c port
   for c in $(cli ps -q --filter name=gateway_traefik --filter health=healthy); do
-    port=$(cli port "$c" 80/tcp | awk 'NR == 1')
-    echo "$c ${port##*:}"
+    # A replica being replaced can still be listed healthy after its port is gone: it is not one to send to.
+    port=$(cli port "$c" 80/tcp 2>/dev/null | awk 'NR == 1') || continue
+    [ -n "$port" ] && echo "$c ${port##*:}"
   done
+  return 0
 }
 
 # dockerd leaves its bridges and iptables chains behind; this engine is the only one here that makes them.

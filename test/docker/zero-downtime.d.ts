@@ -21,7 +21,7 @@ export interface LoadStats {
 
 /** `clients` keep-alive undici connections over `ports` on 127.0.0.1, GET requests for `host` back to back, every answer checked. */
 export declare class KeepAliveLoad {
-  constructor(ports: number[], host: string, clients?: number, query?: string);
+  constructor(ports: number[], host: string, clients?: number, query?: string, method?: string);
   readonly requests: number;
   readonly tasks: Map<string, TaskServed>;
   stop(): Promise<LoadStats>;

@@ -9,14 +9,15 @@ import { Client } from 'undici';
 const now = () => performance.timeOrigin + performance.now();
 
 /**
- * `clients` keep-alive connections spread over `ports` on 127.0.0.1, each sending GET requests for `host` back to back
+ * `clients` keep-alive connections spread over `ports` on 127.0.0.1, each sending requests (GET unless `method`) for `host` back to back
  * (as fast as the answers come) until stop(); `query` (e.g. `?delay=20`, which bank waits before answering) is added to each. An answer counts as served when it is a 200 whose JSON names the bank
  * task that served it and echoes the path; anything else (status, body, network error) is a failure, kept with its time.
  */
 export class KeepAliveLoad {
-  constructor(ports, host, clients = 100, query = '') {
+  constructor(ports, host, clients = 100, query = '', method = 'GET') {
     this.host = host;
     this.query = query;
+    this.method = method;
     this.requests = 0;
     this.latencies = [];
     this.failures = [];
@@ -34,7 +35,7 @@ export class KeepAliveLoad {
       const path = `/load/${index}/${n++}${this.query}`;
       const sent = now();
       try {
-        const res = await client.request({ path, method: 'GET', headers: { host: this.host } });
+        const res = await client.request({ path, method: this.method, headers: { host: this.host } });
         const body = await res.body.text();
         const at = now();
         const task = checkedTask(res.statusCode, body, path);

@@ -128,8 +128,11 @@ function report(name: string, stats: LoadStats, extra = ''): void {
 describe('zero failed requests under 100 keep-alive clients on the deployed stacks', () => {
   let ports: number[];
   before(async () => {
-    ports = (await gateways()).map((g) => g.port);
-    assert.equal(ports.length, 2, 'two healthy gateway replicas with a host port each');
+    const both = await eventually(async () => {
+      const found = await gateways();
+      return found.length === 2 && found;
+    }, 'two healthy gateway replicas with a host port each', 60_000);
+    ports = both.map((g) => g.port);
   });
 
   it('routes a new domain (a second service with its deploy labels) while golf.tistory.kr is under load', async () => {
