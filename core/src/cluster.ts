@@ -204,7 +204,7 @@ async function startProviders(providers: Provider[], context: { watcher: ConfigW
   const { watcher, log, registry } = context;
   for (const provider of providers) {
     await provider
-      .start({ emit: (c) => watcher.push(c), log: log.child({ provider: provider.name }), registry })
+      .start({ emit: (c, o) => watcher.push(c, o), log: log.child({ provider: provider.name }), registry })
       .catch((err: unknown) => log.error(`provider ${provider.name} failed to start: ${messageOf(err)}`));
   }
 }

@@ -312,7 +312,7 @@ export class Gateway extends EventEmitter {
     const watcher = this.watcher;
     for (const provider of this.providers) {
       try {
-        await provider.start({ emit: (c) => watcher.push(c), log: this.log.child({ provider: provider.name }), registry: this.registry });
+        await provider.start({ emit: (c, o) => watcher.push(c, o), log: this.log.child({ provider: provider.name }), registry: this.registry });
       } catch (err) {
         this.log.error({ provider: provider.name }, `provider ${provider.name} failed to start: ${messageOf(err)}`);
       }

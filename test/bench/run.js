@@ -12,6 +12,7 @@ const SUITES = {
   ratelimit: () => import('./ratelimit.js'),
   hardening: () => import('./hardening.js'),
   'docker-rollout': () => import('./docker-rollout.js'),
+  swarm: () => import('./swarm.js'),
   middlewares: () => import('./middlewares.js'),
   compress: () => import('./compress.js'),
   udp: () => import('./udp.js'),

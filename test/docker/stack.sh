@@ -2,10 +2,11 @@
 # The examples/swarm stacks deployed for real on one node: a private dockerd with its default networking (bridge,
 # iptables; overlay networks need them), in swarm mode on ports that do not collide with engine.sh's swarm engine,
 # Wharf's image and the bank image built from the working tree, the overlay `golf`, then bank.stack.yml and
-# gateway.single-node.stack.yml. Usage: stack.sh up|check|tasks|down
+# gateway.single-node.stack.yml. Usage: stack.sh up|check|tasks|gateways|down
 #   up     start the engine, build, deploy; wait for 3 bank tasks and 2 healthy gateway replicas; prints env
 #   check  from a client container on golf, GET Host(golf.tistory.kr) through each gateway replica; prints who answered
 #   tasks  the bank tasks' container ids (the hostnames they answer with)
+#   gateways  each healthy gateway replica's container id and its host port on 127.0.0.1 (host-mode publishing)
 #   down   remove the stacks, stop dockerd, remove the bridges and iptables chains it made
 set -euo pipefail
 
@@ -101,6 +102,18 @@ cmd_tasks() {
   cli ps --filter name=golf_bank --format '{{.ID}}'
 }
 
+# One line per healthy gateway replica: its container id and the host port its :80 is published on (each replica
+# gets its own: host-mode publishing without a fixed port), reachable on 127.0.0.1.
+cmd_gateways() {
+  local c port
+  for c in $(cli ps -q --filter name=gateway_traefik --filter health=healthy); do
+    # A replica being replaced can still be listed healthy after its port is gone: it is not one to send to.
+    port=$(cli port "$c" 80/tcp 2>/dev/null | awk 'NR == 1') || continue
+    [ -n "$port" ] && echo "$c ${port##*:}"
+  done
+  return 0
+}
+
 # dockerd leaves its bridges and iptables chains behind; this engine is the only one here that makes them.
 remove_networking() {
   local table rule
@@ -138,6 +151,7 @@ case "${1:-}" in
   up) cmd_up ;;
   check) cmd_check ;;
   tasks) cmd_tasks ;;
+  gateways) cmd_gateways ;;
   down) cmd_down ;;
-  *) die "usage: $0 up|check|tasks|down" ;;
+  *) die "usage: $0 up|check|tasks|gateways|down" ;;
 esac

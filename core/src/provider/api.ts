@@ -1,6 +1,6 @@
 // `@wharf/core/provider`: what a provider package (docker, a custom one) needs besides the plugin API —
 // the contract, the generic decoder its labels or records go through, and the dynamic model it emits.
-export { defineProvider, type Provider, type ProviderContext, type ProviderDefinition } from './provider.js';
+export { defineProvider, type EmitOptions, type Provider, type ProviderContext, type ProviderDefinition } from './provider.js';
 export { decode, flatToTree, formatIssues, type DecodeIssue, type DecodeResult, type TreeObject } from '../config/decode.js';
 export {
   dynamicSchema,

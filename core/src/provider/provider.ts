@@ -5,9 +5,18 @@ import type { ProviderConfig } from '../config/dynamic.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { Logger } from '../log.js';
 
+/** How a snapshot is applied. */
+export interface EmitOptions {
+  /**
+   * Apply it now rather than at the end of the providersThrottleDuration window: for a snapshot that takes servers
+   * out of rotation (a container being stopped, a task told to shut down), which must not keep receiving requests.
+   */
+  immediate?: boolean;
+}
+
 export interface ProviderContext {
   /** Sends the provider's whole current configuration; the watcher skips snapshots equal to the last one. */
-  emit(config: ProviderConfig): void;
+  emit(config: ProviderConfig, options?: EmitOptions): void;
   log: Logger;
   /** Plugin schemas the provider decodes middleware options with. */
   registry: PluginRegistry;

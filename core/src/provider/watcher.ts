@@ -1,6 +1,7 @@
 // Keeps the latest configuration per provider, skips unchanged ones and throttles reloads.
 import { isDeepStrictEqual } from 'node:util';
 import type { ProviderConfig } from '../config/dynamic.js';
+import type { EmitOptions } from './provider.js';
 
 export interface WatcherOptions {
   /** providersThrottleDuration: minimum time between two applied configurations. */
@@ -18,10 +19,18 @@ export class ConfigWatcher {
 
   constructor(private readonly options: WatcherOptions) {}
 
-  /** Accepts a snapshot; applies it at once after a quiet period, else at the end of the throttle window. */
-  push(config: ProviderConfig): void {
+  /**
+   * Accepts a snapshot; applies it at once after a quiet period, else at the end of the throttle window. An
+   * `immediate` one (servers leaving rotation) is applied now, with whatever other providers sent meanwhile.
+   */
+  push(config: ProviderConfig, options?: EmitOptions): void {
     if (this.stopped) return;
     this.latest.set(config.provider, config);
+    if (options?.immediate === true) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.flush(), 0); // still coalesces snapshots sent in one tick
+      return;
+    }
     if (this.timer) return;
     const wait = Math.max(0, this.lastApply + this.options.throttleMs - Date.now());
     this.timer = setTimeout(() => this.flush(), wait); // 0 still coalesces snapshots sent in one tick

@@ -1,6 +1,6 @@
 // undici connection pools per upstream origin, built from a serversTransport and shared across configuration generations.
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { Pool, buildConnector } from 'undici';
 import { WharfError } from '../errors.js';
@@ -175,10 +175,37 @@ function connectorFor(t: ResolvedTransport): buildConnector.connector {
     secureContext: secureContextFor(t),
   });
   return (options, callback) => {
-    if (options.protocol !== 'https:') return connect(options, callback);
+    const watched: buildConnector.Callback = (...args) => {
+      if (args[0] === null) watchReuse(args[1]);
+      callback(...args);
+    };
+    if (options.protocol !== 'https:') return connect(options, watched);
     const host = t.serverName ?? unbracketed(options.hostname);
-    return connect({ ...options, servername: isIP(host) === 0 ? host : undefined }, callback);
+    return connect({ ...options, servername: isIP(host) === 0 ? host : undefined }, watched);
   };
+}
+
+const BYTES_AT_CONNECT = Symbol('wharf.bytesAtConnect');
+const ON_REUSED_CONNECTION = Symbol('wharf.onReusedConnection');
+type WatchedSocket = Socket & { [BYTES_AT_CONNECT]?: number };
+
+/**
+ * Marks the errors of a connection that had already received something since it was set up (an earlier
+ * response): Go's "reused connection", whose failure before any response byte the proxy may resend once (proxy.ts,
+ * resendOnFreshConnection). Registered before undici's own listener, so the mark is on the error undici reports.
+ */
+function watchReuse(socket: Socket): void {
+  (socket as WatchedSocket)[BYTES_AT_CONNECT] = socket.bytesRead;
+  socket.on('error', markReused);
+}
+
+function markReused(this: WatchedSocket, err: Error): void {
+  if (this.bytesRead > (this[BYTES_AT_CONNECT] ?? 0)) (err as Error & { [ON_REUSED_CONNECTION]?: true })[ON_REUSED_CONNECTION] = true;
+}
+
+/** The error broke an upstream connection that had already carried a response (see watchReuse). */
+export function brokeReusedConnection(err: Error): boolean {
+  return (err as Error & { [ON_REUSED_CONNECTION]?: true })[ON_REUSED_CONNECTION] === true;
 }
 
 /**

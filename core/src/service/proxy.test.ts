@@ -684,3 +684,93 @@ describe('proxy: a request body a middleware read whole (replaceRequestBody)', (
     }
   });
 });
+
+describe('proxy: a request the server closed its reused keep-alive connection on (Go transport resend)', () => {
+  /**
+   * A backend that closes a keep-alive connection right as its next request arrives, as a server does whose idle
+   * timeout fires then or that drains on SIGTERM: every request after the first on a connection gets its socket
+   * destroyed instead of an answer (no timing involved). Counts what it received.
+   */
+  async function closingBackend(): Promise<Listening & { received: string[] }> {
+    const received: string[] = [];
+    const served = new WeakMap<object, number>();
+    const backend = await startServer((req, res) => {
+      const count = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, count);
+      received.push(`${req.method} ${count}`);
+      if (count > 1) {
+        req.socket.destroy();
+        return;
+      }
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    return Object.assign(backend, { received });
+  }
+
+  async function primed(options: ProxyOptions = {}): Promise<{ backend: Listening & { received: string[] }; gateway: Gateway }> {
+    const backend = await closingBackend();
+    const gateway = await proxyTo(backend.url, options);
+    // The first request leaves the one connection idle in the pool: the next request goes out on it, reused.
+    assert.equal((await request(gateway.url)).status, 200);
+    return { backend, gateway };
+  }
+
+  const cases = [
+    { desc: 'GET', method: 'GET', headers: {}, resent: true },
+    { desc: 'HEAD', method: 'HEAD', headers: {}, resent: true },
+    { desc: 'POST with Idempotency-Key', method: 'POST', headers: { 'idempotency-key': 'k1' }, resent: true },
+    { desc: 'DELETE with X-Idempotency-Key', method: 'DELETE', headers: { 'x-idempotency-key': 'k2' }, resent: true },
+    { desc: 'POST without a key', method: 'POST', headers: {}, resent: false },
+    { desc: 'PUT without a key (Go resends only GET, HEAD, OPTIONS, TRACE)', method: 'PUT', headers: {}, resent: false },
+  ];
+  for (const c of cases) {
+    it(`${c.resent ? 'sends' : 'does not send'} a ${c.desc} once more on a fresh connection`, async () => {
+      const { backend, gateway } = await primed();
+      try {
+        const reply = await request(gateway.url, { method: c.method, headers: c.headers });
+        assert.equal(reply.status, c.resent ? 200 : 502);
+        assert.equal(gateway.states[1]!.retryAttempts, c.resent ? 1 : 0);
+        // The reused connection's request, then (when resent) the same request as the first on a new connection.
+        assert.deepEqual(backend.received.slice(1), c.resent ? [`${c.method} 2`, `${c.method} 1`] : [`${c.method} 2`]);
+      } finally {
+        await gateway.close();
+        await backend.close();
+      }
+    });
+  }
+
+  it('sends again a body a middleware holds whole, but not a streamed body it already sent', async () => {
+    const readWhole: Middleware = async (ctx) => {
+      if (ctx.req.headers['x-hold'] === undefined) return;
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+      replaceRequestBody(ctx, Buffer.concat(chunks));
+    };
+    const { backend, gateway } = await primed({ before: readWhole });
+    try {
+      const held = await request(gateway.url, { method: 'POST', headers: { 'idempotency-key': 'a', 'x-hold': '1' }, body: 'payload' });
+      assert.equal(held.status, 200);
+      // The resent request left its connection idle, first in the pool's order again: prime it once more.
+      assert.equal((await request(gateway.url)).status, 200);
+      const streamed = await request(gateway.url, { method: 'POST', headers: { 'idempotency-key': 'b' }, body: 'payload' });
+      assert.equal(streamed.status, 502);
+      assert.deepEqual(gateway.states.map((s) => s.retryAttempts), [0, 1, 0, 0]);
+    } finally {
+      await gateway.close();
+      await backend.close();
+    }
+  });
+
+  it('does not send again a request whose fresh connection broke (the server may be down, not closing an idle one)', async () => {
+    const backend = await startServer((req) => req.socket.destroy());
+    const gateway = await proxyTo(backend.url);
+    try {
+      assert.equal((await request(gateway.url)).status, 502);
+      assert.equal(gateway.states[0]!.retryAttempts, 0);
+    } finally {
+      await gateway.close();
+      await backend.close();
+    }
+  });
+});

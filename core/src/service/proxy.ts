@@ -9,7 +9,7 @@ import type { ResponseWriter } from '../response-writer.js';
 import { hasToken, isUpgrade, prepareRequestHeaders, stripResponseHopByHop, type UpstreamRequestHeaders } from './headers.js';
 import { forwardOverH2, type H2Forwarding } from './h2-proxy.js';
 import type { H2Upstream } from './h2-upstream.js';
-import { h2UpstreamOf, parseUpstreamUrl, upstreamHostname } from './pool.js';
+import { brokeReusedConnection, h2UpstreamOf, parseUpstreamUrl, upstreamHostname } from './pool.js';
 
 /** pino-compatible logger; the proxy only reports upstream failures. */
 export interface ProxyLogger {
@@ -160,12 +160,7 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
     holdBack: ((status: number) => boolean) | undefined,
   ): Promise<Error | undefined> {
     return new Promise((resolve) => {
-      const exchange = new Exchange(ctx, target, fail, upstream, replay, holdBack, resolve);
-      try {
-        target.pool.dispatch(dispatchOptions, exchange);
-      } catch (err) {
-        exchange.onError(err as Error);
-      }
+      dispatchExchange(target, dispatchOptions, new Exchange(ctx, target, fail, upstream, replay, holdBack, resolve, dispatchOptions));
     });
   }
 
@@ -191,6 +186,52 @@ export function createProxyStep(options: ProxyStepOptions = {}): ProxyStep {
   }
 
   return { forward, fail };
+}
+
+function dispatchExchange(target: ProxyTarget, options: DispatchOptions, exchange: Exchange): void {
+  try {
+    target.pool.dispatch(options, exchange);
+  } catch (err) {
+    exchange.onError(err as Error);
+  }
+}
+
+/**
+ * Go's transport (which Traefik proxies with) sends a request once more when it failed on a reused keep-alive
+ * connection before any response byte: the server closed the connection as the request arrived (an idle timeout,
+ * a task draining on SIGTERM), so it never saw it. Only what may be sent twice: an idempotent request (see
+ * isIdempotentForResend) whose body was not consumed. Once; on whichever connection the pool gives, a fresh one
+ * when the server closed the others (a refused fresh connection is then a connect failure, handed to the caller).
+ * Counted in retryAttempts (access log, metrics). Returns false when the failure must be answered as it is.
+ */
+function resendOnFreshConnection(exchange: Exchange, ctx: WharfContext, target: ProxyTarget, options: DispatchOptions, error: Error): boolean {
+  if (!brokeReusedConnection(error) || isTimeout(error) || !isIdempotentForResend(ctx.req)) return false;
+  const body = resendBody(ctx, options);
+  if (body === undefined) return false;
+  ctx.wharf.retryAttempts++;
+  dispatchExchange(target, { ...options, body }, exchange.successor());
+  return true;
+}
+
+/** Go's Request.isReplayable: GET, HEAD, OPTIONS, TRACE, or any method with an Idempotency-Key or X-Idempotency-Key. */
+export function isIdempotentForResend(req: IncomingMessage): boolean {
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD':
+    case 'OPTIONS':
+    case 'TRACE':
+      return true;
+    default:
+      return req.headers['idempotency-key'] !== undefined || req.headers['x-idempotency-key'] !== undefined;
+  }
+}
+
+/** The body to send again: none, or a fresh copy of a replayable one; undefined once a one-pass body was consumed. */
+function resendBody(ctx: WharfContext, options: DispatchOptions): DispatchOptions['body'] | undefined {
+  if (options.body === null || options.body === undefined) return null;
+  const replacement = ctx.wharf.requestBody;
+  if (replacement === undefined || !isReplayableBody(replacement)) return undefined;
+  return replacementBody(replacement, options.headers as UpstreamRequestHeaders);
 }
 
 /**
@@ -405,6 +446,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private clientGone = false;
   private settled = false;
   private relayTrailers = false;
+  /** A 1xx answer arrived: response bytes came, so the request is not sent again. */
+  private informational = false;
   /** An answer holdBack accepted: its body is read and dropped, and forward resolves to it. */
   private held: HeldBackAnswer | undefined = undefined;
   private readonly req: IncomingMessage;
@@ -421,6 +464,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly replay: Replay,
     private readonly holdBack: ((status: number) => boolean) | undefined,
     private readonly resolve: (result: Error | undefined) => void,
+    /** What was dispatched, to send it once more (resendOnFreshConnection); undefined on that second try. */
+    private readonly dispatched: DispatchOptions | undefined,
   ) {
     this.req = ctx.req;
     this.res = ctx.res;
@@ -461,6 +506,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private responseStart(statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (statusCode < 200) {
+      this.informational = true;
       relayInformational(this.req, this.res, statusCode, headers);
       return;
     }
@@ -537,12 +583,24 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.settle(this.held);
       return;
     }
+    if (this.mayResend() && resendOnFreshConnection(this, this.ctx, this.target, this.dispatched!, error)) return;
     if (this.replay !== false && isConnectFailure(error) && (!this.sent || this.replayableAfterSending(error))) {
       this.settle(error);
       return;
     }
     this.fail(this.ctx, this.target, error);
     this.settle(undefined);
+  }
+
+  /** A first try that reached a connection and broke before any response byte (resendOnFreshConnection decides). */
+  private mayResend(): boolean {
+    return this.dispatched !== undefined && this.sent && !this.informational && this.upstream.status === undefined && !(this.out ?? this.res).headersSent;
+  }
+
+  /** The exchange that sends the request once more, resolving this one's promise; this one lets go of the response. */
+  successor(): Exchange {
+    this.detach();
+    return new Exchange(this.ctx, this.target, this.fail, this.upstream, this.replay, this.holdBack, this.resolve, undefined);
   }
 
   /** Sent, but the exchange broke before any response byte reached the client (a timeout only with 'unstarted'). */
@@ -598,11 +656,16 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private settle(result: Error | undefined): void {
     if (this.settled) return;
-    this.settled = true;
+    this.detach();
     this.upstream.durationNs = process.hrtime.bigint() - this.startTime;
+    this.resolve(result);
+  }
+
+  /** Done with the client response: stops listening to it. */
+  private detach(): void {
+    this.settled = true;
     this.res.off('close', onClientClose);
     (this.res as ExchangeResponse)[EXCHANGE] = undefined;
     if (this.onDrain !== undefined) this.res.off('drain', this.onDrain);
-    this.resolve(result);
   }
 }

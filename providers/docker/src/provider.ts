@@ -1,7 +1,7 @@
 // The docker and swarm providers: list containers (or swarm services and their tasks), turn them into one
 // snapshot, and keep it live from /events — with fast task polling while swarm converges, and the last good
 // configuration kept (nothing emitted) while the engine is unreachable. Issue #3.
-import type { ProviderContext, Provider } from '@wharf/core/provider';
+import type { DynamicConfig, ProviderContext, Provider } from '@wharf/core/provider';
 import { buildConfiguration, type BuildOptions } from './configuration.js';
 import { compileConstraints, type LabelPredicate } from './constraints.js';
 import { resolveEndpoint, type EngineEndpoint } from './endpoint.js';
@@ -78,6 +78,8 @@ export class DockerProvider implements Provider {
   private readonly pendingServices = new Set<string>();
   private draining: Promise<void> | undefined;
   private lastWarnings = new Set<string>();
+  /** `<service> <server>` of the last snapshot emitted, to tell a snapshot that takes servers out of rotation. */
+  private servers = new Set<string>();
   // containers
   private readonly inspected = new Map<string, EngineContainer>();
   private readonly leaving = new Set<string>();
@@ -365,7 +367,12 @@ export class DockerProvider implements Provider {
     for (const w of warnings) if (!this.lastWarnings.has(w)) this.log.warn(`${this.name} provider: ${w}`);
     this.lastWarnings = warnings;
     if (result.skipped.length > 0) this.log.debug({ skipped: result.skipped }, `${this.name} provider: ${result.skipped.length} left out`);
-    context.emit(result.config);
+    // A server leaving (a task told to shut down, a container being stopped) leaves rotation now, not at the end of
+    // providersThrottleDuration: it is about to close its connections and refuse new ones.
+    const servers = serverKeys(result.config.config);
+    const leaving = [...this.servers].some((key) => !servers.has(key));
+    this.servers = servers;
+    context.emit(result.config, leaving ? { immediate: true } : undefined);
   }
 
   // ---- swarm timers ----
@@ -436,6 +443,15 @@ function converged(service: EngineService, tasks: EngineTask[]): boolean {
   const replicas = service.Spec?.Mode?.Replicated?.Replicas;
   if (replicas === undefined) return true;
   return tasks.filter((t) => t.Status?.State === 'running' && t.DesiredState === 'running').length === replicas;
+}
+
+/** Every `<service> <server url>` of a configuration's HTTP load balancers (the provider emits no TCP or UDP yet). */
+function serverKeys(config: DynamicConfig): Set<string> {
+  const keys = new Set<string>();
+  for (const [name, service] of Object.entries(config.http?.services ?? {})) {
+    for (const server of service.loadBalancer?.servers ?? []) keys.add(`${name} ${server.url}`);
+  }
+  return keys;
 }
 
 function groupTasks(tasks: EngineTask[]): Map<string, EngineTask[]> {
