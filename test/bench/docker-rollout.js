@@ -54,7 +54,7 @@ async function swarmSetup(scope, name, ips) {
   const labels = { 'wharf.http.routers.shop.rule': 'Host(`shop.test`)', 'wharf.http.services.shop.loadbalancer.server.port': String(backends[0].port) };
   const service = engine.createService({ name: 'shop', labels, network: 'golf', replicas: ips.length }, ips);
   const gateway = scope.add(await startTestGateway([THROTTLE, `--providers.swarm.endpoint=${engine.endpoint}`]));
-  await routable(gateway.port, 'shop.test', 3_000);
+  await routable(gateway.port, 'shop.test');
   const warmUp = new Load(gateway.port, 'shop.test', 8); // JIT and connection pools warm before anything is measured
   await sleep(500);
   await warmUp.stop();
@@ -104,7 +104,7 @@ async function newDomain(scope, connections) {
   const load = new Load(gateway.port, 'shop.test', connections);
   await sleep(500);
   engine.createService({ name: 'fresh', network: 'golf', labels: { 'wharf.http.routers.f.rule': 'Host(`fresh.example`)', 'wharf.http.services.f.loadbalancer.server.port': String(fresh.port) } }, [fresh.host]);
-  const routableMs = await routable(gateway.port, 'fresh.example', 5_000);
+  const routableMs = await routable(gateway.port, 'fresh.example');
   await sleep(500);
   return { scenario: 'new domain under load', ...(await load.stop()), routableMs, note: `fresh.example routable after ${routableMs} ms` };
 }

@@ -51,11 +51,11 @@ export declare function get(port: number, host: string, path?: string): Promise<
 /** `eventually(check, what, deadlineMs, intervalMs)` under its old name and argument order, for test/bench only. */
 export declare function waitFor<T>(what: string, check: () => Promise<T> | T, deadlineMs?: number, intervalMs?: number): Promise<Truthy<T>>;
 
-/** Polls until the gateway answers `host` with 200 and a body passing `accept`; returns the time it took. */
-export declare function routable(port: number, host: string, deadlineMs: number, accept?: (body: string) => boolean): Promise<number>;
+/** Polls (generous deadline) until the gateway answers `host` with 200 and a body passing `accept`; returns the time it took. */
+export declare function routable(port: number, host: string, accept?: (body: string) => boolean): Promise<number>;
 
 /** Polls until `host` answers `status` (404 once its router is gone). */
-export declare function answers(port: number, host: string, status: number, deadlineMs: number): Promise<number>;
+export declare function answers(port: number, host: string, status: number): Promise<number>;
 
 export { sleep } from '@wharf/test-helpers';
 

@@ -3,7 +3,7 @@
 import { Agent, createServer, request } from 'node:http';
 import { pino } from 'pino';
 import { startGateway } from 'wharf';
-import { eventually, listen, sleep } from '@wharf/test-helpers';
+import { EVENTUALLY_TIMEOUT_MS, eventually, listen, sleep } from '@wharf/test-helpers';
 
 // The bench imports sleep from here.
 export { sleep };
@@ -75,14 +75,14 @@ export function waitFor(what, check, deadlineMs = 5_000, intervalMs = 20) {
 }
 
 /** Polls until the gateway answers `host` with 200 and a body passing `accept`; returns the time it took. */
-export async function routable(port, host, deadlineMs, accept = () => true) {
+export async function routable(port, host, accept = () => true) {
   const start = Date.now();
   let last;
   try {
     await eventually(async () => {
       last = await get(port, host);
       return last.status === 200 && accept(last.body);
-    }, `${host} routable`, deadlineMs, 10);
+    }, `${host} routable`, EVENTUALLY_TIMEOUT_MS, 10);
   }
   catch (err) {
     throw new Error(`${err.message}; last answer: ${last ? `${last.status} ${last.body.slice(0, 200)}` : 'none'}`, { cause: err });
@@ -91,9 +91,9 @@ export async function routable(port, host, deadlineMs, accept = () => true) {
 }
 
 /** Polls until `host` answers `status` (404 once its router is gone). */
-export async function answers(port, host, status, deadlineMs) {
+export async function answers(port, host, status) {
   const start = Date.now();
-  await eventually(async () => (await get(port, host)).status === status, `${host} answering ${status}`, deadlineMs, 10);
+  await eventually(async () => (await get(port, host)).status === status, `${host} answering ${status}`, EVENTUALLY_TIMEOUT_MS, 10);
   return Date.now() - start;
 }
 

@@ -108,7 +108,7 @@ describe('chain and errors across the file and docker providers', () => {
       },
     });
     g = await stack.gateway([`--providers.file.filename=${file}`, `--providers.docker.endpoint=${engine.endpoint}`, '--providers.docker.allowEmptyServices=true']);
-    await routable(g.port, 'shop.test', 5_000);
+    await routable(g.port, 'shop.test');
   });
 
   it('a chain from a Docker label runs stripPrefix from the file provider, then its own headers middleware', async () => {
@@ -152,6 +152,6 @@ describe('chain and errors across the file and docker providers', () => {
     }, 'the maintenance page while the container is unhealthy', 5_000);
     assert.equal(down.body, '<h1>503 page</h1>');
     engine.setHealth(sick, 'healthy');
-    await routable(g.port, 'sick.test', 5_000, (body) => body.startsWith('shop'));
+    await routable(g.port, 'sick.test', (body) => body.startsWith('shop'));
   });
 });

@@ -98,14 +98,14 @@ describe('docker provider against a real Docker Engine', () => {
       'wharf.http.routers.web.rule': 'Host(`web.test`)',
       'wharf.http.services.web.loadbalancer.server.port': String(port),
     });
-    const took = await routable(g.port, 'web.test', 1_000);
+    const took = await routable(g.port, 'web.test');
     assert.match((await get(g.port, 'web.test')).body, /^web-a/);
     await runContainer('hidden', await freePort(), { 'wharf.http.routers.hidden.rule': 'Host(`hidden.test`)' });
     await sleep(300);
     assert.equal((await get(g.port, 'hidden.test')).status, 404, 'not exposed without wharf.enable=true');
     assert.equal(g.gateway.info.routers['hidden@docker'], undefined);
     await engine.docker('rm', '-f', 'web-a');
-    await answers(g.port, 'web.test', 404, 1_000);
+    await answers(g.port, 'web.test', 404);
     console.log(`container routable ${took} ms after docker run returned`);
   });
 
@@ -114,14 +114,14 @@ describe('docker provider against a real Docker Engine', () => {
     const t = await gateway([`--providers.docker.endpoint=${engine.host}`, '--providers.docker.labelPrefix=traefik', '--providers.docker.exposedByDefault=false']);
     const plain = await freePort();
     await runContainer('plain-app', plain, {}, ['--expose', String(plain)]);
-    await routable(g.port, 'plain-app', 2_000, (body) => body.startsWith('plain-app'));
+    await routable(g.port, 'plain-app', (body) => body.startsWith('plain-app'));
     const tport = await freePort();
     await runContainer('legacy', tport, {
       'traefik.enable': 'true',
       'traefik.http.routers.legacy.rule': 'Host(`legacy.test`)',
       'traefik.http.services.legacy.loadbalancer.server.port': String(tport),
     });
-    await routable(t.port, 'legacy.test', 2_000, (body) => body.startsWith('legacy'));
+    await routable(t.port, 'legacy.test', (body) => body.startsWith('legacy'));
     assert.equal(t.gateway.info.routers['plain-app@docker'], undefined, 'exposedByDefault=false');
   });
 
@@ -134,9 +134,9 @@ describe('docker provider against a real Docker Engine', () => {
     await sleep(600);
     assert.equal((await get(g.port, 'checked')).status, 404, 'starting is not served');
     await engine.docker('exec', 'checked', 'touch', '/tmp/healthy');
-    await routable(g.port, 'checked', 3_000);
+    await routable(g.port, 'checked');
     await engine.docker('exec', 'checked', 'rm', '/tmp/healthy');
-    await answers(g.port, 'checked', 404, 3_000);
+    await answers(g.port, 'checked', 404);
   });
 
   it('routes a new domain within 1 s under load; a stopping replica leaves rotation at its kill event, with zero failed requests', async () => {
@@ -146,12 +146,12 @@ describe('docker provider against a real Docker Engine', () => {
     const [p1, p2] = [await freePort(), await freePort()];
     await runContainer('app-1', p1, replica(p1), [], 2);
     await runContainer('app-2', p2, replica(p2), [], 2);
-    await eventually(() => (g.gateway.info.services['app@docker']?.config?.loadBalancer?.servers.length ?? 0) === 2, 'both replicas in rotation', 2_000);
+    await eventually(() => (g.gateway.info.services['app@docker']?.config?.loadBalancer?.servers.length ?? 0) === 2, 'both replicas in rotation');
     const load = new Load(g.port, 'app.test', 8);
-    await eventually(() => load.served('app-1') > 0 && load.served('app-2') > 0, 'load on both replicas', 2_000);
+    await eventually(() => load.served('app-1') > 0 && load.served('app-2') > 0, 'load on both replicas');
     const port = await freePort();
     await runContainer('newcomer', port, { 'wharf.http.routers.new.rule': 'Host(`new.test`)', 'wharf.http.services.new.loadbalancer.server.port': String(port) });
-    const took = await routable(g.port, 'new.test', 1_000);
+    const took = await routable(g.port, 'new.test');
     await engine.docker('stop', '-t', '5', 'app-1'); // SIGTERM; the app drains for 2 s before exiting
     const servedAfterStop = load.served('app-1');
     await sleep(300);
@@ -166,16 +166,16 @@ describe('docker provider against a real Docker Engine', () => {
     const g = await gateway([`--providers.swarm.endpoint=${engine.host}`]);
     const port = await freePort();
     await createService('svc-a', port, { 'wharf.http.routers.a.rule': 'Host(`svc-a.test`)', 'wharf.http.services.a.loadbalancer.server.port': String(port) });
-    await routable(g.port, 'svc-a.test', 15_000, (body) => body.startsWith('svc-a'));
+    await routable(g.port, 'svc-a.test', (body) => body.startsWith('svc-a'));
     await engine.docker('service', 'update', '-d', '--label-add', 'wharf.http.routers.b.rule=Host(`svc-b.test`)', '--label-add', 'wharf.http.routers.b.service=a', 'svc-a');
-    const took = await routable(g.port, 'svc-b.test', 1_000);
+    const took = await routable(g.port, 'svc-b.test');
     await engine.docker('service', 'scale', '-d', 'svc-a=0');
-    await answers(g.port, 'svc-a.test', 404, 5_000);
+    await answers(g.port, 'svc-a.test', 404);
     await engine.docker('service', 'scale', '-d', 'svc-a=1');
-    await routable(g.port, 'svc-a.test', 15_000);
+    await routable(g.port, 'svc-a.test');
     await engine.docker('service', 'rm', 'svc-a');
     services.delete('svc-a');
-    await answers(g.port, 'svc-b.test', 404, 5_000);
+    await answers(g.port, 'svc-b.test', 404);
     console.log(`service update --label-add routable after ${took} ms`);
   });
 
@@ -205,16 +205,16 @@ describe('docker provider against a real Docker Engine', () => {
     writeFileSync(file, stringify(hostVersion));
     stacks.add('golf');
     await engine.docker('stack', 'deploy', '--resolve-image', 'never', '-c', file, 'golf');
-    await routable(g.port, 'golf.tistory.kr', 15_000, (body) => body.startsWith('bank'));
+    await routable(g.port, 'golf.tistory.kr', (body) => body.startsWith('bank'));
     assert.equal(g.gateway.info.routers['golf-api@docker']?.status, 'enabled');
     assert.deepEqual(g.gateway.info.services['golf-api@docker']?.config?.loadBalancer?.servers, [{ url: `http://127.0.0.1:${port}` }]);
     // Status and body only: the headers carry a Date that differs between two answers straddling a second.
     const ping = await get(g.port, 'anything', '/ping');
     assert.deepEqual({ status: ping.status, body: ping.body }, { status: 200, body: 'OK' }, '--ping.entryPoint=web');
-    await eventually(() => existsSync(accessLog) && readFileSync(accessLog, 'utf8').includes('golf'), 'an access log line for golf.tistory.kr', 3_000);
+    await eventually(() => existsSync(accessLog) && readFileSync(accessLog, 'utf8').includes('golf'), 'an access log line for golf.tistory.kr');
     await engine.docker('stack', 'rm', 'golf');
     stacks.delete('golf');
-    await answers(g.port, 'golf.tistory.kr', 404, 5_000);
+    await answers(g.port, 'golf.tistory.kr', 404);
   });
 
   it('keeps routing on the last configuration while the daemon is killed, logs it once, and picks up changes once it is back', async () => {
@@ -222,21 +222,21 @@ describe('docker provider against a real Docker Engine', () => {
     const [pa, pb] = [await freePort(), await freePort()];
     await runContainer('stays', pa, { 'wharf.http.services.stays.loadbalancer.server.port': String(pa) }, ['--restart', 'always']);
     await runContainer('goes', pb, { 'wharf.http.services.goes.loadbalancer.server.port': String(pb) });
-    await routable(g.port, 'stays', 2_000);
-    await routable(g.port, 'goes', 2_000);
+    await routable(g.port, 'stays');
+    await routable(g.port, 'goes');
     await engine.kill();
-    await eventually(() => g.lines.some((l) => /is unreachable/.test(l.msg)), 'outage logged', 2_000);
+    await eventually(() => g.lines.some((l) => /is unreachable/.test(l.msg)), 'outage logged');
     for (let i = 0; i < 20; i++) {
       assert.equal((await get(g.port, 'stays')).status, 200, 'the last configuration keeps routing');
       assert.equal((await get(g.port, 'goes')).status, 200);
       await sleep(50);
     }
     await engine.revive(); // a restarted daemon (no live-restore) stops its containers and restarts `stays`
-    await answers(g.port, 'goes', 404, 10_000);
-    await routable(g.port, 'stays', 10_000);
+    await answers(g.port, 'goes', 404);
+    await routable(g.port, 'stays');
     const port = await freePort();
     await runContainer('after-restart', port, { 'wharf.http.services.after-restart.loadbalancer.server.port': String(port) });
-    await routable(g.port, 'after-restart', 2_000);
+    await routable(g.port, 'after-restart');
     assert.equal(g.lines.filter((l) => /is unreachable/.test(l.msg)).length, 1, 'the outage is logged once');
     assert.equal(g.lines.filter((l) => /reachable again/.test(l.msg)).length, 1);
   });
@@ -245,7 +245,7 @@ describe('docker provider against a real Docker Engine', () => {
     const port = await freePort();
     const id = await runContainer('shape', port, { 'wharf.http.routers.shape.rule': 'Host(`shape.test`)' });
     await createService('shape-svc', await freePort(), { 'wharf.enable': 'true' });
-    await eventually(async () => ((await raw('/v1.41/tasks?filters=' + encodeURIComponent('{"service":["shape-svc"],"desired-state":["running"]}'))) as Array<{ Status: { State: string } }>).some((t) => t.Status.State === 'running'), 'shape-svc task running', 15_000);
+    await eventually(async () => ((await raw('/v1.41/tasks?filters=' + encodeURIComponent('{"service":["shape-svc"],"desired-state":["running"]}'))) as Array<{ Status: { State: string } }>).some((t) => t.Status.State === 'running'), 'shape-svc task running');
     const emu = await EngineEmulator.start({ socketPath: join(dir, 'shape.sock') });
     try {
       const eid = emu.runContainer({ name: 'shape', network: 'host', init: true, labels: { 'wharf.http.routers.shape.rule': 'Host(`shape.test`)' } });
@@ -337,7 +337,7 @@ async function compareEventShapes(emu: EngineEmulator): Promise<void> {
   emu.kill('shape', '1');
   emu.updateService('shape-svc', { labels: { x: '1' } });
   const both = (events: Array<Record<string, unknown>>) => events.some((e) => e.Type === 'service') && events.some((e) => e.Action === 'kill');
-  await eventually(() => both(real.events) && both(emulated.events), 'events from the engine and the emulator', 5_000);
+  await eventually(() => both(real.events) && both(emulated.events), 'events from the engine and the emulator');
   real.close();
   emulated.close();
   for (const [type, action] of [['container', 'kill'], ['service', 'update']] as const) {

@@ -50,7 +50,7 @@ describe('Traefik 3 labels through the Engine API emulator', () => {
       '--providers.docker.labelPrefix=traefik', '--providers.docker.exposedByDefault=false', `--providers.docker.endpoint=${engine.endpoint}`,
     ]);
 
-    await routable(g.port, 'web.test', 2_000, (body) => body.startsWith('app'));
+    await routable(g.port, 'web.test', (body) => body.startsWith('app'));
     const routers = await eventually(async () => {
       const list = (await api(g, '/api/http/routers')) as Array<{ name: string; status: string; error?: string[] }>;
       return list.some((r) => r.name === 'app.tls@docker') && list;
@@ -100,7 +100,7 @@ describe('Traefik 3 labels through the Engine API emulator', () => {
       // A provider-wide network the service is not on: without the label a warning would say so.
       const g = await gateway([p, ...form.flags, `${p}.labelPrefix=traefik`, `${p}.exposedByDefault=false`, `${p}.network=elsewhere`, `${p}.endpoint=${engine.endpoint}`]);
 
-      await routable(g.port, 'bank.test', 2_000, (body) => body.startsWith('vip'));
+      await routable(g.port, 'bank.test', (body) => body.startsWith('vip'));
       const service = g.gateway.info.services[`bank@${form.provider}`]!;
       assert.equal(service.status, 'enabled');
       assert.deepEqual(service.config!.loadBalancer!.servers, [{ url: `http://${vip.host}:${vip.port}` }]);
@@ -121,13 +121,13 @@ describe('Traefik 3 labels through the Engine API emulator', () => {
     });
     const goneId = engine.runContainer({ name: 'gone', network: { front: gone.host }, ports: [gone.port], labels: { 'traefik.http.routers.gone.rule': 'Host(`gone.test`)' } });
     const g = await gateway(['--providers.docker.labelPrefix=traefik', `--providers.docker.endpoint=${engine.endpoint}`]);
-    await routable(g.port, 'kept.test', 2_000);
-    await routable(g.port, 'gone.test', 2_000);
+    await routable(g.port, 'kept.test');
+    await routable(g.port, 'gone.test');
 
     engine.exit(keptId);
     engine.exit(goneId);
-    await answers(g.port, 'kept.test', 503, 2_000);
-    await answers(g.port, 'gone.test', 404, 2_000);
+    await answers(g.port, 'kept.test', 503);
+    await answers(g.port, 'gone.test', 404);
     assert.deepEqual(g.gateway.info.services['kept@docker']!.config!.loadBalancer!.servers, []);
     assert.equal(g.gateway.info.routers['kept@docker']!.status, 'enabled');
   });

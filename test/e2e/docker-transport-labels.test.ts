@@ -44,7 +44,7 @@ test('a serversTransport defined in labels disables the services using it, with 
   });
   gateway = await startTestGateway(['--providers.providersThrottleDuration=100ms', `--providers.docker.endpoint=${engine.endpoint}`]);
 
-  await routable(gateway.port, 'web.test', 2_000);
+  await routable(gateway.port, 'web.test');
   const service = await eventually(() => gateway!.gateway.info.services['secure@docker'], 'secure@docker built');
   assert.equal(service.status, 'disabled');
   assert.deepEqual(service.errors, [
