@@ -1,33 +1,20 @@
 // The `tracing` suite: Wharf without tracing vs tracing at sampleRate 0.01 and 1 (and 1 with detailed spans), same
-// route, middleware and backend, in one run; spans go over OTLP/HTTP to a collector stand-in that answers at once.
-import http from 'node:http';
+// route, middleware and backend, in one run; spans go over OTLP/HTTP to the test collector, which answers at once.
 import { measureFreshRounds, printChecks, printTable, rpsRatio, standardColumns, warnIfContended, withRatios } from './lib.js';
 import { origin, startBackend, startWharf } from './targets.js';
 import { profiling } from './profile-summary.js';
+import { startOtlpReceiver } from '@wharf/test-helpers';
 
 export const description = 'tracing cost: Wharf without tracing vs sampleRate 0.01 vs 1 (minimal) vs 1 (detailed), spans exported over OTLP/HTTP';
 
 const PATH = '/bench';
 const BASELINES = { off: 'off' };
 
-/** Takes OTLP exports and answers 200 with an empty ExportTraceServiceResponse, counting requests and bytes. */
-async function startCollector() {
-  const counts = { exports: 0, bytes: 0 };
-  const server = http.createServer((req, res) => {
-    req.on('data', (chunk) => (counts.bytes += chunk.length));
-    req.on('end', () => {
-      counts.exports++;
-      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 }).end();
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, counts, close: () => new Promise((resolve) => server.close(resolve)) };
-}
-
 /** Runs the suite; resolves to the JSON document written to test-output/bench-tracing.json. */
 export async function run({ settings, log }) {
   const backend = await startBackend();
-  const collector = await startCollector();
+  // Counts exports and bytes, decodes nothing: the bench process should spend its CPU on the load.
+  const collector = await startOtlpReceiver({ discard: true });
   // One middleware, so detailed tracing has a middleware span to make.
   const dynamic = {
     http: {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { eventually, startOtlpHttpReceiver, startServer } from '@wharf/test-helpers';
+import { eventually, startOtlpReceiver, startServer } from '@wharf/test-helpers';
 import { OtlpLogPipeline, SeverityNumber } from './index.js';
 
 const SECTION = { serviceName: 'traefik', resourceAttributes: {} };
@@ -33,7 +33,7 @@ test('a stuck collector: the queue holds at most maxQueued records, the rest are
 });
 
 test('records reach the collector in batches, with the resource and the body', async () => {
-  const collector = await startOtlpHttpReceiver();
+  const collector = await startOtlpReceiver();
   const log = pino({ level: 'silent' });
   const pipeline = new OtlpLogPipeline({ ...SECTION, http: { endpoint: collector.url, headers: {} } }, { field: 'log.otlp', log, batchDelayMs: 10 });
   try {

@@ -3,21 +3,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { eventually, makeCA, makeCert, startOtlpGrpcReceiver, startOtlpHttpReceiver, type OtlpHttpReceiver, type Pem } from '@wharf/test-helpers';
+import { eventually, makeCA, makeCert, startOtlpReceiver, type OtlpReceiver, type Pem } from '@wharf/test-helpers';
 import { OtlpLogPipeline, SeverityNumber, type OtlpTLS } from './index.js';
 
 let ca: Pem;
 let clientCA: Pem;
 let server: Pem;
 let client: Pem;
-let collector: OtlpHttpReceiver;
+let collector: OtlpReceiver;
 
 before(async () => {
   ca = await makeCA('collector CA');
   clientCA = await makeCA('client CA');
   client = await makeCert(['wharf-client'], { ca: clientCA, usage: 'client' });
   server = await makeCert(['127.0.0.1'], { ca });
-  collector = await startOtlpHttpReceiver({ tls: { ...server, clientCA: clientCA.cert } });
+  collector = await startOtlpReceiver({ tls: { ...server, clientCA: clientCA.cert } });
 });
 
 after(async () => {
@@ -68,10 +68,10 @@ test('a collector certificate no CA vouches for is refused and reported; insecur
 });
 
 test('gRPC: tls.ca and a client certificate over mutual TLS; without the CA the collector is refused, unless insecureSkipVerify', async () => {
-  const grpc = await startOtlpGrpcReceiver({ tls: { ...server, clientCA: clientCA.cert } });
+  const grpc = await startOtlpReceiver({ grpc: true, tls: { ...server, clientCA: clientCA.cert } });
   const logs: { msg: string }[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string }) });
-  const section = (tls: OtlpTLS) => ({ serviceName: 'traefik', resourceAttributes: {}, grpc: { endpoint: grpc.endpoint, insecure: false, headers: {}, tls } });
+  const section = (tls: OtlpTLS) => ({ serviceName: 'traefik', resourceAttributes: {}, grpc: { endpoint: grpc.grpcEndpoint!, insecure: false, headers: {}, tls } });
   const verified = new OtlpLogPipeline(section({ ca: ca.cert, cert: client.cert, key: client.key, insecureSkipVerify: false }), { field: 'log.otlp', log, batchDelayMs: 10 });
   const unverified = new OtlpLogPipeline(section({ cert: client.cert, key: client.key, insecureSkipVerify: false }), { field: 'log.otlp', log, batchDelayMs: 10, exportTimeoutMs: 2000 });
   const skipping = new OtlpLogPipeline(section({ cert: client.cert, key: client.key, insecureSkipVerify: true }), { field: 'log.otlp', log, batchDelayMs: 10 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createLogger, definePlugin, startGateway, Type } from '@wharf/core';
-import { eventually, startOtlpHttpReceiver, tempDir } from '@wharf/test-helpers';
+import { eventually, startOtlpReceiver, tempDir } from '@wharf/test-helpers';
 import { logOtlp, recordOf } from './log-otlp.js';
 import { readLines } from './harness.test.helper.js';
 
@@ -19,7 +19,7 @@ const probe = definePlugin({
 });
 
 test("log.otlp: the gateway's log lines as OTLP records (body, severity, fields, resource, headers), the file keeps them", async () => {
-  const collector = await startOtlpHttpReceiver();
+  const collector = await startOtlpReceiver();
   const dir = tempDir();
   const file = join(dir.path, 'wharf.log');
   const gateway = await startGateway({

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { closedPort, eventually, startOtlpGrpcReceiver, startOtlpHttpReceiver, startServer, tempDir, type Listening } from '@wharf/test-helpers';
+import { closedPort, eventually, startOtlpReceiver, startServer, tempDir, type Listening } from '@wharf/test-helpers';
 import { gateway, memoryLog, readLines, request, route } from './harness.test.helper.js';
 
 let backend: Listening;
@@ -20,7 +20,7 @@ after(async () => {
 });
 
 test('accessLog.otlp over HTTP: one record per request, the common line as body, every kept field as an attribute', async () => {
-  const collector = await startOtlpHttpReceiver();
+  const collector = await startOtlpReceiver();
   const dir = tempDir();
   const file = join(dir.path, 'access.log');
   const gw = await gateway({
@@ -73,7 +73,7 @@ test('accessLog.otlp over HTTP: one record per request, the common line as body,
 });
 
 test('accessLog.otlp with dualOutput and the json format: the json line is the body and the file has it too; gRPC', async () => {
-  const collector = await startOtlpGrpcReceiver();
+  const collector = await startOtlpReceiver({ grpc: true });
   const dir = tempDir();
   const file = join(dir.path, 'access.log');
   const gw = await gateway({
@@ -81,7 +81,7 @@ test('accessLog.otlp with dualOutput and the json format: the json line is the b
       `--accessLog.filePath=${file}`,
       '--accessLog.format=json',
       '--accessLog.dualOutput=true',
-      `--accessLog.otlp.grpc.endpoint=${collector.endpoint}`,
+      `--accessLog.otlp.grpc.endpoint=${collector.grpcEndpoint!}`,
       '--accessLog.otlp.grpc.insecure=true',
     ],
     dynamic: route('app', backend.url),

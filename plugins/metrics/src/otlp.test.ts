@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
-import { eventually, startOtlpGrpcReceiver, startOtlpHttpReceiver, startServer, type Listening, type OtlpStore } from '@wharf/test-helpers';
+import { eventually, startOtlpReceiver, startServer, type Listening, type OtlpStore } from '@wharf/test-helpers';
 import metrics from './index.js';
 
 let ok: Listening;
@@ -54,7 +54,7 @@ function allCounted(store: OtlpStore) {
 const TRAEFIK_BOUNDARIES = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 test('metrics.otlp over HTTP: traefik_* instruments with Traefik names, units, attributes and resource, pushed with the headers', async () => {
-  const collector = await startOtlpHttpReceiver();
+  const collector = await startOtlpReceiver();
   const gateway = await startGateway({
     plugins: [metrics],
     args: [
@@ -132,7 +132,7 @@ test('metrics.otlp over HTTP: traefik_* instruments with Traefik names, units, a
 });
 
 test('metrics.otlp beside metrics.prometheus: one measurement feeds both; the wharf_* scrape is unchanged', async () => {
-  const collector = await startOtlpHttpReceiver();
+  const collector = await startOtlpReceiver();
   const gateway = await startGateway({
     plugins: [metrics],
     args: [
@@ -165,12 +165,12 @@ test('metrics.otlp beside metrics.prometheus: one measurement feeds both; the wh
 });
 
 test('metrics.otlp over gRPC: the same instruments, with the headers as metadata', async () => {
-  const collector = await startOtlpGrpcReceiver();
+  const collector = await startOtlpReceiver({ grpc: true });
   const gateway = await startGateway({
     plugins: [metrics],
     args: [
       '--entrypoints.web.address=127.0.0.1:0',
-      `--metrics.otlp.grpc.endpoint=${collector.endpoint}`,
+      `--metrics.otlp.grpc.endpoint=${collector.grpcEndpoint!}`,
       '--metrics.otlp.grpc.insecure=true',
       '--metrics.otlp.grpc.headers.x-api-key=grpc-secret',
       '--metrics.otlp.pushInterval=100ms',
@@ -190,7 +190,7 @@ test('metrics.otlp over gRPC: the same instruments, with the headers as metadata
 });
 
 test('a collector that is down: clients see no error, the outage is logged once, and pushes resume when it answers', async () => {
-  const collector = await startOtlpHttpReceiver();
+  const collector = await startOtlpReceiver();
   collector.status = 503;
   const logs: { msg: string }[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { msg: string }) });

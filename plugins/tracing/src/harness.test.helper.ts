@@ -2,7 +2,7 @@
 // records the trace context each request brought.
 import type { IncomingHttpHeaders } from 'node:http';
 import { startGateway, type EmbeddedGateway, type Logger, type Plugin } from '@wharf/core';
-import { eventually, otlpReceiver, startServer, type Listening, type OtlpReceiverOptions, type OtlpTraceReceiver, type ReceivedSpan } from '@wharf/test-helpers';
+import { eventually, startOtlpReceiver, startServer, type Listening, type OtlpReceiver, type OtlpReceiverOptions, type ReceivedSpan } from '@wharf/test-helpers';
 import tracing from './index.js';
 
 // Export what ends within 50 ms, so tests wait for spans briefly (the default is 5 s).
@@ -10,7 +10,7 @@ process.env.OTEL_BSP_SCHEDULE_DELAY = '50';
 
 export interface Traced {
   gateway: EmbeddedGateway;
-  receiver: OtlpTraceReceiver;
+  receiver: OtlpReceiver;
   backend: Listening;
   /** Headers each request reached the backend with, in arrival order. */
   upstream: IncomingHttpHeaders[];
@@ -25,10 +25,10 @@ export interface TracedOptions {
   plugins?: Plugin[];
   log?: Logger;
   grpc?: boolean;
-  /** The receiver over TLS (see otlpReceiver). */
+  /** The receiver over TLS (see startOtlpReceiver). */
   tls?: OtlpReceiverOptions['tls'];
   /** Where the gateway exports; the receiver's URL by default. */
-  endpointArgs?: (receiver: OtlpTraceReceiver) => string[];
+  endpointArgs?: (receiver: OtlpReceiver) => string[];
 }
 
 /** One load-balanced service `b` over the backend, and the given routers (default: `r` for every path). */
@@ -37,7 +37,7 @@ export function routes(routers: Record<string, unknown> = { r: { rule: 'PathPref
 }
 
 export async function traced(options: TracedOptions = {}): Promise<Traced> {
-  const receiver = await otlpReceiver({ grpc: options.grpc, tls: options.tls });
+  const receiver = await startOtlpReceiver({ grpc: options.grpc, tls: options.tls });
   const upstream: IncomingHttpHeaders[] = [];
   const backend = await startServer((req, res) => {
     upstream.push(req.headers);
@@ -66,7 +66,7 @@ export async function traced(options: TracedOptions = {}): Promise<Traced> {
 }
 
 /** The spans of one trace once `count` of them arrived. */
-export function traceSpans(receiver: OtlpTraceReceiver, traceId: string, count: number): Promise<ReceivedSpan[]> {
+export function traceSpans(receiver: OtlpReceiver, traceId: string, count: number): Promise<ReceivedSpan[]> {
   return eventually(() => {
     const spans = receiver.spans.filter((s) => s.traceId === traceId);
     return spans.length >= count && spans;

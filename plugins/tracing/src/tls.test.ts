@@ -35,7 +35,7 @@ for (const { desc, grpc } of cases) {
     const prefix = grpc ? '--tracing.otlp.grpc' : '--tracing.otlp.http';
     const t = await traced({
       grpc,
-      tls: { ...server, ca: ca.cert },
+      tls: { ...server, clientCA: ca.cert },
       endpointArgs: (r) => [
         grpc ? `${prefix}.endpoint=${r.grpcEndpoint!}` : `${prefix}.endpoint=${r.url}`,
         `${prefix}.tls.ca=${files.ca}`,

@@ -10,5 +10,4 @@ export * from './proc.js';
 export * from './config.js';
 export * from './workers.js';
 export * from './redis.js';
-export { SpanKinds, StatusCodes, decodeTraces, otlpReceiver, silentCollector, type OtlpReceiverOptions, type OtlpTraceReceiver, type ReceivedSpan } from './otlp-traces.js';
-export * from './otlp-metrics-logs.js';
+export * from './otlp.js';
