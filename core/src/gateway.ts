@@ -286,11 +286,12 @@ export class Gateway extends EventEmitter {
           this.dynamicListeners.push({ key: dynamicKey, plugin: plugin.name, listener });
         },
         runtime: () => this.runtime.info,
-        warnRouter: (router, message) => {
-          const info = this.runtime.info.routers[router];
+        warnRouter: (router, message, kind = 'http') => {
+          const info = kind === 'tcp' ? this.runtime.info.tcp?.routers[router] : this.runtime.info.routers[router];
           if (!info) return;
           addError(info, message, false);
-          this.log.error({ plugin: plugin.name, routerName: router }, `router ${router}: ${message}`);
+          if (kind === 'tcp') this.log.error({ plugin: plugin.name, tcprouter: router }, `TCP router ${router}: ${message}`);
+          else this.log.error({ plugin: plugin.name, routerName: router }, `router ${router}: ${message}`);
         },
         schemas,
       },

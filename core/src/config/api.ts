@@ -8,4 +8,5 @@ export { optionRows, optionTable, markedSection, markedSections } from './docs.j
 export { parseAddress } from '../entrypoint/address.js';
 export { isTLSEntryPoint } from '../runtime/build.js';
 export { compileRule, ruleHostNames, type CompiledRule } from '../router/rule/index.js';
+export { tcpRuleHostNames } from '../tcp/rule.js';
 export type { RequestFacts } from '../router/request-facts.js';

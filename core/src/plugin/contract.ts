@@ -268,8 +268,10 @@ export interface ConfigurationCapability {
   /**
    * Attaches a non-fatal error to a router of the live generation (status `warning`, shown by the API) and logs it:
    * for problems a plugin finds in router fields it interprets (`tls.certResolver`). Call it from a `reload` listener.
+   * `kind` says which routers `router` names: `http` (the default, `RuntimeInfo.routers`) or `tcp`
+   * (`RuntimeInfo.tcp.routers`). An unknown router is ignored.
    */
-  warnRouter(router: string, message: string): void;
+  warnRouter(router: string, message: string, kind?: 'http' | 'tcp'): void;
   /** The static and dynamic configuration schemas with every plugin's fields, to present configuration (secrets, durations). */
   readonly schemas: { readonly static: TSchema; readonly dynamic: TSchema };
 }

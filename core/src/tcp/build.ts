@@ -149,10 +149,6 @@ class TCPBuilder {
     if (config.tls !== undefined && !config.tls.passthrough && !this.context.canTerminateTLS) {
       return addError(info, 'it has tls without passthrough, but no plugin terminates TLS for TCP routers (register the tls plugin, or set tls.passthrough)', true);
     }
-    if (config.tls?.certResolver !== undefined || config.tls?.domains !== undefined) {
-      // Served when a resolver holds them for other reasons (an HTTP router's domains), never ordered for this router.
-      addError(info, 'tls.certResolver and tls.domains: certificates are not ordered for TCP routers yet; the router serves the certificates the tls plugin has (files, or an HTTP router\'s resolver for the same names)', false);
-    }
     const entryPoints = this.routerEntryPoints(config, info);
     const service = qualify(config.service, provider);
     info.service = service;

@@ -1,7 +1,7 @@
 // TCP router rules (Traefik's pkg/muxer/tcp): HostSNI, HostSNIRegexp, ClientIP and ALPN with && || !, compiled once
 // into a predicate over what is known of a connection before any byte is relayed.
 import type { RequestFacts } from '../router/request-facts.js';
-import { compileExpression, parseExpression, RuleSyntaxError, type Grammar, type MatcherNode } from '../router/rule/index.js';
+import { compileExpression, parseExpression, RuleSyntaxError, type ExpressionNode, type Grammar, type MatcherNode } from '../router/rule/index.js';
 import { clientIP, compileRegexp, requireASCII } from '../router/rule/matchers.js';
 import { MatcherSet, type Arity } from '../router/rule/signatures.js';
 
@@ -50,6 +50,26 @@ export function compileTCPRule(rule: string, syntax: 'v2' | 'v3' = 'v3'): Compil
   const match = compileExpression<TCPMatcherName, ConnectionFacts>(ast, matcherOf);
   const catchAll = ast.type === 'matcher' && ast.name === 'HostSNI' && ast.args.length === 1 && ast.args[0] === '*';
   return Object.freeze({ rule, match, catchAll });
+}
+
+/**
+ * Every `HostSNI(...)` value of a TCP rule but `*`, lower-cased without a trailing dot, in order, wherever it appears
+ * (`HostSNIRegexp` gives none): Traefik's ParseHostSNI, the domains a certificate resolver orders for a TCP router.
+ * Throws RuleSyntaxError on an invalid rule.
+ */
+export function tcpRuleHostNames(rule: string, syntax: 'v2' | 'v3' = 'v3'): string[] {
+  const names: string[] = [];
+  const walk = (node: ExpressionNode<TCPMatcherName>): void => {
+    if (node.type === 'matcher') {
+      if (node.name === 'HostSNI') names.push(...node.args.filter((a) => a !== '*').map((a) => a.replace(/\.$/, '').toLowerCase()));
+    } else if (node.type === 'not') walk(node.operand);
+    else {
+      walk(node.left);
+      walk(node.right);
+    }
+  };
+  walk(parseExpression(rule, syntax === 'v2' ? GRAMMAR_V2 : GRAMMAR));
+  return names;
 }
 
 /** Traefik's GetRulePriority: the rule's length, and -1 for the catch-all so it is tried last. */

@@ -158,8 +158,7 @@ describe('TCP routers', { timeout: 60_000 }, () => {
     assert.match(info.routers['badRule@inline']!.errors!.join(), /invalid rule.*Host/);
     assert.match(info.routers['sniNoTLS@inline']!.errors!.join(), /HostSNI matcher, but no tls/);
     assert.match(info.routers['noService@inline']!.errors!.join(), /service 'missing@inline' does not exist/);
-    assert.equal(info.routers['resolver@inline']?.status, 'warning');
-    assert.match(info.routers['resolver@inline']!.errors!.join(), /tls\.certResolver and tls\.domains: certificates are not ordered for TCP routers yet/);
+    assert.equal(info.routers['resolver@inline']?.status, 'enabled', 'tls.certResolver is the acme plugin\'s to check, not the core\'s');
     assert.equal(info.routers['onUDP@inline']?.status, 'disabled');
     assert.match(info.routers['onUDP@inline']!.errors!.join(), /entrypoint 'dns' is a UDP entrypoint \(127\.0\.0\.1:0\/udp\); TCP routers cannot use it/);
     assert.deepEqual(info.routers['everywhere@inline']?.entryPoints, ['tcp', 'web'], 'without entryPoints: every TCP entrypoint, not the UDP one');

@@ -1,6 +1,6 @@
 // Which resolver each router uses and for which domains, as Traefik computes them.
-import type { RouterInfo, StaticConfig } from '@wharf/core';
-import { ruleHostNames } from '@wharf/core/config';
+import type { RouterInfo, StaticConfig, TCPRouterInfo } from '@wharf/core';
+import { ruleHostNames, tcpRuleHostNames } from '@wharf/core/config';
 import type { DomainSet } from './resolver.js';
 
 interface TLSFields {
@@ -33,15 +33,33 @@ export function routerRequest(router: RouterInfo, staticConfig: Readonly<StaticC
   const source = own?.certResolver ? own : fromEntrypoint;
   if (!source?.certResolver || !router.config) return undefined;
   const domains = own?.domains?.length ? own.domains : source.domains;
+  const syntax = router.config.ruleSyntax ?? staticConfig.core.defaultRuleSyntax;
+  const rule = router.config.rule;
+  return requestFor(router.name, source.certResolver, domains, () => ruleHostNames(rule, syntax), 'Host()');
+}
+
+/**
+ * The same for a TCP router, as Traefik orders for them: only its own `tls.certResolver` (an entrypoint's `http.tls`
+ * is for HTTP routers), `tls.domains`, else every `HostSNI()` name of the rule but `*` in one certificate.
+ */
+export function tcpRouterRequest(router: TCPRouterInfo, staticConfig: Readonly<StaticConfig>): RouterRequest | undefined {
+  const own = router.config?.tls as TLSFields | undefined;
+  if (!own?.certResolver || !router.config) return undefined;
+  const syntax = router.config.ruleSyntax ?? staticConfig.core.defaultRuleSyntax;
+  const rule = router.config.rule;
+  return requestFor(router.name, own.certResolver, own.domains, () => tcpRuleHostNames(rule, syntax), 'HostSNI()');
+}
+
+/** Domain sets from `domains` when given, else one set of the rule's names (main = the first). */
+function requestFor(router: string, resolver: string, domains: TLSFields['domains'], ruleNames: () => string[], matcher: string): RouterRequest {
   let sets: DomainSet[];
   if (domains?.length) sets = domains.map((d) => ({ main: d.main.toLowerCase(), sans: (d.sans ?? []).map((s) => s.toLowerCase()).filter((s) => s !== d.main.toLowerCase()) }));
   else {
-    const syntax = router.config.ruleSyntax ?? staticConfig.core.defaultRuleSyntax;
-    const hosts = [...new Set(ruleHostNames(router.config.rule, syntax))];
+    const hosts = [...new Set(ruleNames())];
     if (hosts.length === 0) {
-      return { router: router.name, error: `tls.certResolver '${source.certResolver}': the rule names no Host() and tls.domains is empty, so there is no domain to order a certificate for; add tls.domains` };
+      return { router, error: `tls.certResolver '${resolver}': the rule names no ${matcher} and tls.domains is empty, so there is no domain to order a certificate for; add tls.domains` };
     }
     sets = [{ main: hosts[0]!, sans: hosts.slice(1) }];
   }
-  return { router: router.name, resolver: source.certResolver, sets };
+  return { router, resolver, sets };
 }

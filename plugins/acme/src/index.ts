@@ -6,14 +6,14 @@ import { checkServerIdentity, rootCertificates } from 'node:tls';
 import acme from 'acme-client';
 import { definePlugin, messageOf, Type, type Next, type PluginHost, type RuntimeInfo, type SharedState, type WharfContext } from '@wharf/core';
 import { dnsProvider } from './dns.js';
-import { routerRequest, wildcardOf } from './domains.js';
+import { routerRequest, tcpRouterRequest, wildcardOf, type RouterRequest } from './domains.js';
 import { Resolver, setKey, type DomainSet } from './resolver.js';
 import { checkResolver, ResolversSchema, type AcmeConfig, type ResolversConfig } from './schema.js';
 import { FileStorage, FileStore, RedisStore, type AcmeStore } from './store.js';
 
 export { ResolversSchema, AcmeSchema, checkResolver, type AcmeConfig } from './schema.js';
 export { renewDurations, type DomainSet } from './resolver.js';
-export { routerRequest } from './domains.js';
+export { routerRequest, tcpRouterRequest } from './domains.js';
 export { dnsProvider, type DnsProvider, type DnsRecord } from './dns.js';
 
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
@@ -125,8 +125,28 @@ function httpChallenge(resolvers: readonly Resolver[]) {
   };
 }
 
+/** A router of either kind, as configuration.warnRouter names it. */
+interface RouterRef {
+  name: string;
+  kind: 'http' | 'tcp';
+}
+
 /** Routers by resolver and domain set, so an order's failure is shown on the routers that need it. */
-type RoutersBySet = Map<string, Map<string, string[]>>;
+type RoutersBySet = Map<string, Map<string, RouterRef[]>>;
+
+/** What every enabled router (HTTP, then TCP) asks of a resolver. */
+function routerRequests(host: PluginHost, info: RuntimeInfo): Array<{ ref: RouterRef; request: RouterRequest }> {
+  const requests: Array<{ ref: RouterRef; request: RouterRequest }> = [];
+  for (const router of Object.values(info.routers)) {
+    const request = router.status === 'disabled' ? undefined : routerRequest(router, host.staticConfig);
+    if (request) requests.push({ ref: { name: router.name, kind: 'http' }, request });
+  }
+  for (const router of Object.values(info.tcp?.routers ?? {})) {
+    const request = router.status === 'disabled' ? undefined : tcpRouterRequest(router, host.staticConfig);
+    if (request) requests.push({ ref: { name: router.name, kind: 'tcp' }, request });
+  }
+  return requests;
+}
 
 /**
  * Hands every resolver's domain sets to it; routers naming an unknown resolver get an error (API + log).
@@ -135,27 +155,25 @@ type RoutersBySet = Map<string, Map<string, string[]>>;
 function dispatchRouters(host: PluginHost, resolvers: ReadonlyMap<string, Resolver>, info: RuntimeInfo, routersBySet: RoutersBySet): void {
   const wanted = new Map<string, DomainSet[]>([...resolvers.keys()].map((name) => [name, []]));
   routersBySet.clear();
-  for (const router of Object.values(info.routers)) {
-    if (router.status === 'disabled') continue;
-    const request = routerRequest(router, host.staticConfig);
-    if (!request) continue;
-    if ('error' in request) host.configuration.warnRouter(router.name, request.error);
+  for (const { ref, request } of routerRequests(host, info)) {
+    const warn = (message: string) => host.configuration.warnRouter(ref.name, message, ref.kind);
+    if ('error' in request) warn(request.error);
     else if (!resolvers.has(request.resolver)) {
       const known = [...resolvers.keys()];
-      host.configuration.warnRouter(router.name, `tls.certResolver: no certificate resolver '${request.resolver}' (defined: ${known.length ? known.join(', ') : 'none'}); the default certificate is served`);
+      warn(`tls.certResolver: no certificate resolver '${request.resolver}' (defined: ${known.length ? known.join(', ') : 'none'}); the default certificate is served`);
     } else if (wildcardOf(request.sets) && !resolvers.get(request.resolver)!.wildcards) {
-      host.configuration.warnRouter(router.name, `tls.domains: wildcard ${wildcardOf(request.sets)} needs the DNS-01 challenge; certificate resolver '${request.resolver}' has no dnsChallenge, so the default certificate is served`);
+      warn(`tls.domains: wildcard ${wildcardOf(request.sets)} needs the DNS-01 challenge; certificate resolver '${request.resolver}' has no dnsChallenge, so the default certificate is served`);
     } else {
       const resolver = resolvers.get(request.resolver)!;
       // A failed order is told once, to the generation live then; later generations get it from here.
       for (const set of request.sets) {
         const problem = resolver.problemFor(set);
-        if (problem) host.configuration.warnRouter(router.name, problem);
+        if (problem) warn(problem);
       }
       wanted.get(request.resolver)!.push(...request.sets);
-      const bySet = routersBySet.get(request.resolver) ?? new Map<string, string[]>();
+      const bySet = routersBySet.get(request.resolver) ?? new Map<string, RouterRef[]>();
       routersBySet.set(request.resolver, bySet);
-      for (const set of request.sets) bySet.set(setKey(set), [...(bySet.get(setKey(set)) ?? []), router.name]);
+      for (const set of request.sets) bySet.set(setKey(set), [...(bySet.get(setKey(set)) ?? []), ref]);
     }
   }
   for (const [name, sets] of wanted) resolvers.get(name)!.want(sets);
@@ -163,7 +181,7 @@ function dispatchRouters(host: PluginHost, resolvers: ReadonlyMap<string, Resolv
 
 export default definePlugin({
   name: 'acme',
-  description: 'Certificate resolvers: obtains and renews ACME (Let\'s Encrypt) certificates for routers with tls.certResolver.',
+  description: 'Certificate resolvers: obtains and renews ACME (Let\'s Encrypt) certificates for HTTP and TCP routers with tls.certResolver.',
   schema,
   config: { static: { key: 'certificatesResolvers', schema: ResolversSchema } },
   async setup(config, host) {
@@ -175,7 +193,7 @@ export default definePlugin({
     const failed = (resolver: string) => (set: DomainSet, message: string) => {
       const routers = routersBySet.get(resolver)?.get(setKey(set)) ?? [];
       if (routers.length === 0) host.log.error({ resolver, domains: [set.main, ...set.sans] }, message);
-      for (const router of routers) host.configuration.warnRouter(router, message);
+      for (const router of routers) host.configuration.warnRouter(router.name, message, router.kind);
     };
     const announce = () => {
       for (const resolver of resolvers.values()) {

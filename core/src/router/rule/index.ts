@@ -6,7 +6,7 @@ import { MATCHERS_V2 } from './matchers-v2.js';
 import { parseRule, type ExpressionNode, type MatcherNode, type RuleNode, type RuleSyntax } from './parser.js';
 import type { MatcherName, MatcherNameV2 } from './signatures.js';
 
-export { parseRule, parseExpression, RuleSyntaxError, type Grammar, type MatcherNode, type RuleSyntax } from './parser.js';
+export { parseRule, parseExpression, RuleSyntaxError, type ExpressionNode, type Grammar, type MatcherNode, type RuleSyntax } from './parser.js';
 export { MatcherSet } from './signatures.js';
 export { compileRegexp } from './matchers.js';
 
