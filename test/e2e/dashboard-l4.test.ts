@@ -86,6 +86,7 @@ describe('dashboard in chromium: TCP and UDP', () => {
     assert.equal(await page.locator('#tcp-routers-table tr[data-element="broken@inline"] td.status').innerText(), 'Error');
     assert.match(await page.locator('#tcp-routers-table tr[data-errors-for="broken@inline"]').innerText(), /invalid rule "HostSNI\(`db\.test`"/);
     assert.equal(await page.locator('nav a.active').innerText(), 'TCP');
+    await page.screenshot({ path: `${OUTPUT}dashboard-tcp-routers.png`, fullPage: true });
   });
 
   test('TCP services and middlewares: type, servers up, users', async () => {
@@ -133,6 +134,7 @@ describe('dashboard in chromium: TCP and UDP', () => {
     const problems = await page.locator('#problems').innerText();
     assert.match(problems, /tcp router[\s\S]*broken@inline[\s\S]*invalid rule/i);
     assert.match(problems, /udp router[\s\S]*lost@inline[\s\S]*does not exist/i);
+    await page.screenshot({ path: `${OUTPUT}dashboard-l4-overview.png`, fullPage: true });
   });
 
   test('details: a TCP router with its chain and errors; a TCP service with its servers', async () => {
@@ -159,7 +161,7 @@ describe('dashboard in chromium: TCP and UDP', () => {
     await page.goto(`${dashboard}#/udp/routers`);
     await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('#udp-routers-table tr[data-element]').length === 1);
     assert.deepEqual(await rowNames('#udp-routers-table'), ['dns@inline']);
-    await page.screenshot({ path: `${OUTPUT}dashboard-tcp.png`, fullPage: true });
+    await page.screenshot({ path: `${OUTPUT}dashboard-udp-routers.png`, fullPage: true });
     assert.deepEqual(pageErrors, []);
   });
 });

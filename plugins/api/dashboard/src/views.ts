@@ -244,7 +244,7 @@ export function toolbar(view: ViewContext, kind: string, shown: number, total: n
     type: 'search',
     class: 'search',
     id: 'search',
-    placeholder: kind.endsWith('routers') ? 'Search by name or rule' : 'Search by name',
+    placeholder: kind === 'routers' || kind === 'tcp/routers' ? 'Search by name or rule' : 'Search by name',
     value: view.filters.search,
     'aria-label': 'Search',
     oninput: (e: Event) => {
