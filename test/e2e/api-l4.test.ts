@@ -203,6 +203,8 @@ describe('api: TCP and UDP routers, services and middlewares', () => {
       },
     ]);
     assert.deepEqual((await get(api, '/api/udp/routers?status=enabled')).json.map((r: Json) => r.name), ['dns@inline']);
+    assert.deepEqual((await get(api, '/api/udp/routers?serviceName=nowhere@inline')).json.map((r: Json) => r.name), ['lost@inline']);
+    assert.deepEqual((await get(api, '/api/udp/routers?search=LOST')).json.map((r: Json) => r.name), ['lost@inline']);
     const services = await get(api, '/api/udp/services');
     assert.deepEqual(services.json, [
       { loadBalancer: { servers: [{ address: udpAddress }] }, status: 'enabled', usedBy: ['dns@inline'], type: 'loadbalancer', name: 'dns@inline', provider: 'inline' },

@@ -94,6 +94,7 @@ describe('dashboard in chromium: TCP and UDP', () => {
     const service = page.locator('#tcp-services-table tr[data-element="echo@inline"]');
     await service.waitFor();
     assert.match(await service.innerText(), /loadbalancer[\s\S]*1\/1 up[\s\S]*echo@inline/);
+    assert.deepEqual(await service.locator('a[href="#/tcp/routers/echo%40inline"]').allInnerTexts(), ['echo@inline'], 'the user links to its TCP router');
     await page.locator('[data-tab="tcp/middlewares"]').click();
     const middleware = page.locator('#tcp-middlewares-table tr[data-element="local@inline"]');
     await middleware.waitFor();

@@ -53,14 +53,20 @@ function routerCells(state: State, kind: L4Kind, r: Router): Child[] {
   ];
 }
 
-function serviceCells(s: L4Service): Child[] {
+/** A user of a service: a router of the same protocol, else a (weighted) service. */
+function userLink(state: State, protocol: 'tcp' | 'udp', name: string): HTMLElement {
+  const isRouter = elementsOf(state, `${protocol}/routers`).some((r) => r.name === name);
+  return link(isRouter ? `${protocol}/routers` : `${protocol}/services`, name);
+}
+
+function serviceCells(state: State, kind: L4Kind, s: L4Service): Child[] {
   const servers = Object.values(s.serverStatus ?? {});
   const up = servers.filter((v) => v === 'UP').length;
   const count = s.loadBalancer?.servers?.length ?? s.weighted?.services?.length ?? 0;
   return [
     h('td', {}, s.type ?? '—'),
     h('td', {}, servers.length ? h('span', { class: up < servers.length ? 'health-partial' : 'health-ok' }, `${up}/${servers.length} up`) : String(count)),
-    h('td', {}, chips((s.usedBy ?? []).map((u) => h('span', {}, elementName(u))))),
+    h('td', {}, chips((s.usedBy ?? []).map((u) => userLink(state, kind.slice(0, 3) as 'tcp' | 'udp', u)))),
   ];
 }
 
@@ -85,7 +91,7 @@ export function l4ListPage(view: ViewContext, kind: L4Kind): HTMLElement {
       ? routerCells(view.state, kind, e as Router)
       : kind === 'tcp/middlewares'
         ? middlewareCells(e as Middleware)
-        : serviceCells(e as L4Service);
+        : serviceCells(view.state, kind, e as L4Service);
     return [
       h(
         'tr',
@@ -157,7 +163,8 @@ export function l4DetailPage(view: ViewContext, kind: L4Kind, name: string): HTM
   else {
     const usedBy = (e as L4Service | Middleware).usedBy ?? [];
     const type = (e as L4Service | Middleware).type ?? '—';
-    main = section(kind.endsWith('middlewares') ? 'Middleware' : 'Service', facts([['Type', h('code', {}, type)], ['Provider', e.provider], ['Used by', chips(usedBy.map((u) => h('span', {}, elementName(u))))]]));
+    const users = usedBy.map((u) => (kind === 'tcp/middlewares' ? link('tcp/routers', u) : userLink(view.state, kind.slice(0, 3) as 'tcp' | 'udp', u)));
+    main = section(kind.endsWith('middlewares') ? 'Middleware' : 'Service', facts([['Type', h('code', {}, type)], ['Provider', e.provider], ['Used by', chips(users)]]));
     if (kind.endsWith('services')) extra = serverRows(e as L4Service);
   }
   return h(
