@@ -5,9 +5,19 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { EmbeddedGateway } from '@wharf/core';
+import { defineConnectionMiddleware, definePlugin, Duration, Secret, Type, type EmbeddedGateway } from '@wharf/core';
 import { startGateway } from 'wharf';
 import { eventually, request } from '@wharf/test-helpers';
+
+const SECRET_TOKEN = 'tcp-s3cr3t';
+
+/** A TCP middleware with a secret and a duration: what the API must hide and print as Traefik does. */
+const schema = Type.Object({ token: Secret({ description: 'never shown' }), grace: Duration({ default: '30s' }) }, { additionalProperties: false });
+const tcpVault = definePlugin({
+  name: 'tcpVault',
+  schema,
+  tcp: defineConnectionMiddleware({ schema, create: () => (connection, next) => next(connection) }),
+});
 
 // API answers are read field by field in the assertions, which check their shapes.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -249,5 +259,38 @@ describe('api: TCP and UDP routers, services and middlewares', () => {
     assert.equal(json.tcpMiddlewares['local@inline'].status, 'enabled');
     assert.deepEqual(Object.keys(json.udpRouters), ['dns@inline', 'lost@inline']);
     assert.deepEqual(json.udpServices['dns@inline'].usedBy, ['dns@inline']);
+  });
+});
+
+describe('api: TCP middleware options shown through their schema', () => {
+  let gateway: EmbeddedGateway;
+  let api: number;
+
+  before(async () => {
+    gateway = await startGateway({
+      args: ['--entrypoints.tcp.address=127.0.0.1:0', '--entrypoints.traefik.address=127.0.0.1:0', '--api.insecure=true'],
+      plugins: [tcpVault],
+      dynamic: {
+        tcp: {
+          routers: { sealed: { rule: 'HostSNI(`sealed.test`)', entryPoints: ['tcp'], middlewares: ['vault'], service: 'nowhere-else', tls: { passthrough: true } } },
+          services: { 'nowhere-else': { loadBalancer: { servers: [{ address: '127.0.0.1:9' }] } } },
+          middlewares: { vault: { tcpVault: { token: SECRET_TOKEN, grace: '1500ms' } } },
+        },
+      },
+    });
+    api = gateway.address('traefik').port;
+  });
+
+  after(async () => {
+    await gateway.stop();
+  });
+
+  test('TCP middleware options go through the schema: the secret shows as xxxx, the duration as 1.5s, everywhere', async () => {
+    const vault = await get(api, '/api/tcp/middlewares/vault@inline');
+    assert.deepEqual(vault.json, { tcpVault: { token: 'xxxx', grace: '1.5s' }, status: 'enabled', usedBy: ['sealed@inline'], type: 'tcpvault', name: 'vault@inline', provider: 'inline' });
+    for (const path of ['/api/rawdata', '/api/tcp/middlewares', '/api/tcp/routers']) {
+      const reply = await request(api, { path, headers: { host: '127.0.0.1' } });
+      assert.ok(!reply.body.includes(SECRET_TOKEN), `${path} does not leak the secret`);
+    }
   });
 });
