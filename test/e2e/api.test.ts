@@ -25,6 +25,8 @@ const vault = definePlugin({
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
+const ZERO = { total: 0, warnings: 0, errors: 0 };
+
 async function get(port: number, path: string, options: { method?: string } = {}): Promise<Reply & { json: Json }> {
   const reply = await request(port, { path, method: options.method, headers: { host: '127.0.0.1' } });
   let json: unknown;
@@ -88,6 +90,8 @@ describe('api: endpoints and shapes (api.insecure on the traefik entrypoint)', (
         services: { total: 3, warnings: 0, errors: 0 },
         middlewares: { total: 3, warnings: 0, errors: 1 },
       },
+      tcp: { routers: ZERO, services: ZERO, middlewares: ZERO },
+      udp: { routers: ZERO, services: ZERO },
       features: { tracing: '', metrics: '', accessLog: false },
       providers: ['Inline'],
     });

@@ -12,6 +12,11 @@ import {
   rawData,
   routerRepresentation,
   serviceRepresentation,
+  tcpMiddlewareRepresentation,
+  tcpRouterRepresentation,
+  tcpServiceRepresentation,
+  udpRouterRepresentation,
+  udpServiceRepresentation,
   type ElementSchemas,
 } from './present.js';
 import { BadRequest, keep, paginate, parseListQuery, sortItems } from './query.js';
@@ -45,22 +50,34 @@ const DASHBOARD_CSP = [
   "form-action 'none'",
 ].join('; ');
 
-type Kind = 'routers' | 'services' | 'middlewares';
+/** One list endpoint (`/api/<protocol>/<kind>`): its elements, how each is shown, searched and named in a 404. */
+interface Section {
+  elements: (info: RuntimeInfo) => Record<string, unknown>;
+  present: (element: never, schemas: ElementSchemas) => Record<string, unknown>;
+  /** Traefik searches routers by name and rule, everything else by name. */
+  searchIn: readonly string[];
+  singular: string;
+}
+
+const ROUTERS = ['name', 'rule'] as const;
+const BY_NAME = ['name'] as const;
+
+const SECTIONS: Record<string, Section> = {
+  'http/routers': { elements: (i) => i.routers, present: routerRepresentation, searchIn: ROUTERS, singular: 'router' },
+  'http/services': { elements: (i) => i.services, present: serviceRepresentation, searchIn: BY_NAME, singular: 'service' },
+  'http/middlewares': { elements: (i) => i.middlewares, present: middlewareRepresentation, searchIn: BY_NAME, singular: 'middleware' },
+  'tcp/routers': { elements: (i) => i.tcp?.routers ?? {}, present: tcpRouterRepresentation, searchIn: ROUTERS, singular: 'router' },
+  'tcp/services': { elements: (i) => i.tcp?.services ?? {}, present: tcpServiceRepresentation, searchIn: BY_NAME, singular: 'service' },
+  'tcp/middlewares': { elements: (i) => i.tcp?.middlewares ?? {}, present: tcpMiddlewareRepresentation, searchIn: BY_NAME, singular: 'middleware' },
+  'udp/routers': { elements: (i) => i.udpRouters ?? {}, present: udpRouterRepresentation, searchIn: ROUTERS, singular: 'router' },
+  'udp/services': { elements: (i) => i.udpServices ?? {}, present: udpServiceRepresentation, searchIn: BY_NAME, singular: 'service' },
+};
 
 export function createApi(options: ApiOptions): ApiHandler {
   const { host, traffic, events, assets } = options;
   const base = options.basePath.replace(/\/+$/, '');
   const schemas: ElementSchemas = elementSchemas(host.configuration.schemas);
   const entryPoints = host.staticConfig.entryPoints as Record<string, Record<string, unknown>>;
-
-  const present: Record<Kind, (info: RuntimeInfo, name: string) => Record<string, unknown>> = {
-    routers: (info, name) => routerRepresentation(info.routers[name]!, schemas),
-    services: (info, name) => serviceRepresentation(info.services[name]!, schemas),
-    middlewares: (info, name) => middlewareRepresentation(info.middlewares[name]!, schemas),
-  };
-  const singular: Record<Kind, string> = { routers: 'router', services: 'service', middlewares: 'middleware' };
-  // Traefik searches routers by name and rule, everything else by name.
-  const searchIn: Record<Kind, string[]> = { routers: ['name', 'rule'], services: ['name'], middlewares: ['name'] };
 
   function list(ctx: WharfContext, items: Record<string, unknown>[], fields: readonly string[]): void {
     const query = parseListQuery(new URLSearchParams(ctx.querystring));
@@ -97,12 +114,14 @@ export function createApi(options: ApiOptions): ApiHandler {
       if (!resolver) return json(ctx, 404, { message: `certificate resolver not found: ${decodeName(second)}` });
       return json(ctx, 200, certificateResolverRepresentation(resolver));
     }
-    if (first === 'http' && (second === 'routers' || second === 'services' || second === 'middlewares') && extra.length === 0) {
-      const kind: Kind = second;
-      if (third === undefined) return list(ctx, Object.keys(info[kind]).map((name) => present[kind](info, name)), searchIn[kind]);
+    const section = second === undefined || extra.length > 0 ? undefined : SECTIONS[`${first}/${second}`];
+    if (section && Object.hasOwn(SECTIONS, `${first}/${second}`)) {
+      const elements = section.elements(info);
+      const show = (name: string) => section.present(elements[name] as never, schemas);
+      if (third === undefined) return list(ctx, Object.keys(elements).map(show), section.searchIn);
       const name = decodeName(third);
-      if (!Object.hasOwn(info[kind], name)) return json(ctx, 404, { message: `${singular[kind]} not found: ${name}` });
-      return json(ctx, 200, present[kind](info, name));
+      if (!Object.hasOwn(elements, name)) return json(ctx, 404, { message: `${section.singular} not found: ${name}` });
+      return json(ctx, 200, show(name));
     }
     json(ctx, 404, { message: `not found: ${ctx.path}` });
   }

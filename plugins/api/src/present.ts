@@ -1,5 +1,22 @@
 // Turns the gateway's runtime information into Traefik's API shapes, hiding secrets and printing durations.
-import { DURATION, SECRET, formatDuration, qualify, type CertificateResolverInfo, type MiddlewareInfo, type RouterInfo, type RuntimeInfo, type ServiceInfo, type StaticConfig, type TSchema } from '@wharf/core';
+import {
+  DURATION,
+  SECRET,
+  formatDuration,
+  qualify,
+  type CertificateResolverInfo,
+  type MiddlewareInfo,
+  type RouterInfo,
+  type RuntimeInfo,
+  type ServiceInfo,
+  type StaticConfig,
+  type TCPMiddlewareInfo,
+  type TCPRouterInfo,
+  type TCPServiceInfo,
+  type TSchema,
+  type UDPRouterInfo,
+  type UDPServiceInfo,
+} from '@wharf/core';
 
 /** What a secret field shows instead of its value (Traefik's redactor writes the same). */
 export const REDACTED = 'xxxx';
@@ -10,15 +27,25 @@ export interface ElementSchemas {
   router?: TSchema;
   service?: TSchema;
   middleware?: TSchema;
+  tcpRouter?: TSchema;
+  tcpService?: TSchema;
+  tcpMiddleware?: TSchema;
+  udpRouter?: TSchema;
+  udpService?: TSchema;
 }
 
 export function elementSchemas(schemas: { static: TSchema; dynamic: TSchema }): ElementSchemas {
-  const http = child(schemas.dynamic, 'http');
+  const element = (section: string, kind: string) => child(child(child(schemas.dynamic, section), kind), '*');
   return {
     entryPoint: child(child(schemas.static, 'entryPoints'), '*'),
-    router: child(child(http, 'routers'), '*'),
-    service: child(child(http, 'services'), '*'),
-    middleware: child(child(http, 'middlewares'), '*'),
+    router: element('http', 'routers'),
+    service: element('http', 'services'),
+    middleware: element('http', 'middlewares'),
+    tcpRouter: element('tcp', 'routers'),
+    tcpService: element('tcp', 'services'),
+    tcpMiddleware: element('tcp', 'middlewares'),
+    udpRouter: element('udp', 'routers'),
+    udpService: element('udp', 'services'),
   };
 }
 
@@ -122,6 +149,81 @@ export function middlewareRepresentation(info: MiddlewareInfo, schemas: ElementS
   });
 }
 
+/** Traefik's TCP router representation: configuration, priorityStr, status, using, name, provider, error. */
+export function tcpRouterRepresentation(info: TCPRouterInfo, schemas: ElementSchemas): Record<string, unknown> {
+  const config = (present(schemas.tcpRouter, info.config ?? {}) as Record<string, unknown>) ?? {};
+  const out: Record<string, unknown> = {
+    entryPoints: info.config?.entryPoints?.length ? info.config.entryPoints : info.entryPoints.length > 0 ? info.entryPoints : undefined,
+    middlewares: info.middlewares.length > 0 ? info.middlewares : info.config?.middlewares?.map((m) => qualify(m, info.provider)),
+    service: info.service ?? (info.config?.service === undefined ? undefined : qualify(info.config.service, info.provider)),
+    rule: info.config?.rule,
+    // Traefik fills the priority from the rule when none is configured, and prints it again as a string.
+    priority: info.priority,
+    priorityStr: String(info.priority ?? 0),
+  };
+  for (const [key, value] of Object.entries(config)) if (!(key in out)) out[key] = value;
+  out.status = info.status;
+  out.using = info.entryPoints.length > 0 ? info.entryPoints : undefined;
+  out.name = info.name;
+  out.provider = info.provider;
+  out.error = errorsOf(info);
+  return dropUndefined(out);
+}
+
+/** Traefik's TCP service representation: configuration, status, usedBy, serverStatus, name, provider, type. */
+export function tcpServiceRepresentation(info: TCPServiceInfo, schemas: ElementSchemas): Record<string, unknown> {
+  return elementRepresentation(info, present(schemas.tcpService, info.config ?? {}), {
+    serverStatus: info.serverStatus && Object.keys(info.serverStatus).length > 0 ? { ...info.serverStatus } : undefined,
+    type: (info.type ?? Object.keys(info.config ?? {})[0])?.toLowerCase(),
+  });
+}
+
+/** Traefik's TCP middleware representation: `{ <type>: options }`, status, usedBy, name, provider, type. */
+export function tcpMiddlewareRepresentation(info: TCPMiddlewareInfo, schemas: ElementSchemas): Record<string, unknown> {
+  return elementRepresentation(info, present(schemas.tcpMiddleware, info.config ?? {}), {
+    type: (info.type ?? Object.keys(info.config ?? {})[0])?.toLowerCase(),
+  });
+}
+
+/** Traefik's UDP router representation: entryPoints, service, status, using, name, provider, error. */
+export function udpRouterRepresentation(info: UDPRouterInfo, schemas: ElementSchemas): Record<string, unknown> {
+  const config = (present(schemas.udpRouter, info.config ?? {}) as Record<string, unknown>) ?? {};
+  return dropUndefined({
+    ...config,
+    entryPoints: info.config?.entryPoints?.length ? info.config.entryPoints : info.entryPoints.length > 0 ? info.entryPoints : undefined,
+    service: info.service ?? (info.config?.service === undefined ? undefined : qualify(info.config.service, info.provider)),
+    status: info.status,
+    using: info.entryPoints.length > 0 ? info.entryPoints : undefined,
+    name: info.name,
+    provider: info.provider,
+    error: errorsOf(info),
+  });
+}
+
+/** Traefik's UDP service representation: configuration, status, usedBy, name, provider, type. */
+export function udpServiceRepresentation(info: UDPServiceInfo, schemas: ElementSchemas): Record<string, unknown> {
+  return elementRepresentation(info, present(schemas.udpService, info.config ?? {}), {
+    type: (info.type ?? Object.keys(info.config ?? {})[0])?.toLowerCase(),
+  });
+}
+
+/** Configuration, then status, error, usedBy, the extra fields, name and provider (undefined fields dropped). */
+function elementRepresentation(
+  info: { status: string; errors?: string[]; usedBy: string[]; name: string; provider: string },
+  config: unknown,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  return dropUndefined({
+    ...((config ?? {}) as Record<string, unknown>),
+    status: info.status,
+    error: errorsOf(info),
+    usedBy: info.usedBy.length > 0 ? info.usedBy : undefined,
+    ...extra,
+    name: info.name,
+    provider: info.provider,
+  });
+}
+
 /**
  * `/api/certificateresolvers` item (Wharf's; Traefik has no such endpoint): the resolver, its CA and challenges,
  * the certificates it holds with their expiry (RFC 3339), and status/error as Traefik shows them for routers.
@@ -157,13 +259,16 @@ export function overview(info: RuntimeInfo, staticConfig: Readonly<Record<string
   const providers = new Set<string>();
   const configured = (staticConfig.providers ?? {}) as Record<string, unknown>;
   for (const [key, value] of Object.entries(configured)) if (value && typeof value === 'object') providers.add(key);
-  for (const kind of ['routers', 'services', 'middlewares'] as const) {
-    for (const element of Object.values(info[kind])) if (element.provider !== 'internal') providers.add(element.provider);
+  const sections = [info.routers, info.services, info.middlewares, info.tcp?.routers, info.tcp?.services, info.tcp?.middlewares, info.udpRouters, info.udpServices];
+  for (const elements of sections) {
+    for (const element of Object.values(elements ?? {})) if (element.provider !== 'internal') providers.add(element.provider);
   }
   const metrics = staticConfig.metrics as Record<string, unknown> | undefined;
   const tracing = staticConfig.tracing as Record<string, unknown> | undefined;
   return {
     http: { routers: counts(info.routers), services: counts(info.services), middlewares: counts(info.middlewares) },
+    tcp: { routers: counts(info.tcp?.routers ?? {}), services: counts(info.tcp?.services ?? {}), middlewares: counts(info.tcp?.middlewares ?? {}) },
+    udp: { routers: counts(info.udpRouters ?? {}), services: counts(info.udpServices ?? {}) },
     features: {
       tracing: backendName(tracing),
       metrics: backendName(metrics),
@@ -181,18 +286,29 @@ function backendName(section: Record<string, unknown> | undefined): string {
   return key === undefined ? '' : (GO_FIELD_NAMES[key] ?? key.charAt(0).toUpperCase() + key.slice(1));
 }
 
-/** Traefik's `/api/rawdata`: every element by name, in the same shapes as the lists. */
+/**
+ * Traefik's `/api/rawdata`: every element by name, in the same shapes as the lists (without name, provider and
+ * the TCP routers' priorityStr, which rawdata lacks); the TCP and UDP keys are left out when empty, as Traefik does.
+ */
 export function rawData(info: RuntimeInfo, schemas: ElementSchemas): Record<string, unknown> {
-  const map = <T>(elements: Record<string, T>, fn: (e: T) => Record<string, unknown>) =>
-    Object.fromEntries(Object.keys(elements).sort().map((name) => {
-      const { name: _name, provider: _provider, ...rest } = fn(elements[name]!);
+  const map = <T>(elements: Record<string, T> | undefined, fn: (e: T) => Record<string, unknown>) => {
+    const names = Object.keys(elements ?? {}).sort();
+    if (names.length === 0) return undefined;
+    return Object.fromEntries(names.map((name) => {
+      const { name: _name, provider: _provider, priorityStr: _priorityStr, ...rest } = fn(elements![name]!);
       return [name, rest];
     }));
-  return {
-    routers: map(info.routers, (r) => routerRepresentation(r, schemas)),
-    middlewares: map(info.middlewares, (m) => middlewareRepresentation(m, schemas)),
-    services: map(info.services, (s) => serviceRepresentation(s, schemas)),
   };
+  return dropUndefined({
+    routers: map(info.routers, (r) => routerRepresentation(r, schemas)) ?? {},
+    middlewares: map(info.middlewares, (m) => middlewareRepresentation(m, schemas)) ?? {},
+    services: map(info.services, (s) => serviceRepresentation(s, schemas)) ?? {},
+    tcpRouters: map(info.tcp?.routers, (r) => tcpRouterRepresentation(r, schemas)),
+    tcpMiddlewares: map(info.tcp?.middlewares, (m) => tcpMiddlewareRepresentation(m, schemas)),
+    tcpServices: map(info.tcp?.services, (s) => tcpServiceRepresentation(s, schemas)),
+    udpRouters: map(info.udpRouters, (r) => udpRouterRepresentation(r, schemas)),
+    udpServices: map(info.udpServices, (s) => udpServiceRepresentation(s, schemas)),
+  });
 }
 
 /** The element's messages, each once (a router attached to two entrypoints records a middleware problem twice). */

@@ -33,6 +33,15 @@ export interface Service extends Element {
   serverStatus?: Record<string, 'UP' | 'DOWN'>;
 }
 
+/** A TCP or UDP service: servers by address, and (TCP) their status. */
+export interface L4Service extends Element {
+  type?: string;
+  loadBalancer?: { servers?: { address: string; tls?: boolean }[]; [key: string]: unknown };
+  weighted?: { services?: { name: string; weight?: number }[] };
+  usedBy?: string[];
+  serverStatus?: Record<string, 'UP' | 'DOWN'>;
+}
+
 export interface Middleware extends Element {
   type?: string;
   usedBy?: string[];
@@ -65,6 +74,8 @@ export interface Counts {
 
 export interface Overview {
   http: { routers: Counts; services: Counts; middlewares: Counts };
+  tcp?: { routers: Counts; services: Counts; middlewares: Counts };
+  udp?: { routers: Counts; services: Counts };
   features: { tracing: string; metrics: string; accessLog: boolean };
   providers: string[];
 }

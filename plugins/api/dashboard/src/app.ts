@@ -2,16 +2,17 @@
 // re-render on every configuration change and health transition and to move the traffic graphs.
 // Certificate resolvers have no live event: they are reloaded with every refresh, when their page is opened
 // and every RESOLVERS_POLL_MS while it is shown (orders finish between configuration changes).
-import { events, getAll, getJSON, type CertificateResolver, type EntryPoint, type Middleware, type Overview, type RateCounts, type Router, type Service, type TrafficReport, type TrafficSample, type Version } from './api.js';
+import { events, getAll, getJSON, type CertificateResolver, type EntryPoint, type L4Service, type Middleware, type Overview, type RateCounts, type Router, type Service, type TrafficReport, type TrafficSample, type Version } from './api.js';
 import { drawSparkline, drawStacked, formatRate } from './chart.js';
 import { replace } from './dom.js';
 import { TrafficHistory } from './traffic.js';
-import { certificatesPage, middlewarePage, middlewaresPage, overviewPage, routerPage, routersPage, servicePage, servicesPage, type Filters, type State, type ViewContext } from './views.js';
+import { L4_KINDS, l4DetailPage, l4ListPage } from './views-l4.js';
+import { certificatesPage, middlewarePage, middlewaresPage, overviewPage, routerPage, routersPage, servicePage, servicesPage, type Filters, type L4Kind, type State, type ViewContext } from './views.js';
 
 const main = document.getElementById('main')!;
 const live = document.getElementById('live')!;
 const updated = document.getElementById('updated')!;
-const state: State = { entryPoints: [], routers: [], services: [], middlewares: [] };
+const state: State = { entryPoints: [], routers: [], services: [], middlewares: [], tcp: { routers: [], services: [], middlewares: [] }, udp: { routers: [], services: [] } };
 const traffic = new TrafficHistory();
 // Filters are kept per list page, so switching pages does not carry a search over.
 const filters: Record<string, Filters> = {};
@@ -19,14 +20,17 @@ let loaded = false;
 let loadError: string | undefined;
 const RESOLVERS_POLL_MS = 10_000;
 
-function route(): { page: string; name?: string } {
+function route(): { page: string; name?: string; l4?: L4Kind } {
   const [page = '', ...rest] = window.location.hash.replace(/^#\/?/, '').split('/');
-  return { page, name: rest.length ? decodeURIComponent(rest.join('/')) : undefined };
+  // `#/tcp/routers/<name>`: the protocol, then the kind, then the element.
+  const l4 = L4_KINDS.find((k) => k === `${page}/${rest[0] ?? ''}`);
+  if (l4) rest.shift();
+  return { page, l4, name: rest.length ? decodeURIComponent(rest.join('/')) : undefined };
 }
 
 function render(): void {
-  const { page, name } = route();
-  const filterKey = page || 'overview';
+  const { page, name, l4 } = route();
+  const filterKey = l4 ?? (page || 'overview');
   const view: ViewContext = {
     state,
     traffic,
@@ -42,7 +46,8 @@ function render(): void {
   const focused = document.activeElement instanceof HTMLInputElement && document.activeElement.id === 'search' ? document.activeElement : undefined;
   const caret = focused?.selectionStart ?? null;
   let content: HTMLElement;
-  if (page === 'routers') content = name ? routerPage(view, name) : routersPage(view);
+  if (l4) content = name ? l4DetailPage(view, l4, name) : l4ListPage(view, l4);
+  else if (page === 'routers') content = name ? routerPage(view, name) : routersPage(view);
   else if (page === 'services') content = name ? servicePage(view, name) : servicesPage(view);
   else if (page === 'middlewares') content = name ? middlewarePage(view, name) : middlewaresPage(view);
   else if (page === 'certificates') content = certificatesPage(view);
@@ -119,15 +124,21 @@ function refresh(): Promise<void> {
   }
   refreshing = (async () => {
     try {
-      const [overview, entryPoints, routers, services, middlewares] = await Promise.all([
+      const [overview, entryPoints, routers, services, middlewares, tcpRouters, tcpServices, tcpMiddlewares, udpRouters, udpServices] = await Promise.all([
         getJSON<Overview>('overview'),
         getAll<EntryPoint>('entrypoints'),
         getAll<Router>('http/routers'),
         getAll<Service>('http/services'),
         getAll<Middleware>('http/middlewares'),
+        getAll<Router>('tcp/routers'),
+        getAll<L4Service>('tcp/services'),
+        getAll<Middleware>('tcp/middlewares'),
+        getAll<Router>('udp/routers'),
+        getAll<L4Service>('udp/services'),
         loadResolvers(),
       ]);
-      Object.assign(state, { overview, entryPoints, routers, services, middlewares });
+      const tcp = { routers: tcpRouters, services: tcpServices, middlewares: tcpMiddlewares };
+      Object.assign(state, { overview, entryPoints, routers, services, middlewares, tcp, udp: { routers: udpRouters, services: udpServices } });
       traffic.retain(new Set(routers.map((r) => r.name)));
       loaded = true;
       loadError = undefined;

@@ -1,5 +1,5 @@
 // The dashboard's pages, built from the API's data: overview, routers, services, middlewares, certificates and details.
-import { CLASSES, type CertificateResolver, type Element, type EntryPoint, type Middleware, type Overview, type Router, type Service, type Status } from './api.js';
+import { CLASSES, type CertificateResolver, type L4Service, type Element, type EntryPoint, type Counts, type Middleware, type Overview, type Router, type Service, type Status } from './api.js';
 import { formatRate } from './chart.js';
 import { h, href, type Child } from './dom.js';
 import type { TrafficHistory } from './traffic.js';
@@ -10,6 +10,9 @@ export interface State {
   routers: Router[];
   services: Service[];
   middlewares: Middleware[];
+  /** TCP and UDP elements (`/api/tcp/*`, `/api/udp/*`). */
+  tcp: { routers: Router[]; services: L4Service[]; middlewares: Middleware[] };
+  udp: { routers: Router[]; services: L4Service[] };
   /** Undefined until `/api/certificateresolvers` answered once. */
   resolvers?: CertificateResolver[];
   /** Why the last load of the resolvers failed (the other pages still work). */
@@ -30,43 +33,45 @@ export interface ViewContext {
 }
 
 type Kind = 'routers' | 'services' | 'middlewares';
+/** TCP and UDP pages: `#/tcp/routers`, `#/udp/services/<name>`. */
+export type L4Kind = 'tcp/routers' | 'tcp/services' | 'tcp/middlewares' | 'udp/routers' | 'udp/services';
 
 const STATUS_LABEL: Record<Status, string> = { enabled: 'OK', warning: 'Warning', disabled: 'Error' };
 
-function statusPill(status: Status): HTMLElement {
+export function statusPill(status: Status): HTMLElement {
   return h('span', { class: `pill pill-${status}`, title: status }, STATUS_LABEL[status]);
 }
 
 /** `name@provider` with the provider muted. */
-function elementName(name: string): Child {
+export function elementName(name: string): Child {
   const at = name.lastIndexOf('@');
   if (at <= 0) return name;
   return [h('span', { class: 'name' }, name.slice(0, at)), h('span', { class: 'provider' }, name.slice(at))];
 }
 
-function link(kind: Kind, name: string, exists = true): HTMLElement {
+export function link(kind: Kind | L4Kind, name: string, exists = true): HTMLElement {
   return exists ? h('a', { href: href(kind, name), class: 'element-link' }, elementName(name)) : h('span', { class: 'missing', title: 'not defined' }, elementName(name));
 }
 
-function chips(items: readonly Child[], ordered = false): HTMLElement {
+export function chips(items: readonly Child[], ordered = false): HTMLElement {
   if (items.length === 0) return h('span', { class: 'muted' }, '—');
   return h('span', { class: `chips${ordered ? ' ordered' : ''}` }, items.map((item, i) => h('span', { class: 'chip' }, ordered ? h('span', { class: 'order' }, String(i + 1)) : null, item)));
 }
 
-function errorList(errors: readonly string[] | undefined): HTMLElement | null {
+export function errorList(errors: readonly string[] | undefined): HTMLElement | null {
   if (!errors?.length) return null;
   return h('ul', { class: 'errors' }, errors.map((e) => h('li', {}, e)));
 }
 
-function section(title: string, ...children: Child[]): HTMLElement {
+export function section(title: string, ...children: Child[]): HTMLElement {
   return h('section', { class: 'panel' }, h('h2', {}, title), ...children);
 }
 
-function pageHeader(title: Child, ...extra: Child[]): HTMLElement {
+export function pageHeader(title: Child, ...extra: Child[]): HTMLElement {
   return h('div', { class: 'page-header' }, h('h1', {}, title), ...extra);
 }
 
-function empty(text: string): HTMLElement {
+export function empty(text: string): HTMLElement {
   return h('p', { class: 'empty' }, text);
 }
 
@@ -79,9 +84,12 @@ function names(state: State, kind: Kind): Set<string> {
 export function overviewPage(view: ViewContext): HTMLElement {
   const { state } = view;
   const o = state.overview;
-  const problems: { kind: Kind; element: Element }[] = [];
+  const problems: { kind: Kind | L4Kind; label: string; element: Element }[] = [];
   for (const kind of ['routers', 'services', 'middlewares'] as const) {
-    for (const element of state[kind]) if (element.error?.length) problems.push({ kind, element });
+    for (const element of state[kind]) if (element.error?.length) problems.push({ kind, label: kind.slice(0, -1), element });
+  }
+  for (const [kind, elements] of l4Sections(state)) {
+    for (const element of elements) if (element.error?.length) problems.push({ kind, label: kind.slice(0, -1).replace('/', ' '), element });
   }
   const card = (kind: Kind, title: string) => {
     const c = o?.http[kind] ?? { total: 0, warnings: 0, errors: 0 };
@@ -108,6 +116,7 @@ export function overviewPage(view: ViewContext): HTMLElement {
     { class: 'page page-overview' },
     pageHeader('Overview'),
     h('div', { class: 'cards' }, card('routers', 'Routers'), card('services', 'Services'), card('middlewares', 'Middlewares')),
+    l4Cards(o),
     problems.length > 0
       ? h(
           'section',
@@ -116,8 +125,8 @@ export function overviewPage(view: ViewContext): HTMLElement {
           h(
             'ul',
             { class: 'problems' },
-            problems.map(({ kind, element }) =>
-              h('li', { 'data-problem': element.name }, h('div', { class: 'problem-head' }, statusPill(element.status), h('span', { class: 'kind' }, kind.slice(0, -1)), link(kind, element.name)), errorList(element.error)),
+            problems.map(({ kind, label, element }) =>
+              h('li', { 'data-problem': element.name }, h('div', { class: 'problem-head' }, statusPill(element.status), h('span', { class: 'kind' }, label), link(kind, element.name)), errorList(element.error)),
             ),
           ),
         )
@@ -164,6 +173,61 @@ export function overviewPage(view: ViewContext): HTMLElement {
   );
 }
 
+/** The TCP and UDP elements, by the page that lists them. */
+export function l4Sections(state: State): [L4Kind, Element[]][] {
+  return [
+    ['tcp/routers', state.tcp.routers],
+    ['tcp/services', state.tcp.services],
+    ['tcp/middlewares', state.tcp.middlewares],
+    ['udp/routers', state.udp.routers],
+    ['udp/services', state.udp.services],
+  ];
+}
+
+const L4_TITLES: Record<L4Kind, string> = {
+  'tcp/routers': 'TCP Routers',
+  'tcp/services': 'TCP Services',
+  'tcp/middlewares': 'TCP Middlewares',
+  'udp/routers': 'UDP Routers',
+  'udp/services': 'UDP Services',
+};
+
+export function l4Title(kind: L4Kind): string {
+  return L4_TITLES[kind];
+}
+
+/** TCP and UDP counts (as the HTTP cards), shown once the configuration has any TCP or UDP element. */
+function l4Cards(o: Overview | undefined): HTMLElement | null {
+  if (!o?.tcp || !o.udp) return null;
+  const counts: [L4Kind, Counts][] = [
+    ['tcp/routers', o.tcp.routers],
+    ['tcp/services', o.tcp.services],
+    ['tcp/middlewares', o.tcp.middlewares],
+    ['udp/routers', o.udp.routers],
+    ['udp/services', o.udp.services],
+  ];
+  if (counts.every(([, c]) => c.total === 0)) return null;
+  return h(
+    'div',
+    { class: 'cards cards-l4' },
+    counts.map(([kind, c]) =>
+      h(
+        'a',
+        { class: c.errors > 0 ? 'card has-errors' : c.warnings > 0 ? 'card has-warnings' : 'card', href: href(kind), 'data-card': kind },
+        h('div', { class: 'card-title' }, L4_TITLES[kind]),
+        h('div', { class: 'card-total' }, String(c.total)),
+        h(
+          'div',
+          { class: 'card-counts' },
+          h('span', { class: 'count count-ok' }, `${c.total - c.warnings - c.errors} OK`),
+          h('span', { class: `count count-warning${c.warnings ? ' nonzero' : ''}`, 'data-warnings': kind }, `${c.warnings} warning${c.warnings === 1 ? '' : 's'}`),
+          h('span', { class: `count count-error${c.errors ? ' nonzero' : ''}`, 'data-errors': kind }, `${c.errors} error${c.errors === 1 ? '' : 's'}`),
+        ),
+      ),
+    ),
+  );
+}
+
 function sumNow(view: ViewContext): number {
   const s = view.traffic.sum();
   return s.requests[s.requests.length - 1] ?? 0;
@@ -175,12 +239,12 @@ function legend(): HTMLElement {
 
 // ---------------------------------------------------------------- lists
 
-function toolbar(view: ViewContext, kind: Kind, shown: number, total: number): HTMLElement {
+export function toolbar(view: ViewContext, kind: string, shown: number, total: number): HTMLElement {
   const search = h('input', {
     type: 'search',
     class: 'search',
     id: 'search',
-    placeholder: kind === 'routers' ? 'Search by name or rule' : 'Search by name',
+    placeholder: kind === 'routers' || kind === 'tcp/routers' ? 'Search by name or rule' : 'Search by name',
     value: view.filters.search,
     'aria-label': 'Search',
     oninput: (e: Event) => {
@@ -201,10 +265,10 @@ function toolbar(view: ViewContext, kind: Kind, shown: number, total: number): H
     },
     ...(['', 'enabled', 'warning', 'disabled'] as const).map((value) => h('option', { value, selected: view.filters.status === value }, value === '' ? 'All statuses' : value === 'enabled' ? 'OK' : value === 'warning' ? 'Warnings' : 'Errors')),
   );
-  return h('div', { class: 'toolbar' }, search, select, h('span', { class: 'muted count-label' }, shown === total ? `${total} ${kind}` : `${shown} of ${total} ${kind}`));
+  return h('div', { class: 'toolbar' }, search, select, h('span', { class: 'muted count-label' }, shown === total ? `${total} ${kind.replace('/', ' ')}` : `${shown} of ${total} ${kind.replace('/', ' ')}`));
 }
 
-function filtered<T extends Element & { rule?: string }>(items: T[], filters: Filters): T[] {
+export function filtered<T extends Element & { rule?: string }>(items: T[], filters: Filters): T[] {
   const needle = filters.search.toLowerCase();
   return items.filter((e) => (!filters.status || e.status === filters.status) && (!needle || e.name.toLowerCase().includes(needle) || (e.rule ?? '').toLowerCase().includes(needle)));
 }
@@ -369,7 +433,7 @@ function notFound(kind: string, name: string): HTMLElement {
   return h('div', { class: 'page' }, pageHeader(h('span', {}, elementName(name))), h('section', { class: 'panel' }, empty(`There is no ${kind} named ${name} in the current configuration.`), h('a', { href: href(`${kind}s`) }, `← All ${kind}s`)));
 }
 
-function facts(entries: [string, Child][]): HTMLElement {
+export function facts(entries: [string, Child][]): HTMLElement {
   return h('dl', { class: 'facts' }, entries.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
@@ -383,7 +447,7 @@ function detailHeader(kind: Kind, e: Element, subtitle?: string): HTMLElement {
   );
 }
 
-function errorPanel(e: Element): HTMLElement | null {
+export function errorPanel(e: Element): HTMLElement | null {
   if (!e.error?.length) return null;
   return h('section', { class: `panel panel-problems panel-${e.status}` }, h('h2', {}, e.status === 'disabled' ? 'Errors (disabled)' : 'Warnings'), errorList(e.error));
 }
@@ -452,7 +516,7 @@ function optionRows(value: unknown, prefix = ''): [string, string][] {
   return [[prefix, String(value)]];
 }
 
-function optionsTable(value: unknown, emptyText: string): HTMLElement {
+export function optionsTable(value: unknown, emptyText: string): HTMLElement {
   const rows = optionRows(value);
   if (rows.length === 0) return empty(emptyText);
   return h('table', { class: 'table compact options' }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, h('code', {}, v))))));
