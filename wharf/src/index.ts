@@ -62,7 +62,7 @@ export const builtinProviders: readonly ProviderDefinition[] = [dockerProvider, 
 
 /** What Traefik stacks may carry that Wharf does not run yet, with the reason (`wharf --help`, README). */
 export const UNSUPPORTED: readonly string[] = [
-  'For TCP routers (tcp.*): health checks (loadBalancer.healthCheck): issue #21.',
+  'Health checks of TCP services (tcp.services.<name>.loadBalancer.healthCheck): issue #21; the field is refused as unknown.',
   'SPIFFE (serversTransport.spiffe, serversTransports.<name>.spiffe): no workload API client; refused with an error.',
   'Providers other than file, docker and swarm (Kubernetes, Consul, ECS, …): not planned; Wharf is for Docker and Swarm stacks.',
 ];

@@ -13,7 +13,7 @@ import type { ConnectionHandler, ConnectionMiddleware, SharedState } from '../pl
 import type { PluginRegistry } from '../plugin/registry.js';
 import { ruleHostNames } from '../router/rule/index.js';
 import { parseServerAddress, type TCPDialer } from './proxy.js';
-import { compileTCPRule, tcpRouterPriority, type CompiledTCPRule } from './rule.js';
+import { compileTCPRule, tcpRouterPriority, tcpRuleHostNames, type CompiledTCPRule } from './rule.js';
 import { createTCPLoadBalancer, createTCPWeighted } from './service.js';
 import { TCPRoutingTable, type TCPRouteEntry } from './table.js';
 import { isUDPEntryPoint } from '../udp/address.js';
@@ -142,8 +142,7 @@ class TCPBuilder {
     }
     const priority = tcpRouterPriority(config.priority, rule);
     info.priority = priority;
-    const sniNames = hostSNINames(config.rule);
-    if (config.tls === undefined && sniNames.some((n) => n !== '*')) {
+    if (config.tls === undefined && tcpRuleHostNames(config.rule, config.ruleSyntax ?? this.context.staticConfig.core.defaultRuleSyntax).length > 0) {
       return addError(info, `invalid rule ${JSON.stringify(config.rule)}: it has a HostSNI matcher, but no tls on the router (SNI exists only in TLS connections); add tls, or use HostSNI(\`*\`)`, true);
     }
     if (config.tls !== undefined && !config.tls.passthrough && !this.context.canTerminateTLS) {
@@ -327,16 +326,6 @@ class TCPBuilder {
     }
     for (const [name, messages] of this.invalidTransports) this.context.log.error({ serversTransport: name }, `TCP serversTransport ${name}: ${messages.join('; ')}`);
   }
-}
-
-/** The HostSNI values of a rule (any syntax), for the "HostSNI without tls" check; [] when it does not parse. */
-function hostSNINames(rule: string): string[] {
-  const names: string[] = [];
-  const re = /HostSNI\s*\(([^)]*)\)/gi;
-  for (let m = re.exec(rule); m; m = re.exec(rule)) {
-    for (const arg of m[1]!.split(',')) names.push(arg.trim().replace(/^[`"']|[`"']$/g, ''));
-  }
-  return names;
 }
 
 function problemOf(info: { errors?: string[] } | undefined, where: string): string {
