@@ -6,7 +6,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { eventually, freePort, makeCA, makeCert, startServer, tempDir, type TempDir } from '@wharf/test-helpers';
+import { eventually, makeCA, makeCert, stablePort, startServer, tempDir, type TempDir } from '@wharf/test-helpers';
 
 /** How long a test waits for a certificate: a real CA on a loaded machine (orders, validations, polling) can take far longer than the usual 30 s. */
 export const ISSUANCE_MS = 120_000;
@@ -63,7 +63,7 @@ export interface PebbleOptions {
 /** Starts pebble-challtestsrv (DNS only) and pebble; resolves once pebble's directory answers. */
 export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const dir = tempDir('wharf-pebble-');
-  const [listen, management, dns, dnsManagement] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [listen, management, dns, dnsManagement] = await Promise.all([stablePort(), stablePort(), stablePort(), stablePort()]);
   const ca = await makeCA('Pebble API test CA');
   const server = await makeCert(['localhost', '127.0.0.1'], { ca });
   const apiCAFile = join(dir.path, 'api-ca.pem');
@@ -181,7 +181,7 @@ export interface PebbleSuite {
 export function pebbleSuite(prefix: string, options: Omit<PebbleOptions, 'httpPort' | 'tlsPort'> = {}, answer = 'ok'): PebbleSuite {
   const state = { ports: { web: 0, websecure: 0 }, dir: tempDir(prefix) } as { -readonly [K in keyof PebbleSuite]: PebbleSuite[K] };
   before(async () => {
-    Object.assign(state.ports, { web: await freePort(), websecure: await freePort() });
+    Object.assign(state.ports, { web: await stablePort(), websecure: await stablePort() });
     state.pebble = await startPebble({ ...options, httpPort: state.ports.web, tlsPort: state.ports.websecure });
     state.root = await state.pebble.issuerRoot();
     state.backend = await startServer((_req, res) => res.end(answer));

@@ -4,7 +4,7 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { definePlugin, Type, type Next, type WharfContext } from '@wharf/core';
-import { freePort, startServer } from '@wharf/test-helpers';
+import { stablePort, startServer } from '@wharf/test-helpers';
 
 /** A backend answering 200 `ok` to everything; counts what reached it. */
 export async function backend(): Promise<{ url: string; hits: () => number; close(): Promise<void> }> {
@@ -68,7 +68,7 @@ export class RedisServer {
 
   /** One server; with `clusterDir`, a cluster-enabled node keeping its nodes.conf there. */
   static async start(clusterDir?: string): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), clusterDir);
+    const server = new RedisServer(await stablePort(), clusterDir);
     await server.start();
     return server;
   }

@@ -1,5 +1,6 @@
 // Test backends: small node:http servers on loopback (127.0.0.1:0 unless told otherwise), a plain one for any
 // handler and a recording one that echoes what it received; ports where nothing listens.
+import { readFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -168,3 +169,25 @@ export async function closedPort(host = '127.0.0.1'): Promise<number> {
 
 /** `closedPort` under the name that reads right when the port is for a process to listen on. */
 export const freePort = closedPort;
+
+/**
+ * A free port below the kernel's ephemeral range, for a test that listens on one port several times (a CA validating
+ * challenges there, gateways started one after another). A port from `freePort` is ephemeral: between two listeners
+ * any outgoing connection on the machine may take it as its source port (EADDRINUSE).
+ */
+export async function stablePort(host = '127.0.0.1'): Promise<number> {
+  const ephemeralStart = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  const low = 10_000;
+  const high = Number.isFinite(ephemeralStart) && ephemeralStart > low + 1000 ? ephemeralStart : 32_768;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    try {
+      const server = await listen(http.createServer(), { host, port });
+      await server.close();
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
+  throw new Error(`no free port between ${low} and ${high} on ${host}`);
+}

@@ -1,6 +1,6 @@
 // A throwaway redis-server for tests that need a real one (TCP routing, shared ACME store).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from './backend.js';
+import { stablePort } from './backend.js';
 
 export interface RedisServerProcess {
   readonly host: string;
@@ -12,7 +12,7 @@ export interface RedisServerProcess {
 
 /** Starts redis-server on `host` (default 127.0.0.1), no persistence; resolves once it accepts connections. */
 export async function startRedisServer(host = '127.0.0.1'): Promise<RedisServerProcess> {
-  const port = await freePort();
+  const port = await stablePort(host);
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
