@@ -108,7 +108,8 @@ async function startNginxStream(sink) {
   writeFileSync(
     conf,
     `${loadModule}worker_processes 1;\npid ${join(dir, 'nginx.pid')};\nerror_log ${join(dir, 'error.log')};\nevents {}\n` +
-      `stream {\n  server {\n    listen 127.0.0.1:${port};\n    proxy_pass 127.0.0.1:${sink.port};\n  }\n}\n` +
+      // proxy_half_close (nginx ≥ 1.21.4): the transfer half-closes and waits for the sink's count, as Wharf relays it.
+      `stream {\n  server {\n    listen 127.0.0.1:${port};\n    proxy_pass 127.0.0.1:${sink.port};\n    proxy_half_close on;\n  }\n}\n` +
       `http {\n  access_log off;\n  server {\n    listen 127.0.0.1:${probePort};\n    return 200;\n  }\n}\n`,
   );
   const handle = await startProcess({ name: 'nginx-stream', command: 'nginx', args: ['-p', dir, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], port: probePort, readyProbe: {} });
