@@ -213,17 +213,12 @@ function resendOnFreshConnection(exchange: Exchange, ctx: WharfContext, target: 
   return true;
 }
 
+/** The methods Go's transport sends again without asking (Request.isReplayable). */
+const REPLAYABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
 /** Go's Request.isReplayable: GET, HEAD, OPTIONS, TRACE, or any method with an Idempotency-Key or X-Idempotency-Key. */
 export function isIdempotentForResend(req: IncomingMessage): boolean {
-  switch (req.method) {
-    case 'GET':
-    case 'HEAD':
-    case 'OPTIONS':
-    case 'TRACE':
-      return true;
-    default:
-      return req.headers['idempotency-key'] !== undefined || req.headers['x-idempotency-key'] !== undefined;
-  }
+  return REPLAYABLE_METHODS.has(req.method!) || req.headers['idempotency-key'] !== undefined || req.headers['x-idempotency-key'] !== undefined;
 }
 
 /** The body to send again: none, or a fresh copy of a replayable one; undefined once a one-pass body was consumed. */
@@ -247,15 +242,7 @@ function replacementBody(body: Buffer | Readable | ReplayableBody, headers: Upst
 
 /** The request is safe to send again to another server: safe method, or nothing to replay. */
 export function isReplayable(req: IncomingMessage): boolean {
-  switch (req.method) {
-    case 'GET':
-    case 'HEAD':
-    case 'OPTIONS':
-    case 'TRACE':
-      return true;
-    default:
-      return !hasRequestBody(req);
-  }
+  return REPLAYABLE_METHODS.has(req.method!) || !hasRequestBody(req);
 }
 
 /** The client announced a body (Content-Length other than 0, or Transfer-Encoding). */
