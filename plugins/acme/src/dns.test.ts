@@ -56,8 +56,11 @@ test('httpreq: a wildcard certificate through DNS-01, the TXT record published b
           return s.authorized && s;
         }, 'a wildcard certificate from pebble', ISSUANCE_MS);
         assert.equal(cert.subjectaltname, 'DNS:*.wild.test, DNS:wild.test');
-        await eventually(() => calls.filter((c) => c.startsWith('/dns/cleanup')).length === 2, 'both records cleaned up', ISSUANCE_MS);
-        assert.deepEqual(calls.filter((c) => c.startsWith('/dns/present')).sort(), ['/dns/present _acme-challenge.wild.test.', '/dns/present _acme-challenge.wild.test.']);
+        // Two records (one per name); an order the CA failed and that was retried publishes and removes them again.
+        const named = (op: string) => calls.filter((c) => c.startsWith(`/dns/${op}`)).map((c) => c.slice(c.indexOf(' ') + 1));
+        await eventually(() => named('cleanup').length >= 2 && named('cleanup').length === named('present').length, 'every published record cleaned up', ISSUANCE_MS);
+        assert.deepEqual([...new Set([...named('present'), ...named('cleanup')])], ['_acme-challenge.wild.test.']);
+        assert.equal(named('present').length % 2, 0, 'both names published in each order');
       } finally {
         await gw.stop();
       }

@@ -51,22 +51,34 @@ after(async () => {
   dir.remove();
 });
 
+/**
+ * Sends a request that the backend holds, once it has reached the backend. A slot is given back after its response,
+ * by a message from that worker to the primary: a request sent at once through the other worker may still find it
+ * taken (429), and is then sent again.
+ */
+async function holdTheSlot(): Promise<{ holding: Promise<{ status: number } | undefined> }> {
+  return eventually(async () => {
+    const count = backend.requests.length;
+    const holding = get(port, '/one/hold').catch(() => undefined);
+    let answered = false;
+    void holding.then(() => (answered = true));
+    await eventually(() => answered || backend.requests.length > count, 'the request held at the backend or answered');
+    return !answered && { holding };
+  }, 'a request holding the slot at the backend');
+}
+
 test('one slot for both workers: while it is taken, every connection gets 429', async () => {
-  const count = backend.requests.length;
-  const holding = get(port, '/one/hold');
-  await eventually(() => backend.requests.length > count, 'the held request reached the backend');
+  const { holding } = await holdTheSlot();
   // Fresh connections are spread over both workers: per-process counts would let the other worker's through.
   const statuses = await Promise.all(Array.from({ length: 8 }, () => get(port, '/one/fast').then((r) => r.status)));
   assert.deepEqual(statuses, new Array(8).fill(429));
   for (const res of held.splice(0)) res.end('released');
-  assert.equal((await holding).status, 200);
+  assert.equal((await holding)?.status, 200);
   await eventually(async () => (await get(port, '/one/fast')).status === 200, 'the slot given back');
 });
 
 test('a worker that dies gives back the slots it held', async () => {
-  const count = backend.requests.length;
-  const holding = get(port, '/one/hold').catch(() => undefined);
-  await eventually(() => backend.requests.length > count, 'the held request reached the backend');
+  const { holding } = await holdTheSlot();
   assert.equal((await get(port, '/one/fast')).status, 429);
   // Kill both workers: the one holding the slot is among them; the primary starts replacements.
   for (const pid of await childrenOf(wharf.pid)) process.kill(pid, 'SIGKILL');
