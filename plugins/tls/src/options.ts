@@ -1,6 +1,6 @@
 // TLS options (Traefik/Go names) translated to Node's: versions, cipher suites, curves, ALPN and client-certificate policy.
 import { constants } from 'node:crypto';
-import type { SecureContextOptions, SecureVersion } from 'node:tls';
+import type { SecureContextOptions, SecureVersion, TLSSocket } from 'node:tls';
 import { readCertificates } from '@wharf/core/tls';
 import { pemSource } from './certificates.js';
 import type { ClientAuthType, TLSOptionsConfig } from './schema.js';
@@ -140,4 +140,13 @@ export function verifies(type: ClientAuthType): boolean {
 /** Whether the TLS server asks the client for a certificate at all. */
 export function requestsCertificate(type: ClientAuthType): boolean {
   return type !== 'NoClientCert';
+}
+
+/** Why the client certificate does not satisfy the policy (Go's tls.ClientAuthType semantics), or undefined. */
+export function clientCertificateRefusal(socket: TLSSocket, type: ClientAuthType): string | undefined {
+  if (type === 'NoClientCert' || type === 'RequestClientCert') return undefined;
+  const presented = Object.keys(socket.getPeerCertificate()).length > 0;
+  if (!presented) return type === 'VerifyClientCertIfGiven' ? undefined : 'no certificate presented';
+  if (verifies(type) && !socket.authorized) return `verification failed (${String(socket.authorizationError)})`;
+  return undefined;
 }

@@ -8,7 +8,7 @@ import { ClientHelloReader, type Logger, type ServerFactory } from '@wharf/core'
 import { adaptHttp2Request, adaptHttp2Response } from './h2-request.js';
 import type { HostOptions } from './hosts.js';
 import { optionsFor } from './hosts.js';
-import { requestsCertificate, verifies, type CompiledOptions } from './options.js';
+import { clientCertificateRefusal, requestsCertificate, type CompiledOptions } from './options.js';
 import type { StoreHolder } from './store-holder.js';
 import type { TLSSnapshot } from './store.js';
 
@@ -285,15 +285,6 @@ class TLSEntrypointServer {
     socket.once('close', () => this.http1Sockets.delete(socket));
     this.http1.call(this.server, socket);
   }
-}
-
-/** Why the client certificate does not satisfy the policy (Go's tls.ClientAuthType semantics), or undefined. */
-function clientCertificateRefusal(socket: TLSSocket, type: CompiledOptions['clientAuthType']): string | undefined {
-  if (type === 'NoClientCert' || type === 'RequestClientCert') return undefined;
-  const presented = Object.keys(socket.getPeerCertificate()).length > 0;
-  if (!presented) return type === 'VerifyClientCertIfGiven' ? undefined : 'no certificate presented';
-  if (verifies(type) && !socket.authorized) return `verification failed (${String(socket.authorizationError)})`;
-  return undefined;
 }
 
 /** Sends a fatal TLS alert and closes: the client gets a reason instead of a reset. */

@@ -3,7 +3,7 @@
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger, TLSTerminator } from '@wharf/core';
 import { resolveOptionsName } from './hosts.js';
-import { requestsCertificate, verifies, type CompiledOptions } from './options.js';
+import { clientCertificateRefusal, requestsCertificate } from './options.js';
 import type { StoreHolder } from './store-holder.js';
 
 const HANDSHAKE_TIMEOUT_MS = 60_000;
@@ -52,13 +52,4 @@ function handshake(socket: TLSSocket, timeoutMs: number): Promise<void> {
       resolve();
     });
   });
-}
-
-/** Go's tls.ClientAuthType semantics, as for HTTPS connections. */
-function clientCertificateRefusal(socket: TLSSocket, type: CompiledOptions['clientAuthType']): string | undefined {
-  if (type === 'NoClientCert' || type === 'RequestClientCert') return undefined;
-  const presented = Object.keys(socket.getPeerCertificate()).length > 0;
-  if (!presented) return type === 'VerifyClientCertIfGiven' ? undefined : 'no certificate presented';
-  if (verifies(type) && !socket.authorized) return `verification failed (${String(socket.authorizationError)})`;
-  return undefined;
 }
