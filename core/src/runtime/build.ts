@@ -27,6 +27,7 @@ import { createHighestRandomWeightHandler, createLoadBalancerHandler, createWeig
 import { createMirroringHandler } from '../service/mirror.js';
 import type { ClientCertificate, PoolRegistry, ServersTransport } from '../service/pool.js';
 import { buildTCP } from '../tcp/build.js';
+import { buildOnce, chainOf } from './elements.js';
 import { Runtime, type RouteTarget } from './runtime.js';
 import { isUDPEntryPoint } from '../udp/address.js';
 import { buildUDPRouting } from '../udp/build.js';
@@ -236,34 +237,12 @@ class RuntimeBuilder {
   }
 
   private middlewareChain(names: string[], router: string, info: RouterInfo): Middleware[] | null {
-    const chain: Middleware[] = [];
-    for (const name of names) {
-      const mw = this.middleware(name, router);
-      if (!mw) {
-        addError(info, `middleware '${name}' ${middlewareProblem(this.info.middlewares[name])}`, true);
-        return null;
-      }
-      chain.push(mw);
-    }
-    return chain;
+    return chainOf(names, (name) => this.middleware(name, router), (name) => addError(info, `middleware '${name}' ${middlewareProblem(this.info.middlewares[name])}`, true));
   }
 
   /** Creates a middleware once per generation, on first use; a failure disables it and its users (routers, chains). */
   private middleware(name: string, user: string): Middleware | null {
-    const info = this.info.middlewares[name];
-    if (info && !info.usedBy.includes(user)) info.usedBy.push(user);
-    if (this.builtMiddlewares.has(name)) return this.builtMiddlewares.get(name)!;
-    const element = this.middlewares.get(name);
-    let built: Middleware | null = null;
-    if (element && info) {
-      try {
-        built = this.createMiddleware(element, info);
-      } catch (err) {
-        addError(info, messageOf(err), true);
-      }
-    }
-    this.builtMiddlewares.set(name, built);
-    return built;
+    return buildOnce(name, user, this.info.middlewares[name], this.middlewares.get(name), this.builtMiddlewares, (element, info) => this.createMiddleware(element, info));
   }
 
   private createMiddleware(element: Element<MiddlewareConfig>, info: MiddlewareInfo): Middleware {

@@ -17,6 +17,7 @@ import { compileTCPRule, tcpRouterPriority, tcpRuleHostNames, type CompiledTCPRu
 import { createTCPLoadBalancer, createTCPWeighted } from './service.js';
 import { TCPRoutingTable, type TCPRouteEntry } from './table.js';
 import { isUDPEntryPoint } from '../udp/address.js';
+import { buildOnce, chainOf } from '../runtime/elements.js';
 import type { TCPInfo, TCPMiddlewareInfo, TCPRouterInfo, TCPServiceInfo } from './info.js';
 
 /** What a TCP table entry leads to. */
@@ -187,33 +188,11 @@ class TCPBuilder {
   }
 
   private chain(names: readonly string[], router: string, info: TCPRouterInfo): ConnectionMiddleware[] | null {
-    const chain: ConnectionMiddleware[] = [];
-    for (const name of names) {
-      const middleware = this.middleware(name, router);
-      if (!middleware) {
-        addError(info, `middleware '${name}' ${problemOf(this.info.middlewares[name], 'tcp.middlewares')}`, true);
-        return null;
-      }
-      chain.push(middleware);
-    }
-    return chain;
+    return chainOf(names, (name) => this.middleware(name, router), (name) => addError(info, `middleware '${name}' ${problemOf(this.info.middlewares[name], 'tcp.middlewares')}`, true));
   }
 
   private middleware(name: string, user: string): ConnectionMiddleware | null {
-    const info = this.info.middlewares[name];
-    if (info && !info.usedBy.includes(user)) info.usedBy.push(user);
-    if (this.builtMiddlewares.has(name)) return this.builtMiddlewares.get(name)!;
-    const element = this.middlewares.get(name);
-    let built: ConnectionMiddleware | null = null;
-    if (element && info) {
-      try {
-        built = this.createMiddleware(element, info);
-      } catch (err) {
-        addError(info, messageOf(err), true);
-      }
-    }
-    this.builtMiddlewares.set(name, built);
-    return built;
+    return buildOnce(name, user, this.info.middlewares[name], this.middlewares.get(name), this.builtMiddlewares, (element, info) => this.createMiddleware(element, info));
   }
 
   private createMiddleware(element: Element<TCPMiddlewareConfig>, info: TCPMiddlewareInfo): ConnectionMiddleware {
