@@ -6,9 +6,10 @@ import dgram from 'node:dgram';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type EmbeddedGateway } from '@wharf/core';
 import { startGateway } from 'wharf';
+import { openChromiumPage } from '@wharf/test-helpers';
 
 const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 // Bound for waiting on the page; only there so a broken dashboard fails instead of hanging.
@@ -22,7 +23,7 @@ describe('dashboard in chromium: TCP and UDP', () => {
   let page: Page;
   let dashboard: string;
   let echoAddress: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   const tcp = () => ({
     routers: {
@@ -51,16 +52,7 @@ describe('dashboard in chromium: TCP and UDP', () => {
       dynamic: { tcp: tcp(), udp: udpSection() },
     });
     dashboard = `http://127.0.0.1:${gateway.address('traefik').port}/dashboard/`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-    page.setDefaultTimeout(WAIT_MS);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    ({ browser, page, pageErrors } = await openChromiumPage(WAIT_MS));
   });
 
   after(async () => {

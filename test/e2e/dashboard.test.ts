@@ -4,10 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type EmbeddedGateway } from '@wharf/core';
 import { startGateway } from 'wharf';
-import { request, startBackend, type Backend } from '@wharf/test-helpers';
+import { openChromiumPage, request, startBackend, type Backend } from '@wharf/test-helpers';
 
 const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 // Bound for waiting on the page; only there so a broken dashboard fails instead of hanging.
@@ -23,7 +23,7 @@ describe('dashboard in chromium', () => {
   let web: number;
   let stopTraffic = false;
   let traffic: Promise<void> | undefined;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   const services = () => ({
     shop: { loadBalancer: { servers: [{ url: shop.url }] } },
@@ -79,16 +79,7 @@ describe('dashboard in chromium', () => {
     });
     web = gateway.address('web').port;
     dashboard = `http://127.0.0.1:${gateway.address('traefik').port}/dashboard/`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-    page.setDefaultTimeout(WAIT_MS);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    ({ browser, page, pageErrors } = await openChromiumPage(WAIT_MS));
     traffic = sendTraffic();
   });
 

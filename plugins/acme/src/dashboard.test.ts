@@ -5,11 +5,11 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import apiPlugin from '@wharf/plugin-api';
 import tlsPlugin from '@wharf/plugin-tls';
-import { freePort, startServer, tempDir } from '@wharf/test-helpers';
+import { freePort, openChromiumPage, startServer, tempDir } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
 import { BLOCKED_DOMAIN, ISSUANCE_MS, routers, startPebble, staticConfig, type Pebble } from './pebble.test.helper.js';
 
@@ -19,7 +19,7 @@ let gateway: EmbeddedGateway;
 let browser: Browser;
 let page: Page;
 let dashboard: string;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 const dir = tempDir('wharf-acme-dashboard-');
 // Beside the end-to-end dashboard screenshots (test/e2e/dashboard.test.ts).
 const OUTPUT = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -49,15 +49,7 @@ before(async () => {
     }),
   });
   dashboard = `http://127.0.0.1:${apiPort}/dashboard/`;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(msg.text());
-  });
+  ({ browser, page, pageErrors } = await openChromiumPage());
 });
 
 after(async () => {

@@ -10,4 +10,5 @@ export * from './proc.js';
 export * from './config.js';
 export * from './workers.js';
 export * from './redis.js';
+export * from './browser.js';
 export * from './otlp.js';
