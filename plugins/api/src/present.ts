@@ -101,16 +101,20 @@ export function entryPointRepresentation(name: string, config: StaticConfig['ent
 
 /** Traefik's router representation: configuration fields, then status, using, name, provider, error. */
 export function routerRepresentation(info: RouterInfo, schemas: ElementSchemas): Record<string, unknown> {
-  const config = (present(schemas.router, info.config ?? {}) as Record<string, unknown>) ?? {};
+  // Only the build's routerPriority(): a configured 0 shown raw is not the rule length the table routes by.
+  return routerFields(info, present(schemas.router, info.config ?? {}), { priority: info.priority });
+}
+
+/** HTTP and TCP routers: the resolved fields and `extra`, the rest of the configuration, then status, using, name, provider, error. */
+function routerFields(info: RouterInfo | TCPRouterInfo, presented: unknown, extra: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {
     entryPoints: info.config?.entryPoints?.length ? info.config.entryPoints : info.entryPoints.length > 0 ? info.entryPoints : undefined,
     middlewares: info.middlewares.length > 0 ? info.middlewares : info.config?.middlewares?.map((m) => qualify(m, info.provider)),
     service: info.service ?? (info.config?.service === undefined ? undefined : qualify(info.config.service, info.provider)),
     rule: info.config?.rule,
-    // Only the build's routerPriority(): a configured 0 shown raw is not the rule length the table routes by.
-    priority: info.priority,
+    ...extra,
   };
-  for (const [key, value] of Object.entries(config)) if (!(key in out)) out[key] = value;
+  for (const [key, value] of Object.entries((presented ?? {}) as Record<string, unknown>)) if (!(key in out)) out[key] = value;
   out.status = info.status;
   out.using = info.entryPoints.length > 0 ? info.entryPoints : undefined;
   out.name = info.name;
@@ -121,53 +125,21 @@ export function routerRepresentation(info: RouterInfo, schemas: ElementSchemas):
 
 /** Traefik's service representation: configuration, status, usedBy, serverStatus, name, provider, type. */
 export function serviceRepresentation(info: ServiceInfo, schemas: ElementSchemas): Record<string, unknown> {
-  const config = (present(schemas.service, info.config ?? {}) as Record<string, unknown>) ?? {};
-  return dropUndefined({
-    ...config,
-    status: info.status,
-    error: errorsOf(info),
-    usedBy: info.usedBy.length > 0 ? info.usedBy : undefined,
+  return elementRepresentation(info, present(schemas.service, info.config ?? {}), {
     serverStatus: info.serverStatus && Object.keys(info.serverStatus).length > 0 ? { ...info.serverStatus } : undefined,
-    name: info.name,
-    provider: info.provider,
     type: info.type && info.type !== 'internal' ? info.type.toLowerCase() : undefined,
   });
 }
 
 /** Traefik's middleware representation: `{ <type>: options }`, status, usedBy, name, provider, type. */
 export function middlewareRepresentation(info: MiddlewareInfo, schemas: ElementSchemas): Record<string, unknown> {
-  const config = (present(schemas.middleware, info.config ?? {}) as Record<string, unknown>) ?? {};
-  const configuredType = Object.keys(info.config ?? {})[0];
-  return dropUndefined({
-    ...config,
-    status: info.status,
-    error: errorsOf(info),
-    usedBy: info.usedBy.length > 0 ? info.usedBy : undefined,
-    name: info.name,
-    provider: info.provider,
-    type: (info.type ?? configuredType)?.toLowerCase(),
-  });
+  return elementRepresentation(info, present(schemas.middleware, info.config ?? {}), { type: (info.type ?? Object.keys(info.config ?? {})[0])?.toLowerCase() });
 }
 
 /** Traefik's TCP router representation: configuration, priorityStr, status, using, name, provider, error. */
 export function tcpRouterRepresentation(info: TCPRouterInfo, schemas: ElementSchemas): Record<string, unknown> {
-  const config = (present(schemas.tcpRouter, info.config ?? {}) as Record<string, unknown>) ?? {};
-  const out: Record<string, unknown> = {
-    entryPoints: info.config?.entryPoints?.length ? info.config.entryPoints : info.entryPoints.length > 0 ? info.entryPoints : undefined,
-    middlewares: info.middlewares.length > 0 ? info.middlewares : info.config?.middlewares?.map((m) => qualify(m, info.provider)),
-    service: info.service ?? (info.config?.service === undefined ? undefined : qualify(info.config.service, info.provider)),
-    rule: info.config?.rule,
-    // Traefik fills the priority from the rule when none is configured, and prints it again as a string.
-    priority: info.priority,
-    priorityStr: String(info.priority ?? 0),
-  };
-  for (const [key, value] of Object.entries(config)) if (!(key in out)) out[key] = value;
-  out.status = info.status;
-  out.using = info.entryPoints.length > 0 ? info.entryPoints : undefined;
-  out.name = info.name;
-  out.provider = info.provider;
-  out.error = errorsOf(info);
-  return dropUndefined(out);
+  // Traefik fills the priority from the rule when none is configured, and prints it again as a string.
+  return routerFields(info, present(schemas.tcpRouter, info.config ?? {}), { priority: info.priority, priorityStr: String(info.priority ?? 0) });
 }
 
 /** Traefik's TCP service representation: configuration, status, usedBy, serverStatus, name, provider, type. */
