@@ -111,6 +111,8 @@ describe('errors through a gateway', () => {
   let gateway: EmbeddedGateway;
   let port: number;
   let releaseStream: (() => void) | undefined;
+  /** Answers held by /hang, ended when the suite ends. */
+  const hanging: ServerResponse[] = [];
   const appConnections = new Set<unknown>();
 
   /** /status/<code> answers that code; /stream sends its head and a first chunk, then waits to be released. */
@@ -128,6 +130,8 @@ describe('errors through a gateway', () => {
     } else if (req.url?.startsWith('/test')) {
       res.writeHead(503, { 'content-type': 'text/plain' });
       res.end('app unavailable');
+    } else if (req.url === '/hang') {
+      hanging.push(res);
     } else if (req.url === '/big-error') {
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(Buffer.alloc(256 * 1024, 'e'));
@@ -174,6 +178,7 @@ describe('errors through a gateway', () => {
             down: route('down.test', ['gateway-errors'], 'down'),
             empty: route('empty.test', ['gateway-errors'], 'empty'),
             unhealthy: route('unhealthy.test', ['gateway-errors'], 'unhealthy'),
+            slow: route('slow.test', ['gateway-errors'], 'slow'),
             koa: route('koa.test', ['pages-4xx', 'answer-401']),
             thrown: route('thrown.test', ['pages-4xx', 'throw-403']),
             'koa-pass': route('koa-pass.test', ['pages-5xx', 'answer-401']),
@@ -206,7 +211,9 @@ describe('errors through a gateway', () => {
             gone: { loadBalancer: { servers: [{ url: down }] } },
             empty: { loadBalancer: { servers: [] } },
             unhealthy: { loadBalancer: { servers: [{ url: sick.url }], healthCheck: { path: '/health', interval: '100ms', timeout: '1s' } } },
+            slow: { loadBalancer: { servers: [{ url: app.url }], serversTransport: 'short' } },
           },
+          serversTransports: { short: { forwardingTimeouts: { responseHeaderTimeout: '100ms' } } },
         },
       },
     });
@@ -214,6 +221,7 @@ describe('errors through a gateway', () => {
   });
 
   after(async () => {
+    for (const res of hanging.splice(0)) res.end();
     await gateway.stop();
     await app.close();
     await pages.close();
@@ -286,6 +294,13 @@ describe('errors through a gateway', () => {
     const maintenance = await get('empty.test', '/');
     assert.equal(maintenance.status, 503);
     assert.equal(pageSeen(maintenance.body).url, '/503.html');
+  });
+
+  test("Wharf's own 504 (no answer within responseHeaderTimeout) gets the page", async () => {
+    const late = await get('slow.test', '/hang');
+    assert.equal(late.status, 504);
+    assert.equal(pageSeen(late.body).url, '/504.html');
+    assert.equal(late.headers['x-page'], 'yes');
   });
 
   test('a maintenance page while the service has no healthy server (healthCheck)', async () => {

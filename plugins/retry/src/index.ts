@@ -16,7 +16,7 @@ export const schema = Type.Object(
   {
     attempts: Type.Integer({ minimum: 1, description: 'Tries in all, the first one included; 1 = never retry.' }),
     initialInterval: Duration({ default: 0, description: 'Wait before the first retry, doubled before each next one; 0 = retry at once (default 0).' }),
-    maxInterval: Type.Optional(Duration({ description: 'Longest wait between two tries (default: twice initialInterval, as Traefik).' })),
+    maxInterval: Type.Optional(Duration({ description: 'Longest wait between two tries (default: twice initialInterval, fixed in Traefik, which has no such option).' })),
     timeout: Duration({ default: 0, description: 'Time from the first try after which no retry starts: the next answer or failure goes to the client; 0 = no limit (default 0).' }),
     status: StringList({
       default: [],

@@ -3,9 +3,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway } from '@wharf/core';
+import { decode, flatToTree } from '@wharf/core/config';
+import pino from 'pino';
 import { get, json, startServer, type Listening } from '@wharf/test-helpers';
 import addPrefix from '@wharf/plugin-addprefix';
-import stripPrefix from './index.js';
+import stripPrefix, { schema } from './index.js';
 
 /** A backend that answers with the path and the X-Forwarded-Prefix lines it received. */
 function echoBackend(): Promise<Listening> {
@@ -17,8 +19,10 @@ function echoBackend(): Promise<Listening> {
 }
 
 const backend = await echoBackend();
+const warnings: string[] = [];
 const gateway = await startGateway({
   plugins: [stripPrefix, addPrefix],
+  log: pino({ level: 'warn' }, { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) }),
   args: ['--entrypoints.web.address=127.0.0.1:0', '--entrypoints.web.forwardedHeaders.trustedIPs=127.0.0.1'],
   dynamic: {
     http: {
@@ -84,6 +88,25 @@ test('forceSlash: a path stripped to nothing is empty for the next middleware (d
       assert.deepEqual(json(await get(port, '/api/x', c.host)), { url: '/v2/x', prefix: '/api' });
     });
   }
+});
+
+test('options from labels: prefixes comma-split, forceSlash a boolean, errors naming the label', () => {
+  const cases: Array<{ desc: string; labels: Record<string, string>; expected?: unknown; issues?: string[] }> = [
+    { desc: 'a list from one label', labels: { prefixes: '/api,/v1/' }, expected: { prefixes: ['/api', '/v1/'] } },
+    { desc: 'forceSlash, keys case-insensitive', labels: { Prefixes: '/api', forceslash: 'true' }, expected: { prefixes: ['/api'], forceSlash: true } },
+    { desc: 'forceSlash not a boolean', labels: { prefixes: '/api', forceSlash: 'maybe' }, issues: ['forceSlash: expected true or false (got "maybe")'] },
+    { desc: 'prefixes is required', labels: { forceSlash: 'false' }, issues: ['prefixes: is required'] },
+  ];
+  for (const { desc, labels, expected, issues } of cases) {
+    const result = decode(schema, flatToTree(Object.entries(labels)));
+    assert.deepEqual(result.issues.map((i) => `${i.source}: ${i.message}`), issues ?? [], desc);
+    if (expected) assert.deepEqual(result.value, expected, desc);
+  }
+});
+
+test('forceSlash set, true or false, is warned about as deprecated, as in Traefik v3; unset is not', () => {
+  const deprecated = warnings.filter((w) => w.includes('`forceSlash` is deprecated'));
+  assert.equal(deprecated.length, 2, `the two middlewares that set it, once each:\n${warnings.join('\n')}`);
 });
 
 test('stripPrefix options are validated: a prefix must start with /', () => {
