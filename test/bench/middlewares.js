@@ -47,6 +47,7 @@ export const CASES = [
   { name: 'forwardAuth', label: 'forwardAuth (auth server = the backend)', options: (url) => ({ address: url }) },
   { name: 'compress', label: 'compress (gzip asked, body under minResponseBodyBytes)', options: {}, headers: { 'accept-encoding': 'gzip, br' } },
   { name: 'buffering', label: 'buffering (response held whole, no request body)', options: { maxRequestBodyBytes: 1_048_576 } },
+  { name: 'grpcWeb', label: 'grpcWeb (not a gRPC-Web request, forwards)', options: { allowOrigins: ['*'] } },
 ];
 
 /** One Host router per case (`<name>.bench`) and one without middlewares (`empty.bench`), all on one service. */
