@@ -73,6 +73,7 @@ describe('basicAuth through a gateway', () => {
       inline: { basicAuth: { users: [APR1_TEST, SHA_ALICE, `bob:${bcrypt.hashSync('builder', 4).replace('$2b$', '$2y$')}`, 'plain:text'] } },
       file: { basicAuth: { usersFile, users: [APR1_TEST2_OVERRIDDEN], realm: 'staff "only"' } },
       forward: { basicAuth: { users: [APR1_TEST], headerField: 'X-WebAuth-User', removeHeader: true } },
+      emptyRealm: { basicAuth: { users: [APR1_TEST], realm: '' } },
       slow: { basicAuth: { users: [`slow:${slowHash}`] } },
       missingFile: { basicAuth: { usersFile: dir.file('absent') } },
       badEntry: { basicAuth: { users: ['nocolon'] } },
@@ -109,6 +110,7 @@ describe('basicAuth through a gateway', () => {
       { desc: 'usersFile user', path: '/file/', headers: basic('test', 'test'), status: 200, user: 'test' },
       { desc: 'users win over usersFile', path: '/file/', headers: basic('test2', 'overridden'), status: 200, user: 'test2' },
       { desc: "usersFile's overridden password", path: '/file/', headers: basic('test2', 'test2'), status: 401, user: 'test2' },
+      { desc: 'an empty realm challenges with the default one', path: '/emptyRealm/', status: 401, user: '-' },
     ];
     for (const { desc, path, headers, status, user } of cases) {
       const reply = await get(port, path, 'localhost', headers);

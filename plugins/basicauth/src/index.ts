@@ -99,7 +99,9 @@ export default definePlugin({
   create(options, context) {
     const users = new Users(loadUsers(options, context), options, context);
     const verify = verifier(users);
-    const challenge = `Basic realm="${options.realm.replace(/["\\]/g, '\\$&')}"`;
+    // An empty realm is the default one, as Traefik's `if len(realm) > 0`.
+    const realm = options.realm || 'traefik';
+    const challenge = `Basic realm="${realm.replace(/["\\]/g, '\\$&')}"`;
     const headerField = options.headerField?.toLowerCase();
     return async function basicAuth(ctx: WharfContext, next: Next): Promise<void> {
       const header = ctx.req.headers.authorization;
