@@ -7,6 +7,7 @@ import bcrypt from 'bcryptjs';
 import { definePlugin, onResponseHeaders, startGateway, Type, type EmbeddedGateway, type Next, type WharfContext } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
 import { eventually, get, json, startBackend, tempDir, type Backend, type EchoBody, type TempDir } from '@wharf/test-helpers';
+import { bcryptCompares } from './bcrypt-pool.js';
 import basicAuth, { schema } from './index.js';
 
 const APR1_TEST = 'test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'; // password test
@@ -146,6 +147,21 @@ describe('basicAuth through a gateway', () => {
     assert.match(errors('missingFile'), /usersFile: cannot read '.*absent' \(ENOENT\)/);
     assert.match(errors('badEntry'), /users: entry 1 is not 'name:hash'/);
     assert.equal((await get(port, '/open/')).status, 200);
+  });
+
+  test('a bcrypt success is remembered for its exact header; failures and other headers are checked each time', async () => {
+    const compared = async (headers: Record<string, string>, status: number, path = '/inline/') => {
+      const before = bcryptCompares();
+      assert.equal((await get(port, path, 'localhost', headers)).status, status);
+      return bcryptCompares() - before;
+    };
+    const right = basic('bob', 'builder');
+    await compared(right, 200); // checked now, or remembered from an earlier test
+    assert.equal(await compared(right, 200), 0, 'the same header again: no bcrypt check');
+    assert.equal(await compared({ authorization: right.authorization.replace('Basic', 'basic') }, 200), 1, 'another spelling of the same credentials is another header');
+    assert.equal(await compared(basic('bob', 'wrong'), 401), 1, 'a wrong password is checked');
+    assert.equal(await compared(basic('bob', 'wrong'), 401), 1, 'and checked again: failures are not remembered');
+    assert.equal(await compared(basic('nobody', 'slow'), 401, '/slow/'), 1, 'an unknown user costs a check too (against another user\'s hash)');
   });
 
   test('bcrypt runs off the event loop: another router answers while the checks run', async () => {
