@@ -173,3 +173,31 @@ describe('basicAuth through a gateway', () => {
     assert.equal(order[0], 'open', `answers in order ${order.join(', ')}`);
   });
 });
+
+describe('basicAuth across configuration changes', () => {
+  test('a new configuration starts with no remembered success: a changed password takes effect at once', async () => {
+    const backend = await startBackend('b');
+    const config = (hash: string) => ({
+      http: {
+        routers: { r: { rule: 'PathPrefix(`/`)', middlewares: ['auth'], service: 'b' } },
+        middlewares: { auth: { basicAuth: { users: [`bob:${hash}`] } } },
+        services: { b: { loadBalancer: { servers: [{ url: backend.url }] } } },
+      },
+    });
+    const gateway = await startGateway({ plugins: [basicAuth], args: ['--entrypoints.web.address=127.0.0.1:0'], dynamic: config(bcrypt.hashSync('builder', 4)) });
+    try {
+      const port = gateway.address('web').port;
+      const old = basic('bob', 'builder');
+      assert.equal((await get(port, '/', 'localhost', old)).status, 200);
+      const before = bcryptCompares();
+      assert.equal((await get(port, '/', 'localhost', old)).status, 200);
+      assert.equal(bcryptCompares(), before, 'remembered within one configuration');
+      gateway.configure(config(bcrypt.hashSync('fixer', 4)));
+      await eventually(async () => (await get(port, '/', 'localhost', basic('bob', 'fixer'))).status === 200, 'the new password accepted');
+      assert.equal((await get(port, '/', 'localhost', old)).status, 401, 'the old password, remembered by the previous configuration, is refused');
+    } finally {
+      await gateway.stop();
+      await backend.close();
+    }
+  });
+});
