@@ -35,6 +35,11 @@ describe('dashboard in chromium', () => {
     // Issue #16's middlewares: the dashboard shows their type and options, secrets redacted.
     guard: { basicAuth: { users: ['test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'], realm: 'staff' } },
     sso: { forwardAuth: { address: 'http://127.0.0.1:9/verify', authResponseHeaders: ['X-Forwarded-User'] } },
+    digest: { digestAuth: { users: ['test:traefik:a2688e031edb4be6a3797f3882655c05'] } },
+    office: { ipAllowList: { sourceRange: ['10.0.0.0/8'], ipStrategy: { depth: 1 } } },
+    few: { inFlightReq: { amount: 10 } },
+    cert: { passTLSClientCert: { pem: true, info: { subject: { commonName: true } } } },
+    cors: { headers: { accessControlAllowOriginList: ['https://app.example'], accessControlAllowMethods: ['GET', 'POST'] } },
   };
   const routers: Record<string, unknown> = {
     shop: { rule: 'Host(`shop.test`) && PathPrefix(`/shop`)', entryPoints: ['web'], middlewares: ['secure', 'strip'], service: 'shop' },
@@ -174,6 +179,28 @@ describe('dashboard in chromium', () => {
     const sso = page.locator('[data-detail="sso@inline"]');
     await sso.waitFor();
     assert.match(await sso.innerText(), /forwardAuth[\s\S]*address\s+http:\/\/127\.0\.0\.1:9\/verify/);
+  });
+
+  test('the middlewares table shows each of issue #16\'s middlewares by type, and their options in the detail', async () => {
+    await page.goto(`${dashboard}#/middlewares`);
+    const expected = { guard: 'basicauth', digest: 'digestauth', sso: 'forwardauth', office: 'ipallowlist', few: 'inflightreq', cert: 'passtlsclientcert', cors: 'headers' };
+    for (const [name, type] of Object.entries(expected)) {
+      const row = page.locator(`#middlewares-table tr[data-middleware="${name}@inline"]`);
+      await row.waitFor();
+      assert.equal(await row.locator('td').nth(2).innerText(), type, name);
+      assert.equal(await row.locator('td.status').innerText(), 'OK', name);
+    }
+    const detail = async (name: string) => {
+      await page.goto(`${dashboard}#/middlewares/${name}@inline`);
+      const panel = page.locator(`[data-detail="${name}@inline"]`);
+      await panel.waitFor();
+      return panel.innerText();
+    };
+    assert.match(await detail('digest'), /digestAuth[\s\S]*users\s+xxxx/);
+    assert.match(await detail('office'), /ipAllowList[\s\S]*sourceRange\s+10\.0\.0\.0\/8[\s\S]*ipStrategy\.depth\s+1/);
+    assert.match(await detail('few'), /inFlightReq[\s\S]*amount\s+10/);
+    assert.match(await detail('cert'), /passTLSClientCert[\s\S]*info\.subject\.commonName\s+true/);
+    assert.match(await detail('cors'), /headers[\s\S]*accessControlAllowOriginList\s+https:\/\/app\.example/);
   });
 
   test('router detail graphs its traffic by status class', async () => {

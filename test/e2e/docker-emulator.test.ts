@@ -12,7 +12,7 @@ import { EngineEmulator } from '@wharf/test/docker/emulator.js';
 import { EmulatedStack } from './emulated.js';
 import { EngineSpec, specPath } from '@wharf/test/docker/spec.js';
 import { Load, answers, stopAllLoads, get, routable, startBackend, type Backend, type TestGateway } from '@wharf/test/docker/harness.js';
-import { eventually, makeCA, makeCert, sleep } from '@wharf/test-helpers';
+import { eventually, makeCA, makeCert, request, sleep } from '@wharf/test-helpers';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const stack = new EmulatedStack('wharf-docker-emulator-');
@@ -395,6 +395,40 @@ function optionalPluginLabels(): { labels: Record<string, string>; checks: Array
       const r = await get(g.port, 'rx.test', '/x?y=1');
       assert.equal(r.status, 301, 'redirectRegex from labels');
       assert.equal(r.headers.location, 'https://example.test/x?y=1');
+    });
+  }
+  // Issue #16's access control from labels: an htpasswd line (Compose writes its `$` as `$$`, Docker passes `$`),
+  // an allow list, and CORS preflights answered by headers.
+  if (present('basicauth')) {
+    Object.assign(labels, { 'wharf.http.middlewares.staff.basicauth.users': 'test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/', 'wharf.http.middlewares.staff.basicauth.headerfield': 'X-WebAuth-User' });
+    route('staff', 'staff');
+    checks.push(async (g) => {
+      const challenge = await get(g.port, 'staff.test');
+      assert.equal(challenge.status, 401, 'basicAuth from labels');
+      assert.equal(challenge.headers['www-authenticate'], 'Basic realm="traefik"');
+      const allowed = await request(g.port, { path: '/', headers: { host: 'staff.test', authorization: `Basic ${Buffer.from('test:test').toString('base64')}` } });
+      assert.equal(allowed.status, 200, 'basicAuth from labels: the user gets in');
+    });
+  }
+  if (present('ipallowlist')) {
+    Object.assign(labels, { 'wharf.http.middlewares.office.ipallowlist.sourcerange': '10.0.0.0/8,192.168.0.0/16', 'wharf.http.middlewares.office.ipallowlist.rejectstatuscode': '404' });
+    route('office', 'office');
+    checks.push(async (g) => assert.equal((await get(g.port, 'office.test')).status, 404, 'ipAllowList from labels, with rejectStatusCode'));
+  }
+  if (present('headers')) {
+    Object.assign(labels, {
+      'wharf.http.middlewares.cors.headers.accesscontrolalloworiginlist': 'https://app.example',
+      'wharf.http.middlewares.cors.headers.accesscontrolallowmethods': 'GET,OPTIONS,PUT',
+      'wharf.http.middlewares.cors.headers.accesscontrolmaxage': '100',
+      'wharf.http.middlewares.cors.headers.addvaryheader': 'true',
+    });
+    route('cors', 'cors');
+    checks.push(async (g) => {
+      const preflight = await request(g.port, { method: 'OPTIONS', path: '/', headers: { host: 'cors.test', origin: 'https://app.example', 'access-control-request-method': 'PUT' } });
+      assert.equal(preflight.status, 200, 'CORS preflight from labels');
+      assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example');
+      assert.equal(preflight.headers['access-control-allow-methods'], 'GET,OPTIONS,PUT');
+      assert.equal(preflight.headers['access-control-max-age'], '100');
     });
   }
   if (present('healthcheck')) {

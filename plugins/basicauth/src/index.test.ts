@@ -7,6 +7,7 @@ import bcrypt from 'bcryptjs';
 import { definePlugin, onResponseHeaders, startGateway, Type, type EmbeddedGateway, type Next, type WharfContext } from '@wharf/core';
 import { decode, flatToTree } from '@wharf/core/config';
 import { eventually, get, json, startBackend, tempDir, type Backend, type EchoBody, type TempDir } from '@wharf/test-helpers';
+import { bcryptCompares } from './bcrypt-pool.js';
 import basicAuth, { schema } from './index.js';
 
 const APR1_TEST = 'test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/'; // password test
@@ -73,6 +74,7 @@ describe('basicAuth through a gateway', () => {
       inline: { basicAuth: { users: [APR1_TEST, SHA_ALICE, `bob:${bcrypt.hashSync('builder', 4).replace('$2b$', '$2y$')}`, 'plain:text'] } },
       file: { basicAuth: { usersFile, users: [APR1_TEST2_OVERRIDDEN], realm: 'staff "only"' } },
       forward: { basicAuth: { users: [APR1_TEST], headerField: 'X-WebAuth-User', removeHeader: true } },
+      emptyRealm: { basicAuth: { users: [APR1_TEST], realm: '' } },
       slow: { basicAuth: { users: [`slow:${slowHash}`] } },
       missingFile: { basicAuth: { usersFile: dir.file('absent') } },
       badEntry: { basicAuth: { users: ['nocolon'] } },
@@ -109,6 +111,7 @@ describe('basicAuth through a gateway', () => {
       { desc: 'usersFile user', path: '/file/', headers: basic('test', 'test'), status: 200, user: 'test' },
       { desc: 'users win over usersFile', path: '/file/', headers: basic('test2', 'overridden'), status: 200, user: 'test2' },
       { desc: "usersFile's overridden password", path: '/file/', headers: basic('test2', 'test2'), status: 401, user: 'test2' },
+      { desc: 'an empty realm challenges with the default one', path: '/emptyRealm/', status: 401, user: '-' },
     ];
     for (const { desc, path, headers, status, user } of cases) {
       const reply = await get(port, path, 'localhost', headers);
@@ -146,6 +149,21 @@ describe('basicAuth through a gateway', () => {
     assert.equal((await get(port, '/open/')).status, 200);
   });
 
+  test('a bcrypt success is remembered for its exact header; failures and other headers are checked each time', async () => {
+    const compared = async (headers: Record<string, string>, status: number, path = '/inline/') => {
+      const before = bcryptCompares();
+      assert.equal((await get(port, path, 'localhost', headers)).status, status);
+      return bcryptCompares() - before;
+    };
+    const right = basic('bob', 'builder');
+    await compared(right, 200); // checked now, or remembered from an earlier test
+    assert.equal(await compared(right, 200), 0, 'the same header again: no bcrypt check');
+    assert.equal(await compared({ authorization: right.authorization.replace('Basic', 'basic') }, 200), 1, 'another spelling of the same credentials is another header');
+    assert.equal(await compared(basic('bob', 'wrong'), 401), 1, 'a wrong password is checked');
+    assert.equal(await compared(basic('bob', 'wrong'), 401), 1, 'and checked again: failures are not remembered');
+    assert.equal(await compared(basic('nobody', 'slow'), 401, '/slow/'), 1, 'an unknown user costs a check too (against another user\'s hash)');
+  });
+
   test('bcrypt runs off the event loop: another router answers while the checks run', async () => {
     const order: string[] = [];
     const slow = Promise.all([1, 2, 3].map(() => get(port, '/slow/', 'localhost', basic('slow', 'slow')).then((r) => (order.push('slow'), r.status))));
@@ -153,5 +171,33 @@ describe('basicAuth through a gateway', () => {
     assert.deepEqual(await Promise.all([slow, open]), [[200, 200, 200], 200]);
     // A check on the event loop would hold every other request for its ~0.4 s: the open one would come last.
     assert.equal(order[0], 'open', `answers in order ${order.join(', ')}`);
+  });
+});
+
+describe('basicAuth across configuration changes', () => {
+  test('a new configuration starts with no remembered success: a changed password takes effect at once', async () => {
+    const backend = await startBackend('b');
+    const config = (hash: string) => ({
+      http: {
+        routers: { r: { rule: 'PathPrefix(`/`)', middlewares: ['auth'], service: 'b' } },
+        middlewares: { auth: { basicAuth: { users: [`bob:${hash}`] } } },
+        services: { b: { loadBalancer: { servers: [{ url: backend.url }] } } },
+      },
+    });
+    const gateway = await startGateway({ plugins: [basicAuth], args: ['--entrypoints.web.address=127.0.0.1:0'], dynamic: config(bcrypt.hashSync('builder', 4)) });
+    try {
+      const port = gateway.address('web').port;
+      const old = basic('bob', 'builder');
+      assert.equal((await get(port, '/', 'localhost', old)).status, 200);
+      const before = bcryptCompares();
+      assert.equal((await get(port, '/', 'localhost', old)).status, 200);
+      assert.equal(bcryptCompares(), before, 'remembered within one configuration');
+      gateway.configure(config(bcrypt.hashSync('fixer', 4)));
+      await eventually(async () => (await get(port, '/', 'localhost', basic('bob', 'fixer'))).status === 200, 'the new password accepted');
+      assert.equal((await get(port, '/', 'localhost', old)).status, 401, 'the old password, remembered by the previous configuration, is refused');
+    } finally {
+      await gateway.stop();
+      await backend.close();
+    }
   });
 });

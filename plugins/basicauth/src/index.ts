@@ -1,9 +1,9 @@
 // basicAuth: HTTP Basic authentication (RFC 7617) against htpasswd users — Traefik's BasicAuth middleware.
 import { definePlugin, followFile, messageOf, type Next, type PluginContext, type WharfContext } from '@wharf/core';
-import { headerKey, VerifiedCache } from './cache.js';
-import { checkSecret } from './hash.js';
+import { VerifiedCache } from './cache.js';
 import { schema, type BasicAuthConfig } from './schema.js';
 import { readUsersFile, splitBasic, unusableUsers, userTable, type UserTable } from './users.js';
+import { verifier } from './verify.js';
 
 export { schema, type BasicAuthConfig } from './schema.js';
 export { md5Crypt, checkSecret, sameText } from './hash.js';
@@ -63,30 +63,6 @@ class Users {
   }
 }
 
-/** Verifies credentials: cached successes first, one check per distinct header in flight at a time. */
-function verifier(users: Users) {
-  const inFlight = new Map<string, Promise<boolean>>();
-  return async function verify(header: string, user: string, password: Buffer): Promise<boolean> {
-    const key = headerKey(header);
-    if (users.cache.get(key) === user) return true;
-    let pending = inFlight.get(key);
-    if (pending === undefined) {
-      const version = users.generation;
-      const { secrets, decoy } = users.table;
-      const secret = secrets.get(user);
-      pending = checkSecret(password, secret ?? decoy)
-        .then((ok) => {
-          const valid = ok && secret !== undefined;
-          if (valid && version === users.generation) users.cache.set(key, user);
-          return valid;
-        })
-        .finally(() => inFlight.delete(key));
-      inFlight.set(key, pending);
-    }
-    return pending;
-  };
-}
-
 export default definePlugin({
   name: 'basicAuth',
   description: 'Require HTTP Basic authentication against htpasswd users (bcrypt, Apache MD5, SHA1).',
@@ -99,7 +75,9 @@ export default definePlugin({
   create(options, context) {
     const users = new Users(loadUsers(options, context), options, context);
     const verify = verifier(users);
-    const challenge = `Basic realm="${options.realm.replace(/["\\]/g, '\\$&')}"`;
+    // An empty realm is the default one, as Traefik's `if len(realm) > 0`.
+    const realm = options.realm || 'traefik';
+    const challenge = `Basic realm="${realm.replace(/["\\]/g, '\\$&')}"`;
     const headerField = options.headerField?.toLowerCase();
     return async function basicAuth(ctx: WharfContext, next: Next): Promise<void> {
       const header = ctx.req.headers.authorization;

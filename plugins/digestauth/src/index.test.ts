@@ -69,10 +69,11 @@ describe('digestAuth through a gateway', () => {
       file: { digestAuth: { usersFile, users: [TEST2_OVERRIDDEN] } },
       forward: { digestAuth: { users: [TEST], headerField: 'X-WebAuth-User', removeHeader: true } },
       broken: { digestAuth: { usersFile: dir.file('absent') } },
+      emptyRealm: { digestAuth: { users: [TEST], realm: '' } },
       probe: { probe: {} },
     };
     const routers: Record<string, unknown> = { open: { rule: 'PathPrefix(`/open/`)', service: 'b' } };
-    for (const name of ['inline', 'file', 'forward', 'broken']) routers[name] = { rule: `PathPrefix(\`/${name}/\`)`, middlewares: ['probe', name], service: 'b' };
+    for (const name of ['inline', 'file', 'forward', 'broken', 'emptyRealm']) routers[name] = { rule: `PathPrefix(\`/${name}/\`)`, middlewares: ['probe', name], service: 'b' };
     gateway = await startGateway({
       plugins: [digestAuth, probe],
       args: ['--entrypoints.web.address=127.0.0.1:0'],
@@ -100,6 +101,7 @@ describe('digestAuth through a gateway', () => {
       { desc: 'usersFile user', path: '/file/', user: 'test', password: 'test', status: 200 },
       { desc: 'users win over usersFile', path: '/file/', user: 'test2', password: 'overridden', status: 200 },
       { desc: "usersFile's overridden password", path: '/file/', user: 'test2', password: 'test2', status: 401 },
+      { desc: 'an empty realm is the default one (traefik): its users log in', path: '/emptyRealm/', user: 'test', password: 'test', status: 200 },
     ];
     for (const { desc, path, user, password, status } of cases) {
       const reply = await login(path, user, password);

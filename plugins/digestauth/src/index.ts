@@ -37,7 +37,8 @@ export default definePlugin({
   create(options, context) {
     let users = loadUsers(options);
     watchUsersFile(options, context, (next) => (users = next));
-    const authority = new DigestAuthority(options.realm, (user, realm) => users.get(`${user}:${realm}`));
+    // An empty realm is the default one, as Traefik's `if len(realm) > 0`.
+    const authority = new DigestAuthority(options.realm || 'traefik', (user, realm) => users.get(`${user}:${realm}`));
     const headerField = options.headerField?.toLowerCase();
 
     function refuse(ctx: WharfContext, stale: boolean): void {
