@@ -128,11 +128,11 @@ function withCpuOverhead(rows, baseline) {
 
 const execFileAsync = promisify(execFile);
 
-/** basicAuth's cold verification and digestAuth's check, in a child process bounded by BENCH_SECONDS per measurement. */
+/** basicAuth's cold verification, digestAuth's check and passTLSClientCert's headers, in a child process bounded by BENCH_SECONDS per measurement. */
 async function measureVerifications(settings, log) {
   const script = join(benchDir, 'verification-cost.js');
-  // Three measurements of at most `seconds` each (bcrypt's are bounded by count too), plus start-up.
-  const { stdout } = await execFileAsync(process.execPath, [script, String(settings.seconds), BASIC_SECRET, BASIC_PASSWORD], { timeout: (settings.seconds * 3 + 60) * 1000 });
+  // Four measurements of at most `seconds` each (bcrypt's are bounded by count too), plus start-up.
+  const { stdout } = await execFileAsync(process.execPath, [script, String(settings.seconds), BASIC_SECRET, BASIC_PASSWORD], { timeout: (settings.seconds * 4 + 60) * 1000 });
   const line = stdout.split('\n').find((l) => l.startsWith('COST_JSON '));
   if (!line) throw new Error(`verification-cost.js printed no result:\n${stdout}`);
   const cost = JSON.parse(line.slice('COST_JSON '.length));
@@ -141,5 +141,6 @@ async function measureVerifications(settings, log) {
   log(`  the same verification on the event loop (bcryptjs inline, what offloading avoids): ${us(cost.inline.eventLoopUs)} of event-loop time, ${us(cost.inline.cpuUs)} CPU (mean of ${cost.inline.checks})`);
   log(`  basicAuth warm: the cached-success path is the basicAuth row above (one verification per header per minute, the cache's lifetime)`);
   log(`  digestAuth: one check of a valid header (parse, digests, nonce count): ${fmt(cost.digest.eventLoopUs, 1)} µs of event-loop time (mean of ${cost.digest.checks})`);
+  log(`  passTLSClientCert (pem and every info field, client chain of 2), µs of event-loop time: a connection's first request ${fmt(cost.clientCert.first.eventLoopUs, 1)} (reads and parses the chain; mean of ${cost.clientCert.first.checks}), every later request ${fmt(cost.clientCert.next.eventLoopUs, 1)} (mean of ${cost.clientCert.next.checks})`);
   return cost;
 }

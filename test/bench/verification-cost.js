@@ -2,18 +2,25 @@
 //   - basicAuth's cold path: one bcrypt verification through the plugin's own worker thread (checkSecret), its CPU
 //     and the event-loop time it costs the gateway, beside the same check run on the event loop (bcryptjs inline);
 //   - digestAuth's check (header parse, response digest, nonce count), which a load generator cannot drive: every
-//     request needs a higher nonce count on a nonce the server issued.
+//     request needs a higher nonce count on a nonce the server issued;
+//   - passTLSClientCert on a real mutual-TLS connection (the headers built from the client's certificate chain), which
+//     needs a client certificate that neither wrk nor autocannon presents.
 // `node verification-cost.js <seconds> <htpasswd secret> <password>` prints one `COST_JSON {...}` line and exits.
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
+import { connect, createServer } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { checkSecret } from '@wharf/plugin-basicauth';
 import { DigestAuthority, digestParams, md5 } from '@wharf/plugin-digestauth';
+import passTLSClientCert from '@wharf/plugin-passtlsclientcert';
+import { makeCA, makeCert } from '@wharf/test-helpers';
 
 // Bounds: at least MIN_CHECKS, at most MAX_CHECKS, and no more than `seconds` of checks per measurement.
 const MIN_CHECKS = 3;
 const MAX_CHECKS = 200;
 const DIGEST_CHECKS = 20_000;
+const CLIENT_CERT_REQUESTS = 20_000;
 
 const [seconds, secret, password] = [Number(process.argv[2] ?? 3), process.argv[3], process.argv[4]];
 if (!secret || !password) {
@@ -87,11 +94,48 @@ async function digestCheck() {
   );
 }
 
+/**
+ * passTLSClientCert's per-request work with `pem` and every `info` field, on the server side of a real mutual-TLS
+ * connection whose client sends its certificate and an intermediate (the chain a client usually sends).
+ */
+async function clientCertHeaders() {
+  const root = await makeCA('bench root CA');
+  const intermediate = await makeCA('bench intermediate CA', root);
+  const serverPem = await makeCert(['127.0.0.1'], { ca: root });
+  const clientPem = await makeCert(['client.bench.example', 'ops@bench.example'], { ca: intermediate, usage: 'client', subject: [{ shortName: 'C', value: 'FR' }, { shortName: 'O', value: 'Wharf bench' }, { shortName: 'CN', value: 'bench client' }] });
+  const server = createServer({ ...serverPem, ca: [root.cert], requestCert: true, rejectUnauthorized: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'secureConnection');
+  const client = connect({ host: '127.0.0.1', port: server.address().port, ca: [root.cert], cert: `${clientPem.cert.trim()}\n${intermediate.cert.trim()}\n`, key: clientPem.key, checkServerIdentity: () => undefined });
+  const [socket] = await accepted;
+  const every = { country: true, province: true, locality: true, organization: true, commonName: true, serialNumber: true, domainComponent: true };
+  const info = { notAfter: true, notBefore: true, sans: true, serialNumber: true, subject: { ...every, organizationalUnit: true }, issuer: every };
+  const options = { pem: true, info };
+  const next = () => undefined;
+  const request = (middleware) => {
+    const ctx = { req: { headers: {}, socket } };
+    middleware(ctx, next);
+    if (ctx.req.headers['x-forwarded-tls-client-cert-info'] === undefined) throw new Error('passTLSClientCert: no Info header on a mutual-TLS connection');
+  };
+  try {
+    // A connection's first request reads and parses the chain (a middleware made afresh has not seen the connection).
+    const first = await perCheck(() => request(passTLSClientCert.create(options, undefined)), { max: CLIENT_CERT_REQUESTS / 10 });
+    const middleware = passTLSClientCert.create(options, undefined);
+    const later = await perCheck(() => request(middleware), { max: CLIENT_CERT_REQUESTS });
+    return { first, next: later };
+  } finally {
+    client.destroy();
+    server.close();
+  }
+}
+
 const result = {
   bcryptCost: Number(secret.split('$')[2]),
   worker: await bcryptThroughWorker(),
   inline: await bcryptOnEventLoop(),
   digest: await digestCheck(),
+  clientCert: await clientCertHeaders(),
 };
 console.log(`COST_JSON ${JSON.stringify(result)}`);
 process.exit(0);

@@ -1,7 +1,7 @@
 // The header values, byte for byte as Traefik's passtlsclientcert builds them from Go's x509.Certificate, here from
 // node:crypto's X509Certificate.
-import { X509Certificate } from 'node:crypto';
-import type { TLSSocket, DetailedPeerCertificate } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 
 /** Which distinguished-name parts to pass; Traefik's issuer has no organizationalUnit. */
 export interface DNOptions {
@@ -31,22 +31,20 @@ const CERT_SEPARATOR = ',';
 const FIELD_SEPARATOR = ';';
 const SUB_FIELD_SEPARATOR = ',';
 
+/** More than any real chain; ends a walk over a chain that loops back on itself. */
+const MAX_CHAIN = 16;
+
 /**
- * The certificates the client sent, leaf first — Go's PeerCertificates. Node's chain also holds the issuers it
- * completed from the trusted CA store; those end at a self-signed root, which a client practically never sends, so
- * self-signed certificates after the leaf are left out.
+ * The certificates the client sent, leaf first — Go's PeerCertificates. Node's X509Certificate for the peer links
+ * the chain as the client sent it (issuers completed from the trusted CAs are not in it), and reading it is cheap;
+ * `getPeerCertificate(true)` would add those issuers and cost ~100× more.
  */
 export function peerCertificates(socket: TLSSocket): X509Certificate[] {
-  if (typeof socket.getPeerCertificate !== 'function') return [];
-  const leaf = socket.getPeerCertificate(true);
-  if (leaf === null || leaf.raw === undefined) return [];
-  const certs = [new X509Certificate(leaf.raw)];
-  const seen = new Set([leaf.fingerprint256]);
-  for (let c: DetailedPeerCertificate = leaf.issuerCertificate; c?.raw !== undefined && !seen.has(c.fingerprint256); c = c.issuerCertificate) {
-    seen.add(c.fingerprint256);
-    const cert = new X509Certificate(c.raw);
-    if (cert.checkIssued(cert)) break;
+  if (typeof socket.getPeerX509Certificate !== 'function') return [];
+  const certs: X509Certificate[] = [];
+  for (let cert = socket.getPeerX509Certificate(); cert !== undefined && certs.length < MAX_CHAIN; cert = cert.issuerCertificate) {
     certs.push(cert);
+    if (cert.checkIssued(cert)) break; // a root is its own issuer
   }
   return certs;
 }

@@ -216,10 +216,74 @@ describe('passTLSClientCert through a gateway with mutual TLS', () => {
     assert.match(info, /^Subject="CN=client two";Issuer="CN=Client intermediate CA";NA="\d+",Subject="CN=Client intermediate CA";Issuer="CN=Client CA";NA="\d+"$/);
   });
 
+  test('a root the client sent too is passed, as Go passes every certificate the client sent', async () => {
+    const { headers } = await send('required.test', { cert: `${chained.cert.trim()}\n${intermediate.cert.trim()}\n${ca.cert}`, key: chained.key });
+    assert.equal(headers['x-forwarded-tls-client-cert'], `${strippedPEM(chained.cert)},${strippedPEM(intermediate.cert)},${strippedPEM(ca.cert)}`);
+  });
+
   test('over HTTP/2 too', async () => {
     const { headers } = await sendH2('required.test', client);
     assert.equal(headers['x-forwarded-tls-client-cert'], strippedPEM(client.cert));
   });
+
+  test('requests on one kept-alive connection all carry its certificate; another connection carries its own', async () => {
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, cert: client.cert, key: client.key, rejectUnauthorized: false });
+    const other = new https.Agent({ keepAlive: true, maxSockets: 1, cert: chained.cert, key: chained.key, ca: [intermediate.cert], rejectUnauthorized: false });
+    try {
+      for (const [i, spoof] of [{}, spoofed, {}].entries()) {
+        const { body, reused } = await sendOn(agent, spoof);
+        assert.equal(reused, i > 0, `request ${i + 1} on the kept-alive connection`);
+        assert.equal(body.headers['x-forwarded-tls-client-cert'], strippedPEM(client.cert), `request ${i + 1}`);
+        assert.match(decodeInfo(body.headers['x-forwarded-tls-client-cert-info']), /^Subject="O=Wharf tests,CN=client one"/);
+      }
+      const { body } = await sendOn(other, spoofed);
+      // Node's client sends the issuers it has in `ca` after its certificate.
+      assert.equal(body.headers['x-forwarded-tls-client-cert'], `${strippedPEM(chained.cert)},${strippedPEM(intermediate.cert)}`);
+      assert.match(decodeInfo(body.headers['x-forwarded-tls-client-cert-info']), /^Subject="CN=client two"/);
+    } finally {
+      agent.destroy();
+      other.destroy();
+    }
+  });
+
+  test('over HTTP/2, every stream of a connection carries its certificate', async () => {
+    const session = http2.connect(`https://127.0.0.1:${port}`, { servername: 'required.test', cert: client.cert, key: client.key, rejectUnauthorized: false });
+    try {
+      const bodies = await Promise.all([1, 2, 3].map(() => streamOn(session)));
+      for (const body of bodies) assert.equal(body.headers['x-forwarded-tls-client-cert'], strippedPEM(client.cert));
+      assert.equal((await sendH2('required.test', { cert: `${chained.cert.trim()}\n${intermediate.cert}`, key: chained.key })).headers['x-forwarded-tls-client-cert'], `${strippedPEM(chained.cert)},${strippedPEM(intermediate.cert)}`);
+    } finally {
+      session.close();
+    }
+  });
+
+  /** One request through `agent` (keep-alive, one socket); what the backend received and whether the socket was reused. */
+  function sendOn(agent: https.Agent, headers: Record<string, string>): Promise<{ body: EchoBody; reused: boolean }> {
+    return new Promise((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port, servername: 'required.test', path: '/', agent, headers: { host: 'required.test', ...headers } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => (res.statusCode === 200 ? resolve({ body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as EchoBody, reused: req.reusedSocket }) : reject(new Error(`status ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  function decodeInfo(value: unknown): string {
+    return decodeURIComponent(String(value).replace(/\+/g, ' '));
+  }
+
+  function streamOn(session: http2.ClientHttp2Session): Promise<EchoBody> {
+    return new Promise((resolve, reject) => {
+      const stream = session.request({ ':path': '/', ':authority': 'required.test' });
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as EchoBody));
+      stream.on('error', reject);
+      stream.end();
+    });
+  }
 
   test('without a client certificate the service receives neither header, even when the client sent them', async () => {
     const { headers } = await send('optional.test', undefined, spoofed);

@@ -56,23 +56,50 @@ export default definePlugin({
   schema,
   create({ pem, info }) {
     const details: InfoOptions | undefined = info;
+    // Reading and parsing the client's chain costs hundreds of µs; it is fixed for the connection (Wharf's TLS
+    // connections refuse renegotiation, as Go's do), so the header values are made once per connection.
+    const byConnection = new WeakMap<object, CertificateHeaders>();
     return function passTLSClientCert(ctx: WharfContext, next: Next) {
       // The entrypoint drops these from untrusted peers only; a value that did not come from this connection's
       // certificate must never reach the service, trusted peer or not.
       delete ctx.req.headers[CERT];
       delete ctx.req.headers[CERT_INFO];
-      if (pem || details !== undefined) setCertificateHeaders(ctx, pem, details);
+      if (pem || details !== undefined) setCertificateHeaders(ctx, pem, details, byConnection);
       return next();
     };
   },
 });
 
+/** The header values one connection's certificate gives; both undefined without a client certificate. */
+interface CertificateHeaders {
+  cert: string | undefined;
+  info: string | undefined;
+}
+
 /** Sets the headers asked for when the connection carries a client certificate; leaves them unset otherwise. */
-function setCertificateHeaders(ctx: WharfContext, pem: boolean, info: InfoOptions | undefined): void {
-  const socket = ctx.req.socket as TLSSocket;
+function setCertificateHeaders(ctx: WharfContext, pem: boolean, info: InfoOptions | undefined, byConnection: WeakMap<object, CertificateHeaders>): void {
+  const socket = connectionOf(ctx);
   if (socket.encrypted !== true) return;
+  let headers = byConnection.get(socket);
+  if (headers === undefined) {
+    headers = certificateHeaders(socket, pem, info);
+    byConnection.set(socket, headers);
+  }
+  if (headers.cert !== undefined) ctx.req.headers[CERT] = headers.cert;
+  if (headers.info !== undefined) ctx.req.headers[CERT_INFO] = headers.info;
+}
+
+function certificateHeaders(socket: TLSSocket, pem: boolean, info: InfoOptions | undefined): CertificateHeaders {
   const certs = peerCertificates(socket);
-  if (certs.length === 0) return;
-  if (pem) ctx.req.headers[CERT] = pemHeader(certs);
-  if (info !== undefined) ctx.req.headers[CERT_INFO] = infoHeader(certs, info);
+  if (certs.length === 0) return { cert: undefined, info: undefined };
+  return { cert: pem ? pemHeader(certs) : undefined, info: info !== undefined ? infoHeader(certs, info) : undefined };
+}
+
+/**
+ * The TLS connection a request came on. Over HTTP/2 `req.socket` is a new stand-in per stream; the session's stands
+ * for the connection, so every stream of one connection finds the same entry.
+ */
+function connectionOf(ctx: WharfContext): TLSSocket {
+  const req = ctx.req as WharfContext['req'] & { stream?: { session?: { socket?: unknown } } };
+  return (req.stream?.session?.socket ?? req.socket) as TLSSocket;
 }

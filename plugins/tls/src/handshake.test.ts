@@ -226,6 +226,21 @@ describe('TLS versions and cipher suites', () => {
     capped.socket.destroy();
   });
 
+  test("a client's TLS 1.2 renegotiation is refused, as Go's server refuses it; the gateway goes on serving", async () => {
+    const { socket } = await handshake(gw.port, { servername: 'tls12.test' });
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => undefined); // the reset that may follow the refusal
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await Promise.race([new Promise<void>((resolve) => socket.renegotiate({ rejectUnauthorized: false }, () => resolve())), closed]);
+    // Had the renegotiation gone through, this request on the renegotiated connection would be answered 200.
+    if (!socket.destroyed) socket.write('GET / HTTP/1.1\r\nHost: tls12.test\r\nConnection: close\r\n\r\n');
+    await closed;
+    assert.doesNotMatch(Buffer.concat(received).toString('latin1'), /^HTTP\/1\.1 200/);
+    const reply = await httpsRequest(gw.port, { servername: 'tls12.test', path: '/' });
+    assert.equal(reply.status, 200);
+  });
+
   test('cipherSuites by their Go names select the OpenSSL suite', async () => {
     const reply = await httpsRequest(gw.port, { servername: 'suites.test', path: '/' });
     assert.equal(reply.status, 200);

@@ -268,6 +268,9 @@ class TLSEntrypointServer {
 
   /** After the handshake: enforce the client-certificate policy, then pick HTTP/2 or HTTP/1.1 by ALPN. */
   private secured(socket: TLSSocket, type: CompiledOptions['clientAuthType']): void {
+    // Go's TLS server never renegotiates; Node's lets a client renegotiate (a CPU cost it chooses, and a client
+    // certificate that could change under requests already authorised by the first).
+    socket.disableRenegotiation();
     const refusal = clientCertificateRefusal(socket, type);
     if (refusal) {
       this.log.debug({ remoteAddress: socket.remoteAddress, servername: socket.servername }, `TLS: client certificate refused: ${refusal}`);

@@ -25,6 +25,7 @@ export function tcpTerminator(store: StoreHolder, log: Logger, timeoutMs = HANDS
       ALPNProtocols: [...options.alpnProtocols],
     });
     await handshake(secured, timeoutMs);
+    secured.disableRenegotiation(); // as HTTPS connections (server.ts)
     const refusal = clientCertificateRefusal(secured, options.clientAuthType);
     if (refusal) {
       secured.destroy();
