@@ -44,6 +44,8 @@ export interface Pebble {
   setTxt(fqdn: string, value: string | null): Promise<void>;
   /** How many certificates pebble issued so far (from its log). */
   issued(): number;
+  /** How many orders pebble received so far (from its log), issued or not. */
+  orders(): number;
   output(): string;
   dir: TempDir;
   stop(): Promise<void>;
@@ -121,6 +123,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       if (!response.ok) throw new Error(`pebble-challtestsrv ${path}: ${response.status}`);
     },
     issued: () => (pebble.output().match(/Issued certificate serial/g) ?? []).length,
+    orders: () => (pebble.output().match(/Added order /g) ?? []).length,
     output: pebble.output,
     dir,
     async stop() {
