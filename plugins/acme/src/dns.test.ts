@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync } from 'node:fs';
 import { startGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually, startServer } from '@wharf/test-helpers';
-import acmePlugin from './index.js';
+import { eventually, spawnWharf, startServer } from '@wharf/test-helpers';
+import acmePlugin, { registerDnsProvider } from './index.js';
 import { routers, served, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
 
 
@@ -100,3 +100,67 @@ test('exec: the script named by EXEC_PATH is run with present/cleanup, fqdn and 
   });
 });
 
+
+/** A gateway refused at start binds nothing that matters: one entrypoint on a port of the system's choice. */
+function onePort(acme: Record<string, unknown>): Record<string, unknown> {
+  return { entryPoints: { web: { address: '127.0.0.1:0' } }, certificatesResolvers: { le: { acme } } };
+}
+
+test('registerDnsProvider: refuses a taken or malformed name; a failing plugin provider stops the start naming the field', async () => {
+  const provider = { present: async () => undefined, cleanup: async () => undefined };
+  assert.throws(() => registerDnsProvider('exec', () => provider), /registerDnsProvider: a DNS provider 'exec' is already registered \(built in\)/);
+  assert.throws(() => registerDnsProvider('My DNS', () => provider), /registerDnsProvider: a provider name is lower-case letters, digits, '\.', '_' or '-', got "My DNS"/);
+  registerDnsProvider('needs-token', (env) => {
+    if (!env.NEEDS_TOKEN_KEY) throw new Error('set NEEDS_TOKEN_KEY');
+    return provider;
+  });
+  assert.throws(() => registerDnsProvider('needs-token', () => provider), /'needs-token' is already registered; choose another name/);
+  await assert.rejects(
+    startGateway({ plugins: [tlsPlugin, acmePlugin], config: onePort(dnsAcme(dir.file('needs.json'), 'needs-token')) }),
+    /certificatesResolvers\.le\.acme\.dnsChallenge\.provider: 'needs-token' \(from a plugin\) cannot start: set NEEDS_TOKEN_KEY/,
+  );
+  await assert.rejects(
+    startGateway({ plugins: [tlsPlugin, acmePlugin], config: onePort(dnsAcme(dir.file('none.json'), 'route53')) }),
+    /Wharf has no DNS provider 'route53' yet \(built in: exec, httpreq; from plugins: needs-token; /,
+  );
+});
+
+test('a DNS provider added by a plugin module (plugins.<name>.module) issues a certificate through DNS-01 in the wharf command', async () => {
+  // What a user writes: a plugin whose module registers a provider for its DNS host (here pebble-challtestsrv's API).
+  const core = new URL('../../../core/dist/index.js', import.meta.url).href;
+  const acme = new URL('./index.js', import.meta.url).href;
+  const module = dir.write(
+    'challtest-plugin.mjs',
+    [
+      `import { definePlugin, Type } from '${core}';`,
+      `import { registerDnsProvider } from '${acme}';`,
+      'registerDnsProvider(\'challtest\', (env) => {',
+      "  if (!env.CHALLTEST_URL) throw new Error('set CHALLTEST_URL');",
+      "  const post = async (path, body) => { const r = await fetch(`${env.CHALLTEST_URL}/${path}`, { method: 'POST', body: JSON.stringify(body) }); if (!r.ok) throw new Error(`${path}: ${r.status}`); };",
+      "  return { present: (r) => post('set-txt', { host: r.fqdn, value: r.value }), cleanup: (r) => post('clear-txt', { host: r.fqdn }) };",
+      '});',
+      '// Nothing to hook at run time: the provider is registered when the module loads, before any resolver starts.',
+      "export default definePlugin({ name: 'challtest', description: 'DNS-01 at pebble-challtestsrv', schema: Type.Object({}, { additionalProperties: false }), setup() {} });",
+      '',
+    ].join('\n'),
+  );
+  const config = {
+    ...staticConfig(ports, dnsAcme(dir.file('plugin.json'), 'challtest')),
+    plugins: { challtest: { module } },
+    log: { level: 'INFO' },
+    providers: { file: { filename: dir.write('plugin-dynamic.json', JSON.stringify(routers(suite.backend.url, { app: { rule: 'Host(`plugin-dns.test`)', tls: { certResolver: 'le', domains: [{ main: '*.plugin-dns.test', sans: ['plugin-dns.test'] }] } } }))) } },
+  };
+  const wharf = spawnWharf([`--configFile=${dir.write('plugin-wharf.json', JSON.stringify(config))}`], { env: { CHALLTEST_URL: `http://127.0.0.1:${suite.pebble.dnsManagementPort}` } });
+  try {
+    const root = await suite.pebble.issuerRoot();
+    const cert = await eventually(async () => {
+      const s = await served(ports.websecure, 'www.plugin-dns.test', root);
+      return s.authorized && s;
+    }, "a wildcard certificate through the plugin's DNS provider", ISSUANCE_MS).catch((err: Error) => {
+      throw new Error(`${err.message}\nwharf output:\n${wharf.stdout()}${wharf.stderr()}`, { cause: err });
+    });
+    assert.equal(cert.subjectaltname, 'DNS:*.plugin-dns.test, DNS:plugin-dns.test');
+  } finally {
+    await wharf.stop();
+  }
+});
