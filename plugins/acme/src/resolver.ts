@@ -65,6 +65,11 @@ export function renewDurations(certificatesDurationHours: number): { renewBefore
   return { renewBeforeMs: 20 * 60_000, checkEveryMs: 60_000 };
 }
 
+/** How long to wait before ordering again after `failures` failed orders in a row: 1 min doubling to 1 h. */
+export function retryDelayMs(failures: number): number {
+  return Math.min(RETRY_MIN_MS * 2 ** (failures - 1), RETRY_MAX_MS);
+}
+
 /** The key of a domain set, to order each set once at a time. */
 export function setKey(set: DomainSet): string {
   return [set.main, ...set.sans].join(',');
@@ -230,7 +235,7 @@ export class Resolver {
   private failed(set: DomainSet, err: unknown): void {
     const key = setKey(set);
     const count = (this.failures.get(key)?.count ?? 0) + 1;
-    const wait = Math.min(RETRY_MIN_MS * 2 ** (count - 1), RETRY_MAX_MS);
+    const wait = retryDelayMs(count);
     this.failures.set(key, { count, retryAt: Date.now() + wait });
     const message = `acme resolver ${this.name}: cannot obtain a certificate for ${key}: ${messageOf(err)}; retrying in ${Math.round(wait / 1000)}s (the default certificate is served meanwhile)`;
     this.problems.set(key, message);
