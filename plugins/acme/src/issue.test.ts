@@ -198,3 +198,19 @@ test('an entrypoint without http.tls: the router with tls.certResolver is served
     await gw.stop();
   }
 });
+
+test("an entrypoint's http.tls.certResolver and http.tls.domains: its routers without a resolver of their own get that certificate", async () => {
+  const config = staticConfig(ports, acmeOptions({ storage: dir.file('entrypoint.json'), httpChallenge: { entryPoint: 'web' } })) as { entryPoints: { websecure: Record<string, unknown> } };
+  config.entryPoints.websecure.http = { tls: { certResolver: 'le', domains: [{ main: 'ep.test', sans: ['www.ep.test'] }] } };
+  const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config, dynamic: routers(suite.backend.url, { site: { rule: 'Host(`www.ep.test`)', tls: {} } }) });
+  try {
+    const cert = await eventually(async () => {
+      const s = await served(ports.websecure, 'www.ep.test', suite.root);
+      return s.authorized && s;
+    }, "the certificate for the entrypoint's domains", ISSUANCE_MS);
+    assert.equal(cert.subjectaltname, 'DNS:ep.test, DNS:www.ep.test');
+    assert.equal(gw.info.routers['site@inline']!.status, 'enabled');
+  } finally {
+    await gw.stop();
+  }
+});
