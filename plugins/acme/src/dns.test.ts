@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync } from 'node:fs';
 import { startGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually, spawnWharf, startServer } from '@wharf/test-helpers';
+import { eventually, freePort, spawnWharf, startServer } from '@wharf/test-helpers';
 import acmePlugin, { registerDnsProvider } from './index.js';
+import { waitForTxt } from './dns.js';
 import { routers, served, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
 
 
@@ -121,7 +122,7 @@ test('registerDnsProvider: refuses a taken or malformed name; a failing plugin p
   );
   await assert.rejects(
     startGateway({ plugins: [tlsPlugin, acmePlugin], config: onePort(dnsAcme(dir.file('none.json'), 'route53')) }),
-    /Wharf has no DNS provider 'route53' yet \(built in: exec, httpreq; from plugins: needs-token; /,
+    /Wharf has no DNS provider 'route53' yet \(built in: exec, httpreq; from plugins: challtestsrv, needs-token; /,
   );
 });
 
@@ -163,4 +164,44 @@ test('a DNS provider added by a plugin module (plugins.<name>.module) issues a c
   } finally {
     await wharf.stop();
   }
+});
+
+// A provider writing straight to pebble-challtestsrv, registered as a plugin would; the check below asks a DNS server
+// that never answers, so only a skipped check lets the order through.
+registerDnsProvider('challtestsrv', () => ({
+  present: (r) => suite.pebble.setTxt(r.fqdn, r.value),
+  cleanup: (r) => suite.pebble.setTxt(r.fqdn, null),
+}));
+
+for (const [spelling, dnsChallenge] of [
+  ['propagation.disableChecks', { propagation: { disableChecks: true } }],
+  ['disablePropagationCheck (deprecated)', { disablePropagationCheck: true }],
+] as const) {
+  test(`${spelling}: the CA is asked at once, without looking the TXT record up`, async () => {
+    const silent = `127.0.0.1:${await freePort()}`; // nothing answers DNS there
+    const domain = `${spelling.split(' ')[0]!.replace('.', '-').toLowerCase()}.test`;
+    const acme = { ...dnsAcme(dir.file(`${domain}.json`), 'challtestsrv'), dnsChallenge: { provider: 'challtestsrv', resolvers: [silent], ...dnsChallenge } };
+    const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme), dynamic: routers(suite.backend.url, { app: { rule: `Host(\`${domain}\`)`, tls: { certResolver: 'le' } } }) });
+    try {
+      const root = await suite.pebble.issuerRoot();
+      await eventually(async () => (await served(ports.websecure, domain, root)).authorized, `a certificate for ${domain} without the propagation check`, ISSUANCE_MS);
+      assert.equal(gw.info.routers['app@inline']!.errors, undefined);
+    } finally {
+      await gw.stop();
+    }
+  });
+}
+
+test('the propagation check: waits for the TXT value at the resolvers; a record never seen is an error naming it and the servers', async () => {
+  await suite.pebble.setTxt('_acme-challenge.seen.test.', 'the-value');
+  try {
+    await waitForTxt('_acme-challenge.seen.test.', 'the-value', [suite.pebble.dnsServer], 10_000, 200);
+  } finally {
+    await suite.pebble.setTxt('_acme-challenge.seen.test.', null);
+  }
+  const silent = `127.0.0.1:${await freePort()}`;
+  await assert.rejects(waitForTxt('_acme-challenge.unseen.test.', 'v', [silent], 1_000, 200), (err: Error) => {
+    assert.equal(err.message, `DNS-01: the TXT record _acme-challenge.unseen.test. is not visible through ${silent} after 1s`);
+    return true;
+  });
 });
