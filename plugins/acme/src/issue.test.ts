@@ -61,7 +61,7 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
   } finally {
     await first.stop();
   }
-  const issuedBefore = suite.pebble.issued();
+  const ordersBefore = suite.pebble.orders();
   const servedBefore = JSON.parse(readFileSync(storage, 'utf8')) as unknown;
   const second = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), dynamic);
   try {
@@ -70,7 +70,7 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
       return s.authorized && s;
     }, 'the stored certificate served after a restart', ISSUANCE_MS);
     assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
-    assert.equal(suite.pebble.issued(), issuedBefore, 'no new order after a restart');
+    assert.equal(suite.pebble.orders(), ordersBefore, 'no new order after a restart');
     assert.deepEqual(JSON.parse(readFileSync(storage, 'utf8')), servedBefore);
   } finally {
     await second.stop();
@@ -133,7 +133,7 @@ test("a Traefik-written acme.json loads: its certificate is served without an or
     },
   };
   const storage = dir.write('traefik.json', JSON.stringify(fixture, null, 2));
-  const issuedBefore = suite.pebble.issued();
+  const ordersBefore = suite.pebble.orders();
   const gw = await gateway(
     acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }),
     routers(suite.backend.url, { legacy: { rule: 'Host(`legacy.test`) || Host(`www.legacy.test`)', tls: { certResolver: 'le' } }, fresh: { rule: 'Host(`fresh.test`)', tls: { certResolver: 'le' } } }),
@@ -145,7 +145,7 @@ test("a Traefik-written acme.json loads: its certificate is served without an or
     }, "the certificate from Traefik's acme.json", ISSUANCE_MS);
     assert.equal(old.subjectaltname, 'DNS:legacy.test, DNS:www.legacy.test');
     await eventually(async () => (await served(ports.websecure, 'fresh.test', suite.root)).authorized, 'fresh.test ordered with the stored account', ISSUANCE_MS);
-    assert.equal(suite.pebble.issued(), issuedBefore + 1, 'only fresh.test was ordered');
+    assert.equal(suite.pebble.orders(), ordersBefore + 1, 'only fresh.test was ordered');
     const stored = JSON.parse(readFileSync(storage, 'utf8')) as typeof fixture;
     assert.equal(stored.le.Account.PrivateKey, accountKey, "Traefik's account key is kept");
     assert.match(stored.le.Account.Registration.uri, /^https:\/\/127\.0\.0\.1:\d+\//, 'registered at this CA with that key');
