@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import tls from 'node:tls';
 import { startGateway, type CertificateInfo, type EmbeddedGateway } from '@wharf/core';
 import redirectScheme from '@wharf/plugin-redirectscheme';
 import tlsPlugin from '@wharf/plugin-tls';
@@ -212,5 +213,42 @@ test("an entrypoint's http.tls.certResolver and http.tls.domains: its routers wi
     assert.equal(gw.info.routers['site@inline']!.status, 'enabled');
   } finally {
     await gw.stop();
+  }
+});
+
+/** The key of the certificate served for `servername`, once it verifies against pebble's root. */
+function servedKey(servername: string): Promise<{ authorized: boolean; key: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: ports.websecure, servername, ca: suite.root, rejectUnauthorized: false }, () => {
+      const cert = socket.getPeerCertificate();
+      resolve({ authorized: socket.authorized, key: cert.nistCurve ?? `RSA ${cert.bits}` });
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
+
+test("keyType chooses the key of the certificates: RSA4096 by default (Traefik's), EC256, EC384, RSA2048 — each served by SNI behind the EC default certificate", async () => {
+  const cases = [
+    { keyType: undefined, expected: 'RSA 4096' },
+    { keyType: 'EC256', expected: 'P-256' },
+    { keyType: 'EC384', expected: 'P-384' },
+    { keyType: 'RSA2048', expected: 'RSA 2048' },
+  ];
+  for (const { keyType, expected } of cases) {
+    const domain = `${(keyType ?? 'default').toLowerCase()}.test`;
+    const options = acmeOptions({ storage: dir.file(`${domain}.json`), httpChallenge: { entryPoint: 'web' } });
+    if (keyType) options.keyType = keyType;
+    else delete options.keyType;
+    const gw = await gateway(options, routers(suite.backend.url, { app: { rule: `Host(\`${domain}\`)`, tls: { certResolver: 'le' } } }));
+    try {
+      const served = await eventually(async () => {
+        const s = await servedKey(domain);
+        return s.authorized && s;
+      }, `a ${keyType ?? 'default'} certificate`, ISSUANCE_MS);
+      assert.equal(served.key, expected, keyType ?? 'default');
+    } finally {
+      await gw.stop();
+    }
   }
 });
