@@ -65,7 +65,7 @@ class TLSEntrypointServer {
   private readonly http1Sockets = new Set<TLSSocket>();
   private readonly handshakeTimeout: number;
   /** TLS servers (never listening) per options and certificate, of the snapshot they were built for. */
-  private servers: { snapshot: TLSSnapshot; byKey: Map<string, tls.Server> } | undefined;
+  private servers: { snapshot: TLSSnapshot; byOptions: Map<CompiledOptions, Map<LoadedCertificate, tls.Server>> } | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -236,12 +236,13 @@ class TLSEntrypointServer {
    * the server's certificate, nodejs/node#54235), so an RSA certificate behind an EC default was never served.
    */
   private tlsServer(snapshot: TLSSnapshot, options: CompiledOptions, cert: LoadedCertificate): tls.Server {
-    if (this.servers?.snapshot !== snapshot) this.servers = { snapshot, byKey: new Map() };
-    const key = `${options.name}\0${cert.id}`;
-    let server = this.servers.byKey.get(key);
+    if (this.servers?.snapshot !== snapshot) this.servers = { snapshot, byOptions: new Map() };
+    let byCertificate = this.servers.byOptions.get(options);
+    if (!byCertificate) this.servers.byOptions.set(options, (byCertificate = new Map()));
+    let server = byCertificate.get(cert);
     if (!server) {
       server = this.createTLSServer(options, cert);
-      this.servers.byKey.set(key, server);
+      byCertificate.set(cert, server);
     }
     return server;
   }
