@@ -252,3 +252,17 @@ test("keyType chooses the key of the certificates: RSA4096 by default (Traefik's
     }
   }
 });
+
+test('a challenge the CA cannot validate: the error names the resolver, the domain and what the CA saw; the default certificate is served', async () => {
+  // HTTP-01 answered on `side`, while pebble validates on `web`: its request gets a 404 there.
+  const config = staticConfig(ports, acmeOptions({ storage: dir.file('failing.json'), httpChallenge: { entryPoint: 'side' } })) as { entryPoints: Record<string, unknown> };
+  config.entryPoints.side = { address: '127.0.0.1:0' };
+  const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config, dynamic: routers(suite.backend.url, { failing: { rule: 'Host(`failing.test`)', tls: { certResolver: 'le' } } }) });
+  try {
+    const errors = await eventually(() => gw.info.routers['failing@inline']!.errors?.join('\n'), 'the failed challenge on the router', ISSUANCE_MS);
+    assert.match(errors, /^acme resolver le: cannot obtain a certificate for failing\.test: .*404.*; retrying in 60s \(the default certificate is served meanwhile\)$/);
+    assert.equal((await served(ports.websecure, 'failing.test', suite.root)).issuer, 'WHARF DEFAULT CERT');
+  } finally {
+    await gw.stop();
+  }
+});
