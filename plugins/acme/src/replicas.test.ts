@@ -31,16 +31,23 @@ after(async () => {
 
 type Routers = Record<string, { rule: string; tls: Record<string, unknown> }>;
 
+/** What differs from the first tests' replicas: another CA, another Redis database, other acme options. */
+interface Setup {
+  ca?: Pebble;
+  storage?: string;
+  acme?: Record<string, unknown>;
+}
+
 /** Resolvers `le` (HTTP-01 on web) and `alpn` (TLS-ALPN-01), both on the shared Redis store. */
-function resolvers(): Record<string, unknown> {
-  const acme = { email: 'ops@example.test', caServer: pebble.directory, caCertificates: [pebble.apiCAFile], keyType: 'EC256', storage: redis.url };
+function resolvers({ ca = pebble, storage = redis.url, acme: extra = {} }: Setup): Record<string, unknown> {
+  const acme = { email: 'ops@example.test', caServer: ca.directory, caCertificates: [ca.apiCAFile], keyType: 'EC256', storage, ...extra };
   return { le: { acme: { ...acme, httpChallenge: { entryPoint: 'web' } } }, alpn: { acme: { ...acme, tlsChallenge: {} } } };
 }
 
 /** A wharf process (its own Node process, as a Swarm replica) on `ports`, with `routerSet` from a file provider. */
-function replica(name: string, ports: { web: number; websecure: number }, routerSet: Routers): WharfProcess {
+function replica(name: string, ports: { web: number; websecure: number }, routerSet: Routers, setup: Setup = {}): WharfProcess {
   const dynamic = dir.write(`${name}-dynamic.json`, JSON.stringify(routers(backend.url, routerSet)));
-  const config = { ...staticConfig(ports, {}), certificatesResolvers: resolvers(), log: { level: 'INFO' }, providers: { file: { filename: dynamic } } };
+  const config = { ...staticConfig(ports, {}), certificatesResolvers: resolvers(setup), log: { level: 'INFO' }, providers: { file: { filename: dynamic } } };
   return spawnWharf([`--configFile=${dir.write(`${name}.json`, JSON.stringify(config))}`]);
 }
 
@@ -99,6 +106,31 @@ test('the replica that did not order answers the CA: HTTP-01 and TLS-ALPN-01 pub
     assert.equal(pebble.orders() - ordersBefore, 2, 'one order per domain');
   } finally {
     await Promise.all([a.stop(), b.stop()]);
+  }
+});
+
+test('a certificate B renews is picked up by A without restart', async () => {
+  // A CA of its own issuing 10-minute certificates: with certificatesDuration=1 every check renews (renew.test.ts).
+  const portsA2 = { web: await freePort(), websecure: await freePort() };
+  const portsB2 = { web: await freePort(), websecure: await freePort() };
+  const shortLived = await startPebble({ httpPort: portsA2.web, tlsPort: portsA2.websecure, validitySeconds: 600 });
+  const setup = { ca: shortLived, storage: `${redis.url}/1`, acme: { certificatesDuration: 1 } };
+  const root = await shortLived.issuerRoot();
+  const a = replica('renew-a', portsA2, {}, setup);
+  const b = replica('renew-b', portsB2, { app: { rule: 'Host(`renew.shared.test`)', tls: { certResolver: 'le' } } }, setup);
+  try {
+    const first = await servedBy(portsA2.websecure, 'renew.shared.test', root);
+    // B renews at its next check (a configuration change runs one at once); A serves what B stored.
+    dir.write('renew-b-dynamic.json', JSON.stringify(routers(backend.url, { app: { rule: 'Host(`renew.shared.test`)', tls: { certResolver: 'le' } }, other: { rule: 'Host(`other.shared.test`)', tls: {} } })));
+    await eventually(async () => {
+      const [onA, onB] = await Promise.all([served(portsA2.websecure, 'renew.shared.test', root), served(portsB2.websecure, 'renew.shared.test', root)]);
+      return onA.authorized && onA.serial !== first.serial && onA.serial === onB.serial;
+    }, 'the renewed certificate on A', ISSUANCE_MS);
+    assert.ok(obtained(b, 'renew.shared.test') >= 2, 'B ordered and renewed');
+    assert.equal(obtained(a, 'renew.shared.test'), 0, 'A never ordered');
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+    await shortLived.stop();
   }
 });
 
