@@ -273,16 +273,27 @@ export class Resolver {
     const { client } = account;
     const [key, csr] = await this.csr(set);
     const { config } = this.deps;
-    const cert = await client.auto({
-      csr,
-      email: config.email,
-      termsOfServiceAgreed: true,
-      challengePriority: this.challengeTypes(),
-      skipChallengeVerification: true,
-      ...(config.preferredChain ? { preferredChain: config.preferredChain } : {}),
-      challengeCreateFn: (authz, challenge, keyAuthorization) => this.publish(authz, challenge, keyAuthorization),
-      challengeRemoveFn: (authz, challenge, keyAuthorization) => this.withdraw(authz, challenge, keyAuthorization),
-    });
+    // TXT records are removed once every authorization is done, as lego does: a wildcard and its base name publish two
+    // values under one name, validated concurrently, and many DNS APIs remove all the values of a name at once.
+    const txtCleanups: Array<() => Promise<void>> = [];
+    let cert: string;
+    try {
+      cert = await client.auto({
+        csr,
+        email: config.email,
+        termsOfServiceAgreed: true,
+        challengePriority: this.challengeTypes(),
+        skipChallengeVerification: true,
+        ...(config.preferredChain ? { preferredChain: config.preferredChain } : {}),
+        challengeCreateFn: (authz, challenge, keyAuthorization) => this.publish(authz, challenge, keyAuthorization),
+        challengeRemoveFn: async (authz, challenge, keyAuthorization) => {
+          if (challenge.type === 'dns-01') txtCleanups.push(() => this.withdraw(authz, challenge, keyAuthorization));
+          else await this.withdraw(authz, challenge, keyAuthorization);
+        },
+      });
+    } finally {
+      await this.removeTxtRecords(set, txtCleanups);
+    }
     await this.saveAccount(account);
     await this.deps.store.saveCertificate({
       domain: { main: set.main, ...(set.sans.length > 0 ? { sans: [...set.sans] } : {}) },
@@ -292,6 +303,13 @@ export class Resolver {
     });
     this.log.info({ domains: [set.main, ...set.sans] }, `acme resolver ${this.name}: certificate obtained for ${setKey(set)} in ${Date.now() - started}ms`);
     await this.reload();
+  }
+
+  /** Runs the DNS provider's cleanups after the order; a failure is logged (the order's outcome stands, as in acme-client). */
+  private async removeTxtRecords(set: DomainSet, cleanups: ReadonlyArray<() => Promise<void>>): Promise<void> {
+    for (const cleanup of cleanups) {
+      await cleanup().catch((err: unknown) => this.log.warn({ domains: [set.main, ...set.sans] }, `acme resolver ${this.name}: DNS-01 cleanup for ${setKey(set)} failed: ${messageOf(err)}`));
+    }
   }
 
   /** Challenge types in Traefik's order of preference: DNS-01 when configured, else HTTP-01, then TLS-ALPN-01. */
