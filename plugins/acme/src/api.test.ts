@@ -6,7 +6,7 @@ import https from 'node:https';
 import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import apiPlugin from '@wharf/plugin-api';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually, freePort, get, json } from '@wharf/test-helpers';
+import { eventually, freePort, get, json, startServer } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
 import { BLOCKED_DOMAIN, ISSUANCE_MS, routers, served, staticConfig, pebbleSuite } from './pebble.test.helper.js';
 
@@ -118,5 +118,40 @@ test('the CA unreachable: the default certificate is served, the router stays en
     assert.deepEqual(await httpsGet('down.test'), { status: 200, body: 'from the backend' });
   } finally {
     await gw.stop();
+  }
+});
+
+/** An ACME server written here that rate-limits every new account, as Let's Encrypt answers once a limit is hit. */
+async function rateLimitingCA(detail: string): Promise<{ url: string; close(): Promise<void> }> {
+  let nonce = 0;
+  const server = await startServer((req, res) => {
+    const base = `http://${req.headers.host}`;
+    res.setHeader('replay-nonce', `nonce-${++nonce}`);
+    if (req.url === '/dir') return res.setHeader('content-type', 'application/json').end(JSON.stringify({ newNonce: `${base}/nonce`, newAccount: `${base}/account`, newOrder: `${base}/order`, revokeCert: `${base}/revoke`, keyChange: `${base}/key` }));
+    if (req.url === '/nonce') return res.writeHead(200).end();
+    req.resume();
+    res.writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': '1' }).end(JSON.stringify({ type: 'urn:ietf:params:acme:error:rateLimited', detail, status: 429 }));
+  });
+  return { url: `${server.url}/dir`, close: () => server.close() };
+}
+
+test('the CA rate-limiting: its problem detail is the error, naming the resolver and the domain, on the router and in the API', async () => {
+  const apiPort = await freePort();
+  const detail = 'too many certificates (5) already issued for this exact set of identifiers in the last 168h0m0s';
+  const ca = await rateLimitingCA(detail);
+  const gw = await gateway({ email: 'ops@example.test', caServer: ca.url, storage: dir.file('limited.json'), httpChallenge: { entryPoint: 'web' } }, routers(suite.backend.url, { limited: { rule: 'Host(`limited.test`)', tls: { certResolver: 'le' } } }), apiPort);
+  try {
+    const expected = `acme resolver le: cannot obtain a certificate for limited.test: ${detail}; retrying in 60s (the default certificate is served meanwhile)`;
+    const errors = await eventually(() => gw.info.routers['limited@inline']!.errors, 'the rate limit on the router', ISSUANCE_MS);
+    assert.deepEqual(errors, [expected]);
+    const [le] = await eventually(async () => {
+      const list = await resolvers(apiPort);
+      return list[0]?.error?.length === 1 && list;
+    }, 'the rate limit in /api/certificateresolvers', ISSUANCE_MS);
+    assert.deepEqual(le!.error, [expected]);
+    assert.equal((await served(ports.websecure, 'limited.test', suite.root)).issuer, 'WHARF DEFAULT CERT');
+  } finally {
+    await gw.stop();
+    await ca.close();
   }
 });

@@ -69,14 +69,40 @@ function httpreqProvider(env: Env): DnsProvider {
   return { present: (r) => post('present', r), cleanup: (r) => post('cleanup', r) };
 }
 
-/** Built-in providers; others are refused naming these. */
-const PROVIDERS: Record<string, (env: Env) => DnsProvider> = { exec: execProvider, httpreq: httpreqProvider };
+/** Makes a provider from the environment (lego's variables in Traefik); throws naming what is missing. */
+export type DnsProviderFactory = (env: Readonly<Record<string, string | undefined>>) => DnsProvider;
+
+const BUILT_IN: ReadonlyMap<string, DnsProviderFactory> = new Map([
+  ['exec', execProvider],
+  ['httpreq', httpreqProvider],
+]);
+const PROVIDERS = new Map<string, DnsProviderFactory>(BUILT_IN);
+
+/**
+ * Adds a DNS provider for `dnsChallenge.provider=<name>`. A plugin calls it when its module is loaded (every plugin
+ * module is imported before any resolver starts); a name already taken is refused.
+ */
+export function registerDnsProvider(name: string, factory: DnsProviderFactory): void {
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw new Error(`registerDnsProvider: a provider name is lower-case letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
+  if (typeof factory !== 'function') throw new Error(`registerDnsProvider: the factory of '${name}' must be a function (env) => ({ present, cleanup }), got ${typeof factory}`);
+  if (PROVIDERS.has(name)) throw new Error(`registerDnsProvider: a DNS provider '${name}' is already registered${BUILT_IN.has(name) ? ' (built in)' : ''}; choose another name`);
+  PROVIDERS.set(name, factory);
+}
 
 /** The provider named in `dnsChallenge.provider`, configured from the environment; throws naming what is missing. */
 export function dnsProvider(name: string, env: Env = process.env): DnsProvider {
-  const make = PROVIDERS[name];
-  if (!make) throw new Error(`dnsChallenge.provider: Wharf has no DNS provider '${name}' yet (built in: ${Object.keys(PROVIDERS).join(', ')}; exec runs your script for any DNS host)`);
-  return make(env);
+  const make = PROVIDERS.get(name);
+  if (!make) {
+    const added = [...PROVIDERS.keys()].filter((n) => !BUILT_IN.has(n));
+    const known = `built in: ${[...BUILT_IN.keys()].join(', ')}${added.length ? `; from plugins: ${added.join(', ')}` : ''}`;
+    throw new Error(`dnsChallenge.provider: Wharf has no DNS provider '${name}' yet (${known}; exec runs your script for any DNS host, and a plugin can add one with registerDnsProvider)`);
+  }
+  if (BUILT_IN.has(name)) return make(env);
+  try {
+    return make(env);
+  } catch (err) {
+    throw new Error(`dnsChallenge.provider: '${name}' (from a plugin) cannot start: ${messageOf(err)}`, { cause: err });
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import { FileStorage, FileStore, RedisStore, type AcmeStore } from './store.js';
 export { ResolversSchema, AcmeSchema, checkResolver, type AcmeConfig } from './schema.js';
 export { renewDurations, type DomainSet } from './resolver.js';
 export { routerRequest, tcpRouterRequest } from './domains.js';
-export { dnsProvider, type DnsProvider, type DnsRecord } from './dns.js';
+export { dnsProvider, registerDnsProvider, type DnsProvider, type DnsProviderFactory, type DnsRecord } from './dns.js';
 
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 // After the access log and metrics hooks (so validation requests are logged and counted), before ping (100),

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import tls from 'node:tls';
 import { startGateway, type CertificateInfo, type EmbeddedGateway } from '@wharf/core';
 import redirectScheme from '@wharf/plugin-redirectscheme';
 import tlsPlugin from '@wharf/plugin-tls';
@@ -61,7 +62,7 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
   } finally {
     await first.stop();
   }
-  const issuedBefore = suite.pebble.issued();
+  const ordersBefore = suite.pebble.orders();
   const servedBefore = JSON.parse(readFileSync(storage, 'utf8')) as unknown;
   const second = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), dynamic);
   try {
@@ -70,7 +71,7 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
       return s.authorized && s;
     }, 'the stored certificate served after a restart', ISSUANCE_MS);
     assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
-    assert.equal(suite.pebble.issued(), issuedBefore, 'no new order after a restart');
+    assert.equal(suite.pebble.orders(), ordersBefore, 'no new order after a restart');
     assert.deepEqual(JSON.parse(readFileSync(storage, 'utf8')), servedBefore);
   } finally {
     await second.stop();
@@ -133,7 +134,7 @@ test("a Traefik-written acme.json loads: its certificate is served without an or
     },
   };
   const storage = dir.write('traefik.json', JSON.stringify(fixture, null, 2));
-  const issuedBefore = suite.pebble.issued();
+  const ordersBefore = suite.pebble.orders();
   const gw = await gateway(
     acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }),
     routers(suite.backend.url, { legacy: { rule: 'Host(`legacy.test`) || Host(`www.legacy.test`)', tls: { certResolver: 'le' } }, fresh: { rule: 'Host(`fresh.test`)', tls: { certResolver: 'le' } } }),
@@ -145,7 +146,7 @@ test("a Traefik-written acme.json loads: its certificate is served without an or
     }, "the certificate from Traefik's acme.json", ISSUANCE_MS);
     assert.equal(old.subjectaltname, 'DNS:legacy.test, DNS:www.legacy.test');
     await eventually(async () => (await served(ports.websecure, 'fresh.test', suite.root)).authorized, 'fresh.test ordered with the stored account', ISSUANCE_MS);
-    assert.equal(suite.pebble.issued(), issuedBefore + 1, 'only fresh.test was ordered');
+    assert.equal(suite.pebble.orders(), ordersBefore + 1, 'only fresh.test was ordered');
     const stored = JSON.parse(readFileSync(storage, 'utf8')) as typeof fixture;
     assert.equal(stored.le.Account.PrivateKey, accountKey, "Traefik's account key is kept");
     assert.match(stored.le.Account.Registration.uri, /^https:\/\/127\.0\.0\.1:\d+\//, 'registered at this CA with that key');
@@ -194,6 +195,73 @@ test('an entrypoint without http.tls: the router with tls.certResolver is served
       return s.authorized && s;
     }, 'the ACME certificate on a mixed entrypoint', ISSUANCE_MS);
     assert.equal(cert.subjectaltname, 'DNS:mixed.test');
+  } finally {
+    await gw.stop();
+  }
+});
+
+test("an entrypoint's http.tls.certResolver and http.tls.domains: its routers without a resolver of their own get that certificate", async () => {
+  const config = staticConfig(ports, acmeOptions({ storage: dir.file('entrypoint.json'), httpChallenge: { entryPoint: 'web' } })) as { entryPoints: { websecure: Record<string, unknown> } };
+  config.entryPoints.websecure.http = { tls: { certResolver: 'le', domains: [{ main: 'ep.test', sans: ['www.ep.test'] }] } };
+  const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config, dynamic: routers(suite.backend.url, { site: { rule: 'Host(`www.ep.test`)', tls: {} } }) });
+  try {
+    const cert = await eventually(async () => {
+      const s = await served(ports.websecure, 'www.ep.test', suite.root);
+      return s.authorized && s;
+    }, "the certificate for the entrypoint's domains", ISSUANCE_MS);
+    assert.equal(cert.subjectaltname, 'DNS:ep.test, DNS:www.ep.test');
+    assert.equal(gw.info.routers['site@inline']!.status, 'enabled');
+  } finally {
+    await gw.stop();
+  }
+});
+
+/** The key of the certificate served for `servername`, once it verifies against pebble's root. */
+function servedKey(servername: string): Promise<{ authorized: boolean; key: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: ports.websecure, servername, ca: suite.root, rejectUnauthorized: false }, () => {
+      const cert = socket.getPeerCertificate();
+      resolve({ authorized: socket.authorized, key: cert.nistCurve ?? `RSA ${cert.bits}` });
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+}
+
+test("keyType chooses the key of the certificates: RSA4096 by default (Traefik's), EC256, EC384, RSA2048 — each served by SNI behind the EC default certificate", async () => {
+  const cases = [
+    { keyType: undefined, expected: 'RSA 4096' },
+    { keyType: 'EC256', expected: 'P-256' },
+    { keyType: 'EC384', expected: 'P-384' },
+    { keyType: 'RSA2048', expected: 'RSA 2048' },
+  ];
+  for (const { keyType, expected } of cases) {
+    const domain = `${(keyType ?? 'default').toLowerCase()}.test`;
+    const options = acmeOptions({ storage: dir.file(`${domain}.json`), httpChallenge: { entryPoint: 'web' } });
+    if (keyType) options.keyType = keyType;
+    else delete options.keyType;
+    const gw = await gateway(options, routers(suite.backend.url, { app: { rule: `Host(\`${domain}\`)`, tls: { certResolver: 'le' } } }));
+    try {
+      const served = await eventually(async () => {
+        const s = await servedKey(domain);
+        return s.authorized && s;
+      }, `a ${keyType ?? 'default'} certificate`, ISSUANCE_MS);
+      assert.equal(served.key, expected, keyType ?? 'default');
+    } finally {
+      await gw.stop();
+    }
+  }
+});
+
+test('a challenge the CA cannot validate: the error names the resolver, the domain and what the CA saw; the default certificate is served', async () => {
+  // HTTP-01 answered on `side`, while pebble validates on `web`: its request gets a 404 there.
+  const config = staticConfig(ports, acmeOptions({ storage: dir.file('failing.json'), httpChallenge: { entryPoint: 'side' } })) as { entryPoints: Record<string, unknown> };
+  config.entryPoints.side = { address: '127.0.0.1:0' };
+  const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config, dynamic: routers(suite.backend.url, { failing: { rule: 'Host(`failing.test`)', tls: { certResolver: 'le' } } }) });
+  try {
+    const errors = await eventually(() => gw.info.routers['failing@inline']!.errors?.join('\n'), 'the failed challenge on the router', ISSUANCE_MS);
+    assert.match(errors, /^acme resolver le: cannot obtain a certificate for failing\.test: .*404.*; retrying in 60s \(the default certificate is served meanwhile\)$/);
+    assert.equal((await served(ports.websecure, 'failing.test', suite.root)).issuer, 'WHARF DEFAULT CERT');
   } finally {
     await gw.stop();
   }

@@ -34,8 +34,8 @@ export interface Pebble {
   directory: string;
   /** File with the CA that signs pebble's own HTTPS certificate (the resolver's caCertificates). */
   apiCAFile: string;
-  /** Pebble's root for the certificates it issues (what clients of the gateway trust). */
-  issuerRoot(): Promise<string>;
+  /** Pebble's root for the certificates it issues (what clients of the gateway trust); `index` > 0: an alternate root. */
+  issuerRoot(index?: number): Promise<string>;
   /** pebble-challtestsrv's DNS server (host:port), the one pebble asks. */
   dnsServer: string;
   /** pebble-challtestsrv's management port (set-txt, clear-txt). */
@@ -44,6 +44,8 @@ export interface Pebble {
   setTxt(fqdn: string, value: string | null): Promise<void>;
   /** How many certificates pebble issued so far (from its log). */
   issued(): number;
+  /** How many orders pebble received so far (from its log), issued or not. */
+  orders(): number;
   output(): string;
   dir: TempDir;
   stop(): Promise<void>;
@@ -56,6 +58,8 @@ export interface PebbleOptions {
   tlsPort: number;
   /** Lifetime of issued certificates in seconds (pebble's default is about five years). */
   validitySeconds?: number;
+  /** How many alternate chains (to other roots) pebble offers besides the default one. */
+  alternateRoots?: number;
   /** Require external account binding with this key id and base64url HMAC key. */
   eab?: { kid: string; hmac: string };
 }
@@ -89,7 +93,12 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   const configFile = join(dir.path, 'pebble.json');
   writeFileSync(configFile, JSON.stringify(config));
   const dnsServer = run('pebble-challtestsrv', ['-dns01', `127.0.0.1:${dns}`, '-http01', '', '-https01', '', '-tlsalpn01', '', '-management', `127.0.0.1:${dnsManagement}`, '-defaultIPv6', '']);
-  const pebble = run('pebble', ['-config', configFile, '-dnsserver', `127.0.0.1:${dns}`], { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' });
+  const pebble = run('pebble', ['-config', configFile, '-dnsserver', `127.0.0.1:${dns}`], {
+    PEBBLE_VA_NOSLEEP: '1',
+    PEBBLE_WFE_NONCEREJECT: '0',
+    PEBBLE_AUTHZREUSE: '0',
+    PEBBLE_ALTERNATE_ROOTS: String(options.alternateRoots ?? 0),
+  });
   const agent = new https.Agent({ ca: ca.cert });
   const fetchText = (url: string) =>
     new Promise<string>((resolve, reject) => {
@@ -112,7 +121,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   return {
     directory,
     apiCAFile,
-    issuerRoot: () => fetchText(`https://127.0.0.1:${management}/roots/0`),
+    issuerRoot: (index = 0) => fetchText(`https://127.0.0.1:${management}/roots/${index}`),
     dnsServer: `127.0.0.1:${dns}`,
     dnsManagementPort: dnsManagement,
     async setTxt(fqdn, value) {
@@ -121,6 +130,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       if (!response.ok) throw new Error(`pebble-challtestsrv ${path}: ${response.status}`);
     },
     issued: () => (pebble.output().match(/Issued certificate serial/g) ?? []).length,
+    orders: () => (pebble.output().match(/Added order /g) ?? []).length,
     output: pebble.output,
     dir,
     async stop() {

@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import tls, { type TLSSocket } from 'node:tls';
 import { startGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
-import { eventually } from '@wharf/test-helpers';
+import { eventually, freePort } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { renewDurations } from './resolver.js';
+import { renewDurations, retryDelayMs } from './resolver.js';
 import { routers, served, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
 
 
@@ -75,5 +75,47 @@ test('a certificate inside its renewal window is renewed; new handshakes get it,
   } finally {
     open?.destroy();
     await gw.stop();
+  }
+});
+
+test('a failed order is retried after 1 minute, doubling up to 1 hour', () => {
+  const minute = 60_000;
+  const cases = [
+    { failures: 1, expected: minute },
+    { failures: 2, expected: 2 * minute },
+    { failures: 3, expected: 4 * minute },
+    { failures: 6, expected: 32 * minute },
+    { failures: 7, expected: 60 * minute },
+    { failures: 30, expected: 60 * minute },
+  ];
+  for (const { failures, expected } of cases) assert.equal(retryDelayMs(failures), expected, `after ${failures} failures`);
+});
+
+test('a renewal the CA cannot answer keeps the certificate in use: still served, the error on the router', async () => {
+  const storage = dir.file('kept.json');
+  const base = { email: 'ops@example.test', caCertificates: [suite.pebble.apiCAFile], keyType: 'EC256', storage, certificatesDuration: 1, httpChallenge: { entryPoint: 'web' } };
+  const dynamic = routers(suite.backend.url, { app: { rule: 'Host(`kept.test`)', tls: { certResolver: 'le' } } });
+  const root = await suite.pebble.issuerRoot();
+  const first = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, { ...base, caServer: suite.pebble.directory }), dynamic });
+  let issued;
+  try {
+    issued = await eventually(async () => {
+      const s = await served(ports.websecure, 'kept.test', root);
+      return s.authorized && s;
+    }, 'the first certificate', ISSUANCE_MS);
+  } finally {
+    await first.stop();
+  }
+  // Restarted with a CA nobody answers: the stored certificate is inside its renewal window, so it is renewed at once.
+  const down = `https://127.0.0.1:${await freePort()}/dir`;
+  const second = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, { ...base, caServer: down }), dynamic });
+  try {
+    const errors = await eventually(() => second.info.routers['app@inline']!.errors?.join('\n'), 'the failed renewal on the router', ISSUANCE_MS);
+    assert.match(errors, /acme resolver le: cannot obtain a certificate for kept\.test: .*ECONNREFUSED.*; retrying in 60s/);
+    const kept = await served(ports.websecure, 'kept.test', root);
+    assert.equal(kept.authorized, true, 'the certificate in use is still served');
+    assert.equal(kept.serial, issued.serial);
+  } finally {
+    await second.stop();
   }
 });

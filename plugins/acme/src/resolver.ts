@@ -65,6 +65,11 @@ export function renewDurations(certificatesDurationHours: number): { renewBefore
   return { renewBeforeMs: 20 * 60_000, checkEveryMs: 60_000 };
 }
 
+/** How long to wait before ordering again after `failures` failed orders in a row: 1 min doubling to 1 h. */
+export function retryDelayMs(failures: number): number {
+  return Math.min(RETRY_MIN_MS * 2 ** (failures - 1), RETRY_MAX_MS);
+}
+
 /** The key of a domain set, to order each set once at a time. */
 export function setKey(set: DomainSet): string {
   return [set.main, ...set.sans].join(',');
@@ -230,7 +235,7 @@ export class Resolver {
   private failed(set: DomainSet, err: unknown): void {
     const key = setKey(set);
     const count = (this.failures.get(key)?.count ?? 0) + 1;
-    const wait = Math.min(RETRY_MIN_MS * 2 ** (count - 1), RETRY_MAX_MS);
+    const wait = retryDelayMs(count);
     this.failures.set(key, { count, retryAt: Date.now() + wait });
     const message = `acme resolver ${this.name}: cannot obtain a certificate for ${key}: ${messageOf(err)}; retrying in ${Math.round(wait / 1000)}s (the default certificate is served meanwhile)`;
     this.problems.set(key, message);
@@ -268,16 +273,27 @@ export class Resolver {
     const { client } = account;
     const [key, csr] = await this.csr(set);
     const { config } = this.deps;
-    const cert = await client.auto({
-      csr,
-      email: config.email,
-      termsOfServiceAgreed: true,
-      challengePriority: this.challengeTypes(),
-      skipChallengeVerification: true,
-      ...(config.preferredChain ? { preferredChain: config.preferredChain } : {}),
-      challengeCreateFn: (authz, challenge, keyAuthorization) => this.publish(authz, challenge, keyAuthorization),
-      challengeRemoveFn: (authz, challenge, keyAuthorization) => this.withdraw(authz, challenge, keyAuthorization),
-    });
+    // TXT records are removed once every authorization is done, as lego does: a wildcard and its base name publish two
+    // values under one name, validated concurrently, and many DNS APIs remove all the values of a name at once.
+    const txtCleanups: Array<() => Promise<void>> = [];
+    let cert: string;
+    try {
+      cert = await client.auto({
+        csr,
+        email: config.email,
+        termsOfServiceAgreed: true,
+        challengePriority: this.challengeTypes(),
+        skipChallengeVerification: true,
+        ...(config.preferredChain ? { preferredChain: config.preferredChain } : {}),
+        challengeCreateFn: (authz, challenge, keyAuthorization) => this.publish(authz, challenge, keyAuthorization),
+        challengeRemoveFn: async (authz, challenge, keyAuthorization) => {
+          if (challenge.type === 'dns-01') txtCleanups.push(() => this.withdraw(authz, challenge, keyAuthorization));
+          else await this.withdraw(authz, challenge, keyAuthorization);
+        },
+      });
+    } finally {
+      await this.removeTxtRecords(set, txtCleanups);
+    }
     await this.saveAccount(account);
     await this.deps.store.saveCertificate({
       domain: { main: set.main, ...(set.sans.length > 0 ? { sans: [...set.sans] } : {}) },
@@ -287,6 +303,13 @@ export class Resolver {
     });
     this.log.info({ domains: [set.main, ...set.sans] }, `acme resolver ${this.name}: certificate obtained for ${setKey(set)} in ${Date.now() - started}ms`);
     await this.reload();
+  }
+
+  /** Runs the DNS provider's cleanups after the order; a failure is logged (the order's outcome stands, as in acme-client). */
+  private async removeTxtRecords(set: DomainSet, cleanups: ReadonlyArray<() => Promise<void>>): Promise<void> {
+    for (const cleanup of cleanups) {
+      await cleanup().catch((err: unknown) => this.log.warn({ domains: [set.main, ...set.sans] }, `acme resolver ${this.name}: DNS-01 cleanup for ${setKey(set)} failed: ${messageOf(err)}`));
+    }
   }
 
   /** Challenge types in Traefik's order of preference: DNS-01 when configured, else HTTP-01, then TLS-ALPN-01. */

@@ -58,7 +58,7 @@ export const AcmeSchema = Type.Object(
     dnsChallenge: Type.Optional(
       Type.Object(
         {
-          provider: Type.String({ minLength: 1, description: "DNS provider that publishes the TXT records: exec (EXEC_PATH runs your script) or httpreq (POSTs to HTTPREQ_ENDPOINT), configured by lego's environment variables." }),
+          provider: Type.String({ minLength: 1, description: "DNS provider that publishes the TXT records: exec (EXEC_PATH runs your script) or httpreq (POSTs to HTTPREQ_ENDPOINT), configured by lego's environment variables, or one a plugin added with registerDnsProvider." }),
           resolvers: Type.Optional(StringList({ description: 'DNS servers (host:port) asked whether the TXT record is visible before the CA validates (default: the system resolvers).' })),
           delayBeforeCheck: Type.Optional(Duration({ description: 'Deprecated spelling of propagation.delayBeforeChecks.' })),
           disablePropagationCheck: Type.Optional(Type.Boolean({ description: 'Deprecated spelling of propagation.disableChecks.' })),

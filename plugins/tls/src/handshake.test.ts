@@ -8,6 +8,7 @@ import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { definePlugin, startGateway, Type, type EmbeddedGateway, type Logger, type WharfContext } from '@wharf/core';
 import { makeCA, makeCert, tempDir, type Pem } from '@wharf/test-helpers';
+import { generate } from 'selfsigned';
 import tlsPlugin from './index.js';
 import { captureLog, handshake, httpsRequest, servedCN, startEchoBackend } from './harness.test.helper.js';
 
@@ -128,6 +129,43 @@ describe('certificates chosen by SNI', () => {
     assert.equal(result.socket.authorized, true);
     result.socket.destroy();
   });
+});
+
+describe('certificates whose key type differs from the default certificate', () => {
+  const gateways: Started[] = [];
+
+  /** A self-signed certificate for `name` with an RSA 2048 or EC P-256 key. */
+  async function certificate(name: string, key: 'rsa' | 'ec'): Promise<{ certFile: string; keyFile: string }> {
+    const pems = await generate([{ name: 'commonName', value: name }], {
+      algorithm: 'sha256',
+      ...(key === 'rsa' ? { keySize: 2048 } : { keyType: 'ec', curve: 'P-256' }),
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: name }] }],
+    });
+    return { certFile: pems.cert, keyFile: pems.private };
+  }
+
+  after(async () => {
+    await Promise.all(gateways.map((g) => g.gateway.stop()));
+  });
+
+  // Node's SNICallback ignores a context whose key type differs from the server's own (nodejs/node#54235): TLS 1.3
+  // got the default certificate instead of an RSA one (every ACME certificate of keyType RSA*), TLS 1.2 instead of an EC one.
+  for (const [defaultKey, otherKey] of [['ec', 'rsa'], ['rsa', 'ec']] as const) {
+    test(`an ${otherKey.toUpperCase()} certificate behind an ${defaultKey.toUpperCase()} default is served by SNI over TLS 1.3 and 1.2`, async () => {
+      const gw = await startTLS({
+        tls: {
+          certificates: [await certificate('other.test', otherKey), await certificate('same.test', defaultKey)],
+          stores: { default: { defaultCertificate: await certificate('default.test', defaultKey) } },
+        },
+      });
+      gateways.push(gw);
+      for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
+        assert.equal(await servedCN(gw.port, 'other.test', { maxVersion }), 'other.test', `${maxVersion}: the ${otherKey} certificate`);
+        assert.equal(await servedCN(gw.port, 'same.test', { maxVersion }), 'same.test', `${maxVersion}: the ${defaultKey} certificate`);
+        assert.equal(await servedCN(gw.port, 'nobody.test', { maxVersion }), 'default.test', `${maxVersion}: the default for an unknown name`);
+      }
+    });
+  }
 });
 
 describe('self-signed default', () => {

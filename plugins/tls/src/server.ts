@@ -10,6 +10,7 @@ import type { HostOptions } from './hosts.js';
 import { optionsFor } from './hosts.js';
 import { clientCertificateRefusal, requestsCertificate, type CompiledOptions } from './options.js';
 import type { StoreHolder } from './store-holder.js';
+import type { LoadedCertificate } from './certificates.js';
 import type { TLSSnapshot } from './store.js';
 
 export interface TLSServerDeps {
@@ -63,8 +64,8 @@ class TLSEntrypointServer {
   /** HTTP/1.1 connections over TLS; those that never sent a byte are idle for a graceful stop (see closeIdle). */
   private readonly http1Sockets = new Set<TLSSocket>();
   private readonly handshakeTimeout: number;
-  /** Per-options TLS servers (never listening) of the snapshot they were built for. */
-  private servers: { snapshot: TLSSnapshot; byOptions: Map<string, tls.Server> } | undefined;
+  /** TLS servers (never listening) per options and certificate, of the snapshot they were built for. */
+  private servers: { snapshot: TLSSnapshot; byOptions: Map<CompiledOptions, Map<LoadedCertificate, tls.Server>> } | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -225,39 +226,38 @@ class TLSEntrypointServer {
       return alert(socket, ALERT_UNRECOGNIZED_NAME);
     }
     socket.unshift(hello);
-    this.tlsServer(snapshot, options).emit('connection', socket);
+    this.tlsServer(snapshot, options, snapshot.certificateFor(servername)).emit('connection', socket);
   }
 
-  /** One tls.Server per options: Node applies versions, ciphers and client-certificate policy per server. */
-  private tlsServer(snapshot: TLSSnapshot, options: CompiledOptions): tls.Server {
+  /**
+   * One tls.Server per options and certificate: Node applies versions, ciphers and client-certificate policy per
+   * server, and the certificate is chosen here from the ClientHello already read. Node's SNICallback cannot be used
+   * for it: a context it returns whose key type differs from the server's own certificate is ignored (TLS 1.3 serves
+   * the server's certificate, nodejs/node#54235), so an RSA certificate behind an EC default was never served.
+   */
+  private tlsServer(snapshot: TLSSnapshot, options: CompiledOptions, cert: LoadedCertificate): tls.Server {
     if (this.servers?.snapshot !== snapshot) this.servers = { snapshot, byOptions: new Map() };
-    let server = this.servers.byOptions.get(options.name);
+    let byCertificate = this.servers.byOptions.get(options);
+    if (!byCertificate) this.servers.byOptions.set(options, (byCertificate = new Map()));
+    let server = byCertificate.get(cert);
     if (!server) {
-      server = this.createTLSServer(snapshot, options);
-      this.servers.byOptions.set(options.name, server);
+      server = this.createTLSServer(options, cert);
+      byCertificate.set(cert, server);
     }
     return server;
   }
 
-  private createTLSServer(snapshot: TLSSnapshot, options: CompiledOptions): tls.Server {
+  private createTLSServer(options: CompiledOptions, cert: LoadedCertificate): tls.Server {
     const type = options.clientAuthType;
-    const fallback = snapshot.defaultCertificate;
     const server = tls.createServer({
       ...options.context,
-      cert: fallback.cert,
-      key: fallback.key,
+      cert: cert.cert,
+      key: cert.key,
       requestCert: requestsCertificate(type),
       // Node fails the handshake without a certificate only together with verification; RequireAny is checked below.
       rejectUnauthorized: type === 'RequireAndVerifyClientCert',
       ALPNProtocols: [...options.alpnProtocols],
       handshakeTimeout: this.handshakeTimeout,
-      SNICallback: (servername, done) => {
-        try {
-          done(null, snapshot.context(options, snapshot.certificateFor(servername)));
-        } catch (err) {
-          done(err as Error);
-        }
-      },
     });
     server.on('secureConnection', (socket: TLSSocket) => this.secured(socket, type));
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
