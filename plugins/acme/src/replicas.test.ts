@@ -91,6 +91,8 @@ test('the replica that did not order answers the CA: HTTP-01 and TLS-ALPN-01 pub
   const ordersBefore = pebble.orders();
   // A wants nothing (it cannot order), B wants both; pebble sends every validation to A's ports.
   const a = replica('answer-a', portsA, {});
+  // B starts once A listens: pebble validates on A only, and a validation before A is up fails B's order.
+  await Promise.all([a.port('web'), a.port('websecure')]);
   const b = replica('answer-b', portsB, {
     http: { rule: 'Host(`http01.shared.test`)', tls: { certResolver: 'le' } },
     alpn: { rule: 'Host(`alpn.shared.test`)', tls: { certResolver: 'alpn' } },

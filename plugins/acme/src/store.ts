@@ -302,8 +302,10 @@ export class RedisStore implements AcmeStore {
   onChange(listener: () => void): void {
     this.subscriber = this.redis.duplicate();
     this.subscriber.on('error', () => undefined);
-    // ioredis subscribes again after a reconnection; a Redis down now is reported by the store's reads.
-    this.subscriber.subscribe(this.channel).catch(() => undefined);
+    // ioredis subscribes again after a reconnection; a Redis down now is reported by the store's reads. A change
+    // published between the resolver's first read and the subscription taking effect would be missed (a challenge
+    // another replica published, which this one must answer): read the store again once subscribed.
+    this.subscriber.subscribe(this.channel).then(() => listener(), () => undefined);
     this.subscriber.on('message', (_channel: string, from: string) => {
       if (from !== this.self) listener();
     });
