@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { makeCA, makeCert, startRedisServer, tempDir, type RedisServerProcess } from '@wharf/test-helpers';
-import { checkRedisConnection, parseEndpoint, redisConnectionOptions, type RedisConnection } from './index.js';
+import { checkRedisConnection, parseEndpoint, redisConnectionDefaults, redisConnectionOptions, type RedisConnection } from './index.js';
 
 const FIELD = 'certificatesResolvers.le.acme.redis';
 const dir = tempDir('wharf-redis-lib-');
@@ -17,6 +17,10 @@ after(async () => {
 function connection(overrides: Partial<RedisConnection> = {}): RedisConnection {
   return { endpoints: ['127.0.0.1:6379'], db: 0, dialTimeout: 5000, readTimeout: 3000, writeTimeout: 3000, ...overrides };
 }
+
+test("redisConnectionDefaults: the section's defaults, as the decoder fills them", () => {
+  assert.deepEqual(redisConnectionDefaults(), connection());
+});
 
 test('parseEndpoint: host:port, bare host, bracketed IPv6; errors name the field', () => {
   const cases = [

@@ -33,6 +33,12 @@ export function redisConnectionSchema(description: string) {
 
 export type RedisConnection = Static<ReturnType<typeof redisConnectionSchema>>;
 
+/** The section's defaults (127.0.0.1:6379, db 0, the timeouts), for a plugin that connects without a section. */
+export function redisConnectionDefaults(): RedisConnection {
+  const entries = Object.entries(redisConnectionProperties).filter(([, schema]) => 'default' in schema);
+  return structuredClone(Object.fromEntries(entries.map(([name, schema]) => [name, (schema as { default: unknown }).default]))) as RedisConnection;
+}
+
 export interface RedisEndpoint {
   host: string;
   port: number;

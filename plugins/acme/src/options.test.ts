@@ -62,6 +62,13 @@ const refused = [
   { desc: 'caSystemCertPool alone', acme: { caSystemCertPool: true, tlsChallenge: {} }, expected: /acme\.caSystemCertPool: only meaningful with caCertificates/ },
   { desc: 'an unreadable caCertificates file', acme: { caCertificates: ['/nonexistent/ca.pem'], tlsChallenge: {} }, expected: /acme\.caCertificates\[0\]: cannot read \/nonexistent\/ca\.pem/ },
   { desc: 'a storage file that is not JSON', acme: { storage: '/proc/version', tlsChallenge: {} }, expected: /acme storage \/proc\/version: not JSON/ },
+  { desc: 'a Redis URL and a redis section together', acme: { storage: 'redis://127.0.0.1:6379', redis: { endpoints: ['127.0.0.1:6379'] }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.storage and certificatesResolvers\.le\.acme\.redis: a Redis URL in storage and a redis section together; keep one/ },
+  { desc: 'a redis section with a file storage', acme: { redis: { db: 1 }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.redis: only used with storage=redis, got storage "\/nonexistent\/acme\.json"/ },
+  { desc: 'a bad Redis endpoint', acme: { storage: 'redis', redis: { endpoints: ['127.0.0.1:99999'] }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.redis\.endpoints: '127\.0\.0\.1:99999' is not host:port/ },
+  { desc: 'several Redis endpoints (a Cluster)', acme: { storage: 'redis', redis: { endpoints: ['10.0.0.1:6379', '10.0.0.2:6379'] }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.redis\.endpoints: the ACME store needs one Redis \(a Redis Cluster is not supported\), got 2 endpoints/ },
+  { desc: 'an unreadable Redis CA file', acme: { storage: 'redis', redis: { tls: { ca: '/nonexistent/redis-ca.pem' } }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.redis\.tls\.ca: .*\/nonexistent\/redis-ca\.pem/ },
+  { desc: 'a Redis client certificate without its key', acme: { storage: 'redis', redis: { tls: { cert: '/nonexistent/c.pem' } }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.redis\.tls: cert and key go together/ },
+  { desc: 'a storage that looks like Redis but is not', acme: { storage: 'redis:6379', tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.storage: a Redis store is written redis \(with certificatesResolvers\.le\.acme\.redis\) or redis:\/\/host:port\[\/db\], got "redis:6379"/ },
 ];
 for (const { desc, acme, expected } of refused) {
   test(`refused at start: ${desc}`, async () => {
