@@ -45,6 +45,31 @@ test("flags in Traefik's spelling decode into certificatesResolvers with Traefik
   assert.equal(resolvers.staging!.acme.certificatesDuration, 24);
 });
 
+test('storage=redis with the redis section from flags: the connection fields with their defaults', () => {
+  const config = decodeFlags([
+    '--entrypoints.web.address=:80',
+    '--certificatesresolvers.le.acme.email=ops@example.com',
+    '--certificatesresolvers.le.acme.tlschallenge=true',
+    '--certificatesresolvers.le.acme.storage=redis',
+    '--certificatesresolvers.le.acme.redis.endpoints=redis.internal:6380',
+    '--certificatesresolvers.le.acme.redis.username=wharf',
+    '--certificatesresolvers.le.acme.redis.password=secret',
+    '--certificatesresolvers.le.acme.redis.tls.ca=/run/secrets/ca.pem',
+  ]);
+  const resolvers = config.certificatesResolvers as Record<string, { acme: Record<string, unknown> }>;
+  assert.equal(resolvers.le!.acme.storage, 'redis');
+  assert.deepEqual(resolvers.le!.acme.redis, {
+    endpoints: ['redis.internal:6380'],
+    username: 'wharf',
+    password: 'secret',
+    db: 0,
+    tls: { ca: '/run/secrets/ca.pem', insecureSkipVerify: false },
+    dialTimeout: 5000,
+    readTimeout: 3000,
+    writeTimeout: 3000,
+  });
+});
+
 test('a bad value is refused naming the flag', () => {
   assert.throws(() => decodeFlags(['--certificatesresolvers.le.acme.email=a@b', '--certificatesresolvers.le.acme.keytype=EC521']), /certificatesresolvers\.le\.acme\.keytype/i);
   assert.throws(() => decodeFlags(['--certificatesresolvers.le.acme.emial=a@b']), /unknown field 'emial' \(did you mean 'email'\?\)/);
