@@ -5,10 +5,11 @@ import https from 'node:https';
 import { checkServerIdentity, rootCertificates } from 'node:tls';
 import acme from 'acme-client';
 import { definePlugin, messageOf, Type, type Next, type PluginHost, type RuntimeInfo, type SharedState, type WharfContext } from '@wharf/core';
+import { redisConnectionDefaults } from '@wharf/redis';
 import { dnsProvider } from './dns.js';
 import { routerRequest, tcpRouterRequest, wildcardOf, type RouterRequest } from './domains.js';
 import { Resolver, setKey, type DomainSet } from './resolver.js';
-import { checkResolver, ResolversSchema, type AcmeConfig, type ResolversConfig } from './schema.js';
+import { checkResolver, isRedisUrl, REDIS_STORAGE, ResolversSchema, type AcmeConfig, type ResolversConfig } from './schema.js';
 import { FileStorage, FileStore, RedisStore, type AcmeStore } from './store.js';
 
 export { ResolversSchema, AcmeSchema, checkResolver, type AcmeConfig } from './schema.js';
@@ -97,9 +98,11 @@ function namedDnsProvider(resolver: string, provider: string) {
   }
 }
 
-/** Resolvers by storage: resolvers naming one acme.json share one file. */
-function storeFor(storage: string, resolver: string, files: Map<string, FileStorage>, shared: SharedState): AcmeStore {
-  if (/^rediss?:\/\//.test(storage)) return new RedisStore(storage, resolver);
+/** Resolvers by storage: resolvers naming one acme.json share one file; `redis` connects with the redis section (or its defaults). */
+function storeFor(config: AcmeConfig, resolver: string, files: Map<string, FileStorage>, shared: SharedState): AcmeStore {
+  const { storage } = config;
+  if (isRedisUrl(storage)) return new RedisStore(storage, resolver);
+  if (storage === REDIS_STORAGE) return new RedisStore(config.redis ?? redisConnectionDefaults(), resolver, `certificatesResolvers.${resolver}.acme.redis`);
   let file = files.get(storage);
   if (!file) files.set(storage, (file = new FileStorage(storage)));
   file.read(); // a broken file stops the start, naming it
@@ -205,7 +208,7 @@ export default definePlugin({
       const acmeConfig = checkResolver(name, resolverConfig, entryPoints);
       trustCAServer(acmeConfig, `certificatesResolvers.${name}`);
       const dns = acmeConfig.dnsChallenge ? namedDnsProvider(name, acmeConfig.dnsChallenge.provider) : undefined;
-      const store = storeFor(acmeConfig.storage, name, files, host.shared);
+      const store = storeFor(acmeConfig, name, files, host.shared);
       resolvers.set(name, new Resolver({ name, config: acmeConfig, store, log: host.log, changed: announce, failed: failed(name), ...(dns ? { dns } : {}) }));
     }
     for (const resolver of resolvers.values()) await resolver.start();

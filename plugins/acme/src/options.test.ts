@@ -45,6 +45,31 @@ test("flags in Traefik's spelling decode into certificatesResolvers with Traefik
   assert.equal(resolvers.staging!.acme.certificatesDuration, 24);
 });
 
+test('storage=redis with the redis section from flags: the connection fields with their defaults', () => {
+  const config = decodeFlags([
+    '--entrypoints.web.address=:80',
+    '--certificatesresolvers.le.acme.email=ops@example.com',
+    '--certificatesresolvers.le.acme.tlschallenge=true',
+    '--certificatesresolvers.le.acme.storage=redis',
+    '--certificatesresolvers.le.acme.redis.endpoints=redis.internal:6380',
+    '--certificatesresolvers.le.acme.redis.username=wharf',
+    '--certificatesresolvers.le.acme.redis.password=secret',
+    '--certificatesresolvers.le.acme.redis.tls.ca=/run/secrets/ca.pem',
+  ]);
+  const resolvers = config.certificatesResolvers as Record<string, { acme: Record<string, unknown> }>;
+  assert.equal(resolvers.le!.acme.storage, 'redis');
+  assert.deepEqual(resolvers.le!.acme.redis, {
+    endpoints: ['redis.internal:6380'],
+    username: 'wharf',
+    password: 'secret',
+    db: 0,
+    tls: { ca: '/run/secrets/ca.pem', insecureSkipVerify: false },
+    dialTimeout: 5000,
+    readTimeout: 3000,
+    writeTimeout: 3000,
+  });
+});
+
 test('a bad value is refused naming the flag', () => {
   assert.throws(() => decodeFlags(['--certificatesresolvers.le.acme.email=a@b', '--certificatesresolvers.le.acme.keytype=EC521']), /certificatesresolvers\.le\.acme\.keytype/i);
   assert.throws(() => decodeFlags(['--certificatesresolvers.le.acme.emial=a@b']), /unknown field 'emial' \(did you mean 'email'\?\)/);
@@ -62,6 +87,13 @@ const refused = [
   { desc: 'caSystemCertPool alone', acme: { caSystemCertPool: true, tlsChallenge: {} }, expected: /acme\.caSystemCertPool: only meaningful with caCertificates/ },
   { desc: 'an unreadable caCertificates file', acme: { caCertificates: ['/nonexistent/ca.pem'], tlsChallenge: {} }, expected: /acme\.caCertificates\[0\]: cannot read \/nonexistent\/ca\.pem/ },
   { desc: 'a storage file that is not JSON', acme: { storage: '/proc/version', tlsChallenge: {} }, expected: /acme storage \/proc\/version: not JSON/ },
+  { desc: 'a Redis URL and a redis section together', acme: { storage: 'redis://127.0.0.1:6379', redis: { endpoints: ['127.0.0.1:6379'] }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.storage and certificatesResolvers\.le\.acme\.redis: a Redis URL in storage and a redis section together; keep one/ },
+  { desc: 'a redis section with a file storage', acme: { redis: { db: 1 }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.redis: only used with storage=redis, got storage "\/nonexistent\/acme\.json"/ },
+  { desc: 'a bad Redis endpoint', acme: { storage: 'redis', redis: { endpoints: ['127.0.0.1:99999'] }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.redis\.endpoints: '127\.0\.0\.1:99999' is not host:port/ },
+  { desc: 'several Redis endpoints (a Cluster)', acme: { storage: 'redis', redis: { endpoints: ['10.0.0.1:6379', '10.0.0.2:6379'] }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.redis\.endpoints: the ACME store needs one Redis \(a Redis Cluster is not supported\), got 2 endpoints/ },
+  { desc: 'an unreadable Redis CA file', acme: { storage: 'redis', redis: { tls: { ca: '/nonexistent/redis-ca.pem' } }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.redis\.tls\.ca: .*\/nonexistent\/redis-ca\.pem/ },
+  { desc: 'a Redis client certificate without its key', acme: { storage: 'redis', redis: { tls: { cert: '/nonexistent/c.pem' } }, tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.redis\.tls: cert and key go together/ },
+  { desc: 'a storage that looks like Redis but is not', acme: { storage: 'redis:6379', tlsChallenge: {} }, expected: /certificatesResolvers\.le\.acme\.storage: a Redis store is written redis \(with certificatesResolvers\.le\.acme\.redis\) or redis:\/\/host:port\[\/db\], got "redis:6379"/ },
 ];
 for (const { desc, acme, expected } of refused) {
   test(`refused at start: ${desc}`, async () => {

@@ -1,5 +1,6 @@
 // Static configuration in Traefik's shape: `certificatesResolvers.<name>.acme.*`.
 import { Duration, MapOf, Secret, Section, StringList, Type, type Static } from '@wharf/core';
+import { checkRedisConnection, redisConnectionSchema } from '@wharf/redis';
 
 export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
 export const KEY_TYPES = ['EC256', 'EC384', 'RSA2048', 'RSA4096', 'RSA8192'] as const;
@@ -13,8 +14,9 @@ export const AcmeSchema = Type.Object(
     storage: Type.String({
       default: 'acme.json',
       minLength: 1,
-      description: "Where account and certificates are kept: a file in Traefik's acme.json format (mode 0600), or `redis://[user:pass@]host:port[/db]` for one store shared by every replica (default acme.json).",
+      description: "Where account and certificates are kept: a file in Traefik's acme.json format (mode 0600); or one store shared by every replica: `redis` (the connection of the redis section) or `redis://[user:pass@]host:port[/db]` (`rediss://` for TLS) (default acme.json).",
     }),
+    redis: Type.Optional(Section(redisConnectionSchema('Redis connection of `storage: redis` (default 127.0.0.1:6379): the same settings as rateLimit\'s redis section; one Redis, not a Cluster.'))),
     keyType: Type.Union(
       KEY_TYPES.map((k) => Type.Literal(k)),
       { default: 'RSA4096', description: 'Private key type of the certificates: EC256, EC384, RSA2048, RSA4096 or RSA8192 (default RSA4096, as Traefik).' },
@@ -120,6 +122,29 @@ export function checkResolver(name: string, resolver: ResolverConfig, entryPoint
   const ep = acme.httpChallenge?.entryPoint;
   if (ep !== undefined && !entryPoints.includes(ep)) throw new Error(`${at}.acme.httpChallenge.entryPoint: no entrypoint '${ep}' (known: ${entryPoints.join(', ')})`);
   if (acme.caSystemCertPool && !acme.caCertificates?.length) throw new Error(`${at}.acme.caSystemCertPool: only meaningful with caCertificates; set caCertificates or remove it`);
-  if (acme.storage.startsWith('redis') && !/^rediss?:\/\//.test(acme.storage)) throw new Error(`${at}.acme.storage: a Redis store is written redis://host:port[/db], got ${JSON.stringify(acme.storage)}`);
+  checkRedisStorage(`${at}.acme`, acme);
   return acme;
+}
+
+/** A Redis URL in storage, or `storage: redis` with the redis section; never both, and the section only with `redis`. */
+function checkRedisStorage(at: string, acme: AcmeConfig): void {
+  const url = isRedisUrl(acme.storage);
+  if (acme.storage !== REDIS_STORAGE && acme.storage.startsWith('redis') && !url) {
+    throw new Error(`${at}.storage: a Redis store is written redis (with ${at}.redis) or redis://host:port[/db], got ${JSON.stringify(acme.storage)}`);
+  }
+  if (!acme.redis) return;
+  if (url) throw new Error(`${at}.storage and ${at}.redis: a Redis URL in storage and a redis section together; keep one (storage=redis uses the section)`);
+  if (acme.storage !== REDIS_STORAGE) throw new Error(`${at}.redis: only used with storage=redis, got storage ${JSON.stringify(acme.storage)}; set storage=redis or remove the section`);
+  checkRedisConnection(acme.redis, `${at}.redis`);
+  const { endpoints } = acme.redis;
+  if (endpoints.length > 1) {
+    throw new Error(`${at}.redis.endpoints: the ACME store needs one Redis (a Redis Cluster is not supported), got ${endpoints.length} endpoints (${endpoints.join(', ')}); give one host:port`);
+  }
+}
+
+/** `storage: redis`: the store on the redis section's connection. */
+export const REDIS_STORAGE = 'redis';
+
+export function isRedisUrl(storage: string): boolean {
+  return /^rediss?:\/\//.test(storage);
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { defineReducer, type PemPair, type SharedState } from '@wharf/core';
+import { redisConnectionOptions, type RedisConnection } from '@wharf/redis';
 
 /** A certificate as Traefik stores it: `domain.{main,sans}`, base64 of the PEM chain and of the PEM key. */
 export interface StoredCertificate {
@@ -227,10 +228,17 @@ export class RedisStore implements AcmeStore {
 
   private readonly where: string;
 
-  constructor(url: string, resolver: string) {
-    this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
-    const parsed = new URL(url);
-    this.where = `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`; // never the password
+  /** `connection`: a `redis://` URL, or the redis section's settings (storage: redis). */
+  constructor(connection: string | RedisConnection, resolver: string, field = 'redis') {
+    if (typeof connection === 'string') {
+      this.redis = new Redis(connection, { lazyConnect: false, maxRetriesPerRequest: 2 });
+      const parsed = new URL(connection);
+      this.where = `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`; // never the password
+    } else {
+      const { nodes, redis, description } = redisConnectionOptions(connection, field);
+      this.redis = new Redis({ ...redis, ...nodes[0], maxRetriesPerRequest: 2 });
+      this.where = `${connection.tls ? 'rediss' : 'redis'}://${description}${connection.db ? `/${connection.db}` : ''}`;
+    }
     this.redis.on('error', () => undefined); // surfaced by the failing commands, with the resolver named
     this.prefix = `wharf:acme:${resolver}:`;
     this.channel = `${this.prefix}changed`;

@@ -2,6 +2,7 @@
 import cluster from 'node:cluster';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { definePlugin, type Next, type PluginContext, type WharfContext } from '@wharf/core';
+import { checkRedisConnection } from '@wharf/redis';
 import { RateLimiterRes, type RateLimiterCompatibleAbstract } from 'rate-limiter-flexible';
 import {
   addHeadersAfterChain,
@@ -15,7 +16,7 @@ import {
 import type { BucketLimits } from './bucket.js';
 import { bucketRes, type BucketLimiter, BucketRes, StoreUnavailableError } from './limiter.js';
 import { MemoryBucketLimiter, retainTable, SharedBucketLimiter } from './memory.js';
-import { checkRedis, redisLimiter } from './redis.js';
+import { redisLimiter } from './redis.js';
 import { schema, type RateLimitConfig } from './schema.js';
 import { checkSourceCriterion, sourceOf } from './source.js';
 
@@ -57,7 +58,7 @@ export default definePlugin({
   schema,
   validate(options) {
     checkSourceCriterion(options);
-    if (options.redis) checkRedis(options.redis);
+    if (options.redis) checkRedisConnection(options.redis);
   },
   create(options, context) {
     if (options.average === 0) {

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import { Deadlines, messageOf, type Logger } from '@wharf/core';
-import { readCertificates, readPemValue } from '@wharf/core/tls';
+import { redisConnectionOptions, type RedisEndpoint } from '@wharf/redis';
 import { idleTtlMs, tokensAt, type BucketLimits, type Take } from './bucket.js';
 import { BucketLimiter, StoreUnavailableError } from './limiter.js';
 import type { RedisConfig } from './schema.js';
@@ -147,22 +147,15 @@ export function retainClient(config: RedisConfig, signal: AbortSignal): SharedCl
 }
 
 interface ClientOptions {
-  nodes: { host: string; port: number }[];
+  nodes: RedisEndpoint[];
   redis: RedisOptions;
 }
 
-/** Schema options → ioredis options: bounded timeouts, no offline queue, no retries, quick re-dial. */
+/** Schema options → ioredis options: the shared connection settings, no offline queue, no retries, quick re-dial. */
 function clientOptions(config: RedisConfig): ClientOptions {
-  const nodes = config.endpoints.map(parseEndpoint);
+  const { nodes, redis: connection } = redisConnectionOptions(config);
   const redis: RedisOptions = {
-    username: config.username,
-    password: config.password,
-    db: config.db,
-    connectTimeout: config.dialTimeout,
-    // ioredis has no separate write deadline: one command must be written and answered within both.
-    // 0 means no bound: ioredis would otherwise fail every command (and drop every socket) at once.
-    commandTimeout: config.writeTimeout + config.readTimeout || undefined,
-    socketTimeout: config.readTimeout || undefined,
+    ...connection,
     // A decision must never wait for a reconnect nor be replayed after one (that would take a token twice).
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -173,14 +166,6 @@ function clientOptions(config: RedisConfig): ClientOptions {
     // Already one command per event-loop turn and middleware (RedisBucketLimiter batches its takes itself).
     autoPipeliningIgnoredCommands: [TAKE_MANY],
   };
-  if (config.tls) {
-    redis.tls = {
-      ca: config.tls.ca === undefined ? undefined : readCertificates(config.tls.ca, 'redis.tls.ca'),
-      cert: config.tls.cert === undefined ? undefined : readPemValue(config.tls.cert, 'redis.tls.cert'),
-      key: config.tls.key === undefined ? undefined : readPemValue(config.tls.key, 'redis.tls.key'),
-      rejectUnauthorized: config.tls.insecureSkipVerify !== true,
-    };
-  }
   return { nodes, redis };
 }
 
@@ -208,23 +193,8 @@ function connect({ nodes, redis }: ClientOptions): SharedClient {
   return shared;
 }
 
-/** `host:port`, `host` (port 6379) or `[::1]:6379`. */
-export function parseEndpoint(endpoint: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(endpoint.trim());
-  const port = m?.[3] === undefined ? 6379 : Number(m[3]);
-  if (!m || port < 1 || port > 65535) throw new Error(`redis.endpoints: '${endpoint}' is not host:port`);
-  return { host: (m[1] ?? m[2])!, port };
-}
-
-/** Cross-field checks for `validate`. */
-export function checkRedis(config: RedisConfig): void {
-  for (const endpoint of config.endpoints) parseEndpoint(endpoint);
-  if (config.endpoints.length === 0) throw new Error('redis.endpoints: give at least one host:port');
-  if (config.endpoints.length > 1 && config.db !== 0) throw new Error('redis.db: a Redis Cluster (several endpoints) only has database 0');
-  if (config.tls && (config.tls.cert === undefined) !== (config.tls.key === undefined)) {
-    throw new Error('redis.tls: cert and key go together');
-  }
-}
+// For the tests that read endpoints as the middleware does.
+export { parseEndpoint } from '@wharf/redis';
 
 export interface RedisLimiterOptions {
   config: RedisConfig;

@@ -1,5 +1,6 @@
 // Options of the rateLimit middleware: one schema for labels, files, validation, defaults and the README table.
-import { Duration, Secret, Section, StringList, Type, type Static } from '@wharf/core';
+import { Duration, Section, StringList, Type, type Static } from '@wharf/core';
+import { redisConnectionProperties } from '@wharf/redis';
 
 const IPStrategy = Type.Object(
   {
@@ -22,26 +23,9 @@ const SourceCriterion = Type.Object(
   { additionalProperties: false, description: 'What groups requests into one bucket; at most one criterion; default: the client IP (TCP peer).' },
 );
 
-const RedisTLS = Type.Object(
-  {
-    ca: Type.Optional(Type.String({ description: 'CA certificate for the Redis server: a PEM file path or PEM text.' })),
-    cert: Type.Optional(Type.String({ description: 'Client certificate: a PEM file path or PEM text (with key).' })),
-    key: Type.Optional(Secret({ description: 'Client private key: a PEM file path or PEM text (with cert).' })),
-    insecureSkipVerify: Type.Optional(Type.Boolean({ default: false, description: 'Do not verify the Redis server certificate (default false).' })),
-  },
-  { additionalProperties: false, description: 'Connect over TLS; true = verify the server with the system CAs.' },
-);
-
 const Redis = Type.Object(
   {
-    endpoints: StringList({ default: ['127.0.0.1:6379'], description: 'host:port of Redis; several endpoints = a Redis Cluster (default 127.0.0.1:6379).' }),
-    username: Type.Optional(Type.String({ description: 'ACL user name.' })),
-    password: Type.Optional(Secret({ description: 'Password (never logged).' })),
-    db: Type.Integer({ minimum: 0, default: 0, description: 'Database number; a Redis Cluster only has 0 (default 0).' }),
-    tls: Type.Optional(Section(RedisTLS)),
-    dialTimeout: Duration({ default: '5s', description: 'Time allowed to connect (default 5s).' }),
-    readTimeout: Duration({ default: '3s', description: 'Time allowed for a reply; a silent connection is dropped and re-dialed (default 3s).' }),
-    writeTimeout: Duration({ default: '3s', description: 'Added to readTimeout as the bound of one command (default 3s).' }),
+    ...redisConnectionProperties,
     poolSize: Type.Optional(Type.Integer({ minimum: 0, description: 'Accepted for compatibility with Traefik; one pipelined connection per Redis node is used.' })),
     minIdleConns: Type.Optional(Type.Integer({ minimum: 0, description: 'Accepted for compatibility with Traefik; ignored.' })),
     maxActiveConns: Type.Optional(Type.Integer({ minimum: 0, description: 'Accepted for compatibility with Traefik; ignored.' })),
