@@ -56,15 +56,16 @@ export default definePlugin({
   schema,
   create({ pem, info }) {
     const details: InfoOptions | undefined = info;
-    // Reading and parsing the client's chain costs hundreds of µs; it is fixed for the connection (Wharf's TLS
-    // connections refuse renegotiation, as Go's do), so the header values are made once per connection.
-    const byConnection = new WeakMap<object, CertificateHeaders>();
+    // Reading and parsing the client's chain costs hundreds of µs; it is fixed for the connection (the TLS plugin
+    // refuses renegotiation, as Go does), so the header values are kept on the connection, one key per middleware
+    // (their options differ) — as core keeps its peer facts. Over HTTP/2, req.socket hands the key to the session's socket.
+    const key: unique symbol = Symbol('wharf.passTLSClientCert');
     return function passTLSClientCert(ctx: WharfContext, next: Next) {
       // The entrypoint drops these from untrusted peers only; a value that did not come from this connection's
       // certificate must never reach the service, trusted peer or not.
       delete ctx.req.headers[CERT];
       delete ctx.req.headers[CERT_INFO];
-      if (pem || details !== undefined) setCertificateHeaders(ctx, pem, details, byConnection);
+      if (pem || details !== undefined) setCertificateHeaders(ctx, pem, details, key);
       return next();
     };
   },
@@ -76,15 +77,13 @@ interface CertificateHeaders {
   info: string | undefined;
 }
 
+type CachingSocket = TLSSocket & Record<symbol, CertificateHeaders | undefined>;
+
 /** Sets the headers asked for when the connection carries a client certificate; leaves them unset otherwise. */
-function setCertificateHeaders(ctx: WharfContext, pem: boolean, info: InfoOptions | undefined, byConnection: WeakMap<object, CertificateHeaders>): void {
-  const socket = connectionOf(ctx);
+function setCertificateHeaders(ctx: WharfContext, pem: boolean, info: InfoOptions | undefined, key: symbol): void {
+  const socket = ctx.req.socket as CachingSocket;
   if (socket.encrypted !== true) return;
-  let headers = byConnection.get(socket);
-  if (headers === undefined) {
-    headers = certificateHeaders(socket, pem, info);
-    byConnection.set(socket, headers);
-  }
+  const headers = (socket[key] ??= certificateHeaders(socket, pem, info));
   if (headers.cert !== undefined) ctx.req.headers[CERT] = headers.cert;
   if (headers.info !== undefined) ctx.req.headers[CERT_INFO] = headers.info;
 }
@@ -93,13 +92,4 @@ function certificateHeaders(socket: TLSSocket, pem: boolean, info: InfoOptions |
   const certs = peerCertificates(socket);
   if (certs.length === 0) return { cert: undefined, info: undefined };
   return { cert: pem ? pemHeader(certs) : undefined, info: info !== undefined ? infoHeader(certs, info) : undefined };
-}
-
-/**
- * The TLS connection a request came on. Over HTTP/2 `req.socket` is a new stand-in per stream; the session's stands
- * for the connection, so every stream of one connection finds the same entry.
- */
-function connectionOf(ctx: WharfContext): TLSSocket {
-  const req = ctx.req as WharfContext['req'] & { stream?: { session?: { socket?: unknown } } };
-  return (req.stream?.session?.socket ?? req.socket) as TLSSocket;
 }
