@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { goDuration, retryAfterSeconds } from './answer.js';
 import { BucketTable, idleTtlMs, takeToken, type Bucket, type BucketLimits } from './bucket.js';
-import { parseEndpoint } from './redis.js';
+import { parseEndpoint } from '@wharf/redis';
 
 // 10 tokens per second, burst 3, hold up to 150 ms.
 const LIMITS: BucketLimits = { ratePerMs: 0.01, burst: 3, maxDelayMs: 150 };

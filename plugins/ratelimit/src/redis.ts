@@ -193,8 +193,6 @@ function connect({ nodes, redis }: ClientOptions): SharedClient {
   return shared;
 }
 
-// For the tests that read endpoints as the middleware does.
-export { parseEndpoint } from '@wharf/redis';
 
 export interface RedisLimiterOptions {
   config: RedisConfig;
