@@ -8,7 +8,7 @@ import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, freePort, spawnWharf, startServer } from '@wharf/test-helpers';
 import acmePlugin, { registerDnsProvider } from './index.js';
 import { waitForTxt } from './dns.js';
-import { routers, served, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
+import { routers, served, verifiedCertificate, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
 
 
 const suite = pebbleSuite('wharf-acme-dns-');
@@ -52,10 +52,7 @@ test('httpreq: a wildcard certificate through DNS-01, the TXT record published b
       });
       try {
         const root = await suite.pebble.issuerRoot();
-        const cert = await eventually(async () => {
-          const s = await served(ports.websecure, 'any.wild.test', root);
-          return s.authorized && s;
-        }, 'a wildcard certificate from pebble', ISSUANCE_MS);
+        const cert = await verifiedCertificate(ports.websecure, 'any.wild.test', root, 'a wildcard certificate from pebble');
         assert.equal(cert.subjectaltname, 'DNS:*.wild.test, DNS:wild.test');
         // Two records under one name (the wildcard's and the base name's), published and removed once each: one order.
         // This DNS API removes every value of the name at once, as many do; cleanups wait until both are validated.
@@ -155,10 +152,7 @@ test('a DNS provider added by a plugin module (plugins.<name>.module) issues a c
   const wharf = spawnWharf([`--configFile=${dir.write('plugin-wharf.json', JSON.stringify(config))}`], { env: { CHALLTEST_URL: `http://127.0.0.1:${suite.pebble.dnsManagementPort}` } });
   try {
     const root = await suite.pebble.issuerRoot();
-    const cert = await eventually(async () => {
-      const s = await served(ports.websecure, 'www.plugin-dns.test', root);
-      return s.authorized && s;
-    }, "a wildcard certificate through the plugin's DNS provider", ISSUANCE_MS).catch((err: Error) => {
+    const cert = await verifiedCertificate(ports.websecure, 'www.plugin-dns.test', root, "a wildcard certificate through the plugin's DNS provider").catch((err: Error) => {
       throw new Error(`${err.message}\nwharf output:\n${wharf.stdout()}${wharf.stderr()}`, { cause: err });
     });
     assert.equal(cert.subjectaltname, 'DNS:*.plugin-dns.test, DNS:plugin-dns.test');

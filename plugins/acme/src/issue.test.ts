@@ -10,7 +10,7 @@ import redirectScheme from '@wharf/plugin-redirectscheme';
 import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, get, makeCA, makeCert } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { BLOCKED_DOMAIN, routers, served, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
+import { BLOCKED_DOMAIN, routers, served, verifiedCertificate, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
 
 
 const suite = pebbleSuite('wharf-acme-');
@@ -42,10 +42,7 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
     const redirected = (await get(ports.web, '/', 'app.test')).status;
     assert.ok(redirected === 301 || redirected === 308, `other requests on web are redirected (got ${redirected})`);
     assert.equal((await get(ports.web, '/.well-known/acme-challenge/unknown-token', 'app.test')).status, redirected, 'an unknown token is not answered');
-    const cert = await eventually(async () => {
-      const s = await served(ports.websecure, 'app.test', suite.root);
-      return s.authorized && s;
-    }, 'a certificate from pebble for app.test', ISSUANCE_MS);
+    const cert = await verifiedCertificate(ports.websecure, 'app.test', suite.root, 'a certificate from pebble for app.test');
     assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
     assert.match(cert.issuer, /Pebble/);
     const stray = first.info.routers['stray@inline']!;
@@ -66,10 +63,7 @@ test('HTTP-01 (answered ahead of the entrypoint redirection): a certificate for 
   const servedBefore = JSON.parse(readFileSync(storage, 'utf8')) as unknown;
   const second = await gateway(acmeOptions({ storage, httpChallenge: { entryPoint: 'web' } }), dynamic);
   try {
-    const cert = await eventually(async () => {
-      const s = await served(ports.websecure, 'www.app.test', suite.root);
-      return s.authorized && s;
-    }, 'the stored certificate served after a restart', ISSUANCE_MS);
+    const cert = await verifiedCertificate(ports.websecure, 'www.app.test', suite.root, 'the stored certificate served after a restart');
     assert.equal(cert.subjectaltname, 'DNS:app.test, DNS:www.app.test');
     assert.equal(suite.pebble.orders(), ordersBefore, 'no new order after a restart');
     assert.deepEqual(JSON.parse(readFileSync(storage, 'utf8')), servedBefore);
@@ -85,10 +79,7 @@ test('TLS-ALPN-01: the challenge is answered in the handshake of the TLS entrypo
   });
   const gw = await gateway(acmeOptions({ storage, tlsChallenge: {} }), dynamic);
   try {
-    const cert = await eventually(async () => {
-      const s = await served(ports.websecure, 'pay.shop.test', suite.root);
-      return s.authorized && s;
-    }, 'a certificate from pebble through TLS-ALPN-01', ISSUANCE_MS);
+    const cert = await verifiedCertificate(ports.websecure, 'pay.shop.test', suite.root, 'a certificate from pebble through TLS-ALPN-01');
     assert.equal(cert.subjectaltname, 'DNS:shop.test, DNS:pay.shop.test');
   } finally {
     await gw.stop();
@@ -140,10 +131,7 @@ test("a Traefik-written acme.json loads: its certificate is served without an or
     routers(suite.backend.url, { legacy: { rule: 'Host(`legacy.test`) || Host(`www.legacy.test`)', tls: { certResolver: 'le' } }, fresh: { rule: 'Host(`fresh.test`)', tls: { certResolver: 'le' } } }),
   );
   try {
-    const old = await eventually(async () => {
-      const s = await served(ports.websecure, 'www.legacy.test', ca.cert);
-      return s.authorized && s;
-    }, "the certificate from Traefik's acme.json", ISSUANCE_MS);
+    const old = await verifiedCertificate(ports.websecure, 'www.legacy.test', ca.cert, "the certificate from Traefik's acme.json");
     assert.equal(old.subjectaltname, 'DNS:legacy.test, DNS:www.legacy.test');
     await eventually(async () => (await served(ports.websecure, 'fresh.test', suite.root)).authorized, 'fresh.test ordered with the stored account', ISSUANCE_MS);
     assert.equal(suite.pebble.orders(), ordersBefore + 1, 'only fresh.test was ordered');
@@ -190,10 +178,7 @@ test('an entrypoint without http.tls: the router with tls.certResolver is served
   delete config.entryPoints.websecure.http;
   const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config, dynamic: routers(suite.backend.url, { app: { rule: 'Host(`mixed.test`)', tls: { certResolver: 'le' } } }) });
   try {
-    const cert = await eventually(async () => {
-      const s = await served(ports.websecure, 'mixed.test', suite.root);
-      return s.authorized && s;
-    }, 'the ACME certificate on a mixed entrypoint', ISSUANCE_MS);
+    const cert = await verifiedCertificate(ports.websecure, 'mixed.test', suite.root, 'the ACME certificate on a mixed entrypoint');
     assert.equal(cert.subjectaltname, 'DNS:mixed.test');
   } finally {
     await gw.stop();
@@ -205,10 +190,7 @@ test("an entrypoint's http.tls.certResolver and http.tls.domains: its routers wi
   config.entryPoints.websecure.http = { tls: { certResolver: 'le', domains: [{ main: 'ep.test', sans: ['www.ep.test'] }] } };
   const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config, dynamic: routers(suite.backend.url, { site: { rule: 'Host(`www.ep.test`)', tls: {} } }) });
   try {
-    const cert = await eventually(async () => {
-      const s = await served(ports.websecure, 'www.ep.test', suite.root);
-      return s.authorized && s;
-    }, "the certificate for the entrypoint's domains", ISSUANCE_MS);
+    const cert = await verifiedCertificate(ports.websecure, 'www.ep.test', suite.root, "the certificate for the entrypoint's domains");
     assert.equal(cert.subjectaltname, 'DNS:ep.test, DNS:www.ep.test');
     assert.equal(gw.info.routers['site@inline']!.status, 'enabled');
   } finally {

@@ -161,6 +161,14 @@ export function served(port: number, servername: string, ca: string): Promise<Se
   });
 }
 
+/** Waits (up to ISSUANCE_MS) until `servername` on `port` gets a certificate that verifies against `ca`; that certificate. */
+export function verifiedCertificate(port: number, servername: string, ca: string, what: string): Promise<Served> {
+  return eventually(async () => {
+    const s = await served(port, servername, ca);
+    return s.authorized && s;
+  }, what, ISSUANCE_MS);
+}
+
 /** Static configuration: `web` (HTTP-01) and `websecure` (TLS) on the given ports, one resolver `le`. */
 export function staticConfig(ports: { web: number; websecure: number }, acme: Record<string, unknown>): Record<string, unknown> {
   return {

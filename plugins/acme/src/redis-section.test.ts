@@ -8,7 +8,7 @@ import { startGateway, type EmbeddedGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, freePort, makeCA, makeCert, startRedisServer, type RedisServerProcess } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { ISSUANCE_MS, pebbleSuite, routers, served, staticConfig } from './pebble.test.helper.js';
+import { ISSUANCE_MS, pebbleSuite, routers, served, verifiedCertificate, staticConfig } from './pebble.test.helper.js';
 
 const suite = pebbleSuite('wharf-acme-redis-section-');
 const servers: RedisServerProcess[] = [];
@@ -29,10 +29,7 @@ async function twoGateways(domain: string, redis: Record<string, unknown>): Prom
 
 /** Both gateways serve one certificate for `domain`, from one order at the CA. */
 async function assertSharedCertificate(domain: string, portB: number, ordersBefore: number): Promise<void> {
-  const servedBy = (port: number) => eventually(async () => {
-    const s = await served(port, domain, suite.root);
-    return s.authorized && s;
-  }, `the certificate for ${domain} on ${port}`, ISSUANCE_MS);
+  const servedBy = (port: number) => verifiedCertificate(port, domain, suite.root, `the certificate for ${domain} on ${port}`);
   const [a, b] = [await servedBy(suite.ports.websecure), await servedBy(portB)];
   assert.equal(a.subjectaltname, `DNS:${domain}`);
   assert.equal(a.serial, b.serial, 'the same certificate on both gateways');

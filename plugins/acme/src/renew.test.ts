@@ -10,7 +10,7 @@ import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, freePort } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
 import { renewDurations, retryDelayMs } from './resolver.js';
-import { routers, served, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
+import { routers, served, verifiedCertificate, staticConfig, ISSUANCE_MS, pebbleSuite } from './pebble.test.helper.js';
 
 
 const suite = pebbleSuite('wharf-acme-renew-', { validitySeconds: 600 });
@@ -54,10 +54,7 @@ test('a certificate inside its renewal window is renewed; new handshakes get it,
   const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, acme), dynamic });
   let open: TLSSocket | undefined;
   try {
-    const first = await eventually(async () => {
-      const s = await served(ports.websecure, 'renew.test', root);
-      return s.authorized && s;
-    }, 'the first certificate', ISSUANCE_MS);
+    const first = await verifiedCertificate(ports.websecure, 'renew.test', root, 'the first certificate');
     open = tls.connect({ host: '127.0.0.1', port: ports.websecure, servername: 'renew.test', ca: root });
     assert.match(await ask(open, 'renew.test'), /^HTTP\/1\.1 200/);
     // A reload runs the renewal check at once (the periodic one runs every minute for such short certificates).
@@ -99,10 +96,7 @@ test('a renewal the CA cannot answer keeps the certificate in use: still served,
   const first = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(ports, { ...base, caServer: suite.pebble.directory }), dynamic });
   let issued;
   try {
-    issued = await eventually(async () => {
-      const s = await served(ports.websecure, 'kept.test', root);
-      return s.authorized && s;
-    }, 'the first certificate', ISSUANCE_MS);
+    issued = await verifiedCertificate(ports.websecure, 'kept.test', root, 'the first certificate');
   } finally {
     await first.stop();
   }

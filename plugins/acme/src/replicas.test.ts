@@ -7,7 +7,7 @@ import { startGateway } from '@wharf/core';
 import tlsPlugin from '@wharf/plugin-tls';
 import { eventually, freePort, spawnWharf, startRedisServer, startServer, tempDir, type RedisServerProcess, type WharfProcess } from '@wharf/test-helpers';
 import acmePlugin from './index.js';
-import { routers, served, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
+import { routers, served, verifiedCertificate, startPebble, staticConfig, type Pebble, ISSUANCE_MS } from './pebble.test.helper.js';
 
 let pebble: Pebble;
 let redis: RedisServerProcess;
@@ -57,10 +57,7 @@ function obtained(replicaProcess: WharfProcess, domain: string): number {
 }
 
 async function servedBy(port: number, domain: string, root: string) {
-  return eventually(async () => {
-    const s = await served(port, domain, root);
-    return s.authorized && s;
-  }, `the shared certificate for ${domain} served on ${port}`, ISSUANCE_MS);
+  return verifiedCertificate(port, domain, root, `the shared certificate for ${domain} served on ${port}`);
 }
 
 test('two wharf processes on one Redis store wanting the same certificate: exactly one order at the CA, both serve it', async () => {

@@ -10,7 +10,7 @@ import { decodeStatic, PluginRegistry, readStaticSources, tcpRuleHostNames } fro
 import tlsPlugin from '@wharf/plugin-tls';
 import { eventually } from '@wharf/test-helpers';
 import acmePlugin, { tcpRouterRequest } from './index.js';
-import { BLOCKED_DOMAIN, ISSUANCE_MS, pebbleSuite, served, staticConfig } from './pebble.test.helper.js';
+import { BLOCKED_DOMAIN, ISSUANCE_MS, pebbleSuite, served, verifiedCertificate, staticConfig } from './pebble.test.helper.js';
 
 const suite = pebbleSuite('wharf-acme-tcp-');
 
@@ -102,17 +102,11 @@ test('a TCP router with tls.certResolver gets a certificate for its HostSNI name
   const gw = await startGateway({ plugins: [tlsPlugin, acmePlugin], config: staticConfig(suite.ports, acme), dynamic });
   try {
     const port = suite.ports.websecure;
-    const cert = await eventually(async () => {
-      const s = await served(port, 'db.test', suite.root);
-      return s.authorized && s;
-    }, 'a certificate from pebble for db.test', ISSUANCE_MS);
+    const cert = await verifiedCertificate(port, 'db.test', suite.root, 'a certificate from pebble for db.test');
     assert.equal(cert.subjectaltname, 'DNS:db.test');
     assert.match(cert.issuer, /Pebble/);
     assert.equal(await tlsExchange(port, 'db.test', suite.root, 'ping', 'echo:ping'), 'echo:ping', 'the verified connection reaches the echo server');
-    const both = await eventually(async () => {
-      const s = await served(port, 'queue.test', suite.root);
-      return s.authorized && s;
-    }, 'one certificate for both HostSNI names of mq', ISSUANCE_MS);
+    const both = await verifiedCertificate(port, 'queue.test', suite.root, 'one certificate for both HostSNI names of mq');
     assert.equal(both.subjectaltname, 'DNS:mq.test, DNS:queue.test');
     const routers = gw.info.tcp!.routers;
     assert.equal(routers['db@inline']!.status, 'enabled');
